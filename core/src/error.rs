@@ -1,0 +1,46 @@
+//! The one error type of murmur-core.
+//!
+//! Callers branch on the variant, never on the message. Messages are short and never carry key
+//! material, recovery words, Session IDs or plaintext: they may end up in a log or on a screen.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in murmur-core.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input that does not have the shape the protocol requires (length, prefix, encoding).
+    #[error("malformed input: {0}")]
+    Malformed(&'static str),
+    /// A public key that is not a valid curve point (or is of small order).
+    #[error("invalid public key")]
+    InvalidKey,
+    /// A recovery phrase that cannot be decoded.
+    #[error(transparent)]
+    Mnemonic(#[from] MnemonicError),
+}
+
+/// Why a recovery phrase was refused. Positions are 1-based, as a user counts words; the words
+/// themselves are never included, since they are secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MnemonicError {
+    /// The phrase does not have 13 words (or 25 for a 32-byte seed).
+    #[error("a recovery phrase has 13 words; this one has {0}")]
+    WrongLength(usize),
+    /// A word is not in the word list (matched by its first letters).
+    #[error("word {0} is not in the recovery word list")]
+    UnknownWord(usize),
+    /// The last word does not match the others: a word is wrong or out of order.
+    #[error("the checksum word does not match; check the words and their order")]
+    BadChecksum,
+    /// A group of three words does not encode a valid 32-bit value.
+    #[error("words {0} to {1} do not form a valid group")]
+    InvalidGroup(usize, usize),
+    /// Bytes to encode are not a whole number of 4-byte chunks (or empty).
+    #[error("only whole 4-byte chunks can be encoded")]
+    UnalignedInput,
+}
+
+/// Result alias for murmur-core.
+pub type Result<T> = core::result::Result<T, Error>;

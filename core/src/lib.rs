@@ -1,0 +1,13 @@
+//! murmur-core: the Murmur protocol, sans-IO.
+//!
+//! Everything here is a pure function or a state machine over bytes. Randomness is passed in as
+//! `&mut impl CryptoRng` and time as `now_ms: u64`; nothing in this crate reads the clock, the OS
+//! RNG, the network or the disk, so the same code runs natively and in a browser (wasm32).
+//! Wire formats follow the public Session protocol (`shared/protocol/SESSION-PROTOCOL.md`).
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod keys;
+
+pub use error::{Error, MnemonicError};
+pub use keys::{Identity, Seed, SessionId};
