@@ -1,1 +1,12 @@
-fn main() {}
+//! murmur-app: the browser client. `main` only mounts the app; see `app.rs`.
+#![forbid(unsafe_code)]
+
+mod app;
+mod components;
+mod onboarding;
+mod pages;
+mod platform;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -36,12 +36,18 @@ pub fn run(cmd: Inspect) -> Result<Value, String> {
                 "x25519_pubkey": hex::encode(id.x25519_pubkey()),
             }))
         }
-        Inspect::Mnemonic { encode: Some(hex_bytes), .. } => {
+        Inspect::Mnemonic {
+            encode: Some(hex_bytes),
+            ..
+        } => {
             let bytes = parse_hex("--encode", &hex_bytes)?;
             let words = mnemonic::encode(&bytes).map_err(|e| e.to_string())?;
             Ok(json!({ "words": words.join(" ") }))
         }
-        Inspect::Mnemonic { decode: Some(phrase), .. } => {
+        Inspect::Mnemonic {
+            decode: Some(phrase),
+            ..
+        } => {
             let seed = Seed::from_mnemonic(&phrase).map_err(|e| e.to_string())?;
             let id = Identity::from_seed(seed.clone());
             Ok(json!({

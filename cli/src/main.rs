@@ -8,7 +8,11 @@ mod inspect;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "murmur", version, about = "Murmur: private messaging over onion-routed swarms")]
+#[command(
+    name = "murmur",
+    version,
+    about = "Murmur: private messaging over onion-routed swarms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

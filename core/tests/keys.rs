@@ -1,6 +1,8 @@
 //! Known-answer and round-trip tests for identities and recovery phrases
 //! (SESSION-PROTOCOL.md §1, §9.2). They run natively and, with wasm-bindgen-test, in Chromium.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap; the wasm test attribute hides them from allow-unwrap-in-tests
+
 use murmur_core::keys::{self, mnemonic};
 use murmur_core::{Error, Identity, MnemonicError, Seed, SessionId};
 use rand_chacha::ChaCha20Rng;
@@ -45,7 +47,10 @@ fn libsession_identity_vector() {
 
 #[test]
 fn sixteen_byte_seed_is_zero_padded() {
-    let short = Seed::from_bytes(&hex32("0123456789abcdef0123456789abcdef00000000000000000000000000000000")[..16]).unwrap();
+    let short = Seed::from_bytes(
+        &hex32("0123456789abcdef0123456789abcdef00000000000000000000000000000000")[..16],
+    )
+    .unwrap();
     let id = Identity::from_seed(short);
     assert_eq!(
         id.session_id().to_string(),
@@ -61,7 +66,21 @@ fn ed25519_to_x25519_matches_derivation() {
     // The identity point (small order) is refused, as libsodium does.
     let mut identity_point = [0u8; 32];
     identity_point[0] = 1;
-    assert_eq!(keys::ed25519_pk_to_x25519(&identity_point), Err(Error::InvalidKey));
+    assert_eq!(
+        keys::ed25519_pk_to_x25519(&identity_point),
+        Err(Error::InvalidKey)
+    );
+}
+
+#[test]
+fn the_word_list_has_1626_words_with_unique_prefixes() {
+    let words: Vec<_> = mnemonic::wordlist().collect();
+    assert_eq!(words.len(), 1626);
+    assert_eq!((words[0], words[1625]), ("abbey", "zoom"));
+    let mut prefixes: Vec<_> = words.iter().map(|w| &w[..mnemonic::PREFIX_LEN]).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    assert_eq!(prefixes.len(), 1626);
 }
 
 #[test]
@@ -99,29 +118,49 @@ fn mnemonic_vector_session_id() {
 
 #[test]
 fn mnemonic_matches_by_prefix_and_ignores_case() {
-    let phrase = "AMAZING bufxx CAKES entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
-    assert_eq!(mnemonic::decode(phrase).unwrap(), (0u8..16).collect::<Vec<_>>());
+    let phrase =
+        "AMAZING bufxx CAKES entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
+    assert_eq!(
+        mnemonic::decode(phrase).unwrap(),
+        (0u8..16).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn mnemonic_errors_are_precise() {
-    let good = "amaze buffet cake entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
+    let good =
+        "amaze buffet cake entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
     let twelve = good.rsplit_once(' ').unwrap().0;
-    assert_eq!(mnemonic::decode(twelve), Err(MnemonicError::WrongLength(12)));
+    assert_eq!(
+        mnemonic::decode(twelve),
+        Err(MnemonicError::WrongLength(12))
+    );
     assert_eq!(mnemonic::decode(""), Err(MnemonicError::WrongLength(0)));
     let unknown = good.replace("tiger", "qqqq");
-    assert_eq!(mnemonic::decode(&unknown), Err(MnemonicError::UnknownWord(6)));
+    assert_eq!(
+        mnemonic::decode(&unknown),
+        Err(MnemonicError::UnknownWord(6))
+    );
     let short_word = good.replace("lamb", "la");
-    assert_eq!(mnemonic::decode(&short_word), Err(MnemonicError::UnknownWord(7)));
+    assert_eq!(
+        mnemonic::decode(&short_word),
+        Err(MnemonicError::UnknownWord(7))
+    );
     let swapped = good.replacen("amaze buffet", "buffet amaze", 1);
     assert_eq!(mnemonic::decode(&swapped), Err(MnemonicError::BadChecksum));
     let wrong_checksum = good.replace("faxed faxed", "faxed amaze");
-    assert_eq!(mnemonic::decode(&wrong_checksum), Err(MnemonicError::BadChecksum));
+    assert_eq!(
+        mnemonic::decode(&wrong_checksum),
+        Err(MnemonicError::BadChecksum)
+    );
     assert_eq!(
         Seed::from_mnemonic(twelve).map(|_| ()),
         Err(Error::Mnemonic(MnemonicError::WrongLength(12)))
     );
-    assert_eq!(mnemonic::encode(&[1, 2, 3]), Err(MnemonicError::UnalignedInput));
+    assert_eq!(
+        mnemonic::encode(&[1, 2, 3]),
+        Err(MnemonicError::UnalignedInput)
+    );
 }
 
 #[test]
@@ -133,15 +172,21 @@ fn invalid_group_is_refused() {
     let joined_prefixes: String = words.iter().map(|w| &w[..3]).collect();
     let checksum = words[(crc32fast::hash(joined_prefixes.as_bytes()) as usize) % 12];
     words.push(checksum);
-    assert_eq!(mnemonic::decode(&words.join(" ")), Err(MnemonicError::InvalidGroup(1, 3)));
+    assert_eq!(
+        mnemonic::decode(&words.join(" ")),
+        Err(MnemonicError::InvalidGroup(1, 3))
+    );
 }
 
 #[test]
 fn all_abbey_restores_the_zero_seed() {
-    let phrase = vec!["abbey"; 13].join(" ");
+    let phrase = ["abbey"; 13].join(" ");
     let seed = Seed::from_mnemonic(&phrase).unwrap();
     assert_eq!(seed.as_bytes(), &[0u8; 32]);
-    assert_eq!(Identity::from_seed(seed.clone()).session_id(), Identity::from_seed(Seed::from_bytes(&[0u8; 32]).unwrap()).session_id());
+    assert_eq!(
+        Identity::from_seed(seed.clone()).session_id(),
+        Identity::from_seed(Seed::from_bytes(&[0u8; 32]).unwrap()).session_id()
+    );
     assert_eq!(seed.to_mnemonic(), phrase);
 }
 
@@ -165,9 +210,18 @@ fn session_id_parsing() {
     assert_eq!(id.to_string(), text);
     assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
     assert_eq!(text.to_uppercase().parse::<SessionId>().unwrap(), id);
-    assert!(matches!("06d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72".parse::<SessionId>(), Err(Error::Malformed(_))));
-    assert!(matches!(text[..64].parse::<SessionId>(), Err(Error::Malformed(_))));
-    assert!(matches!(text.replace('d', "g").parse::<SessionId>(), Err(Error::Malformed(_))));
+    assert!(matches!(
+        "06d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72".parse::<SessionId>(),
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        text[..64].parse::<SessionId>(),
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        text.replace('d', "g").parse::<SessionId>(),
+        Err(Error::Malformed(_))
+    ));
 }
 
 #[test]

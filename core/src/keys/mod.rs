@@ -152,7 +152,12 @@ impl Identity {
         x25519_secret[31] &= 127;
         x25519_secret[31] |= 64;
         let x25519_public = ed25519.verifying_key().to_montgomery().to_bytes();
-        Self { seed, ed25519, x25519_secret, x25519_public }
+        Self {
+            seed,
+            ed25519,
+            x25519_secret,
+            x25519_public,
+        }
     }
 
     /// A brand-new random account.

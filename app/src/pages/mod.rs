@@ -1,0 +1,5 @@
+//! One page per file.
+pub mod create;
+pub mod ready;
+pub mod restore;
+pub mod welcome;

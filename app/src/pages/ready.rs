@@ -1,0 +1,19 @@
+//! The account is set up. (Chats arrive with the web-app issue; for now this shows who you are.)
+
+use leptos::prelude::*;
+use murmur_core::Identity;
+
+use crate::components::{qr::QrCode, session_id::SessionIdBox};
+
+#[component]
+pub fn ReadyPage(identity: Identity) -> impl IntoView {
+    let session_id = identity.session_id().to_string();
+    view! {
+        <section class="card" aria-labelledby="ready-title">
+            <h1 id="ready-title">"You're all set"</h1>
+            <p>"Your account lives on this device. Your Session ID:"</p>
+            <SessionIdBox session_id=session_id.clone() />
+            <QrCode data=session_id label="QR code of your Session ID" />
+        </section>
+    }
+}

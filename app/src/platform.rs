@@ -1,0 +1,21 @@
+//! The browser side of the platform seams. Everything that differs between wasm32 and a native
+//! build of the app lives here, never in pages or logic.
+
+use rand_core::UnwrapErr;
+
+/// The platform's cryptographically secure RNG (`crypto.getRandomValues` in a browser).
+pub fn rng() -> UnwrapErr<getrandom::SysRng> {
+    UnwrapErr(getrandom::SysRng)
+}
+
+/// Copies text to the clipboard; false when the browser refuses (no permission, no window).
+pub fn copy_to_clipboard(text: &str) -> bool {
+    match web_sys::window() {
+        Some(window) => {
+            // The returned promise resolves later; the button only says a copy was asked for.
+            let _promise = window.navigator().clipboard().write_text(text);
+            true
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,84 @@
+// Shared helpers for the browser end-to-end tests: serve the release bundle with a real nginx,
+// drive Debian's Chromium with playwright-core, and ask the native `murmur` CLI for expected values.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Serves dist/ with nginx on a free loopback port. Returns { url, stop }. */
+export async function serveBundle() {
+  const dist = join(ROOT, 'dist');
+  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `make bundle` first');
+  const port = await freePort();
+  const rundir = mkdtempSync(join(tmpdir(), 'murmur-nginx-'));
+  const proc = spawn(join(ROOT, 'scripts', 'serve-bundle'), [dist, String(port), rundir], { stdio: 'inherit' });
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url);
+  return {
+    url,
+    stop: () => new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGTERM'); }),
+  };
+}
+
+/** Launches headless Chromium (Debian's; playwright never downloads a browser here). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run'],
+  });
+}
+
+/** Opens a page that fails the test on any uncaught page error or console error. */
+export async function openPage(browser, url, { viewport } = {}) {
+  const context = await browser.newContext(viewport ? { viewport } : {});
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  await page.goto(url);
+  return { context, page, problems };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs the native CLI (built by `make bundle`) and parses its JSON output. */
+export function murmur(...args) {
+  const bin = join(ROOT, 'target', 'debug', 'murmur');
+  return JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+}
