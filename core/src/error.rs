@@ -15,6 +15,18 @@ pub enum Error {
     /// A public key that is not a valid curve point (or is of small order).
     #[error("invalid public key")]
     InvalidKey,
+    /// Authenticated decryption failed: wrong key, or the ciphertext was altered.
+    #[error("decryption failed")]
+    DecryptionFailed,
+    /// A signature that does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// A protocol limit was exceeded (size, count, hops, TTL).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(&'static str),
+    /// An onion layer named an encryption type this implementation does not speak.
+    #[error("unknown encryption type")]
+    UnknownEncType,
     /// A recovery phrase that cannot be decoded.
     #[error(transparent)]
     Mnemonic(#[from] MnemonicError),

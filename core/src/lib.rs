@@ -6,8 +6,13 @@
 //! Wire formats follow the public Session protocol (`shared/protocol/SESSION-PROTOCOL.md`).
 #![forbid(unsafe_code)]
 
+pub mod crypto;
 pub mod error;
 pub mod keys;
+pub mod message;
+pub mod onion;
+pub mod rpc;
+pub mod swarm;
 
 pub use error::{Error, MnemonicError};
 pub use keys::{Identity, Seed, SessionId};

@@ -1,0 +1,174 @@
+//! The primitives the protocol is built from, with libsodium's semantics (SESSION-PROTOCOL.md
+//! §0.1): X25519, BLAKE2b with key and personalisation, the sealed box, XChaCha20-Poly1305 and
+//! AES-256-GCM with the nonce carried in front of the ciphertext.
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit};
+use chacha20poly1305::XChaCha20Poly1305;
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Bytes a sealed box adds: the ephemeral public key and the Poly1305 tag.
+pub const SEALED_BOX_OVERHEAD: usize = 32 + 16;
+/// XChaCha20-Poly1305 nonce length.
+pub const XCHACHA_NONCE: usize = 24;
+/// AES-GCM IV length.
+pub const GCM_IV: usize = 12;
+/// Poly1305 / GCM tag length.
+pub const TAG: usize = 16;
+
+/// X25519 public key of a secret key (scalar clamped as X25519 requires).
+pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
+    MontgomeryPoint::mul_base_clamped(*secret).to_bytes()
+}
+
+/// X25519 shared secret; refuses an all-zero result (a small-order peer key), as libsodium does.
+pub fn x25519(secret: &[u8; 32], public: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>> {
+    let shared = Zeroizing::new(MontgomeryPoint(*public).mul_clamped(*secret).to_bytes());
+    if shared.iter().all(|b| *b == 0) {
+        return Err(Error::InvalidKey);
+    }
+    Ok(shared)
+}
+
+/// A fresh X25519 keypair `(secret, public)`.
+pub fn x25519_keypair(rng: &mut impl CryptoRng) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(secret.as_mut());
+    let public = x25519_public(&secret);
+    (secret, public)
+}
+
+/// BLAKE2b with an output of `len` bytes (1–64), an optional key and a 16-byte personalisation.
+pub fn blake2b(len: usize, key: &[u8], personal: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut params = blake2b_simd::Params::new();
+    params.hash_length(len).key(key).personal(personal);
+    let mut state = params.to_state();
+    for part in parts {
+        state.update(part);
+    }
+    state.finalize().as_bytes().to_vec()
+}
+
+/// 32-byte unkeyed BLAKE2b of the concatenation of `parts`.
+pub fn blake2b_32(parts: &[&[u8]]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&blake2b(32, &[], &[], parts));
+    out
+}
+
+/// XChaCha20-Poly1305 with a random nonce: `nonce(24) || ciphertext || tag(16)`.
+pub fn xchacha_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
+    let mut nonce = [0u8; XCHACHA_NONCE];
+    rng.fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let ct = cipher
+        .encrypt(&nonce.into(), plaintext)
+        .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+    [nonce.as_slice(), &ct].concat()
+}
+
+/// Opens `nonce(24) || ciphertext || tag(16)`.
+pub fn xchacha_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
+    if data.len() < XCHACHA_NONCE + TAG {
+        return Err(Error::Malformed("ciphertext too short"));
+    }
+    let (nonce, ct) = data.split_at(XCHACHA_NONCE);
+    let nonce: [u8; XCHACHA_NONCE] = nonce.try_into().map_err(|_| Error::DecryptionFailed)?;
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(&nonce.into(), ct)
+        .map_err(|_| Error::DecryptionFailed)
+}
+
+/// AES-256-GCM with a random IV: `iv(12) || ciphertext || tag(16)`, no associated data.
+pub fn gcm_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
+    let mut iv = [0u8; GCM_IV];
+    rng.fill_bytes(&mut iv);
+    let ct = Aes256Gcm::new(key.into())
+        .encrypt(&iv.into(), plaintext)
+        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    [iv.as_slice(), &ct].concat()
+}
+
+/// Opens `iv(12) || ciphertext || tag(16)`.
+pub fn gcm_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
+    if data.len() < GCM_IV + TAG {
+        return Err(Error::Malformed("ciphertext too short"));
+    }
+    let (iv, ct) = data.split_at(GCM_IV);
+    let iv: [u8; GCM_IV] = iv.try_into().map_err(|_| Error::DecryptionFailed)?;
+    Aes256Gcm::new(key.into())
+        .decrypt(&iv.into(), ct)
+        .map_err(|_| Error::DecryptionFailed)
+}
+
+/// libsodium `crypto_box_beforenm`: HSalsa20 of the X25519 shared secret.
+fn box_key(secret: &[u8; 32], public: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>> {
+    let shared = x25519(secret, public)?;
+    let key =
+        salsa20::hsalsa::<salsa20::cipher::consts::U10>((&*shared).into(), &Default::default());
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&key);
+    Ok(out)
+}
+
+fn seal_nonce(ephemeral: &[u8; 32], recipient: &[u8; 32]) -> [u8; 24] {
+    let mut nonce = [0u8; 24];
+    nonce.copy_from_slice(&blake2b(24, &[], &[], &[ephemeral, recipient]));
+    nonce
+}
+
+/// libsodium `crypto_box_seal`: `E || XSalsa20-Poly1305(m)` with an ephemeral key E and the
+/// nonce BLAKE2b-24(E || recipient).
+pub fn sealed_box_seal(
+    recipient: &[u8; 32],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>> {
+    use xsalsa20poly1305::aead::{Aead as _, KeyInit as _};
+    let (secret, ephemeral) = x25519_keypair(rng);
+    let key = box_key(&secret, recipient)?;
+    let nonce = seal_nonce(&ephemeral, recipient);
+    let ct = xsalsa20poly1305::XSalsa20Poly1305::new((&*key).into())
+        .encrypt((&nonce).into(), plaintext)
+        .map_err(|_| Error::Malformed("message too long"))?;
+    Ok([ephemeral.as_slice(), &ct].concat())
+}
+
+/// libsodium `crypto_box_seal_open`.
+pub fn sealed_box_open(secret: &[u8; 32], public: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
+    use xsalsa20poly1305::aead::{Aead as _, KeyInit as _};
+    if data.len() < SEALED_BOX_OVERHEAD {
+        return Err(Error::Malformed("sealed box too short"));
+    }
+    let (ephemeral, ct) = data.split_at(32);
+    let ephemeral: [u8; 32] = ephemeral.try_into().map_err(|_| Error::DecryptionFailed)?;
+    let key = box_key(secret, &ephemeral).map_err(|_| Error::DecryptionFailed)?;
+    let nonce = seal_nonce(&ephemeral, public);
+    xsalsa20poly1305::XSalsa20Poly1305::new((&*key).into())
+        .decrypt((&nonce).into(), ct)
+        .map_err(|_| Error::DecryptionFailed)
+}
+
+/// Standard base64 (`+/`) with padding, as Session's JSON carries bytes.
+pub fn b64_encode(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Decodes standard base64, with or without padding.
+pub fn b64_decode(text: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| Error::Malformed("invalid base64"))
+}
+
+/// Standard base64 without padding (message hashes).
+pub fn b64_encode_unpadded(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(data)
+}

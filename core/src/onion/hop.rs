@@ -1,0 +1,144 @@
+//! Per-hop encryption (SESSION-PROTOCOL.md §3.3). The client makes a fresh X25519 keypair per
+//! layer; the hop learns its public half from the JSON of the enclosing layer. Both sides derive
+//! one symmetric key, used for the request and for the reply.
+
+use hmac::{Hmac, KeyInit as _, Mac};
+use rand_core::CryptoRng;
+use serde_json::Value;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::crypto;
+use crate::error::{Error, Result};
+
+/// How a layer is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncType {
+    /// AES-256-GCM, key = HMAC-SHA256("LOKI", X25519). Session's default when unnamed.
+    AesGcm,
+    /// XChaCha20-Poly1305, key = BLAKE2b-32(X25519 || client pk || node pk).
+    XChaCha20,
+}
+
+impl EncType {
+    /// The name written in routing JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AesGcm => "aes-gcm",
+            Self::XChaCha20 => "xchacha20",
+        }
+    }
+
+    /// Parses `enc_type` from routing JSON: absent means AES-GCM; aliases as the node accepts.
+    pub fn from_json(value: Option<&Value>) -> Result<Self> {
+        match value {
+            None => Ok(Self::AesGcm),
+            Some(Value::String(s)) => match s.as_str() {
+                "aes-gcm" | "gcm" => Ok(Self::AesGcm),
+                "xchacha20" | "xchacha20-poly1305" => Ok(Self::XChaCha20),
+                _ => Err(Error::UnknownEncType),
+            },
+            Some(_) => Err(Error::UnknownEncType),
+        }
+    }
+}
+
+/// The symmetric key of one layer, which also encrypts the reply.
+#[derive(Clone)]
+pub struct ReplyKey {
+    key: Zeroizing<[u8; 32]>,
+    enc_type: EncType,
+}
+
+impl core::fmt::Debug for ReplyKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ReplyKey({}, <redacted>)", self.enc_type.as_str())
+    }
+}
+
+fn derive(
+    shared: &[u8; 32],
+    client_pk: &[u8; 32],
+    node_pk: &[u8; 32],
+    enc_type: EncType,
+) -> Zeroizing<[u8; 32]> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    match enc_type {
+        EncType::AesGcm => {
+            let mut mac =
+                <Hmac<Sha256>>::new_from_slice(b"LOKI").expect("HMAC takes a key of any length");
+            mac.update(shared);
+            key.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        EncType::XChaCha20 => {
+            key.copy_from_slice(&crypto::blake2b_32(&[shared, client_pk, node_pk]))
+        }
+    }
+    key
+}
+
+impl ReplyKey {
+    /// The node's side: its X25519 secret and the client's ephemeral public key.
+    pub fn for_node(
+        node_secret: &[u8; 32],
+        client_pk: &[u8; 32],
+        enc_type: EncType,
+    ) -> Result<Self> {
+        let shared = crypto::x25519(node_secret, client_pk)?;
+        let node_pk = crypto::x25519_public(node_secret);
+        Ok(Self {
+            key: derive(&shared, client_pk, &node_pk, enc_type),
+            enc_type,
+        })
+    }
+
+    /// The client's side: its ephemeral X25519 secret and the node's public key.
+    pub fn for_client(
+        client_secret: &[u8; 32],
+        node_pk: &[u8; 32],
+        enc_type: EncType,
+    ) -> Result<Self> {
+        let shared = crypto::x25519(client_secret, node_pk)?;
+        let client_pk = crypto::x25519_public(client_secret);
+        Ok(Self {
+            key: derive(&shared, &client_pk, node_pk, enc_type),
+            enc_type,
+        })
+    }
+
+    /// The encryption type of this layer.
+    pub fn enc_type(&self) -> EncType {
+        self.enc_type
+    }
+
+    /// Encrypts with a random nonce/IV in front.
+    pub fn encrypt(&self, plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
+        match self.enc_type {
+            EncType::AesGcm => crypto::gcm_seal(&self.key, plaintext, rng),
+            EncType::XChaCha20 => crypto::xchacha_seal(&self.key, plaintext, rng),
+        }
+    }
+
+    /// Decrypts `nonce/IV || ciphertext || tag`.
+    pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>> {
+        match self.enc_type {
+            EncType::AesGcm => crypto::gcm_open(&self.key, data),
+            EncType::XChaCha20 => crypto::xchacha_open(&self.key, data),
+        }
+        .map_err(|_| Error::DecryptionFailed)
+    }
+}
+
+/// Encrypts one layer to a hop with a fresh ephemeral keypair. Returns the key (for reading a
+/// reply), the ephemeral public key (for the enclosing layer's JSON), and the ciphertext.
+pub fn encrypt_for_hop(
+    hop_x25519: &[u8; 32],
+    plaintext: &[u8],
+    enc_type: EncType,
+    rng: &mut impl CryptoRng,
+) -> Result<(ReplyKey, [u8; 32], Vec<u8>)> {
+    let (secret, public) = crypto::x25519_keypair(rng);
+    let key = ReplyKey::for_client(&secret, hop_x25519, enc_type)?;
+    let ct = key.encrypt(plaintext, rng);
+    Ok((key, public, ct))
+}

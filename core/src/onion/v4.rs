@@ -1,0 +1,144 @@
+//! v4 onion requests to HTTP servers (SESSION-PROTOCOL.md §3.7): a bencoded list of one or two
+//! byte strings — JSON metadata, then the body — and a response of exactly two strings.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Request metadata: method, endpoint (starting `/`) and headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V4Meta {
+    pub method: String,
+    pub endpoint: String,
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+}
+
+/// A v4 request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V4Request {
+    pub meta: V4Meta,
+    pub body: Option<Vec<u8>>,
+}
+
+/// A v4 response: status code, lower-case headers, body bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V4Response {
+    pub code: u16,
+    pub headers: Map<String, Value>,
+    pub body: Vec<u8>,
+}
+
+fn bstring(out: &mut Vec<u8>, data: &[u8]) {
+    out.extend_from_slice(data.len().to_string().as_bytes());
+    out.push(b':');
+    out.extend_from_slice(data);
+}
+
+/// Parses a bencoded list of byte strings (nothing else is allowed in v4 framing).
+fn parse_string_list(data: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut rest = data
+        .strip_prefix(b"l")
+        .ok_or(Error::Malformed("v4: not a bencoded list"))?;
+    let mut items = Vec::new();
+    loop {
+        match rest.first() {
+            Some(b'e') if rest.len() == 1 => return Ok(items),
+            Some(b'e') => return Err(Error::Malformed("v4: data after the list")),
+            Some(b'0'..=b'9') => {
+                let colon = rest
+                    .iter()
+                    .position(|&b| b == b':')
+                    .ok_or(Error::Malformed("v4: string without a length"))?;
+                let len_text = &rest[..colon];
+                if len_text.len() > 1 && len_text[0] == b'0' || len_text.len() > 10 {
+                    return Err(Error::Malformed("v4: bad string length"));
+                }
+                let len: usize = core::str::from_utf8(len_text)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .ok_or(Error::Malformed("v4: bad string length"))?;
+                let start = colon + 1;
+                let end = start
+                    .checked_add(len)
+                    .filter(|&e| e <= rest.len())
+                    .ok_or(Error::Malformed("v4: string runs past the end"))?;
+                items.push(&rest[start..end]);
+                rest = &rest[end..];
+            }
+            _ => {
+                return Err(Error::Malformed(
+                    "v4: list holds something other than strings",
+                ));
+            }
+        }
+    }
+}
+
+impl V4Request {
+    /// `l <len>:<json meta> [<len>:<body>] e`.
+    pub fn encode(&self) -> Vec<u8> {
+        let meta = serde_json::to_vec(&self.meta).expect("V4Meta always serialises");
+        let mut out = vec![b'l'];
+        bstring(&mut out, &meta);
+        if let Some(body) = &self.body {
+            bstring(&mut out, body);
+        }
+        out.push(b'e');
+        out
+    }
+
+    /// Parses and validates a v4 request.
+    pub fn decode(data: &[u8]) -> Result<Self> {
+        let items = parse_string_list(data)?;
+        let (meta, body) = match items.as_slice() {
+            [meta] => (meta, None),
+            [meta, body] => (meta, Some(body.to_vec())),
+            _ => return Err(Error::Malformed("v4: request is a list of 1 or 2 strings")),
+        };
+        let meta: V4Meta = serde_json::from_slice(meta)
+            .map_err(|_| Error::Malformed("v4: bad request metadata"))?;
+        if !meta.endpoint.starts_with('/') {
+            return Err(Error::Malformed("v4: endpoint must start with /"));
+        }
+        Ok(Self { meta, body })
+    }
+}
+
+impl V4Response {
+    /// `l <len>:{"code":…,"headers":{…}} <len>:<body> e`.
+    pub fn encode(&self) -> Vec<u8> {
+        let meta = serde_json::json!({ "code": self.code, "headers": self.headers }).to_string();
+        let mut out = vec![b'l'];
+        bstring(&mut out, meta.as_bytes());
+        bstring(&mut out, &self.body);
+        out.push(b'e');
+        out
+    }
+
+    /// Parses a v4 response.
+    pub fn decode(data: &[u8]) -> Result<Self> {
+        let items = parse_string_list(data)?;
+        let [meta, body] = items.as_slice() else {
+            return Err(Error::Malformed("v4: response is a list of 2 strings"));
+        };
+        let meta: Value = serde_json::from_slice(meta)
+            .map_err(|_| Error::Malformed("v4: bad response metadata"))?;
+        let code = meta
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .ok_or(Error::Malformed("v4: response has no code"))?;
+        let headers = match meta.get("headers") {
+            Some(Value::Object(h)) => h.clone(),
+            None => Map::new(),
+            Some(_) => return Err(Error::Malformed("v4: headers must be an object")),
+        };
+        Ok(Self {
+            code,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+}

@@ -1,0 +1,184 @@
+//! Parameters of each storage RPC method, with Session's aliases (`pubKey`, `lastHash`) and
+//! integers that may arrive as strings.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::Namespace;
+
+/// Accepts an integer or a string holding one (Session clients send both).
+pub(crate) fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| serde::de::Error::custom("expected u64")),
+        Value::String(s) => s.parse().map_err(serde::de::Error::custom),
+        _ => Err(serde::de::Error::custom("expected an integer")),
+    }
+}
+
+fn opt_u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    u64_lenient(d).map(Some)
+}
+
+/// Auth fields shared by signed requests.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Auth {
+    /// Base64 Ed25519 signature over the method's signed string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Hex Ed25519 key of a 05 account (must convert to the account's X25519 key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pubkey_ed25519: Option<String>,
+}
+
+/// `store`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    #[serde(default)]
+    pub namespace: Namespace,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub timestamp: u64,
+    #[serde(
+        default,
+        deserialize_with = "opt_u64_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ttl: Option<u64>,
+    #[serde(
+        default,
+        deserialize_with = "opt_u64_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiry: Option<u64>,
+    /// Base64 message bytes.
+    pub data: String,
+    #[serde(
+        default,
+        deserialize_with = "opt_u64_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sig_timestamp: Option<u64>,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+impl StoreParams {
+    /// The timestamp the signature covers (defaults to `timestamp`).
+    pub fn sig_timestamp(&self) -> u64 {
+        self.sig_timestamp.unwrap_or(self.timestamp)
+    }
+}
+
+/// `retrieve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrieveParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    #[serde(default)]
+    pub namespace: Namespace,
+    #[serde(default, alias = "lastHash", skip_serializing_if = "String::is_empty")]
+    pub last_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<i64>,
+    #[serde(default, deserialize_with = "u64_lenient")]
+    pub timestamp: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `delete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    pub messages: Vec<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `delete_all` (namespace 0 by default; `"all"` is not supported by Murmur yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteAllParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    #[serde(default)]
+    pub namespace: Namespace,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub timestamp: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `delete_before`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteBeforeParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    #[serde(default)]
+    pub namespace: Namespace,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub before: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `expire` (one expiry for all listed messages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpireParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    pub messages: Vec<String>,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub expiry: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shorten: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extend: bool,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `expire_all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpireAllParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    #[serde(default)]
+    pub namespace: Namespace,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub expiry: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `get_expiries`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetExpiriesParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    pub messages: Vec<String>,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub timestamp: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+/// `get_swarm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetSwarmParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+}
+
+/// `batch` / `sequence`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BatchParams {
+    pub requests: Vec<Value>,
+}
