@@ -3,7 +3,10 @@
 
 use clap::Subcommand;
 use murmur_core::keys::mnemonic;
-use murmur_core::{Identity, Seed};
+use murmur_core::message;
+use murmur_core::rpc::{self, AccountId, Namespace};
+use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
+use murmur_core::{Identity, Seed, crypto};
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -21,6 +24,31 @@ pub enum Inspect {
         /// The words to decode, in one argument.
         #[arg(long)]
         decode: Option<String>,
+    },
+    /// The swarm-space position of an account, and its swarm among the given ids.
+    Swarm {
+        /// The account ID (66 hex characters).
+        session_id: String,
+        /// Swarm ids, decimal, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        swarm_ids: Option<Vec<u64>>,
+    },
+    /// Open a v1 sealed message addressed to the identity of a seed.
+    Open {
+        /// The recipient's seed (16 or 32 bytes, hex).
+        #[arg(long)]
+        seed: String,
+        /// The sealed message (the Envelope's content), hex.
+        ciphertext_hex: String,
+    },
+    /// The storage hash of a message.
+    Hash {
+        #[arg(long)]
+        pubkey: String,
+        #[arg(long, allow_hyphen_values = true)]
+        namespace: i16,
+        #[arg(long)]
+        data_b64: String,
     },
 }
 
@@ -56,6 +84,32 @@ pub fn run(cmd: Inspect) -> Result<Value, String> {
             }))
         }
         Inspect::Mnemonic { .. } => Err("give --encode HEX or --decode WORDS".into()),
+        Inspect::Swarm { session_id, swarm_ids } => {
+            let account = AccountId::parse(session_id.trim()).map_err(|e| e.to_string())?;
+            let space = swarm_space(&account.key());
+            let mut out = json!({ "space": space });
+            if let Some(ids) = swarm_ids {
+                let ids: Vec<SwarmId> = ids.into_iter().map(SwarmId).collect();
+                let swarm = swarm_for(space, &ids).ok_or("--swarm-ids is empty")?;
+                out["swarm_id"] = json!(swarm.0);
+            }
+            Ok(out)
+        }
+        Inspect::Open { seed, ciphertext_hex } => {
+            let bytes = parse_hex("--seed", &seed)?;
+            let id = Identity::from_seed(Seed::from_bytes(&bytes).map_err(|e| e.to_string())?);
+            let ct = parse_hex("CIPHERTEXT_HEX", &ciphertext_hex)?;
+            let opened = message::decrypt_incoming(&id, &ct).map_err(|e| e.to_string())?;
+            Ok(json!({
+                "sender": opened.sender.to_string(),
+                "plaintext_hex": hex::encode(&opened.plaintext),
+            }))
+        }
+        Inspect::Hash { pubkey, namespace, data_b64 } => {
+            let account = AccountId::parse(pubkey.trim()).map_err(|e| e.to_string())?;
+            let data = crypto::b64_decode(&data_b64).map_err(|_| "--data-b64 must be base64")?;
+            Ok(json!({ "hash": rpc::message_hash(&account, Namespace(namespace), &data) }))
+        }
     }
 }
 
