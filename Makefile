@@ -5,7 +5,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e clean
+FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_open
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
+
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke clean
 
 ## make run: build the release bundle and serve the app on loopback (URL printed).
 run: setup
@@ -13,7 +17,7 @@ run: setup
 
 ## make test: formatting, clippy (native + wasm32), native tests, wasm tests in headless
 ## Chromium, and the browser end-to-end suite against the release bundle.
-test: setup lint test-native test-wasm bundle test-e2e
+test: setup lint test-native test-wasm bundle test-e2e fuzz-smoke
 	@echo "make test: all suites passed"
 
 setup:
@@ -38,6 +42,23 @@ bundle:
 
 test-e2e:
 	node --test --test-concurrency=1 tests/e2e/
+
+## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
+## committed corpora in fuzz/corpus. `make test` runs each for FUZZ_SMOKE_SECONDS on a scratch
+## copy. Stable toolchain, so no sanitizer (-s none); libFuzzer still catches panics.
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  cargo fuzz run -s none $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' ; \
+	done
+
+fuzz-smoke:
+	cd fuzz && cargo fuzz build -s none
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  scratch=$$(mktemp -d); \
+	  cargo fuzz run -s none $$t $$scratch corpus/$$t -- -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=1 2>&1 \
+	    | grep -E 'stat::number_of_executed_units|ERROR|panicked' | sed "s/^/fuzz $$t: /"; \
+	  test $${PIPESTATUS[0]} -eq 0; rm -rf $$scratch; \
+	done
 
 clean:
 	cargo clean

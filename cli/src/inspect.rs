@@ -84,7 +84,10 @@ pub fn run(cmd: Inspect) -> Result<Value, String> {
             }))
         }
         Inspect::Mnemonic { .. } => Err("give --encode HEX or --decode WORDS".into()),
-        Inspect::Swarm { session_id, swarm_ids } => {
+        Inspect::Swarm {
+            session_id,
+            swarm_ids,
+        } => {
             let account = AccountId::parse(session_id.trim()).map_err(|e| e.to_string())?;
             let space = swarm_space(&account.key());
             let mut out = json!({ "space": space });
@@ -95,7 +98,10 @@ pub fn run(cmd: Inspect) -> Result<Value, String> {
             }
             Ok(out)
         }
-        Inspect::Open { seed, ciphertext_hex } => {
+        Inspect::Open {
+            seed,
+            ciphertext_hex,
+        } => {
             let bytes = parse_hex("--seed", &seed)?;
             let id = Identity::from_seed(Seed::from_bytes(&bytes).map_err(|e| e.to_string())?);
             let ct = parse_hex("CIPHERTEXT_HEX", &ciphertext_hex)?;
@@ -105,7 +111,11 @@ pub fn run(cmd: Inspect) -> Result<Value, String> {
                 "plaintext_hex": hex::encode(&opened.plaintext),
             }))
         }
-        Inspect::Hash { pubkey, namespace, data_b64 } => {
+        Inspect::Hash {
+            pubkey,
+            namespace,
+            data_b64,
+        } => {
             let account = AccountId::parse(pubkey.trim()).map_err(|e| e.to_string())?;
             let data = crypto::b64_decode(&data_b64).map_err(|_| "--data-b64 must be base64")?;
             Ok(json!({ "hash": rpc::message_hash(&account, Namespace(namespace), &data) }))

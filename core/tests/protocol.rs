@@ -956,3 +956,56 @@ fn session_id_and_account_id_agree() {
     assert_eq!(AccountId::from(id).to_hex(), id.to_string());
     assert!(matches!(AccountId::parse("05zz"), Err(Error::Malformed(_))));
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn enc_type() -> impl Strategy<Value = EncType> {
+        prop_oneof![Just(EncType::AesGcm), Just(EncType::XChaCha20)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn peel_build_is_identity(hops_n in 1usize..=15, enc in enc_type(), payload in proptest::collection::vec(any::<u8>(), 0..2048), seed in any::<u64>()) {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let dest_sk = crypto::blake2b_32(&[b"dest", &seed.to_le_bytes()]);
+            let dest = Hop { ed25519: [1u8; 32], x25519: crypto::x25519_public(&dest_sk) };
+            let (hops, secrets) = path_of(hops_n);
+            let built = onion::build_onion_request(&hops, &Destination::Node(dest), &payload, enc, &mut rng).unwrap();
+            let (request, _) = peel_through(&hops, &secrets, built.body, &dest_sk, dest.ed25519);
+            prop_assert_eq!(request, payload);
+        }
+
+        #[test]
+        fn seal_open_round_trip(text in "\\PC{0,400}", a in 1u8..=255, b in 1u8..=255, seed in any::<u64>()) {
+            let (alice, bob) = (identity(a), identity(b));
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let content = message::text_content(&text, seed, None);
+            let stored = message::encode_direct_message(&alice, &bob.session_id(), &content, seed, &mut rng).unwrap();
+            let got = message::decode_direct_message(&bob, &stored).unwrap();
+            prop_assert_eq!(got.sender, alice.session_id());
+            prop_assert_eq!(got.content, content);
+        }
+
+        #[test]
+        fn parsers_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = CombinedPayload::decode(&data);
+            let _ = onion::peel_layer(&[7u8; 32], &data);
+            let _ = v4::V4Request::decode(&data);
+            let _ = v4::V4Response::decode(&data);
+            let _ = Request::from_json(&data);
+            let _ = message::unwrap(&data);
+            let _ = message::decrypt_incoming(&identity(1), &data);
+        }
+
+        #[test]
+        fn v4_round_trip(method in "[A-Z]{3,6}", endpoint in "/[a-z/?=&]{0,40}", body in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300))) {
+            let req = v4::V4Request { meta: v4::V4Meta { method, endpoint, headers: Default::default() }, body };
+            prop_assert_eq!(v4::V4Request::decode(&req.encode()).unwrap(), req);
+        }
+    }
+}
