@@ -735,7 +735,7 @@ fn bad_rpc_json_gives_the_right_error() {
     }
     let too_many = format!(
         r#"{{"method":"batch","params":{{"requests":[{}]}}}}"#,
-        vec![info; 21].join(",")
+        [info; 21].join(",")
     );
     assert!(matches!(
         Request::from_json(too_many.as_bytes()),
