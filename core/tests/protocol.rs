@@ -136,6 +136,17 @@ fn hop_encryption_vectors() {
 }
 
 #[test]
+fn push_notification_vector() {
+    // §9.2 (libsession test_session_encrypt.cpp): nonce = first 24 bytes, XChaCha20-Poly1305,
+    // plaintext zero-padded.
+    let key = h32("0123456789abcdef0123456789abcdeffedcba9876543210fedcba9876543210");
+    let payload = hex::decode("00112233445566778899aabbccddeeff00ffeeddccbbaa991bcba42892762dbeecbfb1a375fab4aca5f0991e99eb0344ceeafa").unwrap();
+    let plain = crypto::xchacha_open(&key, &payload).unwrap();
+    let end = plain.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    assert_eq!(&plain[..end], b"TestMessage");
+}
+
+#[test]
 fn enc_type_names_and_aliases() {
     use serde_json::json;
     assert_eq!(EncType::from_json(None).unwrap(), EncType::AesGcm);
