@@ -9,7 +9,7 @@
 use murmur_core::crypto;
 use murmur_core::message::{self, Content};
 use murmur_core::onion::{
-    self, CombinedPayload, Destination, EncType, Hop, Peeled, ReplyKey, ServerTarget, v4,
+    self, CombinedPayload, Destination, EncType, Hop, NodeKey, Peeled, ReplyKey, ServerTarget, v4,
 };
 use murmur_core::rpc::{self, AccountId, Namespace, Request, auth};
 use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
@@ -27,6 +27,11 @@ fn h32(s: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     hex::decode_to_slice(s, &mut out).unwrap();
     out
+}
+
+/// A node peeling with the keypair of `secret`.
+fn peel(secret: &[u8; 32], body: &[u8]) -> Result<Peeled, Error> {
+    onion::peel_layer(&NodeKey::from_secret(*secret), body)
 }
 
 fn rng() -> ChaCha20Rng {
@@ -113,7 +118,8 @@ fn hop_encryption_vectors() {
     .unwrap();
     let xchacha = hex::decode("9e1a3abe60eff3ea5c23556cc7e225b6f94355315f7281f66ecf4dbb06e7899a52b863e03cde3b287d1638d765db75de02b032").unwrap();
     for (enc, ct) in [(EncType::AesGcm, &gcm), (EncType::XChaCha20, &xchacha)] {
-        let node = ReplyKey::for_node(&h32(NODE_SK), &h32(CLIENT_PK), enc).unwrap();
+        let node =
+            ReplyKey::for_node(&NodeKey::from_secret(h32(NODE_SK)), &h32(CLIENT_PK), enc).unwrap();
         let client = ReplyKey::for_client(&h32(CLIENT_SK), &h32(NODE_PK), enc).unwrap();
         assert_eq!(
             node.decrypt(ct).unwrap(),
@@ -194,7 +200,7 @@ fn peel_through(
 ) -> (Vec<u8>, ReplyKey) {
     let mut body = body;
     for (i, sk) in secrets.iter().enumerate() {
-        match onion::peel_layer(sk, &body).unwrap() {
+        match peel(sk, &body).unwrap() {
             Peeled::RelayToNode {
                 destination_ed25519,
                 body: next,
@@ -209,7 +215,7 @@ fn peel_through(
             other => panic!("hop {i} should relay, got {other:?}"),
         }
     }
-    match onion::peel_layer(dest_sk, &body).unwrap() {
+    match peel(dest_sk, &body).unwrap() {
         Peeled::Final { request, reply_key } => (request, reply_key),
         other => panic!("destination should be final, got {other:?}"),
     }
@@ -278,11 +284,11 @@ fn relay_counts_hops_and_refuses_past_15() {
     let mut outer = CombinedPayload::decode(&built.body).unwrap();
     outer.json.insert("hop_no".into(), serde_json::json!(15));
     assert!(matches!(
-        onion::peel_layer(&secrets[0], &outer.encode()),
+        peel(&secrets[0], &outer.encode()),
         Err(Error::LimitExceeded(_))
     ));
     outer.json.insert("hop_no".into(), serde_json::json!(3));
-    match onion::peel_layer(&secrets[0], &outer.encode()).unwrap() {
+    match peel(&secrets[0], &outer.encode()).unwrap() {
         Peeled::RelayToNode { body, .. } => {
             assert_eq!(CombinedPayload::decode(&body).unwrap().json["hop_no"], 4);
         }
@@ -320,7 +326,7 @@ fn server_destination_carries_a_v4_request() {
     .unwrap();
     let mut body = built.body;
     for sk in &secrets[..2] {
-        match onion::peel_layer(sk, &body).unwrap() {
+        match peel(sk, &body).unwrap() {
             Peeled::RelayToNode { body: next, .. } => body = next,
             other => panic!("expected relay, got {other:?}"),
         }
@@ -331,7 +337,7 @@ fn server_destination_carries_a_v4_request() {
         protocol,
         target: path,
         body: server_body,
-    } = onion::peel_layer(&secrets[2], &body).unwrap()
+    } = peel(&secrets[2], &body).unwrap()
     else {
         panic!("last hop should relay to the server");
     };
@@ -342,7 +348,8 @@ fn server_destination_carries_a_v4_request() {
     // The server gets the whole hop plaintext and decrypts the blob with its own key.
     let payload = CombinedPayload::decode(&server_body).unwrap();
     let eph = h32(payload.json["ephemeral_key"].as_str().unwrap());
-    let key = ReplyKey::for_node(&server_sk, &eph, EncType::XChaCha20).unwrap();
+    let key =
+        ReplyKey::for_node(&NodeKey::from_secret(server_sk), &eph, EncType::XChaCha20).unwrap();
     let got = v4::V4Request::decode(&key.decrypt(&payload.blob).unwrap()).unwrap();
     assert_eq!(got, request);
     // Its v4 reply is raw ciphertext the client decrypts with the reply key.
@@ -379,7 +386,7 @@ fn relays_refuse_non_onion_server_urls() {
         )
         .unwrap();
         assert_eq!(
-            onion::peel_layer(&secrets[0], &built.body).unwrap_err(),
+            peel(&secrets[0], &built.body).unwrap_err(),
             Error::Malformed("invalid url"),
             "{bad}"
         );
@@ -423,15 +430,15 @@ fn onion_bad_input_gives_the_right_error() {
     };
     let eph = hex::encode(crypto::x25519_public(&[4u8; 32]));
     assert!(matches!(
-        onion::peel_layer(&sk, &frame("{}", b"x")),
+        peel(&sk, &frame("{}", b"x")),
         Err(Error::Malformed(_))
     ));
     assert!(matches!(
-        onion::peel_layer(&sk, &frame(r#"{"ephemeral_key":"zz"}"#, b"x")),
+        peel(&sk, &frame(r#"{"ephemeral_key":"zz"}"#, b"x")),
         Err(Error::Malformed(_))
     ));
     assert_eq!(
-        onion::peel_layer(
+        peel(
             &sk,
             &frame(
                 &format!(r#"{{"ephemeral_key":"{eph}","enc_type":"nope"}}"#),
@@ -442,7 +449,7 @@ fn onion_bad_input_gives_the_right_error() {
         Error::UnknownEncType
     );
     assert_eq!(
-        onion::peel_layer(
+        peel(
             &sk,
             &frame(&format!(r#"{{"ephemeral_key":"{eph}"}}"#), &[0u8; 60])
         )
@@ -450,7 +457,7 @@ fn onion_bad_input_gives_the_right_error() {
         Error::DecryptionFailed
     );
     assert_eq!(
-        onion::peel_layer(
+        peel(
             &sk,
             &frame(
                 &format!(r#"{{"ephemeral_key":"{eph}","enc_type":"xchacha20"}}"#),
@@ -463,7 +470,7 @@ fn onion_bad_input_gives_the_right_error() {
     // A small-order ephemeral key is refused rather than giving a predictable shared secret.
     let zero = "00".repeat(32);
     assert_eq!(
-        onion::peel_layer(
+        peel(
             &sk,
             &frame(&format!(r#"{{"ephemeral_key":"{zero}"}}"#), &[0u8; 60])
         )
@@ -1005,7 +1012,7 @@ mod properties {
         #[test]
         fn parsers_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = CombinedPayload::decode(&data);
-            let _ = onion::peel_layer(&[7u8; 32], &data);
+            let _ = peel(&[7u8; 32], &data);
             let _ = v4::V4Request::decode(&data);
             let _ = v4::V4Response::decode(&data);
             let _ = Request::from_json(&data);

@@ -16,3 +16,12 @@ pub fn SessionIdBox(session_id: String) -> impl IntoView {
         </div>
     }
 }
+
+/// The Session ID with its QR code: what a user shows someone who wants to message them.
+#[component]
+pub fn ShareSessionId(session_id: String) -> impl IntoView {
+    view! {
+        <SessionIdBox session_id=session_id.clone() />
+        <crate::components::qr::QrCode data=session_id label="QR code of your Session ID" />
+    }
+}

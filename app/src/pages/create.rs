@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use murmur_core::Identity;
 
-use crate::components::{phrase::PhraseGrid, qr::QrCode, session_id::SessionIdBox};
+use crate::components::{phrase::PhraseGrid, session_id::ShareSessionId};
 use crate::onboarding::{CONFIRM_POSITIONS, NewAccount};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +36,7 @@ pub fn CreatePage(on_done: Callback<Identity>, on_back: Callback<()>) -> impl In
         <section class="card" aria-labelledby="create-title">
             <h1 id="create-title">"Your new account"</h1>
             <p>"This is your Session ID. Share it with people so they can message you."</p>
-            <SessionIdBox session_id=session_id.clone() />
-            <QrCode data=session_id label="QR code of your Session ID" />
+            <ShareSessionId session_id />
             <h2>"Recovery phrase"</h2>
             <p>
                 "These 13 words are the only way back into your account. Write them down and keep "

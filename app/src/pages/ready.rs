@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use murmur_core::Identity;
 
-use crate::components::{qr::QrCode, session_id::SessionIdBox};
+use crate::components::session_id::ShareSessionId;
 
 #[component]
 pub fn ReadyPage(identity: Identity) -> impl IntoView {
@@ -12,8 +12,7 @@ pub fn ReadyPage(identity: Identity) -> impl IntoView {
         <section class="card" aria-labelledby="ready-title">
             <h1 id="ready-title">"You're all set"</h1>
             <p>"Your account lives on this device. Your Session ID:"</p>
-            <SessionIdBox session_id=session_id.clone() />
-            <QrCode data=session_id label="QR code of your Session ID" />
+            <ShareSessionId session_id />
         </section>
     }
 }

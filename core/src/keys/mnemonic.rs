@@ -14,15 +14,20 @@ pub const PREFIX_LEN: usize = 3;
 const WORDLIST_TEXT: &str = include_str!("wordlist_english.txt");
 const N: u64 = 1626;
 
+/// The list as a slice, split once: lookups run on every keystroke of the restore form.
+/// (Every word is lowercase ASCII with at least 4 letters, so `&w[..PREFIX_LEN]` is its prefix.)
+static WORDS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| WORDLIST_TEXT.lines().collect());
+
 /// The English word list (1626 words, from the Monero project, MIT licence; see
 /// `wordlist_english.LICENSE`).
 pub fn wordlist() -> impl Iterator<Item = &'static str> + Clone {
-    WORDLIST_TEXT.lines()
+    WORDS.iter().copied()
 }
 
 fn word_at(index: usize) -> &'static str {
     // Indices come from `mod 1626` on a list checked to hold exactly 1626 words.
-    wordlist().nth(index).unwrap_or_default()
+    WORDS.get(index).copied().unwrap_or_default()
 }
 
 fn prefix(word: &str) -> String {
@@ -33,19 +38,15 @@ fn prefix(word: &str) -> String {
 }
 
 /// The index of a word by its first three letters; `None` if the word is shorter than that or
-/// no word of the list starts the same way. (Every word in the list has at least 4 letters.)
+/// no word of the list starts the same way.
 pub fn index_of(word: &str) -> Option<usize> {
     if word.chars().count() < PREFIX_LEN {
         return None;
     }
     let wanted = prefix(word);
-    wordlist().position(|w| prefix(w) == wanted)
-}
-
-/// The words of the list that start with `partial` (for autocompletion as the user types).
-pub fn completions(partial: &str) -> impl Iterator<Item = &'static str> {
-    let partial = partial.to_lowercase();
-    wordlist().filter(move |w| !partial.is_empty() && w.starts_with(&partial))
+    WORDS
+        .iter()
+        .position(|w| w.get(..PREFIX_LEN) == Some(wanted.as_str()))
 }
 
 fn checksum_index(words: &[&str]) -> usize {

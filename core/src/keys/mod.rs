@@ -54,13 +54,14 @@ impl Seed {
     /// The recovery phrase for this seed: 13 words when the seed's second half is zero (every
     /// account this project creates), otherwise 25.
     pub fn to_mnemonic(&self) -> String {
-        let words = if self.0[NEW_SEED_ENTROPY..].iter().all(|b| *b == 0) {
-            mnemonic::encode(&self.0[..NEW_SEED_ENTROPY])
+        let bytes = if self.0[NEW_SEED_ENTROPY..].iter().all(|b| *b == 0) {
+            &self.0[..NEW_SEED_ENTROPY]
         } else {
-            mnemonic::encode(&self.0)
+            &self.0[..]
         };
-        // Both lengths are multiples of 4, so encoding cannot fail.
-        words.map(|w| w.join(" ")).unwrap_or_default()
+        mnemonic::encode(bytes)
+            .expect("16 and 32 bytes are whole 4-byte chunks")
+            .join(" ")
     }
 
     /// The raw 32 seed bytes.

@@ -77,17 +77,41 @@ fn derive(
     key
 }
 
+/// A node's X25519 keypair for peeling layers. The public half is derived once, here, rather
+/// than on every request (the xchacha20 key hashes it in).
+pub struct NodeKey {
+    secret: Zeroizing<[u8; 32]>,
+    public: [u8; 32],
+}
+
+impl NodeKey {
+    /// The keypair of an X25519 secret key.
+    pub fn from_secret(secret: [u8; 32]) -> Self {
+        let public = crypto::x25519_public(&secret);
+        Self {
+            secret: Zeroizing::new(secret),
+            public,
+        }
+    }
+
+    /// The public key clients encrypt layers to.
+    pub fn public(&self) -> [u8; 32] {
+        self.public
+    }
+}
+
+impl core::fmt::Debug for NodeKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("NodeKey(<redacted>)")
+    }
+}
+
 impl ReplyKey {
-    /// The node's side: its X25519 secret and the client's ephemeral public key.
-    pub fn for_node(
-        node_secret: &[u8; 32],
-        client_pk: &[u8; 32],
-        enc_type: EncType,
-    ) -> Result<Self> {
-        let shared = crypto::x25519(node_secret, client_pk)?;
-        let node_pk = crypto::x25519_public(node_secret);
+    /// The node's side: its keypair and the client's ephemeral public key.
+    pub fn for_node(node: &NodeKey, client_pk: &[u8; 32], enc_type: EncType) -> Result<Self> {
+        let shared = crypto::x25519(&node.secret, client_pk)?;
         Ok(Self {
-            key: derive(&shared, client_pk, &node_pk, enc_type),
+            key: derive(&shared, client_pk, &node.public, enc_type),
             enc_type,
         })
     }
@@ -98,10 +122,24 @@ impl ReplyKey {
         node_pk: &[u8; 32],
         enc_type: EncType,
     ) -> Result<Self> {
+        Self::client_side(
+            client_secret,
+            &crypto::x25519_public(client_secret),
+            node_pk,
+            enc_type,
+        )
+    }
+
+    /// The client's side when the ephemeral public key is already known (no recomputation).
+    fn client_side(
+        client_secret: &[u8; 32],
+        client_pk: &[u8; 32],
+        node_pk: &[u8; 32],
+        enc_type: EncType,
+    ) -> Result<Self> {
         let shared = crypto::x25519(client_secret, node_pk)?;
-        let client_pk = crypto::x25519_public(client_secret);
         Ok(Self {
-            key: derive(&shared, &client_pk, node_pk, enc_type),
+            key: derive(&shared, client_pk, node_pk, enc_type),
             enc_type,
         })
     }
@@ -138,7 +176,7 @@ pub fn encrypt_for_hop(
     rng: &mut impl CryptoRng,
 ) -> Result<(ReplyKey, [u8; 32], Vec<u8>)> {
     let (secret, public) = crypto::x25519_keypair(rng);
-    let key = ReplyKey::for_client(&secret, hop_x25519, enc_type)?;
+    let key = ReplyKey::client_side(&secret, &public, hop_x25519, enc_type)?;
     let ct = key.encrypt(plaintext, rng);
     Ok((key, public, ct))
 }

@@ -13,7 +13,7 @@ pub mod v4;
 use rand_core::CryptoRng;
 use serde_json::{Map, Value, json};
 
-pub use hop::{EncType, ReplyKey};
+pub use hop::{EncType, NodeKey, ReplyKey};
 
 use crate::error::{Error, Result};
 
@@ -34,7 +34,7 @@ pub struct CombinedPayload {
 impl CombinedPayload {
     /// Serialises as `[len][blob][json]`.
     pub fn encode(&self) -> Vec<u8> {
-        let json = Value::Object(self.json.clone()).to_string();
+        let json = serde_json::to_string(&self.json).expect("a JSON map always serialises");
         let mut out = Vec::with_capacity(4 + self.blob.len() + json.len());
         out.extend_from_slice(&(self.blob.len() as u32).to_le_bytes());
         out.extend_from_slice(&self.blob);
@@ -208,11 +208,11 @@ fn hex32(value: Option<&Value>, what: &'static str) -> Result<[u8; 32]> {
     Ok(out)
 }
 
-/// Peels one layer of an onion request `body` with this node's X25519 secret key.
+/// Peels one layer of an onion request `body` with this node's X25519 keypair.
 /// Errors: [`Error::Malformed`] for bad framing or JSON, [`Error::UnknownEncType`],
 /// [`Error::DecryptionFailed`] (answered as 400 "Invalid ciphertext"), and
 /// [`Error::LimitExceeded`] past [`MAX_ONION_HOPS`].
-pub fn peel_layer(node_x25519_secret: &[u8; 32], body: &[u8]) -> Result<Peeled> {
+pub fn peel_layer(node: &NodeKey, body: &[u8]) -> Result<Peeled> {
     let outer = CombinedPayload::decode(body)?;
     let enc_type = EncType::from_json(outer.json.get("enc_type"))?;
     let ephemeral = hex32(
@@ -225,7 +225,7 @@ pub fn peel_layer(node_x25519_secret: &[u8; 32], body: &[u8]) -> Result<Peeled> 
             .as_u64()
             .ok_or(Error::Malformed("hop_no must be a non-negative integer"))?,
     };
-    let reply_key = ReplyKey::for_node(node_x25519_secret, &ephemeral, enc_type)?;
+    let reply_key = ReplyKey::for_node(node, &ephemeral, enc_type)?;
     let plaintext = reply_key.decrypt(&outer.blob)?;
     let inner = CombinedPayload::decode(&plaintext)?;
 
