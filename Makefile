@@ -38,9 +38,12 @@ test-wasm:
 
 bundle:
 	trunk build --release --offline
-	cargo build -p murmur-cli --locked
 
+## The e2e tests ask target/debug/murmur for expected values. `cargo test --no-run` with the
+## flags of test-native builds it with the same feature set, so after test-native it is a no-op
+## (a plain `cargo build -p murmur-cli` resolves features differently and rebuilds the deps).
 test-e2e:
+	cargo test --workspace --locked --no-run -q
 	node --test --test-concurrency=1 tests/e2e/
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the

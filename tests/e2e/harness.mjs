@@ -1,7 +1,7 @@
 // Shared helpers for the browser end-to-end tests: serve the release bundle with a real nginx,
 // drive Debian's Chromium with playwright-core, and ask the native `murmur` CLI for expected values.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -43,10 +43,22 @@ export async function serveBundle() {
   const rundir = mkdtempSync(join(tmpdir(), 'murmur-nginx-'));
   const proc = spawn(join(ROOT, 'scripts', 'serve-bundle'), [dist, String(port), rundir], { stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}/`;
-  await waitForHttp(url);
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+  try {
+    await waitForHttp(url);
+  } catch (err) {
+    // Don't leave nginx running (it would keep the test process alive); say why it failed.
+    await stop();
+    const log = existsSync(join(rundir, 'error.log')) ? readFileSync(join(rundir, 'error.log'), 'utf8') : '';
+    throw new Error(`${err.message}\nnginx error.log:\n${log.split('\n').slice(-5).join('\n')}`);
+  }
   return {
     url,
-    stop: () => new Promise((resolve) => { proc.once('exit', resolve); proc.kill('SIGTERM'); }),
+    stop,
   };
 }
 
