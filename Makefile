@@ -47,19 +47,20 @@ test-e2e:
 	node --test --test-concurrency=1 tests/e2e/
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
-## committed corpora in fuzz/corpus. `make test` runs each for FUZZ_SMOKE_SECONDS on a scratch
+## committed corpora in fuzz/corpus. Inputs that once crashed live in fuzz/regressions/<target>
+## and are replayed by every run (and by a test in core). `make test` runs each for FUZZ_SMOKE_SECONDS on a scratch
 ## copy. Stable toolchain, so no sanitizer (-s none); libFuzzer still catches panics, and a
 ## crash fails the pipeline (pipefail + -e), stopping the loop.
 fuzz:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  cargo fuzz run -s none $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' ; \
+	  cargo fuzz run -s none $$t corpus/$$t $$(ls -d regressions/$$t 2>/dev/null) -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' ; \
 	done
 
 fuzz-smoke:
 	cd fuzz && cargo fuzz build -s none
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  scratch=$$(mktemp -d); \
-	  cargo fuzz run -s none $$t $$scratch corpus/$$t -- -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=1 2>&1 \
+	  cargo fuzz run -s none $$t $$scratch corpus/$$t $$(ls -d regressions/$$t 2>/dev/null) -- -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=1 2>&1 \
 	    | grep -E 'stat::number_of_executed_units|ERROR|panicked' | sed "s/^/fuzz $$t: /"; \
 	  rm -rf $$scratch; \
 	done
