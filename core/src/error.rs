@@ -30,6 +30,27 @@ pub enum Error {
     /// A recovery phrase that cannot be decoded.
     #[error(transparent)]
     Mnemonic(#[from] MnemonicError),
+    /// A network manifest that cannot be accepted.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+/// Why a network manifest was refused (DESIGN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// Signed by a key other than the pinned operator key.
+    #[error("manifest is not signed by this network's operator key")]
+    WrongOperator,
+    /// The signature does not match the content (tampered or corrupted).
+    #[error("manifest signature does not verify (tampered or corrupted)")]
+    BadSignature,
+    /// Not newer than the manifest already held (a replay or a rollback).
+    #[error("manifest sequence {offered} is not newer than the held sequence {held}")]
+    NotNewer { held: u64, offered: u64 },
+    /// Structurally unusable.
+    #[error("invalid manifest: {0}")]
+    Invalid(&'static str),
 }
 
 /// Why a recovery phrase was refused. Positions are 1-based, as a user counts words; the words

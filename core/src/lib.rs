@@ -10,9 +10,10 @@ pub mod crypto;
 pub mod error;
 pub mod keys;
 pub mod message;
+pub mod network;
 pub mod onion;
 pub mod rpc;
 pub mod swarm;
 
-pub use error::{Error, MnemonicError};
+pub use error::{Error, ManifestError, MnemonicError};
 pub use keys::{Identity, Seed, SessionId};

@@ -1,0 +1,322 @@
+//! The network manifest (DESIGN.md §3): which nodes make up a network, their keys, URLs and
+//! swarms, signed by the network operator's Ed25519 key.
+//!
+//! Session learns membership from its blockchain; a Murmur network is whatever its operator
+//! signs. Nodes and clients pin the operator key and accept a manifest only when that key signed
+//! it and its `sequence` is higher than the one they hold, so an old or forged node list can
+//! never be replayed onto them.
+//!
+//! The signature covers `"murmur-manifest-v1" || JSON(manifest)`, where the JSON is the typed
+//! [`Manifest`] serialised with its fields in declaration order. Verifiers re-serialise the
+//! parsed struct, so whitespace or key order in transit does not matter, and unknown fields are
+//! refused rather than silently left unsigned.
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ManifestError, Result};
+use crate::onion::Hop;
+use crate::swarm::{SwarmId, swarm_for, swarm_space};
+
+/// Domain separation for manifest signatures.
+const MANIFEST_DOMAIN: &[u8] = b"murmur-manifest-v1";
+
+/// Session's smallest healthy swarm (`MIN_SWARM_SIZE`); used once a network is big enough.
+pub const MIN_SWARM_SIZE: usize = 5;
+/// Session's size for a new swarm (`NEW_SWARM_SIZE`).
+pub const IDEAL_SWARM_SIZE: usize = 7;
+/// Swarm size for small networks (a devnet, a pilot): three copies of every message.
+pub const SMALL_SWARM_SIZE: usize = 3;
+/// From this many nodes on, swarms follow Session's sizes (≥ 5, ideally 7).
+pub const LARGE_NETWORK_NODES: usize = 25;
+
+/// One node as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestNode {
+    /// Ed25519 public key, 64 hex chars: the node's name in onion routing and its signing key.
+    pub ed25519: String,
+    /// X25519 public key, 64 hex chars: what onion layers for this node are encrypted to.
+    pub x25519: String,
+    /// Base URL, `https://host:port` (plain `http` only for loopback networks).
+    pub url: String,
+    /// The swarm this node belongs to.
+    pub swarm_id: u64,
+}
+
+impl ManifestNode {
+    /// The node's Ed25519 key bytes.
+    pub fn ed25519_bytes(&self) -> Result<[u8; 32]> {
+        hex32(&self.ed25519)
+    }
+
+    /// The node as an onion hop.
+    pub fn hop(&self) -> Result<Hop> {
+        Ok(Hop {
+            ed25519: hex32(&self.ed25519)?,
+            x25519: hex32(&self.x25519)?,
+        })
+    }
+
+    /// The node's swarm.
+    pub fn swarm(&self) -> SwarmId {
+        SwarmId(self.swarm_id)
+    }
+
+    /// `url` joined with an absolute `path` such as `/onion_req/v2`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
+/// The membership of a network at one `sequence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// A name for the network (shown to operators; not a security boundary).
+    pub network: String,
+    /// Strictly increasing with every change the operator signs.
+    pub sequence: u64,
+    pub nodes: Vec<ManifestNode>,
+}
+
+fn hex32(text: &str) -> Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|_| Error::Manifest(ManifestError::Invalid("keys must be 64 hex characters")))?;
+    Ok(out)
+}
+
+impl Manifest {
+    /// Checks the manifest is usable: at least one node, well-formed unique keys, http(s) URLs.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |why| Err(Error::Manifest(ManifestError::Invalid(why)));
+        if self.nodes.is_empty() {
+            return invalid("a manifest lists at least one node");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for node in &self.nodes {
+            let ed = hex32(&node.ed25519)?;
+            let x = hex32(&node.x25519)?;
+            if VerifyingKey::from_bytes(&ed).is_err() {
+                return invalid("a node's Ed25519 key is not a valid point");
+            }
+            if x == [0u8; 32] {
+                return invalid("a node's X25519 key is not usable");
+            }
+            if node.ed25519 != node.ed25519.to_ascii_lowercase()
+                || node.x25519 != node.x25519.to_ascii_lowercase()
+            {
+                return invalid("keys must be lowercase hex");
+            }
+            if !seen.insert(ed) {
+                return invalid("a node is listed twice");
+            }
+            let url_ok = (node.url.starts_with("https://") || node.url.starts_with("http://"))
+                && !node.url.contains(['?', '#', ' ']);
+            if !url_ok {
+                return invalid("node URLs are http(s)://host:port");
+            }
+            if node.swarm_id == crate::swarm::INVALID_SWARM_ID.0 {
+                return invalid("a node has the invalid swarm id");
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes the operator signs.
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = MANIFEST_DOMAIN.to_vec();
+        out.extend(serde_json::to_vec(self).expect("a manifest always serialises"));
+        out
+    }
+
+    /// Every distinct swarm id, ascending.
+    pub fn swarm_ids(&self) -> Vec<SwarmId> {
+        let mut ids: Vec<SwarmId> = self.nodes.iter().map(ManifestNode::swarm).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The swarm responsible for the account whose 32 key bytes (after the prefix) are `key`.
+    pub fn swarm_for_key(&self, key: &[u8; 32]) -> Option<SwarmId> {
+        swarm_for(swarm_space(key), &self.swarm_ids())
+    }
+
+    /// The swarm responsible for swarm-space position `space`.
+    pub fn swarm_for_space(&self, space: u64) -> Option<SwarmId> {
+        swarm_for(space, &self.swarm_ids())
+    }
+
+    /// The members of `swarm`, in manifest order.
+    pub fn members(&self, swarm: SwarmId) -> Vec<&ManifestNode> {
+        self.nodes.iter().filter(|n| n.swarm() == swarm).collect()
+    }
+
+    /// The node whose Ed25519 key is `ed25519` (raw bytes).
+    pub fn node(&self, ed25519: &[u8; 32]) -> Option<&ManifestNode> {
+        let wanted = hex::encode(ed25519);
+        self.nodes.iter().find(|n| n.ed25519 == wanted)
+    }
+}
+
+/// A manifest with its operator's signature, as served at `GET /network`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedManifest {
+    pub manifest: Manifest,
+    /// The operator's Ed25519 key, hex.
+    pub operator: String,
+    /// Ed25519 signature, hex.
+    pub signature: String,
+}
+
+impl SignedManifest {
+    /// Signs `manifest` with the operator key (after checking it is valid).
+    pub fn sign(manifest: Manifest, operator: &SigningKey) -> Result<Self> {
+        manifest.validate()?;
+        let signature = operator.sign(&manifest.signed_bytes());
+        Ok(Self {
+            operator: hex::encode(operator.verifying_key().to_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+            manifest,
+        })
+    }
+
+    /// Parses a signed manifest from JSON and checks it against the pinned operator key.
+    pub fn from_json(data: &[u8], operator: &[u8; 32]) -> Result<Self> {
+        let signed: Self = serde_json::from_slice(data)
+            .map_err(|_| Error::Manifest(ManifestError::Invalid("not a signed manifest")))?;
+        signed.verify(operator)?;
+        Ok(signed)
+    }
+
+    /// Checks that `operator` signed this manifest and that the manifest is valid.
+    pub fn verify(&self, operator: &[u8; 32]) -> Result<()> {
+        if self.operator != hex::encode(operator) {
+            return Err(Error::Manifest(ManifestError::WrongOperator));
+        }
+        let key = VerifyingKey::from_bytes(operator)
+            .map_err(|_| Error::Manifest(ManifestError::WrongOperator))?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&self.signature, &mut sig)
+            .map_err(|_| Error::Manifest(ManifestError::BadSignature))?;
+        key.verify_strict(&self.manifest.signed_bytes(), &Signature::from_bytes(&sig))
+            .map_err(|_| Error::Manifest(ManifestError::BadSignature))?;
+        self.manifest.validate()
+    }
+
+    /// Accepts `self` as a replacement for `current` only if it is strictly newer.
+    pub fn check_newer_than(&self, current: Option<&SignedManifest>) -> Result<()> {
+        match current {
+            Some(cur) if self.manifest.sequence <= cur.manifest.sequence => {
+                Err(Error::Manifest(ManifestError::NotNewer {
+                    held: cur.manifest.sequence,
+                    offered: self.manifest.sequence,
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The manifest as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a signed manifest always serialises")
+    }
+}
+
+/// The id a new swarm gets: the midpoint of the largest gap between existing ids, wrapping
+/// around the 64-bit ring (Session's rule); the first swarm is 0.
+pub fn next_swarm_id(existing: &[SwarmId]) -> SwarmId {
+    let mut ids: Vec<u64> = existing.iter().map(|s| s.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let Some(&first) = ids.first() else {
+        return SwarmId(0);
+    };
+    // The wrapping gap from the highest id back round to the lowest.
+    let last = *ids.last().expect("ids is not empty");
+    let mut best = (first.wrapping_sub(last), last);
+    if ids.len() == 1 {
+        best = (u64::MAX, first);
+    }
+    for pair in ids.windows(2) {
+        let gap = pair[1] - pair[0];
+        if gap > best.0 {
+            best = (gap, pair[0]);
+        }
+    }
+    SwarmId(best.1.wrapping_add(best.0 / 2 + best.0 % 2))
+}
+
+/// How big swarms should be in a network of `nodes` nodes.
+pub fn target_swarm_size(nodes: usize) -> usize {
+    if nodes >= LARGE_NETWORK_NODES {
+        IDEAL_SWARM_SIZE
+    } else {
+        SMALL_SWARM_SIZE
+    }
+}
+
+/// Swarm ids for a fresh network of `nodes` nodes, one per node: `nodes / size` swarms (at least
+/// one), ids placed by [`next_swarm_id`], nodes dealt round-robin so sizes differ by at most one.
+pub fn plan_swarms(nodes: usize) -> Vec<SwarmId> {
+    let count = (nodes / target_swarm_size(nodes)).max(1);
+    let mut ids = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = next_swarm_id(&ids);
+        ids.push(id);
+    }
+    (0..nodes).map(|i| ids[i % count]).collect()
+}
+
+/// The swarm a node joining `manifest` should enter: the smallest swarm, or a new swarm when
+/// every swarm already has two more members than the target size (so a split leaves two
+/// healthy swarms).
+pub fn swarm_for_new_node(manifest: &Manifest) -> SwarmId {
+    let ids = manifest.swarm_ids();
+    let size = target_swarm_size(manifest.nodes.len() + 1);
+    let smallest = ids.iter().map(|&id| (manifest.members(id).len(), id)).min();
+    match smallest {
+        Some((len, id)) if len < size + 2 => id,
+        _ => next_swarm_id(&ids),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swarm_ids_split_the_largest_gap() {
+        assert_eq!(next_swarm_id(&[]), SwarmId(0));
+        assert_eq!(next_swarm_id(&[SwarmId(0)]), SwarmId(1 << 63));
+        let third = next_swarm_id(&[SwarmId(0), SwarmId(1 << 63)]);
+        assert_eq!(third, SwarmId(3 << 62));
+    }
+
+    #[test]
+    fn twelve_nodes_make_four_swarms_of_three() {
+        let plan = plan_swarms(12);
+        let mut ids = plan.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
+        for id in ids {
+            assert_eq!(plan.iter().filter(|&&s| s == id).count(), 3);
+        }
+    }
+
+    #[test]
+    fn large_networks_use_session_sizes() {
+        let plan = plan_swarms(100);
+        let mut ids = plan.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 14);
+        for id in ids {
+            assert!(plan.iter().filter(|&&s| s == id).count() >= MIN_SWARM_SIZE);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! A whole network on one machine: an operator key, N node identities, a signed manifest with
+//! swarms planned by `murmur_core::network::plan_swarms`, and N nodes on 127.0.0.1 in this
+//! process. `make run` starts one; the integration tests start, stop and restart its nodes.
+//!
+//! Everything lives in one directory, so a devnet restarted on the same directory keeps its
+//! keys, manifest and messages:
+//! `operator.key`, `manifest.json`, `devnet.json` (for clients) and `node-<i>/`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ed25519_dalek::SigningKey;
+use murmur_core::network::{Manifest, ManifestNode, SignedManifest, plan_swarms};
+use rand_core::{TryRng as _, UnwrapErr};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::config::{Config, NetworkConfig, RateLimitConfig, ReplicationConfig, StorageConfig};
+use crate::identity::NodeIdentity;
+use crate::server::{self, RunningNode};
+
+/// What clients need to use a devnet (`DIR/devnet.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevnetInfo {
+    pub seeds: Vec<String>,
+    pub operator_pubkey: String,
+    pub nodes: Vec<ManifestNode>,
+}
+
+/// How to build a devnet.
+#[derive(Debug, Clone)]
+pub struct DevnetSpec {
+    pub nodes: usize,
+    pub dir: PathBuf,
+    /// First port; node i listens on `base_port + i`. 0 picks free ports.
+    pub base_port: u16,
+    /// Catch-up interval (short, so tests and demos converge quickly).
+    pub sync_interval_ms: u64,
+}
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    pub dir: PathBuf,
+    pub operator: SigningKey,
+    pub manifest: SignedManifest,
+    pub clock: Arc<Clock>,
+    configs: Vec<Config>,
+    nodes: Vec<Option<RunningNode>>,
+}
+
+fn read_or_make_seed(path: &Path) -> anyhow::Result<[u8; 32]> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut seed)
+            .map_err(|_| anyhow::anyhow!("{} is not a 32-byte hex seed", path.display()))?;
+        return Ok(seed);
+    }
+    let mut seed = [0u8; 32];
+    UnwrapErr(getrandom::SysRng).try_fill_bytes(&mut seed)?;
+    write_private(path, &hex::encode(seed))?;
+    Ok(seed)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    writeln!(options.open(path)?, "{text}")?;
+    Ok(())
+}
+
+impl Devnet {
+    /// Creates (or reopens) the devnet in `spec.dir` and starts every node.
+    pub async fn start(spec: DevnetSpec) -> anyhow::Result<Self> {
+        anyhow::ensure!(spec.nodes >= 1, "a devnet needs at least one node");
+        std::fs::create_dir_all(&spec.dir)?;
+        let operator = SigningKey::from_bytes(&read_or_make_seed(&spec.dir.join("operator.key"))?);
+        let mut listeners = Vec::new();
+        let mut identities = Vec::new();
+        for i in 0..spec.nodes {
+            let port = if spec.base_port == 0 {
+                0
+            } else {
+                spec.base_port
+                    .checked_add(u16::try_from(i)?)
+                    .context("port out of range")?
+            };
+            let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+                .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+            listeners.push(listener);
+            let dir = spec.dir.join(format!("node-{i}"));
+            std::fs::create_dir_all(&dir)?;
+            identities.push(NodeIdentity::load_or_create(&dir)?);
+        }
+        let swarms = plan_swarms(spec.nodes);
+        let mut nodes = Vec::new();
+        for ((listener, identity), swarm) in listeners.iter().zip(&identities).zip(&swarms) {
+            nodes.push(ManifestNode {
+                ed25519: identity.ed25519_hex(),
+                x25519: hex::encode(identity.x25519()),
+                url: format!("http://{}", listener.local_addr()?),
+                swarm_id: swarm.0,
+            });
+        }
+        let manifest_path = spec.dir.join("manifest.json");
+        let previous = std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|b| SignedManifest::from_json(&b, &operator.verifying_key().to_bytes()).ok());
+        let manifest = match previous {
+            Some(p) if p.manifest.nodes == nodes => p,
+            p => SignedManifest::sign(
+                Manifest {
+                    network: "murmur-devnet".into(),
+                    sequence: p.map_or(1, |p| p.manifest.sequence + 1),
+                    nodes,
+                },
+                &operator,
+            )?,
+        };
+        std::fs::write(&manifest_path, manifest.to_json())?;
+        let info = DevnetInfo {
+            seeds: manifest
+                .manifest
+                .nodes
+                .iter()
+                .map(|n| n.url.clone())
+                .collect(),
+            operator_pubkey: hex::encode(operator.verifying_key().to_bytes()),
+            nodes: manifest.manifest.nodes.clone(),
+        };
+        std::fs::write(
+            spec.dir.join("devnet.json"),
+            serde_json::to_string_pretty(&info)?,
+        )?;
+
+        let clock = Arc::new(Clock::default());
+        let mut configs = Vec::new();
+        let mut running = Vec::new();
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let config = Config {
+                listen: listener.local_addr()?,
+                data_dir: spec.dir.join(format!("node-{i}")),
+                tls: None,
+                network: NetworkConfig {
+                    operator_key: info.operator_pubkey.clone(),
+                    manifest_file: Some(manifest_path.clone()),
+                    seed_urls: Vec::new(),
+                    reload_seconds: 2,
+                    ca_file: None,
+                },
+                storage: StorageConfig::default(),
+                // Every devnet client shares 127.0.0.1, so the per-IP limit is set far above
+                // what one machine can send.
+                rate_limit: RateLimitConfig {
+                    per_second: 1_000_000,
+                    burst: 1_000_000,
+                    max_clients: 1024,
+                },
+                replication: ReplicationConfig {
+                    sync_interval_ms: spec.sync_interval_ms,
+                    forward_timeout_ms: 5_000,
+                },
+            };
+            let node = server::start(
+                config.clone(),
+                Some(listener),
+                Some(manifest.clone()),
+                clock.clone(),
+            )
+            .await?;
+            configs.push(config);
+            running.push(Some(node));
+        }
+        Ok(Self {
+            dir: spec.dir,
+            operator,
+            manifest,
+            clock,
+            configs,
+            nodes: running,
+        })
+    }
+
+    /// What clients need (also written to `devnet.json`).
+    pub fn info(&self) -> DevnetInfo {
+        DevnetInfo {
+            seeds: self
+                .manifest
+                .manifest
+                .nodes
+                .iter()
+                .map(|n| n.url.clone())
+                .collect(),
+            operator_pubkey: hex::encode(self.operator.verifying_key().to_bytes()),
+            nodes: self.manifest.manifest.nodes.clone(),
+        }
+    }
+
+    /// Node `i`, if running.
+    pub fn node(&self, i: usize) -> Option<&RunningNode> {
+        self.nodes.get(i).and_then(Option::as_ref)
+    }
+
+    /// Number of nodes (running or stopped).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the devnet has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Stops node `i` (its database stays on disk).
+    pub async fn stop_node(&mut self, i: usize) {
+        if let Some(node) = self.nodes.get_mut(i).and_then(Option::take) {
+            node.stop().await;
+        }
+    }
+
+    /// Starts node `i` again on the same port and database.
+    pub async fn restart_node(&mut self, i: usize) -> anyhow::Result<()> {
+        self.stop_node(i).await;
+        let config = self.configs[i].clone();
+        let node = server::start(config, None, None, self.clock.clone()).await?;
+        self.nodes[i] = Some(node);
+        Ok(())
+    }
+
+    /// Signs `manifest` as the next sequence and writes it where every node reloads it from.
+    pub fn publish(&mut self, mut manifest: Manifest) -> anyhow::Result<()> {
+        manifest.sequence = self.manifest.manifest.sequence + 1;
+        let signed = SignedManifest::sign(manifest, &self.operator)?;
+        std::fs::write(self.dir.join("manifest.json"), signed.to_json())?;
+        self.manifest = signed;
+        Ok(())
+    }
+
+    /// Stops every node.
+    pub async fn stop(mut self) {
+        for i in 0..self.nodes.len() {
+            self.stop_node(i).await;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The node's HTTP surface: routes, body limits, CORS, the per-IP rate limit and request
+//! counting. Handlers are thin; the work is in `rpc`, `onion` and `replication`.
+//!
+//! Public (browser-reachable, CORS, rate-limited): `POST /storage_rpc/v1`, `POST /onion_req/v2`,
+//! `POST /json_rpc`, `GET /network`. Operators: `GET /metrics`. Peers only (signed by a
+//! manifest node key, no CORS): `POST /murmur/v1/{replicate,messages,handoff}`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_PATH};
+use crate::rpc::{Origin, RpcReply};
+use crate::state::SharedNode;
+use crate::{network, onion, peer, rpc};
+
+/// Largest `/storage_rpc/v1` body: a batch of 20 maximal stores in base64, plus JSON.
+pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
+/// Largest peer request body (a handoff page of 500 messages is far smaller).
+pub const PEER_MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// The node's router.
+pub fn router(node: SharedNode) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    let public = Router::new()
+        .route(
+            "/storage_rpc/v1",
+            post(storage_rpc).layer(DefaultBodyLimit::max(STORAGE_RPC_MAX_BODY)),
+        )
+        .route(
+            "/onion_req/v2",
+            post(onion_req).layer(DefaultBodyLimit::max(murmur_core::onion::MAX_ONION_BODY)),
+        )
+        .route("/json_rpc", post(json_rpc))
+        .route("/network", get(network_manifest))
+        .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit))
+        .layer(cors);
+    let peers = Router::new()
+        .route(REPLICATE_PATH, post(peer_replicate))
+        .route(MESSAGES_PATH, post(peer_messages))
+        .route(HANDOFF_PATH, post(peer_handoff))
+        .layer(DefaultBodyLimit::max(PEER_MAX_BODY));
+    Router::new()
+        .merge(public)
+        .merge(peers)
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(node.clone(), count_requests))
+        .with_state(node)
+}
+
+fn endpoint_label(path: Option<&str>) -> &'static str {
+    match path {
+        Some("/storage_rpc/v1") => "storage_rpc",
+        Some("/onion_req/v2") => "onion_req",
+        Some("/json_rpc") => "json_rpc",
+        Some("/network") => "network",
+        Some("/metrics") => "metrics",
+        Some(REPLICATE_PATH) => "peer_replicate",
+        Some(MESSAGES_PATH) => "peer_messages",
+        Some(HANDOFF_PATH) => "peer_handoff",
+        _ => "other",
+    }
+}
+
+async fn count_requests(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
+    let label = endpoint_label(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
+    let response = next.run(request).await;
+    node.metrics.record(label, response.status().as_u16());
+    response
+}
+
+fn client_ip(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
+    if request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    if !node.limiter.allow(client_ip(&request), Instant::now()) {
+        node.metrics
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests, try again later",
+        );
+    }
+    next.run(request).await
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        body.into(),
+    )
+        .into_response()
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn rpc_response(reply: RpcReply) -> Response {
+    let status = status_of(reply.status);
+    match reply.body {
+        Value::String(s) => text(status, s),
+        body => (status, axum::Json(body)).into_response(),
+    }
+}
+
+async fn storage_rpc(State(node): State<SharedNode>, headers: HeaderMap, body: Bytes) -> Response {
+    // Session's retired long-poll mode.
+    if headers.contains_key("x-loki-long-poll") {
+        return text(StatusCode::GONE, "long polling is no longer supported");
+    }
+    rpc_response(rpc::handle(&node, &body, Origin::Client).await)
+}
+
+async fn onion_req(State(node): State<SharedNode>, body: Bytes) -> Response {
+    let reply = onion::handle(&node, &body).await;
+    let content_type = if reply.status == 200 {
+        "application/octet-stream"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    (
+        status_of(reply.status),
+        [(header::CONTENT_TYPE, content_type)],
+        reply.body,
+    )
+        .into_response()
+}
+
+/// `get_n_service_nodes` in oxend's shape, from the manifest; `fields` selects keys as oxend
+/// does. Murmur adds `storage_url` (browsers reach nodes by URL) and `swarm_id`.
+async fn json_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return json_rpc_error(Value::Null, -32700, "Parse error");
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    if request.get("method").and_then(Value::as_str) != Some("get_n_service_nodes") {
+        return json_rpc_error(id, -32601, "Method not found");
+    }
+    let fields = request
+        .pointer("/params/fields")
+        .and_then(Value::as_object)
+        .filter(|f| !f.is_empty());
+    let limit = request
+        .pointer("/params/limit")
+        .and_then(Value::as_u64)
+        .map_or(usize::MAX, |l| l as usize);
+    let topology = node.network.current();
+    let states: Vec<Value> = topology
+        .signed
+        .manifest
+        .nodes
+        .iter()
+        .take(limit)
+        .map(|n| {
+            let (host, port) = network::host_port(&n.url);
+            let all = json!({
+                "public_ip": host,
+                "storage_port": port,
+                "pubkey_ed25519": n.ed25519,
+                "pubkey_x25519": n.x25519,
+                "swarm_id": n.swarm_id,
+                "storage_url": n.url,
+            });
+            match (fields, all) {
+                (Some(fields), Value::Object(map)) => Value::Object(
+                    map.into_iter()
+                        .filter(|(k, _)| fields.get(k).and_then(Value::as_bool) == Some(true))
+                        .collect(),
+                ),
+                (_, all) => all,
+            }
+        })
+        .collect();
+    axum::Json(json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {
+            "service_node_states": states,
+            "height": topology.signed.manifest.sequence,
+        },
+    }))
+    .into_response()
+}
+
+fn json_rpc_error(id: Value, code: i64, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(
+            json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } }),
+        ),
+    )
+        .into_response()
+}
+
+async fn network_manifest(State(node): State<SharedNode>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        axum::Json(node.network.current().signed.clone()),
+    )
+        .into_response()
+}
+
+async fn metrics(State(node): State<SharedNode>) -> Response {
+    let body = node.metrics.render(
+        node.storage.stats(),
+        node.network.current().signed.manifest.sequence,
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+fn refuse_peer(why: &'static str) -> Response {
+    text(StatusCode::UNAUTHORIZED, why)
+}
+
+async fn peer_replicate(
+    State(node): State<SharedNode>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = peer::verify(&node, &headers, REPLICATE_PATH, &body) {
+        return refuse_peer(why);
+    }
+    let reply = replication::serve_replicate(&node, &body).await;
+    (status_of(reply.status), axum::Json(reply.body)).into_response()
+}
+
+async fn peer_messages(
+    State(node): State<SharedNode>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = peer::verify(&node, &headers, MESSAGES_PATH, &body) {
+        return refuse_peer(why);
+    }
+    let Ok(request) = serde_json::from_slice(&body) else {
+        return text(StatusCode::BAD_REQUEST, "invalid page request");
+    };
+    match replication::serve_messages(&node, &request) {
+        Ok(page) => axum::Json(page).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read messages for a peer");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+async fn peer_handoff(State(node): State<SharedNode>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(why) = peer::verify(&node, &headers, HANDOFF_PATH, &body) {
+        return refuse_peer(why);
+    }
+    let Ok(handoff) = serde_json::from_slice::<replication::Handoff>(&body) else {
+        return text(StatusCode::BAD_REQUEST, "invalid handoff");
+    };
+    match replication::accept(&node, handoff.messages) {
+        Ok(n) => axum::Json(json!({ "accepted": n })).into_response(),
+        Err(why) => text(StatusCode::CONFLICT, why),
+    }
+}

@@ -1,0 +1,90 @@
+//! The node's own keys: one Ed25519 seed, kept in `node_ed25519.key` in the data directory,
+//! from which the X25519 onion key is derived the way Session derives an account's.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use murmur_core::onion::NodeKey;
+use murmur_core::{Identity, Seed};
+use rand_core::UnwrapErr;
+
+/// File name of the node key inside the data directory.
+pub const KEY_FILE: &str = "node_ed25519.key";
+
+/// The node's signing key (Ed25519) and onion key (X25519).
+#[derive(Debug)]
+pub struct NodeIdentity {
+    identity: Identity,
+    onion_key: NodeKey,
+}
+
+impl NodeIdentity {
+    /// Keys from a seed.
+    pub fn from_seed(seed: Seed) -> Self {
+        let identity = Identity::from_seed(seed);
+        let onion_key = NodeKey::from_secret(*identity.x25519_secret());
+        Self {
+            identity,
+            onion_key,
+        }
+    }
+
+    /// Fresh random keys.
+    pub fn generate() -> Self {
+        Self::from_seed(Seed::generate(&mut UnwrapErr(getrandom::SysRng)))
+    }
+
+    /// Loads the key from `dir`, creating it (mode 0600) on first start.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(KEY_FILE);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)?;
+            let bytes = hex::decode(text.trim())
+                .map_err(|_| anyhow::anyhow!("{} is not hex", path.display()))?;
+            let seed = Seed::from_bytes(&bytes)
+                .map_err(|_| anyhow::anyhow!("{} must hold a 32-byte seed", path.display()))?;
+            return Ok(Self::from_seed(seed));
+        }
+        let me = Self::generate();
+        me.save(dir)?;
+        Ok(me)
+    }
+
+    /// Writes the key into `dir` (readable by the owner only).
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(dir.join(KEY_FILE))?;
+        writeln!(file, "{}", hex::encode(self.identity.seed().as_bytes()))?;
+        Ok(())
+    }
+
+    /// Signs `message` with the node's Ed25519 key.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer as _;
+        self.identity.ed25519_signing_key().sign(message).to_bytes()
+    }
+
+    /// The Ed25519 public key.
+    pub fn ed25519(&self) -> [u8; 32] {
+        self.identity.ed25519_pubkey().to_bytes()
+    }
+
+    /// The Ed25519 public key, hex (the node's name in manifests and onion routing).
+    pub fn ed25519_hex(&self) -> String {
+        hex::encode(self.ed25519())
+    }
+
+    /// The X25519 public key.
+    pub fn x25519(&self) -> [u8; 32] {
+        self.onion_key.public()
+    }
+
+    /// The key that peels onion layers addressed to this node.
+    pub fn onion_key(&self) -> &NodeKey {
+        &self.onion_key
+    }
+}

@@ -1,0 +1,24 @@
+//! murmur-node: the Murmur service node.
+//!
+//! It holds messages for the accounts of its swarm in SQLite (`storage`), answers Session's
+//! storage RPC (`rpc`) directly and as the last hop of onion requests (`onion`), relays onion
+//! layers to other nodes, keeps its swarm in step (`replication`, over signed `peer`
+//! requests) and follows the operator-signed manifest (`network`). `server` wires one node
+//! together; `devnet` runs a whole network on loopback.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod config;
+pub mod devnet;
+pub mod http;
+pub mod identity;
+pub mod metrics;
+pub mod network;
+pub mod onion;
+pub mod peer;
+pub mod ratelimit;
+pub mod replication;
+pub mod rpc;
+pub mod server;
+pub mod state;
+pub mod storage;

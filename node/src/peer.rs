@@ -1,0 +1,104 @@
+//! Node-to-node requests (Murmur's own, DESIGN.md §6.2): plain HTTPS POSTs between swarm
+//! members, each signed by the sender's Ed25519 node key and checked against the manifest.
+//!
+//! Headers: `x-murmur-node` (sender Ed25519 hex), `x-murmur-time` (ms) and
+//! `x-murmur-signature` (base64 Ed25519 over `"murmur-peer-v1\n" path "\n" time "\n" body`).
+//! The path is signed so a request for one endpoint cannot be replayed at another; the time
+//! bounds replays to the signature window, and every peer operation is idempotent within it.
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use ed25519_dalek::{Signature, VerifyingKey};
+use murmur_core::crypto;
+use murmur_core::network::ManifestNode;
+
+use crate::state::Node;
+
+const DOMAIN: &str = "murmur-peer-v1";
+/// How far a peer request's time may be from this node's clock.
+pub const PEER_TOLERANCE_MS: u64 = 60_000;
+
+fn signed_bytes(path: &str, time: u64, body: &[u8]) -> Vec<u8> {
+    let mut out = format!("{DOMAIN}\n{path}\n{time}\n").into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Why a peer request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("peer timed out")]
+    Timeout,
+    #[error("peer unreachable")]
+    Unreachable,
+}
+
+/// Sends a signed POST to `peer` at `path`; returns the status and body.
+pub async fn post(
+    node: &Node,
+    peer: &ManifestNode,
+    path: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(u16, bytes::Bytes), PeerError> {
+    let time = node.clock.now_ms();
+    let signature = node.identity.sign(&signed_bytes(path, time, &body));
+    let response = node
+        .http
+        .post(peer.endpoint(path))
+        .header("content-type", "application/json")
+        .header("x-murmur-node", node.identity.ed25519_hex())
+        .header("x-murmur-time", time.to_string())
+        .header("x-murmur-signature", crypto::b64_encode(&signature))
+        .timeout(timeout)
+        .body(body)
+        .send()
+        .await
+        .map_err(classify)?;
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(classify)?;
+    Ok((status, bytes))
+}
+
+fn classify(e: reqwest::Error) -> PeerError {
+    if e.is_timeout() {
+        PeerError::Timeout
+    } else {
+        PeerError::Unreachable
+    }
+}
+
+/// Checks a peer request's headers; returns the sender as the manifest lists it.
+pub fn verify(
+    node: &Node,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<ManifestNode, &'static str> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let sender = header("x-murmur-node").ok_or("missing x-murmur-node")?;
+    let time: u64 = header("x-murmur-time")
+        .and_then(|t| t.parse().ok())
+        .ok_or("missing x-murmur-time")?;
+    let signature = header("x-murmur-signature")
+        .and_then(|s| crypto::b64_decode(s).ok())
+        .and_then(|s| Signature::from_slice(&s).ok())
+        .ok_or("missing x-murmur-signature")?;
+    if time.abs_diff(node.clock.now_ms()) > PEER_TOLERANCE_MS {
+        return Err("peer request time outside the window");
+    }
+    let topology = node.network.current();
+    let peer = topology
+        .node(sender)
+        .ok_or("sender is not in the manifest")?
+        .clone();
+    let key = peer
+        .ed25519_bytes()
+        .ok()
+        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+        .ok_or("sender key invalid")?;
+    key.verify_strict(&signed_bytes(path, time, body), &signature)
+        .map_err(|_| "bad peer signature")?;
+    Ok(peer)
+}

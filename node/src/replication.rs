@@ -1,0 +1,363 @@
+//! Keeping every member of a swarm holding the same messages (DESIGN.md §3, "Churn").
+//!
+//! Three mechanisms, each covering what the previous one can miss:
+//! 1. **Forwarding**: a write a client makes at one member is sent at once to every other
+//!    member (`/murmur/v1/replicate`), which checks it again and signs its own result.
+//! 2. **Catch-up**: every member regularly pulls, from each peer, the messages that peer stored
+//!    since it last looked (`/murmur/v1/messages`, a cursor over the peer's arrival order kept
+//!    in SQLite). A member that was down or missed a forward gets them here.
+//! 3. **Handoff**: when a newer manifest moves accounts to another swarm, the messages this
+//!    node no longer owns are pushed to every member of their new swarm
+//!    (`/murmur/v1/handoff`) and dropped here only once all of them have acknowledged.
+//!
+//! Every message received from a peer is checked: its hash must match its content and its
+//! account must belong to this node's swarm, so a peer cannot plant or relabel messages.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use murmur_core::crypto;
+use murmur_core::network::ManifestNode;
+use murmur_core::rpc::{self, AccountId, Namespace, Request};
+use murmur_core::swarm::SwarmId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
+
+use crate::peer::{self, PeerError};
+use crate::rpc::{Origin, RpcReply};
+use crate::state::Node;
+use crate::storage::{StorageError, StoredMessage};
+
+pub const REPLICATE_PATH: &str = "/murmur/v1/replicate";
+pub const MESSAGES_PATH: &str = "/murmur/v1/messages";
+pub const HANDOFF_PATH: &str = "/murmur/v1/handoff";
+/// Messages per catch-up page or handoff request.
+pub const PAGE_SIZE: usize = 500;
+const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A stored message as peers exchange it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireMessage {
+    pub account: String,
+    pub namespace: i16,
+    pub hash: String,
+    pub timestamp: u64,
+    pub expiry: u64,
+    /// Base64.
+    pub data: String,
+}
+
+impl WireMessage {
+    fn from_stored(m: &StoredMessage) -> Self {
+        Self {
+            account: m.account.to_hex(),
+            namespace: m.namespace.0,
+            hash: m.hash.clone(),
+            timestamp: m.timestamp,
+            expiry: m.expiry,
+            data: crypto::b64_encode(&m.data),
+        }
+    }
+
+    /// Decodes, refusing a message whose hash does not match its account, namespace and data.
+    fn into_stored(self) -> Option<StoredMessage> {
+        let account = AccountId::parse(&self.account).ok()?;
+        let data = crypto::b64_decode(&self.data).ok()?;
+        let namespace = Namespace(self.namespace);
+        if data.len() > rpc::MAX_MESSAGE_BYTES
+            || rpc::message_hash(&account, namespace, &data) != self.hash
+        {
+            return None;
+        }
+        Some(StoredMessage {
+            id: 0,
+            account,
+            namespace,
+            hash: self.hash,
+            timestamp: self.timestamp,
+            expiry: self.expiry,
+            data,
+        })
+    }
+}
+
+/// Asks a peer for its messages after `after` that belong to `swarm_id`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageRequest {
+    pub after: i64,
+    pub limit: usize,
+    pub swarm_id: u64,
+}
+
+/// One page of a peer's messages; `next` is the cursor for the following page.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageReply {
+    pub messages: Vec<WireMessage>,
+    pub next: i64,
+    pub done: bool,
+}
+
+/// Messages handed to their new swarm.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handoff {
+    pub messages: Vec<WireMessage>,
+}
+
+/// Forwards a client's write to every other member of this node's swarm; returns each
+/// member's entry keyed by its Ed25519 hex (a failure entry for those that did not answer).
+pub async fn forward(node: &Node, request: &Value) -> BTreeMap<String, Value> {
+    let peers = node.network.current().peers();
+    let body = request.to_string().into_bytes();
+    let timeout = Duration::from_millis(node.config.replication.forward_timeout_ms);
+    let results = join_all(peers.iter().map(|p| {
+        let body = body.clone();
+        async move { (p, peer::post(node, p, REPLICATE_PATH, body, timeout).await) }
+    }))
+    .await;
+    results
+        .into_iter()
+        .map(|(p, result)| {
+            let entry = match result {
+                Ok((200, bytes)) => serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| json!({ "failed": true, "bad_peer_response": true })),
+                Ok((code, bytes)) => match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(v @ Value::Object(_)) if v.get("failed").is_some() => v,
+                    _ => json!({
+                        "failed": true,
+                        "code": code,
+                        "reason": String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
+                    }),
+                },
+                Err(PeerError::Timeout) => json!({ "failed": true, "timeout": true }),
+                Err(PeerError::Unreachable) => json!({ "failed": true, "query_failure": true }),
+            };
+            if entry.get("failed").is_some() {
+                node.metrics
+                    .forward_failures
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            (p.ed25519.clone(), entry)
+        })
+        .collect()
+}
+
+/// `/murmur/v1/replicate`: a peer forwards a client's write; it is checked again here.
+pub async fn serve_replicate(node: &Node, body: &[u8]) -> RpcReply {
+    match Request::from_json(body) {
+        Ok(request) if crate::rpc::is_forwarded_write(&request) => {
+            crate::rpc::execute(node, request, Origin::Peer).await
+        }
+        _ => RpcReply {
+            status: 400,
+            body: json!({ "failed": true, "code": 400, "reason": "not a forwardable write" }),
+        },
+    }
+}
+
+/// `/murmur/v1/messages`: a page of this node's messages that belong to `swarm_id`.
+pub fn serve_messages(node: &Node, request: &PageRequest) -> Result<PageReply, StorageError> {
+    let limit = request.limit.clamp(1, PAGE_SIZE);
+    let now = node.clock.now_ms();
+    let page = node.storage.page_after(request.after, now, limit)?;
+    let topology = node.network.current();
+    let wanted = Some(SwarmId(request.swarm_id));
+    let next = page.last().map_or(request.after, |m| m.id);
+    let done = page.len() < limit;
+    let messages = page
+        .iter()
+        .filter(|m| topology.swarm_of(&m.account) == wanted)
+        .map(WireMessage::from_stored)
+        .collect();
+    Ok(PageReply {
+        messages,
+        next,
+        done,
+    })
+}
+
+/// Stores messages received from a peer; returns how many were new or refreshed, or `Err`
+/// when any is not for this swarm (the sender's manifest may be newer than ours).
+pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static str> {
+    let topology = node.network.current();
+    let now = node.clock.now_ms();
+    let mut decoded = Vec::with_capacity(messages.len());
+    for m in messages {
+        let m = m.into_stored().ok_or("a message does not match its hash")?;
+        if !topology.owns(&m.account) {
+            return Err("a message is not for this swarm");
+        }
+        if m.expiry > now {
+            decoded.push(m);
+        }
+    }
+    let mut stored = 0;
+    for m in &decoded {
+        match node.storage.store(m, false) {
+            Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
+            Ok(crate::storage::StoreOutcome::Already { .. }) => {}
+            Err(StorageError::Full) => return Err("storage full"),
+            Err(StorageError::Db(e)) => {
+                tracing::error!(error = %e, "database error while replicating");
+                return Err("internal error");
+            }
+        }
+    }
+    node.metrics
+        .replicated_in
+        .fetch_add(stored as u64, Ordering::Relaxed);
+    Ok(stored)
+}
+
+/// Pulls what each swarm peer stored since the last round. Returns true when every peer was
+/// read to the end.
+pub async fn catch_up(node: &Node) -> bool {
+    let topology = node.network.current();
+    let Some(swarm) = topology.my_swarm else {
+        return true;
+    };
+    let mut complete = true;
+    for p in topology.peers() {
+        if let Err(why) = catch_up_from(node, &p, swarm).await {
+            tracing::debug!(peer = %short(&p.ed25519), why, "catch-up incomplete");
+            complete = false;
+        }
+    }
+    complete
+}
+
+fn short(ed: &str) -> &str {
+    &ed[..ed.len().min(12)]
+}
+
+async fn catch_up_from(node: &Node, p: &ManifestNode, swarm: SwarmId) -> Result<(), &'static str> {
+    loop {
+        let after = node
+            .storage
+            .peer_cursor(&p.ed25519)
+            .map_err(|_| "database error")?;
+        let request = PageRequest {
+            after,
+            limit: PAGE_SIZE,
+            swarm_id: swarm.0,
+        };
+        let body = serde_json::to_vec(&request).expect("a page request serialises");
+        let (status, bytes) = peer::post(node, p, MESSAGES_PATH, body, PEER_TIMEOUT)
+            .await
+            .map_err(|_| "peer unreachable")?;
+        if status != 200 {
+            return Err("peer refused");
+        }
+        let page: PageReply = serde_json::from_slice(&bytes).map_err(|_| "bad peer page")?;
+        accept(node, page.messages)?;
+        node.storage
+            .set_peer_cursor(&p.ed25519, page.next)
+            .map_err(|_| "database error")?;
+        if page.done {
+            return Ok(());
+        }
+    }
+}
+
+/// Pushes messages this node no longer owns to their new swarm, dropping each batch once every
+/// member of that swarm acknowledged it. Returns true when nothing is left to hand off.
+pub async fn hand_off(node: &Node) -> bool {
+    let topology = node.network.current();
+    let now = node.clock.now_ms();
+    let mut after = 0;
+    let mut all_done = true;
+    loop {
+        let Ok(page) = node.storage.page_after(after, now, PAGE_SIZE) else {
+            return false;
+        };
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let full_page = page.len() == PAGE_SIZE;
+        let mut by_swarm: BTreeMap<SwarmId, Vec<StoredMessage>> = BTreeMap::new();
+        for m in page {
+            if !topology.owns(&m.account)
+                && let Some(target) = topology.swarm_of(&m.account)
+            {
+                by_swarm.entry(target).or_default().push(m);
+            }
+        }
+        for (target, messages) in by_swarm {
+            let members = topology.signed.manifest.members(target);
+            let body = serde_json::to_vec(&Handoff {
+                messages: messages.iter().map(WireMessage::from_stored).collect(),
+            })
+            .expect("a handoff serialises");
+            let acks = join_all(
+                members
+                    .iter()
+                    .map(|p| peer::post(node, p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
+            )
+            .await;
+            let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
+            if all_acked && node.storage.remove(&messages).is_ok() {
+                node.metrics
+                    .handed_off
+                    .fetch_add(messages.len() as u64, Ordering::Relaxed);
+            } else {
+                all_done = false;
+            }
+        }
+        if !full_page {
+            break;
+        }
+    }
+    all_done
+}
+
+/// The background loop: sweep expired messages, catch up with peers, hand off what moved.
+/// Ends when `shutdown` turns true.
+pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut manifests = node.network.subscribe();
+    let sync_every = Duration::from_millis(node.config.replication.sync_interval_ms.max(100));
+    let sweep_every = Duration::from_secs(node.config.storage.sweep_seconds.max(1));
+    let mut sync_tick = tokio::time::interval(sync_every);
+    let mut sweep_tick = tokio::time::interval(sweep_every);
+    sync_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_complete = node.clock.now_ms();
+    // Start by handing off anything a manifest change while we were down left here.
+    let mut handoff_pending = true;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            changed = manifests.changed() => {
+                if changed.is_err() { return; }
+                // New swarm layout: peers' cursors no longer cover the accounts now ours.
+                if let Err(e) = node.storage.reset_peer_cursors() {
+                    tracing::error!(error = %e, "cannot reset peer cursors");
+                }
+                handoff_pending = true;
+                sync_tick.reset_immediately();
+            }
+            _ = sweep_tick.tick() => {
+                match node.storage.sweep(node.clock.now_ms()) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, "expired messages swept"),
+                    Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+                }
+            }
+            _ = sync_tick.tick() => {
+                if catch_up(&node).await {
+                    last_complete = node.clock.now_ms();
+                }
+                node.metrics.replication_lag_ms.store(
+                    node.clock.now_ms().saturating_sub(last_complete),
+                    Ordering::Relaxed,
+                );
+                if handoff_pending {
+                    handoff_pending = !hand_off(&node).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Starting and stopping one node: open the store, load the manifest, bind HTTP or HTTPS, and
+//! run the background tasks (replication, expiry sweep, manifest reload) until told to stop.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use murmur_core::network::SignedManifest;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::identity::NodeIdentity;
+use crate::metrics::Metrics;
+use crate::network::Network;
+use crate::ratelimit::RateLimiter;
+use crate::state::{Node, SharedNode};
+use crate::storage::Storage;
+use crate::{http, replication};
+
+/// Database file name inside the data directory.
+pub const DB_FILE: &str = "messages.sqlite";
+
+/// A node that is serving.
+#[derive(Debug)]
+pub struct RunningNode {
+    pub node: SharedNode,
+    pub addr: SocketAddr,
+    handle: axum_server::Handle,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningNode {
+    /// Stops serving (in-flight requests get a few seconds) and ends the background tasks.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+fn install_crypto_provider() {
+    // Several nodes in one process (devnet, tests) share the provider; only the first call
+    // installs it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The HTTP client for relaying and peer traffic: keep-alive pool, system roots plus the
+/// configured CA file.
+fn http_client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(ca) = &config.network.ca_file {
+        use rustls::pki_types::pem::PemObject as _;
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca)
+            .with_context(|| format!("cannot read CA file {}", ca.display()))?
+        {
+            roots.add(cert.context("bad certificate in CA file")?)?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .build()?)
+}
+
+async fn fetch_manifest(
+    client: &reqwest::Client,
+    seed: &str,
+    operator: &[u8; 32],
+) -> anyhow::Result<SignedManifest> {
+    let url = format!("{}/network", seed.trim_end_matches('/'));
+    let bytes = client
+        .get(url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok(SignedManifest::from_json(&bytes, operator)?)
+}
+
+/// Reads the newest manifest available from the configured file or seeds.
+async fn load_manifest(
+    config: &Config,
+    client: &reqwest::Client,
+    operator: &[u8; 32],
+) -> anyhow::Result<SignedManifest> {
+    if let Some(path) = &config.network.manifest_file {
+        let bytes = tokio::fs::read(path)
+            .await
+            .with_context(|| format!("cannot read manifest {}", path.display()))?;
+        return SignedManifest::from_json(&bytes, operator)
+            .with_context(|| format!("manifest {} refused", path.display()));
+    }
+    let mut last_error = anyhow::anyhow!("no seed URLs configured");
+    for seed in &config.network.seed_urls {
+        match fetch_manifest(client, seed, operator).await {
+            Ok(m) => return Ok(m),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(last_error.context("no seed node gave a valid manifest"))
+}
+
+/// Starts a node. `listener` lets a caller bind first (to learn the port); otherwise
+/// `config.listen` is bound. `manifest` skips loading one from the file or seeds.
+pub async fn start(
+    config: Config,
+    listener: Option<TcpListener>,
+    manifest: Option<SignedManifest>,
+    clock: Arc<Clock>,
+) -> anyhow::Result<RunningNode> {
+    config.check()?;
+    install_crypto_provider();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let identity = NodeIdentity::load_or_create(&config.data_dir)?;
+    let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.max_bytes)
+        .context("cannot open the message database")?;
+    let http_client = http_client(&config)?;
+    let operator = config.operator_key()?;
+    let manifest = match manifest {
+        Some(m) => m,
+        None => load_manifest(&config, &http_client, &operator).await?,
+    };
+    let network = Network::new(manifest, operator, identity.ed25519_hex())
+        .context("the manifest does not verify under network.operator_key")?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?,
+    };
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let node = Arc::new(Node {
+        limiter: RateLimiter::new(config.rate_limit.clone()),
+        config,
+        identity,
+        storage,
+        network,
+        metrics: Metrics::default(),
+        clock,
+        http: http_client,
+    });
+
+    let handle = axum_server::Handle::new();
+    let app = http::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server_task = match &node.config.tls {
+        Some(tls) => {
+            let tls =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_file, &tls.key_file)
+                    .await
+                    .context("cannot load the TLS certificate or key")?;
+            let server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
+    };
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let tasks = vec![
+        server_task,
+        tokio::spawn(replication::run(node.clone(), shutdown_rx.clone())),
+        tokio::spawn(reload_manifests(node.clone(), shutdown_rx)),
+    ];
+    tracing::info!(
+        node = %&node.identity.ed25519_hex()[..12],
+        tls = node.config.tls.is_some(),
+        "node serving"
+    );
+    Ok(RunningNode {
+        node,
+        addr,
+        handle,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Looks for a newer manifest every `reload_seconds`, in the file or at the seeds.
+async fn reload_manifests(node: SharedNode, mut shutdown: watch::Receiver<bool>) {
+    let every = Duration::from_secs(node.config.network.reload_seconds.max(1));
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        match load_manifest(&node.config, &node.http, node.network.operator()).await {
+            Ok(signed) => match node.network.offer(signed) {
+                Ok(_) => {}
+                Err(murmur_core::Error::Manifest(murmur_core::ManifestError::NotNewer {
+                    ..
+                })) => {}
+                Err(e) => tracing::warn!(error = %e, "newer manifest refused"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot load the manifest"),
+        }
+    }
+}

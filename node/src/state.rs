@@ -1,0 +1,28 @@
+//! Everything one running node shares between its handlers and background tasks.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::identity::NodeIdentity;
+use crate::metrics::Metrics;
+use crate::network::Network;
+use crate::ratelimit::RateLimiter;
+use crate::storage::Storage;
+
+/// One node's state.
+#[derive(Debug)]
+pub struct Node {
+    pub config: Config,
+    pub identity: NodeIdentity,
+    pub storage: Storage,
+    pub network: Network,
+    pub metrics: Metrics,
+    pub limiter: RateLimiter,
+    pub clock: Arc<Clock>,
+    /// Keep-alive connection pool for relaying onion requests and talking to peers.
+    pub http: reqwest::Client,
+}
+
+/// The state as handlers hold it.
+pub type SharedNode = Arc<Node>;

@@ -1,0 +1,629 @@
+//! The node's message store: one SQLite database (bundled SQLite, WAL) holding the messages of
+//! every account in this node's swarm until they expire.
+//!
+//! Every operation is a short statement under one mutex: SQLite allows one writer at a time
+//! anyway, and each call takes microseconds, so async callers call straight in rather than
+//! paying for a thread hop. Schema changes live in `migrations/NNNN_*.sql`, applied in order and
+//! recorded in `PRAGMA user_version`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use murmur_core::rpc::{AccountId, Namespace};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Schema migrations, in order. Never edit a released one; add a new file.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_messages.sql"),
+    include_str!("../migrations/0002_peer_cursors.sql"),
+];
+
+/// Session's per-node cap (`SIZE_LIMIT` = 3.5 GiB of message data).
+pub const DEFAULT_MAX_BYTES: u64 = 3584 * 1024 * 1024;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Accepting the message would take the node past its size cap.
+    #[error("node storage is full")]
+    Full,
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Local arrival order; only meaningful on this node.
+    pub id: i64,
+    pub account: AccountId,
+    pub namespace: Namespace,
+    pub hash: String,
+    pub timestamp: u64,
+    pub expiry: u64,
+    pub data: Vec<u8>,
+}
+
+/// The result of storing a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// Newly stored.
+    Stored { expiry: u64 },
+    /// It was already here (its expiry is raised to the later of the two).
+    Already { expiry: u64 },
+}
+
+/// How `expire` may move an expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpireMode {
+    /// Set it, either way.
+    Set,
+    /// Only make it earlier.
+    Shorten,
+    /// Only make it later.
+    Extend,
+}
+
+struct Inner {
+    conn: Connection,
+    bytes: u64,
+    count: u64,
+}
+
+/// The SQLite-backed message store.
+pub struct Storage {
+    inner: Mutex<Inner>,
+    max_bytes: u64,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn account_from(blob: Vec<u8>) -> rusqlite::Result<AccountId> {
+    let bytes: [u8; 33] = blob.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Blob,
+            "account is not 33 bytes".into(),
+        )
+    })?;
+    Ok(AccountId(bytes))
+}
+
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: row.get(0)?,
+        account: account_from(row.get(1)?)?,
+        namespace: Namespace(row.get(2)?),
+        hash: row.get(3)?,
+        timestamp: to_u64(row.get(4)?),
+        expiry: to_u64(row.get(5)?),
+        data: row.get(6)?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "id, account, namespace, hash, timestamp, expiry, data";
+
+impl Storage {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, max_bytes: u64) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::with_connection(conn, max_bytes)
+    }
+
+    fn with_connection(mut conn: Connection, max_bytes: u64) -> Result<Self> {
+        // WAL: readers never block the writer; NORMAL sync is durable across process crashes
+        // (an OS crash can lose the last transactions, which swarm peers still hold).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        let (count, bytes): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(length(data)), 0) FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                conn,
+                bytes: to_u64(bytes),
+                count: to_u64(count),
+            }),
+            max_bytes,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves SQLite consistent (statements are atomic).
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of stored messages and their total data bytes.
+    pub fn stats(&self) -> (u64, u64) {
+        let inner = self.lock();
+        (inner.count, inner.bytes)
+    }
+
+    /// Stores a message. A duplicate (same account, namespace and hash) is not stored twice;
+    /// its expiry becomes the later of the two. With `replace_namespace` (public outboxes) every
+    /// other message of the account in that namespace is removed.
+    pub fn store(&self, msg: &StoredMessage, replace_namespace: bool) -> Result<StoreOutcome> {
+        let mut inner = self.lock();
+        let existing: Option<i64> = inner
+            .conn
+            .query_row(
+                "SELECT expiry FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+                params![&msg.account.0[..], msg.namespace.0, msg.hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(old) = existing {
+            let expiry = to_u64(old).max(msg.expiry);
+            inner.conn.execute(
+                "UPDATE messages SET expiry = ?4 WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+                params![&msg.account.0[..], msg.namespace.0, msg.hash, to_i64(expiry)],
+            )?;
+            return Ok(StoreOutcome::Already { expiry });
+        }
+        let size = msg.data.len() as u64;
+        if inner.bytes + size > self.max_bytes {
+            return Err(StorageError::Full);
+        }
+        let space = murmur_core::swarm::swarm_space(&msg.account.key());
+        let tx = inner.conn.transaction()?;
+        let mut freed = (0u64, 0u64);
+        if replace_namespace {
+            let mut stmt = tx.prepare(
+                "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 RETURNING length(data)",
+            )?;
+            let lens = stmt.query_map(params![&msg.account.0[..], msg.namespace.0], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            for len in lens {
+                freed.0 += 1;
+                freed.1 += to_u64(len?);
+            }
+        }
+        tx.execute(
+            "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                &msg.account.0[..],
+                msg.namespace.0,
+                msg.hash,
+                to_i64(msg.timestamp),
+                to_i64(msg.expiry),
+                msg.data,
+                space as i64
+            ],
+        )?;
+        tx.commit()?;
+        inner.count = inner.count + 1 - freed.0;
+        inner.bytes = inner.bytes + size - freed.1;
+        Ok(StoreOutcome::Stored { expiry: msg.expiry })
+    }
+
+    /// Messages of `account` in `namespace` after `last_hash` (from the start when empty or
+    /// unknown), unexpired at `now_ms`, in arrival order: at most `max_count`, and no more than
+    /// `max_size` data bytes except that one message is always returned if any is pending.
+    /// The flag says whether more are waiting.
+    pub fn retrieve(
+        &self,
+        account: &AccountId,
+        namespace: Namespace,
+        last_hash: &str,
+        now_ms: u64,
+        max_count: usize,
+        max_size: usize,
+    ) -> Result<(Vec<StoredMessage>, bool)> {
+        let inner = self.lock();
+        let after: i64 = if last_hash.is_empty() {
+            0
+        } else {
+            inner
+                .conn
+                .query_row(
+                    "SELECT id FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+                    params![&account.0[..], namespace.0, last_hash],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0)
+        };
+        let mut stmt = inner.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE account = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4
+             ORDER BY id LIMIT ?5"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                &account.0[..],
+                namespace.0,
+                after,
+                to_i64(now_ms),
+                to_i64(max_count as u64 + 1)
+            ],
+            row_to_message,
+        )?;
+        let mut out = Vec::new();
+        let mut size = 0usize;
+        let mut more = false;
+        for row in rows {
+            let msg = row?;
+            if out.len() == max_count || (!out.is_empty() && size + msg.data.len() > max_size) {
+                more = true;
+                break;
+            }
+            size += msg.data.len();
+            out.push(msg);
+        }
+        Ok((out, more))
+    }
+
+    /// Deletes the listed messages of `account`; returns the hashes deleted, sorted.
+    pub fn delete(&self, account: &AccountId, hashes: &[String]) -> Result<Vec<String>> {
+        let mut inner = self.lock();
+        let mut deleted = Vec::new();
+        let mut freed = 0u64;
+        {
+            let tx = inner.conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "DELETE FROM messages WHERE account = ?1 AND hash = ?2
+                     RETURNING hash, length(data)",
+                )?;
+                for hash in hashes {
+                    let rows = stmt.query_map(params![&account.0[..], hash], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                    })?;
+                    for row in rows {
+                        let (h, len) = row?;
+                        deleted.push(h);
+                        freed += to_u64(len);
+                    }
+                }
+            }
+            tx.commit()?;
+        }
+        inner.count -= deleted.len() as u64;
+        inner.bytes -= freed;
+        deleted.sort();
+        Ok(deleted)
+    }
+
+    fn delete_where(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>> {
+        let mut inner = self.lock();
+        let mut deleted = Vec::new();
+        let mut freed = 0u64;
+        {
+            let mut stmt = inner.conn.prepare_cached(sql)?;
+            let rows =
+                stmt.query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (h, len) = row?;
+                deleted.push(h);
+                freed += to_u64(len);
+            }
+        }
+        inner.count -= deleted.len() as u64;
+        inner.bytes -= freed;
+        deleted.sort();
+        Ok(deleted)
+    }
+
+    /// Deletes every message of `account` in `namespace`; returns their hashes, sorted.
+    pub fn delete_all(&self, account: &AccountId, namespace: Namespace) -> Result<Vec<String>> {
+        self.delete_where(
+            "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 RETURNING hash, length(data)",
+            &[&&account.0[..], &namespace.0],
+        )
+    }
+
+    /// Deletes messages of `account` in `namespace` whose timestamp is before `before_ms`.
+    pub fn delete_before(
+        &self,
+        account: &AccountId,
+        namespace: Namespace,
+        before_ms: u64,
+    ) -> Result<Vec<String>> {
+        self.delete_where(
+            "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 AND timestamp < ?3
+             RETURNING hash, length(data)",
+            &[&&account.0[..], &namespace.0, &to_i64(before_ms)],
+        )
+    }
+
+    /// Moves the expiry of the listed messages to `expiry_ms` as `mode` allows. Returns the
+    /// hashes updated (sorted) and, for shorten/extend, the unchanged ones with their expiry.
+    pub fn expire(
+        &self,
+        account: &AccountId,
+        hashes: &[String],
+        expiry_ms: u64,
+        mode: ExpireMode,
+        now_ms: u64,
+    ) -> Result<(Vec<String>, BTreeMap<String, u64>)> {
+        let inner = self.lock();
+        let mut updated = Vec::new();
+        let mut unchanged = BTreeMap::new();
+        let mut select = inner.conn.prepare_cached(
+            "SELECT expiry FROM messages WHERE account = ?1 AND hash = ?2 AND expiry > ?3",
+        )?;
+        let mut update = inner
+            .conn
+            .prepare_cached("UPDATE messages SET expiry = ?3 WHERE account = ?1 AND hash = ?2")?;
+        for hash in hashes {
+            let Some(current) = select
+                .query_row(params![&account.0[..], hash, to_i64(now_ms)], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+                .map(to_u64)
+            else {
+                continue;
+            };
+            let allowed = match mode {
+                ExpireMode::Set => current != expiry_ms,
+                ExpireMode::Shorten => expiry_ms < current,
+                ExpireMode::Extend => expiry_ms > current,
+            };
+            if allowed {
+                update.execute(params![&account.0[..], hash, to_i64(expiry_ms)])?;
+                updated.push(hash.clone());
+            } else if mode != ExpireMode::Set {
+                unchanged.insert(hash.clone(), current);
+            } else {
+                updated.push(hash.clone());
+            }
+        }
+        updated.sort();
+        updated.dedup();
+        Ok((updated, unchanged))
+    }
+
+    /// Shortens the expiry of every message of `account` in `namespace` to `expiry_ms` (never
+    /// lengthens); returns the hashes updated, sorted.
+    pub fn expire_all(
+        &self,
+        account: &AccountId,
+        namespace: Namespace,
+        expiry_ms: u64,
+    ) -> Result<Vec<String>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "UPDATE messages SET expiry = ?3 WHERE account = ?1 AND namespace = ?2 AND expiry > ?3
+             RETURNING hash",
+        )?;
+        let mut updated = stmt
+            .query_map(
+                params![&account.0[..], namespace.0, to_i64(expiry_ms)],
+                |r| r.get::<_, String>(0),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        updated.sort();
+        Ok(updated)
+    }
+
+    /// Expiries of the listed messages of `account` still alive at `now_ms`.
+    pub fn get_expiries(
+        &self,
+        account: &AccountId,
+        hashes: &[String],
+        now_ms: u64,
+    ) -> Result<BTreeMap<String, u64>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT expiry FROM messages WHERE account = ?1 AND hash = ?2 AND expiry > ?3",
+        )?;
+        let mut out = BTreeMap::new();
+        for hash in hashes {
+            if let Some(e) = stmt
+                .query_row(params![&account.0[..], hash, to_i64(now_ms)], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+            {
+                out.insert(hash.clone(), to_u64(e));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes every message expired at `now_ms`; returns how many.
+    pub fn sweep(&self, now_ms: u64) -> Result<u64> {
+        let removed = self.delete_where(
+            "DELETE FROM messages WHERE expiry <= ?1 RETURNING hash, length(data)",
+            &[&to_i64(now_ms)],
+        )?;
+        Ok(removed.len() as u64)
+    }
+
+    /// Unexpired messages with local id above `after_id`, in id order, at most `limit`: the
+    /// pages peers read to catch up and that handoff walks.
+    pub fn page_after(
+        &self,
+        after_id: i64,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ?1 AND expiry > ?2 ORDER BY id LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(
+                params![after_id, to_i64(now_ms), to_i64(limit as u64)],
+                row_to_message,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Removes exact messages (after they were handed to their new swarm).
+    pub fn remove(&self, messages: &[StoredMessage]) -> Result<()> {
+        let mut inner = self.lock();
+        let mut gone = (0u64, 0u64);
+        {
+            let tx = inner.conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3
+                     RETURNING length(data)",
+                )?;
+                for m in messages {
+                    let lens = stmt
+                        .query_map(params![&m.account.0[..], m.namespace.0, m.hash], |r| {
+                            r.get::<_, i64>(0)
+                        })?;
+                    for len in lens {
+                        gone.0 += 1;
+                        gone.1 += to_u64(len?);
+                    }
+                }
+            }
+            tx.commit()?;
+        }
+        inner.count -= gone.0;
+        inner.bytes -= gone.1;
+        Ok(())
+    }
+
+    /// How far this node has read `peer`'s messages.
+    pub fn peer_cursor(&self, peer: &str) -> Result<i64> {
+        let inner = self.lock();
+        Ok(inner
+            .conn
+            .query_row(
+                "SELECT cursor FROM peer_cursors WHERE peer = ?1",
+                [peer],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Records how far this node has read `peer`'s messages.
+    pub fn set_peer_cursor(&self, peer: &str, cursor: i64) -> Result<()> {
+        let inner = self.lock();
+        inner.conn.execute(
+            "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
+             ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
+            params![peer, cursor],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets every peer cursor (the swarm changed: new peers have unrelated ids).
+    pub fn reset_peer_cursors(&self) -> Result<()> {
+        self.lock().conn.execute("DELETE FROM peer_cursors", [])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> Storage {
+        let conn = Connection::open_in_memory().expect("sqlite opens");
+        Storage::with_connection(conn, 1000).expect("schema applies")
+    }
+
+    fn msg(hash: &str, data: &[u8], expiry: u64) -> StoredMessage {
+        StoredMessage {
+            id: 0,
+            account: AccountId([5; 33]),
+            namespace: Namespace(0),
+            hash: hash.into(),
+            timestamp: 1,
+            expiry,
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn duplicate_is_reported_and_keeps_the_later_expiry() {
+        let s = open();
+        assert_eq!(
+            s.store(&msg("a", b"x", 100), false).unwrap(),
+            StoreOutcome::Stored { expiry: 100 }
+        );
+        assert_eq!(
+            s.store(&msg("a", b"x", 200), false).unwrap(),
+            StoreOutcome::Already { expiry: 200 }
+        );
+        assert_eq!(
+            s.store(&msg("a", b"x", 50), false).unwrap(),
+            StoreOutcome::Already { expiry: 200 }
+        );
+        assert_eq!(s.stats(), (1, 1));
+    }
+
+    #[test]
+    fn cap_refuses_and_keeps_what_is_stored() {
+        let s = open();
+        s.store(&msg("a", &[0; 600], 100), false).unwrap();
+        assert!(matches!(
+            s.store(&msg("b", &[0; 600], 100), false),
+            Err(StorageError::Full)
+        ));
+        assert_eq!(s.stats(), (1, 600));
+        let (got, more) = s
+            .retrieve(&AccountId([5; 33]), Namespace(0), "", 0, 10, 10_000)
+            .unwrap();
+        assert_eq!((got.len(), more), (1, false));
+    }
+
+    #[test]
+    fn retrieve_pages_by_last_hash_and_hides_expired() {
+        let s = open();
+        for (i, h) in ["a", "b", "c"].iter().enumerate() {
+            s.store(&msg(h, b"x", 100 + i as u64), false).unwrap();
+        }
+        let acct = AccountId([5; 33]);
+        let (got, more) = s.retrieve(&acct, Namespace(0), "", 0, 2, 10_000).unwrap();
+        assert_eq!(
+            got.iter().map(|m| m.hash.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(more);
+        let (got, more) = s.retrieve(&acct, Namespace(0), "b", 0, 2, 10_000).unwrap();
+        assert_eq!(
+            got.iter().map(|m| m.hash.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        assert!(!more);
+        // At 101 "a" and "b" have expired (expiry is exclusive).
+        let (got, _) = s
+            .retrieve(&acct, Namespace(0), "", 101, 10, 10_000)
+            .unwrap();
+        assert_eq!(
+            got.iter().map(|m| m.hash.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        assert_eq!(s.sweep(101).unwrap(), 2);
+        assert_eq!(s.stats(), (1, 1));
+    }
+}
