@@ -115,14 +115,13 @@ async fn load_manifest(
     Err(last_error.context("no seed node gave a valid manifest"))
 }
 
-/// Starts a node. `listener` lets a caller bind first (to learn the port); otherwise
-/// `config.listen` is bound. `manifest` skips loading one from the file or seeds.
-pub async fn start(
+/// Builds a node's state without serving it (tests drive its router directly). `manifest`
+/// skips loading one from the file or seeds.
+pub async fn build(
     config: Config,
-    listener: Option<TcpListener>,
     manifest: Option<SignedManifest>,
     clock: Arc<Clock>,
-) -> anyhow::Result<RunningNode> {
+) -> anyhow::Result<SharedNode> {
     config.check()?;
     install_crypto_provider();
     std::fs::create_dir_all(&config.data_dir)
@@ -138,14 +137,7 @@ pub async fn start(
     };
     let network = Network::new(manifest, operator, identity.ed25519_hex())
         .context("the manifest does not verify under network.operator_key")?;
-    let listener = match listener {
-        Some(l) => l,
-        None => TcpListener::bind(config.listen)
-            .with_context(|| format!("cannot listen on {}", config.listen))?,
-    };
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let node = Arc::new(Node {
+    Ok(Arc::new(Node {
         limiter: RateLimiter::new(config.rate_limit.clone()),
         config,
         identity,
@@ -154,7 +146,25 @@ pub async fn start(
         metrics: Metrics::default(),
         clock,
         http: http_client,
-    });
+    }))
+}
+
+/// Starts a node. `listener` lets a caller bind first (to learn the port); otherwise
+/// `config.listen` is bound. `manifest` skips loading one from the file or seeds.
+pub async fn start(
+    config: Config,
+    listener: Option<TcpListener>,
+    manifest: Option<SignedManifest>,
+    clock: Arc<Clock>,
+) -> anyhow::Result<RunningNode> {
+    let listen = config.listen;
+    let node = build(config, manifest, clock).await?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?,
+    };
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
 
     let handle = axum_server::Handle::new();
     let app = http::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -159,6 +159,124 @@ struct Envelope {
     params: Value,
 }
 
+/// Parameter names each method accepts (Session's aliases included). Anything else is refused,
+/// so a typo or a field this node does not understand is an error rather than silently ignored.
+fn allowed_params(method: &str) -> &'static [&'static str] {
+    const SUB: [&str; 2] = ["subaccount", "subaccount_sig"];
+    match method {
+        "store" => &[
+            "pubkey",
+            "pubKey",
+            "namespace",
+            "timestamp",
+            "ttl",
+            "expiry",
+            "data",
+            "sig_timestamp",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "retrieve" => &[
+            "pubkey",
+            "pubKey",
+            "namespace",
+            "last_hash",
+            "lastHash",
+            "max_count",
+            "max_size",
+            "timestamp",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "delete" => &[
+            "pubkey",
+            "pubKey",
+            "messages",
+            "required",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "delete_all" => &[
+            "pubkey",
+            "pubKey",
+            "namespace",
+            "timestamp",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "delete_before" => &[
+            "pubkey",
+            "pubKey",
+            "namespace",
+            "before",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "expire" => &[
+            "pubkey",
+            "pubKey",
+            "messages",
+            "expiry",
+            "shorten",
+            "extend",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "expire_all" => &[
+            "pubkey",
+            "pubKey",
+            "namespace",
+            "expiry",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "get_expiries" => &[
+            "pubkey",
+            "pubKey",
+            "messages",
+            "timestamp",
+            "signature",
+            "pubkey_ed25519",
+            SUB[0],
+            SUB[1],
+        ],
+        "get_swarm" | "get_snodes_for_pubkey" => &["pubkey", "pubKey"],
+        "batch" | "sequence" => &["requests"],
+        // `info` takes none; an unknown method is refused as such by the caller.
+        _ => &[],
+    }
+}
+
+fn check_param_names(method: &str, params: &Value) -> Result<()> {
+    match params {
+        Value::Null => Ok(()),
+        Value::Object(map) => {
+            let allowed = allowed_params(method);
+            let unknown_method = allowed.is_empty() && method != "info";
+            if unknown_method || map.keys().all(|k| allowed.contains(&k.as_str())) {
+                Ok(())
+            } else {
+                Err(Error::Malformed("unknown parameter"))
+            }
+        }
+        _ => Err(Error::Malformed("params must be an object")),
+    }
+}
+
 fn params<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
     serde_json::from_value(value).map_err(|_| Error::Malformed("invalid request parameters"))
 }
@@ -192,6 +310,7 @@ impl Request {
     fn from_value(value: Value, allow_batch: bool) -> Result<Self> {
         let Envelope { method, params: p } = serde_json::from_value(value)
             .map_err(|_| Error::Malformed("request needs a method"))?;
+        check_param_names(&method, &p)?;
         Ok(match method.as_str() {
             "store" => Self::Store(params(p)?),
             "retrieve" => Self::Retrieve(params(p)?),

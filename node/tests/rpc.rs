@@ -1,0 +1,455 @@
+//! Every storage RPC through the router (no socket), and the bad-input matrix: each bad request
+//! gets its documented status, nothing is stored or removed, and the node keeps serving.
+
+mod common;
+
+use common::*;
+use murmur_core::crypto;
+use murmur_core::rpc::{
+    Auth, DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, Namespace, Request,
+    auth,
+};
+use serde_json::{Value, json};
+
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// Asserts the node still answers and holds exactly `expected` messages.
+async fn assert_unchanged(n: &OneNode, expected: (u64, u64)) {
+    assert_eq!(n.node.storage.stats(), expected, "the store changed");
+    let (status, body) = rpc(&n.router, &Request::Info).await;
+    assert_eq!(status, 200, "node stopped serving: {body}");
+}
+
+#[tokio::test]
+async fn store_retrieve_delete_round_trip() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 1);
+    let now = n.clock.now_ms();
+
+    let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
+    assert_eq!(status, 200, "{body}");
+    let hash = hash_of(&alice, 0, b"hello");
+    assert_eq!(body["hash"], json!(hash));
+    let entry = &body["swarm"][&me];
+    assert_eq!(entry["hash"], json!(hash));
+    assert_eq!(entry["expiry"], json!(now + 14 * DAY_MS));
+    // The node's signature over the hash verifies with its manifest key.
+    let sig = crypto::b64_decode(entry["signature"].as_str().unwrap()).unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&n.node.identity.ed25519()).unwrap();
+    key.verify_strict(
+        hash.as_bytes(),
+        &ed25519_dalek::Signature::from_slice(&sig).unwrap(),
+    )
+    .expect("node signature verifies");
+
+    // A duplicate is not stored twice.
+    let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["swarm"][&me]["already"], json!(true));
+    assert_eq!(n.node.storage.stats().0, 1);
+
+    // Namespace 2 needs a signature; with one it is stored.
+    let (status, _) = rpc(&n.router, &store(&alice, 2, b"config", 30 * DAY_MS, now)).await;
+    assert_eq!(status, 200);
+
+    let (status, body) = rpc(&n.router, &retrieve(&alice, 0, "", now)).await;
+    assert_eq!(status, 200);
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["hash"], json!(hash));
+    assert_eq!(messages[0]["data"], json!(crypto::b64_encode(b"hello")));
+    assert_eq!(messages[0]["expiration"], json!(now + 14 * DAY_MS));
+
+    // Nothing after the last hash.
+    let (_, body) = rpc(&n.router, &retrieve(&alice, 0, &hash, now)).await;
+    assert_eq!(body["messages"], json!([]));
+
+    let (status, body) = rpc(&n.router, &delete(&alice, std::slice::from_ref(&hash))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["swarm"][&me]["deleted"], json!([hash]));
+    let (_, body) = rpc(&n.router, &retrieve(&alice, 0, "", now)).await;
+    assert_eq!(body["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn expire_get_expiries_and_delete_all() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 2);
+    let now = n.clock.now_ms();
+    rpc(&n.router, &store(&alice, 0, b"a", DAY_MS, now)).await;
+    rpc(&n.router, &store(&alice, 0, b"b", DAY_MS, now)).await;
+    let a = hash_of(&alice, 0, b"a");
+    let b = hash_of(&alice, 0, b"b");
+
+    let sign = |req: Request| -> Request {
+        let msg = req.signed_message().unwrap();
+        let a = auth::sign(&alice, &msg);
+        match req {
+            Request::Expire(mut p) => {
+                p.auth = a;
+                Request::Expire(p)
+            }
+            Request::GetExpiries(mut p) => {
+                p.auth = a;
+                Request::GetExpiries(p)
+            }
+            Request::ExpireAll(mut p) => {
+                p.auth = a;
+                Request::ExpireAll(p)
+            }
+            Request::DeleteAll(mut p) => {
+                p.auth = a;
+                Request::DeleteAll(p)
+            }
+            other => other,
+        }
+    };
+    let pubkey = account(&alice).to_hex();
+    let shorter = now + 3_600_000;
+    let (status, body) = rpc(
+        &n.router,
+        &sign(Request::Expire(ExpireParams {
+            pubkey: pubkey.clone(),
+            messages: vec![a.clone()],
+            expiry: shorter,
+            shorten: true,
+            extend: false,
+            auth: Auth::default(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["swarm"][&me]["updated"], json!([a]));
+
+    let (status, body) = rpc(
+        &n.router,
+        &sign(Request::GetExpiries(GetExpiriesParams {
+            pubkey: pubkey.clone(),
+            messages: vec![a.clone(), b.clone()],
+            timestamp: now,
+            auth: Auth::default(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expiries"][&a], json!(shorter));
+    assert_eq!(body["expiries"][&b], json!(now + DAY_MS));
+
+    let (status, body) = rpc(
+        &n.router,
+        &sign(Request::ExpireAll(ExpireAllParams {
+            pubkey: pubkey.clone(),
+            namespace: Namespace(0),
+            expiry: now + 60_000,
+            auth: Auth::default(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    assert_eq!(body["swarm"][&me]["updated"], json!(both));
+
+    let (status, body) = rpc(
+        &n.router,
+        &sign(Request::DeleteAll(DeleteAllParams {
+            pubkey,
+            namespace: Namespace(0),
+            timestamp: now,
+            auth: Auth::default(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["swarm"][&me]["deleted"], json!(both));
+    assert_eq!(n.node.storage.stats(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_ten_second_message_is_never_returned_after_its_expiry() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 3);
+    let now = n.clock.now_ms();
+    let (status, _) = rpc(&n.router, &store(&alice, 0, b"brief", 10_000, now)).await;
+    assert_eq!(status, 200);
+    let (_, body) = rpc(&n.router, &retrieve(&alice, 0, "", n.clock.now_ms())).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+
+    // Just past its expiry: not returned, even before the sweep removes it.
+    n.clock.advance(10_001);
+    let (status, body) = rpc(&n.router, &retrieve(&alice, 0, "", n.clock.now_ms())).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"], json!([]));
+    assert_eq!(n.node.storage.stats().0, 1, "still on disk until the sweep");
+    assert_eq!(n.node.storage.sweep(n.clock.now_ms()).unwrap(), 1);
+    assert_eq!(n.node.storage.stats(), (0, 0));
+}
+
+#[tokio::test]
+async fn wrong_swarm_is_421_with_the_right_swarm() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let bob = account_for(&n.manifest, &me, false, 4);
+    let now = n.clock.now_ms();
+    for request in [
+        store(&bob, 0, b"x", DAY_MS, now),
+        retrieve(&bob, 0, "", now),
+        delete(&bob, &[hash_of(&bob, 0, b"x")]),
+    ] {
+        let (status, body) = rpc(&n.router, &request).await;
+        assert_eq!(status, 421, "{body}");
+        let snodes = body["snodes"].as_array().expect("421 carries the swarm");
+        assert_eq!(snodes.len(), 1);
+        assert_eq!(
+            snodes[0]["pubkey_ed25519"],
+            json!(n.manifest.nodes[1].ed25519)
+        );
+        assert_eq!(body["swarm"], json!(format!("{:x}", 1u64 << 63)));
+    }
+    assert_unchanged(&n, (0, 0)).await;
+}
+
+/// The bad-input matrix: (what, request body, expected status).
+fn bad_requests(n: &OneNode) -> Vec<(&'static str, String, u16)> {
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 5);
+    let mallory = account_for(&n.manifest, &me, true, 6);
+    let now = n.clock.now_ms();
+    let good = store(&alice, 2, b"payload", DAY_MS, now).to_json();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        v.to_string()
+    };
+    let resign = |req: Request, signer: &murmur_core::Identity| -> String {
+        let Request::Store(mut p) = req else {
+            unreachable!()
+        };
+        let msg = Request::Store(p.clone()).signed_message().unwrap();
+        p.auth = auth::sign(signer, &msg);
+        Request::Store(p).to_json().to_string()
+    };
+    let big = vec![0u8; 76_801];
+    let sub = store(&alice, 0, b"s", DAY_MS, now).to_json();
+    vec![
+        ("malformed JSON", "{\"method\": \"store\", ".into(), 400),
+        ("not an object", "[1,2,3]".into(), 400),
+        ("unknown method", json!({"method": "steal", "params": {}}).to_string(), 400),
+        ("missing data", with(&|v| { v["params"].as_object_mut().unwrap().remove("data"); }), 400),
+        ("missing pubkey", with(&|v| { v["params"].as_object_mut().unwrap().remove("pubkey"); }), 400),
+        ("extra param", with(&|v| v["params"]["admin"] = json!(true)), 400),
+        ("bad base64", with(&|v| v["params"]["data"] = json!("%%%not base64%%%")), 400),
+        ("bad pubkey hex", with(&|v| v["params"]["pubkey"] = json!("05zz")), 400),
+        ("ttl and expiry both", with(&|v| v["params"]["expiry"] = json!(now + DAY_MS)), 400),
+        ("ttl too short", resign(store(&alice, 2, b"payload", 5_000, now), &alice), 403),
+        ("ttl too long (ns 0)", store(&alice, 0, b"p", 15 * DAY_MS, now).to_json().to_string(), 403),
+        ("ttl too long (ns 2)", resign(store(&alice, 2, b"p", 31 * DAY_MS, now), &alice), 403),
+        ("oversized data", store(&alice, 0, &big, DAY_MS, now).to_json().to_string(), 400),
+        ("absent signature", with(&|v| { v["params"].as_object_mut().unwrap().remove("signature"); }), 401),
+        ("corrupt signature", with(&|v| v["params"]["signature"] = json!(crypto::b64_encode(&[1; 64]))), 401),
+        ("signature by another key", resign(store(&alice, 2, b"payload", DAY_MS, now), &mallory), 401),
+        ("signature over other params", with(&|v| v["params"]["namespace"] = json!(3)), 401),
+        ("store timestamp in the future", resign(store(&alice, 2, b"p", DAY_MS, now + 120_000), &alice), 406),
+        ("store expired long ago", resign(store(&alice, 2, b"p", DAY_MS, now - 2 * DAY_MS), &alice), 406),
+        ("retrieve timestamp too old", retrieve(&alice, 0, "", now - 61_000).to_json().to_string(), 406),
+        ("retrieve timestamp too new", retrieve(&alice, 0, "", now + 61_000).to_json().to_string(), 406),
+        ("retrieve without signature", json!({"method": "retrieve", "params": {"pubkey": account(&alice).to_hex(), "timestamp": now}}).to_string(), 401),
+        ("delete without signature", json!({"method": "delete", "params": {"pubkey": account(&alice).to_hex(), "messages": [hash_of(&alice, 0, b"s")]}}).to_string(), 401),
+        ("delete with malformed hash", json!({"method": "delete", "params": {"pubkey": account(&alice).to_hex(), "messages": ["short"]}}).to_string(), 400),
+        ("batch over 20", json!({"method": "batch", "params": {"requests": vec![sub.clone(); 21]}}).to_string(), 400),
+        ("empty batch", json!({"method": "batch", "params": {"requests": []}}).to_string(), 400),
+        ("nested batch", json!({"method": "batch", "params": {"requests": [{"method": "batch", "params": {"requests": [sub]}}]}}).to_string(), 400),
+    ]
+}
+
+#[tokio::test]
+async fn bad_input_matrix_stores_nothing_and_keeps_serving() {
+    let n = one_node(1 << 30).await;
+    // One message already there, so "nothing lost" is checked too.
+    let me = n.node.identity.ed25519_hex();
+    let keeper = account_for(&n.manifest, &me, true, 9);
+    let (status, _) = rpc(
+        &n.router,
+        &store(&keeper, 0, b"keep me", DAY_MS, n.clock.now_ms()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let before = n.node.storage.stats();
+    for (what, body, expected) in bad_requests(&n) {
+        let (status, reply) = post(&n.router, "/storage_rpc/v1", body).await;
+        assert_eq!(status, expected, "{what}: got {status} {reply}");
+        if let Value::String(text) = &reply {
+            assert!(!text.is_empty(), "{what}: an error says why");
+        }
+        assert_unchanged(&n, before).await;
+    }
+    // The message stored first is still retrievable.
+    let (_, body) = rpc(&n.router, &retrieve(&keeper, 0, "", n.clock.now_ms())).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let n = one_node(1 << 30).await;
+    let body = vec![b' '; murmur_node::http::STORAGE_RPC_MAX_BODY + 1];
+    let (status, _) = post(&n.router, "/storage_rpc/v1", body).await;
+    assert_eq!(status, 413);
+    assert_unchanged(&n, (0, 0)).await;
+}
+
+#[tokio::test]
+async fn batch_and_sequence_run_each_subrequest_with_its_own_auth() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 10);
+    let now = n.clock.now_ms();
+    let good = store(&alice, 0, b"one", DAY_MS, now).to_json();
+    let mut unsigned = store(&alice, 2, b"two", DAY_MS, now).to_json();
+    unsigned["params"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signature");
+    let after = store(&alice, 0, b"three", DAY_MS, now).to_json();
+
+    let batch = json!({"method": "batch", "params": {"requests": [good, unsigned, after]}});
+    let (status, body) = post(&n.router, "/storage_rpc/v1", batch.to_string()).await;
+    assert_eq!(status, 200);
+    let codes: Vec<u64> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [200, 401, 200]);
+    assert_eq!(n.node.storage.stats().0, 2);
+
+    let mut unsigned2 = store(&alice, 2, b"four", DAY_MS, now).to_json();
+    unsigned2["params"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signature");
+    let never = store(&alice, 0, b"five", DAY_MS, now).to_json();
+    let seq = json!({"method": "sequence", "params": {"requests": [unsigned2, never]}});
+    let (status, body) = post(&n.router, "/storage_rpc/v1", seq.to_string()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["results"].as_array().unwrap().len(),
+        1,
+        "sequence stops at the failure"
+    );
+    assert_eq!(n.node.storage.stats().0, 2);
+}
+
+#[tokio::test]
+async fn a_full_node_refuses_with_507_and_keeps_what_it_has() {
+    let n = one_node(1_000).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 11);
+    let now = n.clock.now_ms();
+    let (status, _) = rpc(&n.router, &store(&alice, 0, &[1; 800], DAY_MS, now)).await;
+    assert_eq!(status, 200);
+    let (status, body) = rpc(&n.router, &store(&alice, 0, &[2; 800], DAY_MS, now)).await;
+    assert_eq!(status, 507, "{body}");
+    assert_eq!(body["swarm"][&me]["reason"], json!("storage full"));
+    assert_unchanged(&n, (1, 800)).await;
+    let (_, body) = rpc(&n.router, &retrieve(&alice, 0, "", now)).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn info_get_swarm_network_json_rpc_and_metrics() {
+    let n = one_node(1 << 30).await;
+    let (status, body) = rpc(&n.router, &Request::Info).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["version"].as_array().unwrap().len(), 3);
+    assert!(body["t"].as_u64().unwrap() > 1_700_000_000_000);
+
+    let (status, body) = post(
+        &n.router,
+        "/json_rpc",
+        json!({"jsonrpc": "2.0", "id": 1, "method": "get_n_service_nodes",
+               "params": {"active_only": true, "fields": {"pubkey_ed25519": true, "swarm_id": true}}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let states = body["result"]["service_node_states"].as_array().unwrap();
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        states[0].as_object().unwrap().len(),
+        2,
+        "only the requested fields"
+    );
+    assert_eq!(states[1]["swarm_id"], json!(1u64 << 63));
+
+    let response = tower::ServiceExt::oneshot(
+        n.router.clone(),
+        axum::http::Request::get("/network")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let operator = ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+        .verifying_key()
+        .to_bytes();
+    let signed = murmur_core::network::SignedManifest::from_json(&bytes, &operator)
+        .expect("the served manifest verifies");
+    assert_eq!(signed.manifest, n.manifest);
+
+    let response = tower::ServiceExt::oneshot(
+        n.router.clone(),
+        axum::http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        text.contains("murmur_requests_total{endpoint=\"storage_rpc\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("murmur_stored_messages 0"));
+    assert!(text.contains("murmur_manifest_sequence 1"));
+}
+
+#[tokio::test]
+async fn long_poll_header_is_gone() {
+    let n = one_node(1 << 30).await;
+    let response = tower::ServiceExt::oneshot(
+        n.router.clone(),
+        axum::http::Request::post("/storage_rpc/v1")
+            .header("x-loki-long-poll", "true")
+            .body(axum::body::Body::from(Request::Info.to_json().to_string()))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 410);
+}
+
+#[tokio::test]
+async fn peer_endpoints_refuse_unsigned_and_unknown_senders() {
+    let n = one_node(1 << 30).await;
+    let me = n.node.identity.ed25519_hex();
+    let alice = account_for(&n.manifest, &me, true, 12);
+    let body = store(&alice, 0, b"forged", DAY_MS, n.clock.now_ms())
+        .to_json()
+        .to_string();
+    let (status, _) = post(&n.router, murmur_node::replication::REPLICATE_PATH, body).await;
+    assert_eq!(status, 401);
+    assert_unchanged(&n, (0, 0)).await;
+}
