@@ -115,6 +115,9 @@ pub fn swarm_node(node: &ManifestNode) -> SwarmNode {
 #[derive(Debug)]
 pub struct Network {
     current: RwLock<Arc<Topology>>,
+    /// The manifest before the current one: nodes it listed but the current one drops are
+    /// still trusted as peers, so a leaving node can hand its messages over.
+    previous: RwLock<Option<Arc<Topology>>>,
     operator: [u8; 32],
     my_ed25519: String,
     changed: watch::Sender<u64>,
@@ -131,6 +134,7 @@ impl Network {
         let sequence = signed.manifest.sequence;
         Ok(Self {
             current: RwLock::new(Arc::new(Topology::new(signed, &my_ed25519))),
+            previous: RwLock::new(None),
             operator,
             my_ed25519,
             changed: watch::channel(sequence).0,
@@ -161,11 +165,24 @@ impl Network {
         }
         signed.check_newer_than(Some(&current.signed))?;
         let sequence = signed.manifest.sequence;
-        *current = Arc::new(Topology::new(signed, &self.my_ed25519));
+        let old = std::mem::replace(
+            &mut *current,
+            Arc::new(Topology::new(signed, &self.my_ed25519)),
+        );
         drop(current);
+        *self.previous.write().unwrap_or_else(|e| e.into_inner()) = Some(old);
         self.changed.send_replace(sequence);
         tracing::info!(sequence, "accepted a newer network manifest");
         Ok(true)
+    }
+
+    /// A node peers may hear from: listed by the current manifest or the one before it.
+    pub fn peer_node(&self, ed25519: &str) -> Option<ManifestNode> {
+        if let Some(n) = self.current().node(ed25519) {
+            return Some(n.clone());
+        }
+        let previous = self.previous.read().unwrap_or_else(|e| e.into_inner());
+        previous.as_ref().and_then(|t| t.node(ed25519).cloned())
     }
 
     /// A receiver told of every accepted manifest (its sequence).

@@ -88,11 +88,10 @@ pub fn verify(
     if time.abs_diff(node.clock.now_ms()) > PEER_TOLERANCE_MS {
         return Err("peer request time outside the window");
     }
-    let topology = node.network.current();
-    let peer = topology
-        .node(sender)
-        .ok_or("sender is not in the manifest")?
-        .clone();
+    let peer = node
+        .network
+        .peer_node(sender)
+        .ok_or("sender is not in the manifest")?;
     let key = peer
         .ed25519_bytes()
         .ok()

@@ -1,6 +1,9 @@
 //! Every storage RPC through the router (no socket), and the bad-input matrix: each bad request
 //! gets its documented status, nothing is stored or removed, and the node keeps serving.
 
+// Test helpers outside #[test] functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,5 @@
 //! Helpers shared by the node's integration tests: accounts, signed requests, one-node setups.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
 

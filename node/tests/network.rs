@@ -1,0 +1,469 @@
+//! Nodes over real sockets: onion requests through three relays to a fourth node, garbage at
+//! every hop, replication (forward, catch-up after a restart, durability across restarts),
+//! handoff when a swarm leaves the manifest, and HTTPS.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use murmur_core::onion::{self, Destination, EncType, Hop};
+use murmur_core::rpc::Request;
+use murmur_core::{Identity, crypto};
+use murmur_node::devnet::{Devnet, DevnetSpec};
+use serde_json::{Value, json};
+
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+async fn devnet(nodes: usize) -> (tempfile::TempDir, Devnet) {
+    let dir = tempfile::tempdir().unwrap();
+    let net = Devnet::start(DevnetSpec {
+        nodes,
+        dir: dir.path().to_path_buf(),
+        base_port: 0,
+        sync_interval_ms: 300,
+    })
+    .await
+    .expect("devnet starts");
+    (dir, net)
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+fn url(net: &Devnet, i: usize) -> String {
+    net.manifest.manifest.nodes[i].url.clone()
+}
+
+async fn rpc_at(client: &reqwest::Client, base: &str, request: &Request) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}/storage_rpc/v1"))
+        .body(request.to_json().to_string())
+        .send()
+        .await
+        .expect("node answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn hop(net: &Devnet, i: usize) -> Hop {
+    net.manifest.manifest.nodes[i].hop().unwrap()
+}
+
+/// Indexes of the nodes in node `i`'s swarm (including `i`).
+fn swarm_of(net: &Devnet, i: usize) -> Vec<usize> {
+    let nodes = &net.manifest.manifest.nodes;
+    (0..nodes.len())
+        .filter(|&j| nodes[j].swarm_id == nodes[i].swarm_id)
+        .collect()
+}
+
+/// Sends `request` as an onion request via `path` to `dest`; returns the HTTP status and,
+/// when 200, the decrypted (status, body).
+async fn onion_call(
+    client: &reqwest::Client,
+    net: &Devnet,
+    path: &[Hop],
+    dest: Hop,
+    request: &Request,
+    enc: EncType,
+) -> (u16, Option<(u16, Value)>, String) {
+    let built = onion::build_onion_request(
+        path,
+        &Destination::Node(dest),
+        request.to_json().to_string().as_bytes(),
+        enc,
+        &mut rng(99),
+    )
+    .unwrap();
+    let guard = net
+        .manifest
+        .manifest
+        .node(&path[0].ed25519)
+        .map(|n| n.url.clone())
+        .unwrap();
+    let response = client
+        .post(format!("{guard}/onion_req/v2"))
+        .body(built.body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    if status != 200 {
+        return (status, None, String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let reply = onion::decrypt_node_reply(&built.reply_key, &bytes).expect("reply decrypts");
+    (status, Some(reply), String::new())
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn counts(net: &Devnet) -> Vec<u64> {
+    (0..net.len())
+        .map(|i| net.node(i).map_or(0, |n| n.node.storage.stats().0))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onion_store_and_retrieve_through_three_hops() {
+    let (_dir, net) = devnet(4).await;
+    let client = http();
+    let alice = Identity::generate(&mut rng(1));
+    let now = net.clock.now_ms();
+    let path = [hop(&net, 0), hop(&net, 1), hop(&net, 2)];
+
+    let (status, reply, _) = onion_call(
+        &client,
+        &net,
+        &path,
+        hop(&net, 3),
+        &store(&alice, 0, b"through the onion", DAY_MS, now),
+        EncType::XChaCha20,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (code, body) = reply.unwrap();
+    assert_eq!(code, 200, "{body}");
+    let swarm = body["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), 4, "all four members answered: {body}");
+    assert!(swarm.values().all(|e| e.get("failed").is_none()), "{body}");
+    assert_eq!(counts(&net), [1, 1, 1, 1]);
+
+    // Retrieve through another path and the other cipher.
+    let path = [hop(&net, 3), hop(&net, 2), hop(&net, 1)];
+    let (status, reply, _) = onion_call(
+        &client,
+        &net,
+        &path,
+        hop(&net, 0),
+        &retrieve(&alice, 0, "", net.clock.now_ms()),
+        EncType::AesGcm,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (code, body) = reply.unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        body["messages"][0]["data"],
+        json!(crypto::b64_encode(b"through the onion"))
+    );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_at_every_hop_is_refused_and_nothing_is_stored() {
+    let (_dir, net) = devnet(4).await;
+    let client = http();
+    let alice = Identity::generate(&mut rng(2));
+    let request = store(&alice, 0, b"never stored", DAY_MS, net.clock.now_ms());
+    let wrong_key = |h: Hop| Hop {
+        ed25519: h.ed25519,
+        x25519: crypto::x25519_public(&[9; 32]),
+    };
+
+    // Not an onion request at all, and a corrupted outer layer.
+    for body in [b"garbage".to_vec(), {
+        let mut built = onion::build_onion_request(
+            &[hop(&net, 0)],
+            &Destination::Node(hop(&net, 1)),
+            request.to_json().to_string().as_bytes(),
+            EncType::XChaCha20,
+            &mut rng(3),
+        )
+        .unwrap()
+        .body;
+        built[20] ^= 1;
+        built
+    }] {
+        let response = client
+            .post(format!("{}/onion_req/v2", url(&net, 0)))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+    }
+
+    // A layer the second hop, the third hop, or the destination cannot decrypt: that node
+    // answers 400 and the relays pass it back unchanged.
+    let cases: [(Vec<Hop>, Hop); 3] = [
+        (
+            vec![hop(&net, 0), wrong_key(hop(&net, 1)), hop(&net, 2)],
+            hop(&net, 3),
+        ),
+        (
+            vec![hop(&net, 0), hop(&net, 1), wrong_key(hop(&net, 2))],
+            hop(&net, 3),
+        ),
+        (
+            vec![hop(&net, 0), hop(&net, 1), hop(&net, 2)],
+            wrong_key(hop(&net, 3)),
+        ),
+    ];
+    for (path, dest) in cases {
+        let (status, _, text) =
+            onion_call(&client, &net, &path, dest, &request, EncType::AesGcm).await;
+        assert_eq!(status, 400);
+        assert_eq!(text, "Invalid ciphertext");
+    }
+
+    // A next hop that is not in the manifest.
+    let stranger = Hop {
+        ed25519: [0xab; 32],
+        x25519: crypto::x25519_public(&[8; 32]),
+    };
+    let (status, _, text) = onion_call(
+        &client,
+        &net,
+        &[hop(&net, 0), stranger, hop(&net, 2)],
+        hop(&net, 3),
+        &request,
+        EncType::XChaCha20,
+    )
+    .await;
+    assert_eq!(status, 502);
+    assert!(text.starts_with("Next node not found"), "{text}");
+
+    assert_eq!(counts(&net), [0, 0, 0, 0]);
+    // Every node still serves.
+    for i in 0..4 {
+        let (status, _) = rpc_at(&client, &url(&net, i), &Request::Info).await;
+        assert_eq!(status, 200);
+    }
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_survives_a_member_going_down_and_restarts() {
+    let (_dir, mut net) = devnet(6).await;
+    let client = http();
+    let members = swarm_of(&net, 0);
+    assert_eq!(members.len(), 3);
+    let (a, b, c) = (members[0], members[1], members[2]);
+    let a_ed = net.manifest.manifest.nodes[a].ed25519.clone();
+    let alice = account_for(&net.manifest.manifest, &a_ed, true, 4);
+
+    // Store at one member; every member holds it.
+    let (status, body) = rpc_at(
+        &client,
+        &url(&net, a),
+        &store(&alice, 0, b"m0", DAY_MS, net.clock.now_ms()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["swarm"].as_object().unwrap().len(), 3);
+    for &m in &members {
+        let (_, body) = rpc_at(
+            &client,
+            &url(&net, m),
+            &retrieve(&alice, 0, "", net.clock.now_ms()),
+        )
+        .await;
+        assert_eq!(body["messages"].as_array().unwrap().len(), 1, "member {m}");
+    }
+
+    // One member down: stores still succeed (its entry says it failed).
+    net.stop_node(c).await;
+    for i in 1..=5 {
+        let data = format!("m{i}");
+        let (status, body) = rpc_at(
+            &client,
+            &url(&net, a),
+            &store(&alice, 0, data.as_bytes(), DAY_MS, net.clock.now_ms()),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let c_ed = &net.manifest.manifest.nodes[c].ed25519;
+        assert_eq!(body["swarm"][c_ed]["failed"], json!(true));
+    }
+
+    // It comes back and catches up from its peers.
+    net.restart_node(c).await.unwrap();
+    let c_url = url(&net, c);
+    wait_for(
+        "the restarted member to catch up",
+        Duration::from_secs(20),
+        async || {
+            let (_, body) = rpc_at(
+                &client,
+                &c_url,
+                &retrieve(&alice, 0, "", net.clock.now_ms()),
+            )
+            .await;
+            body["messages"].as_array().is_some_and(|m| m.len() == 6)
+        },
+    )
+    .await;
+
+    // A restart on the same database keeps everything.
+    net.stop_node(b).await;
+    net.restart_node(b).await.unwrap();
+    let (_, body) = rpc_at(
+        &client,
+        &url(&net, b),
+        &retrieve(&alice, 0, "", net.clock.now_ms()),
+    )
+    .await;
+    let hashes: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 6);
+    let expected: Vec<String> = (0..=5)
+        .map(|i| hash_of(&alice, 0, format!("m{i}").as_bytes()))
+        .collect();
+    for h in &expected {
+        assert!(hashes.contains(&h.as_str()), "message lost on restart");
+    }
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_swarm_hands_its_messages_to_the_new_owners() {
+    let (_dir, mut net) = devnet(9).await;
+    let client = http();
+    let leaving = swarm_of(&net, 8);
+    let leaving_ed = net.manifest.manifest.nodes[8].ed25519.clone();
+    let mut stored: Vec<(Identity, String)> = Vec::new();
+    for seed in 0..4 {
+        let user = account_for(&net.manifest.manifest, &leaving_ed, true, 100 + seed);
+        let data = format!("handoff {seed}");
+        let (status, body) = rpc_at(
+            &client,
+            &url(&net, 8),
+            &store(&user, 0, data.as_bytes(), DAY_MS, net.clock.now_ms()),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        stored.push((user, data));
+    }
+
+    // The operator removes the whole swarm.
+    let mut manifest = net.manifest.manifest.clone();
+    let gone: Vec<String> = leaving
+        .iter()
+        .map(|&i| manifest.nodes[i].ed25519.clone())
+        .collect();
+    manifest.nodes.retain(|n| !gone.contains(&n.ed25519));
+    net.publish(manifest.clone()).unwrap();
+
+    // Every message reaches every member of its new swarm, and the old swarm lets go.
+    for (user, data) in &stored {
+        let owners: Vec<String> = manifest
+            .members(manifest.swarm_for_key(&account(user).key()).unwrap())
+            .iter()
+            .map(|n| n.url.clone())
+            .collect();
+        assert_eq!(owners.len(), 3);
+        for owner in owners {
+            wait_for("handoff", Duration::from_secs(30), async || {
+                let (status, body) =
+                    rpc_at(&client, &owner, &retrieve(user, 0, "", net.clock.now_ms())).await;
+                status == 200
+                    && body["messages"].as_array().is_some_and(|m| {
+                        m.iter()
+                            .any(|m| m["data"] == json!(crypto::b64_encode(data.as_bytes())))
+                    })
+            })
+            .await;
+        }
+    }
+    wait_for(
+        "the removed swarm to drop its copies",
+        Duration::from_secs(30),
+        async || {
+            leaving
+                .iter()
+                .all(|&i| net.node(i).unwrap().node.storage.stats().0 == 0)
+        },
+    )
+    .await;
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_certificate_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_file = dir.path().join("cert.pem");
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+    std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
+
+    let operator = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let node_dir = dir.path().join("node");
+    let me = murmur_node::identity::NodeIdentity::load_or_create(&node_dir).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let manifest = murmur_core::network::SignedManifest::sign(
+        murmur_core::network::Manifest {
+            network: "tls".into(),
+            sequence: 1,
+            nodes: vec![murmur_core::network::ManifestNode {
+                ed25519: me.ed25519_hex(),
+                x25519: hex::encode(me.x25519()),
+                url: format!("https://localhost:{port}"),
+                swarm_id: 0,
+            }],
+        },
+        &operator,
+    )
+    .unwrap();
+    let mut config = murmur_node::config::Config {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        data_dir: node_dir,
+        ..Default::default()
+    };
+    config.network.operator_key = hex::encode(operator.verifying_key().to_bytes());
+    config.network.manifest_file = Some(dir.path().join("m.json"));
+    // Plain HTTP on a public address is refused.
+    let err = config.check().unwrap_err().to_string();
+    assert!(err.contains("loopback"), "{err}");
+
+    config.tls = Some(murmur_node::config::TlsConfig {
+        cert_file: cert_file.clone(),
+        key_file,
+    });
+    let node = murmur_node::server::start(
+        config,
+        Some(listener),
+        Some(manifest),
+        std::sync::Arc::new(murmur_node::clock::Clock::default()),
+    )
+    .await
+    .expect("TLS node starts");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("https://localhost:{port}/network"))
+        .header("origin", "https://chat.example.org")
+        .send()
+        .await
+        .expect("HTTPS answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "*",
+        "browsers may call public endpoints"
+    );
+    node.stop().await;
+}
