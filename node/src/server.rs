@@ -44,7 +44,7 @@ impl RunningNode {
     }
 }
 
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     // Several nodes in one process (devnet, tests) share the provider; only the first call
     // installs it.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -221,14 +221,13 @@ async fn reload_manifests(node: SharedNode, mut shutdown: watch::Receiver<bool>)
             _ = tick.tick() => {}
         }
         match load_manifest(&node.config, &node.http, node.network.operator()).await {
-            Ok(signed) => match node.network.offer(signed) {
-                Ok(_) => {}
-                Err(murmur_core::Error::Manifest(murmur_core::ManifestError::NotNewer {
-                    ..
-                })) => {}
-                Err(e) => tracing::warn!(error = %e, "newer manifest refused"),
-            },
-            Err(e) => tracing::warn!(error = %e, "cannot load the manifest"),
+            // The same manifest again is Ok(false); an older one is a rollback attempt.
+            Ok(signed) => {
+                if let Err(e) = node.network.offer(signed) {
+                    tracing::warn!(error = %e, "manifest refused");
+                }
+            }
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot load the manifest"),
         }
     }
 }

@@ -456,3 +456,34 @@ async fn peer_endpoints_refuse_unsigned_and_unknown_senders() {
     assert_eq!(status, 401);
     assert_unchanged(&n, (0, 0)).await;
 }
+
+#[tokio::test]
+async fn rate_limit_answers_429_per_client_ip() {
+    let n = one_node_with(|c| {
+        c.rate_limit.per_second = 1;
+        c.rate_limit.burst = 3;
+    })
+    .await;
+    let call = |ip: [u8; 4]| {
+        let router = n.router.clone();
+        async move {
+            let mut request = axum::http::Request::post("/storage_rpc/v1")
+                .body(axum::body::Body::from(Request::Info.to_json().to_string()))
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((ip, 1234)),
+            ));
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(call([10, 0, 0, 1]).await, 200);
+    }
+    assert_eq!(call([10, 0, 0, 1]).await, 429);
+    // Another client is not affected.
+    assert_eq!(call([10, 0, 0, 2]).await, 200);
+}

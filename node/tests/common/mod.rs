@@ -130,6 +130,11 @@ pub struct OneNode {
 }
 
 pub async fn one_node(max_bytes: u64) -> OneNode {
+    one_node_with(|c| c.storage.max_bytes = max_bytes).await
+}
+
+/// [`one_node`] with a config adjusted by `adjust`.
+pub async fn one_node_with(adjust: impl FnOnce(&mut Config)) -> OneNode {
     let dir = tempfile::tempdir().expect("tempdir");
     let operator = SigningKey::from_bytes(&[7; 32]);
     let me = NodeIdentity::load_or_create(dir.path()).expect("node key");
@@ -153,7 +158,7 @@ pub async fn one_node(max_bytes: u64) -> OneNode {
     };
     config.network.operator_key = hex::encode(operator.verifying_key().to_bytes());
     config.network.manifest_file = Some(dir.path().join("unused.json"));
-    config.storage.max_bytes = max_bytes;
+    adjust(&mut config);
     let clock = Arc::new(Clock::default());
     let node = murmur_node::server::build(config, Some(signed), clock.clone())
         .await

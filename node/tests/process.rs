@@ -1,0 +1,272 @@
+//! The `murmur-node` binary from the outside: a node from a TOML config picks up newer
+//! manifests without a restart and refuses forged, tampered or older ones; the devnet serves
+//! and stops cleanly on SIGTERM; logs carry no Session IDs, payloads or client addresses.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use ed25519_dalek::SigningKey;
+use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
+use murmur_core::rpc::Request;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_murmur-node");
+
+/// `count` consecutive free loopback ports.
+fn free_ports(count: u16) -> u16 {
+    'search: for _ in 0..200 {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = probe.local_addr().unwrap().port();
+        drop(probe);
+        if base.checked_add(count).is_none() {
+            continue;
+        }
+        for p in base..base + count {
+            if std::net::TcpListener::bind(("127.0.0.1", p)).is_err() {
+                continue 'search;
+            }
+        }
+        return base;
+    }
+    panic!("no free ports");
+}
+
+fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+/// Waits for the child to exit; returns whether it exited successfully.
+fn wait_exit(child: &mut Child, timeout: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            panic!("process did not stop within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn get_json(url: &str) -> Option<Value> {
+    murmur_node::server::install_crypto_provider();
+    let response = reqwest::get(url).await.ok()?;
+    response.json().await.ok()
+}
+
+async fn wait_sequence(url: &str, sequence: u64, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(v) = get_json(url).await
+            && v["manifest"]["sequence"] == sequence
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn sign(manifest: &Manifest, key: &SigningKey) -> String {
+    SignedManifest::sign(manifest.clone(), key)
+        .unwrap()
+        .to_json()
+}
+
+fn write(path: &Path, text: &str) {
+    // Write then rename, as an operator's tooling should, so a reload never sees half a file.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let keys = Command::new(BIN)
+        .args(["keys", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(keys.status.success());
+    let keys: Value = serde_json::from_slice(&keys.stdout).unwrap();
+    let port = free_ports(1);
+    let operator = SigningKey::from_bytes(&[21; 32]);
+    let mut manifest = Manifest {
+        network: "process-test".into(),
+        sequence: 1,
+        nodes: vec![ManifestNode {
+            ed25519: keys["ed25519"].as_str().unwrap().into(),
+            x25519: keys["x25519"].as_str().unwrap().into(),
+            url: format!("http://127.0.0.1:{port}"),
+            swarm_id: 0,
+        }],
+    };
+    let manifest_file = dir.path().join("manifest.json");
+    write(&manifest_file, &sign(&manifest, &operator));
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\n\
+             data_dir = \"{}\"\n\
+             [network]\n\
+             operator_key = \"{}\"\n\
+             manifest_file = \"{}\"\n\
+             reload_seconds = 1\n",
+            data.display(),
+            hex::encode(operator.verifying_key().to_bytes()),
+            manifest_file.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("node.log");
+    let mut child = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let network = format!("http://127.0.0.1:{port}/network");
+    assert!(
+        wait_sequence(&network, 1, Duration::from_secs(20)).await,
+        "node did not start"
+    );
+
+    // Some client traffic, whose identifiers must not reach the log.
+    let alice = murmur_core::Identity::generate(&mut rng(5));
+    let client = reqwest::Client::new();
+    let payload = b"secret payload text";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    for request in [
+        store(&alice, 0, payload, 60_000, now),
+        retrieve(&alice, 0, "", now),
+        Request::Info,
+    ] {
+        let status = client
+            .post(format!("http://127.0.0.1:{port}/storage_rpc/v1"))
+            .body(request.to_json().to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+
+    // A newer manifest is picked up without a restart.
+    manifest.sequence = 2;
+    manifest.network = "process-test-2".into();
+    write(&manifest_file, &sign(&manifest, &operator));
+    assert!(
+        wait_sequence(&network, 2, Duration::from_secs(10)).await,
+        "newer manifest not loaded"
+    );
+
+    // Wrong key, tampered, older: each refused, sequence 2 stays.
+    let mut newer = manifest.clone();
+    newer.sequence = 3;
+    let forged = sign(&newer, &SigningKey::from_bytes(&[22; 32]));
+    let tampered = sign(&newer, &operator).replace("process-test-2", "process-test-X");
+    let mut older = manifest.clone();
+    older.sequence = 1;
+    let older = sign(&older, &operator);
+    for bad in [forged, tampered, older] {
+        write(&manifest_file, &bad);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let served = get_json(&network).await.unwrap();
+        assert_eq!(served["manifest"]["sequence"], 2);
+        assert_eq!(served["manifest"]["network"], "process-test-2");
+    }
+
+    signal(&child, "INT");
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(15)),
+        "clean exit on SIGINT"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("manifest is not signed by this network's operator key"),
+        "{log}"
+    );
+    assert!(log.contains("manifest signature does not verify"), "{log}");
+    assert!(
+        log.contains("is not newer than the held sequence 2"),
+        "{log}"
+    );
+    let session_id = alice.session_id().to_string();
+    assert!(!log.contains(&session_id), "a Session ID reached the log");
+    assert!(
+        !log.contains(&session_id[2..]),
+        "an account key reached the log"
+    );
+    assert!(!log.contains("secret payload"), "a payload reached the log");
+    assert!(
+        !log.contains(&murmur_core::crypto::b64_encode(payload)),
+        "a payload reached the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports(3);
+    let mut child = Command::new(BIN)
+        .args([
+            "devnet",
+            "--nodes",
+            "3",
+            "--base-port",
+            &base.to_string(),
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for i in 0..3 {
+        assert!(
+            wait_sequence(
+                &format!("http://127.0.0.1:{}/network", base + i),
+                1,
+                Duration::from_secs(20)
+            )
+            .await,
+            "node {i} did not start"
+        );
+    }
+    let info: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("devnet.json")).unwrap()).unwrap();
+    assert_eq!(info["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(info["seeds"][0], format!("http://127.0.0.1:{base}"));
+    assert_eq!(info["operator_pubkey"].as_str().unwrap().len(), 64);
+
+    signal(&child, "TERM");
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(15)),
+        "clean exit on SIGTERM"
+    );
+    // The ports are free again.
+    for i in 0..3 {
+        assert!(std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+    }
+}
