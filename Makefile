@@ -9,9 +9,9 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node clean
 
-## make run: build the release bundle and serve the app on loopback (URL printed).
+## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
 	scripts/run
 
@@ -45,6 +45,11 @@ bundle:
 test-e2e:
 	cargo test --workspace --locked --no-run -q
 	node --test --test-concurrency=1 tests/e2e/
+
+## make bench-node: store/retrieve requests per second (p50/p99) through one node of a 3-node
+## devnet, 1 KiB messages, HTTP keep-alive (BENCH_SECONDS, BENCH_CONCURRENCY).
+bench-node: setup
+	scripts/bench-node
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
 ## committed corpora in fuzz/corpus. Inputs that once crashed live in fuzz/regressions/<target>

@@ -38,6 +38,16 @@ fn free_ports(count: u16) -> u16 {
     panic!("no free ports");
 }
 
+/// Kills the child if the test fails before stopping it, so no node outlives its test.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn signal(child: &Child, name: &str) {
     let ok = Command::new("kill")
         .args([format!("-{name}"), child.id().to_string()])
@@ -136,13 +146,15 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
     )
     .unwrap();
     let log = dir.path().join("node.log");
-    let mut child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = Reaper(
+        Command::new(BIN)
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let network = format!("http://127.0.0.1:{port}/network");
     assert!(
         wait_sequence(&network, 1, Duration::from_secs(20)).await,
@@ -197,9 +209,9 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
         assert_eq!(served["manifest"]["network"], "process-test-2");
     }
 
-    signal(&child, "INT");
+    signal(&child.0, "INT");
     assert!(
-        wait_exit(&mut child, Duration::from_secs(15)),
+        wait_exit(&mut child.0, Duration::from_secs(15)),
         "clean exit on SIGINT"
     );
     let log = std::fs::read_to_string(&log).unwrap();
@@ -229,20 +241,22 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
 async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let base = free_ports(3);
-    let mut child = Command::new(BIN)
-        .args([
-            "devnet",
-            "--nodes",
-            "3",
-            "--base-port",
-            &base.to_string(),
-            "--dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Reaper(
+        Command::new(BIN)
+            .args([
+                "devnet",
+                "--nodes",
+                "3",
+                "--base-port",
+                &base.to_string(),
+                "--dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     for i in 0..3 {
         assert!(
             wait_sequence(
@@ -260,9 +274,9 @@ async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     assert_eq!(info["seeds"][0], format!("http://127.0.0.1:{base}"));
     assert_eq!(info["operator_pubkey"].as_str().unwrap().len(), 64);
 
-    signal(&child, "TERM");
+    signal(&child.0, "TERM");
     assert!(
-        wait_exit(&mut child, Duration::from_secs(15)),
+        wait_exit(&mut child.0, Duration::from_secs(15)),
         "clean exit on SIGTERM"
     );
     // The ports are free again.
