@@ -6,7 +6,6 @@
 //! swarm member; each member signs its own result, and the client sees them all under `swarm`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use murmur_core::crypto;
 use murmur_core::rpc::response::node_sig;
@@ -403,6 +402,20 @@ async fn finish_write(
     }
 }
 
+/// The tail every write but `store` shares: check the signature, apply here, forward.
+async fn authenticated_write(
+    node: &Node,
+    request: &Request,
+    origin: Origin,
+    account: &AccountId,
+    auth: &Auth,
+    now_ms: u64,
+) -> Result<RpcReply> {
+    authenticate(account, auth, request)?;
+    let local = apply_write(node, request, account, now_ms);
+    Ok(finish_write(node, request, origin, local, now_ms, Default::default()).await)
+}
+
 fn retrieve_limits(p: &RetrieveParams) -> (usize, usize) {
     let count = p
         .max_count
@@ -468,24 +481,18 @@ async fn execute_inner(node: &Node, request: Request, origin: Origin) -> Result<
             let account = parse_account(&p.pubkey)?;
             check_hashes(&p.messages)?;
             check_swarm(node, &account, now_ms)?;
-            authenticate(&account, &p.auth, &request)?;
-            let local = apply_write(node, &request, &account, now_ms);
-            Ok(finish_write(node, &request, origin, local, now_ms, Default::default()).await)
+            authenticated_write(node, &request, origin, &account, &p.auth, now_ms).await
         }
         Request::DeleteAll(p) => {
             let account = parse_account(&p.pubkey)?;
             check_swarm(node, &account, now_ms)?;
             check_window(p.timestamp, now_ms, origin)?;
-            authenticate(&account, &p.auth, &request)?;
-            let local = apply_write(node, &request, &account, now_ms);
-            Ok(finish_write(node, &request, origin, local, now_ms, Default::default()).await)
+            authenticated_write(node, &request, origin, &account, &p.auth, now_ms).await
         }
         Request::DeleteBefore(p) => {
             let account = parse_account(&p.pubkey)?;
             check_swarm(node, &account, now_ms)?;
-            authenticate(&account, &p.auth, &request)?;
-            let local = apply_write(node, &request, &account, now_ms);
-            Ok(finish_write(node, &request, origin, local, now_ms, Default::default()).await)
+            authenticated_write(node, &request, origin, &account, &p.auth, now_ms).await
         }
         Request::Expire(p) => {
             let account = parse_account(&p.pubkey)?;
@@ -499,9 +506,7 @@ async fn execute_inner(node: &Node, request: Request, origin: Origin) -> Result<
             if p.expiry + tolerance(origin) < now_ms {
                 return Err(RpcError::new(401, "expire: expiry is in the past"));
             }
-            authenticate(&account, &p.auth, &request)?;
-            let local = apply_write(node, &request, &account, now_ms);
-            Ok(finish_write(node, &request, origin, local, now_ms, Default::default()).await)
+            authenticated_write(node, &request, origin, &account, &p.auth, now_ms).await
         }
         Request::ExpireAll(p) => {
             let account = parse_account(&p.pubkey)?;
@@ -509,9 +514,7 @@ async fn execute_inner(node: &Node, request: Request, origin: Origin) -> Result<
             if p.expiry + tolerance(origin) < now_ms {
                 return Err(RpcError::new(401, "expire_all: expiry is in the past"));
             }
-            authenticate(&account, &p.auth, &request)?;
-            let local = apply_write(node, &request, &account, now_ms);
-            Ok(finish_write(node, &request, origin, local, now_ms, Default::default()).await)
+            authenticated_write(node, &request, origin, &account, &p.auth, now_ms).await
         }
         Request::GetExpiries(p) => {
             let account = parse_account(&p.pubkey)?;
@@ -523,7 +526,6 @@ async fn execute_inner(node: &Node, request: Request, origin: Origin) -> Result<
                 .storage
                 .get_expiries(&account, &p.messages, now_ms)
                 .map_err(internal)?;
-            let expiries: BTreeMap<String, u64> = expiries;
             Ok(RpcReply::ok(
                 json!({ "expiries": expiries, "t": now_ms, "hf": HARDFORK }),
             ))
@@ -564,7 +566,8 @@ pub fn version() -> [u32; 3] {
     ]
 }
 
-/// The account a write names, for methods that are forwarded (used by the peer endpoint).
+/// Whether a request is a write that swarm members forward to each other (the peer endpoint
+/// accepts nothing else).
 pub fn is_forwarded_write(request: &Request) -> bool {
     matches!(
         request,
