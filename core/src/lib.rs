@@ -6,6 +6,7 @@
 //! Wire formats follow the public Session protocol (`shared/protocol/SESSION-PROTOCOL.md`).
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod keys;

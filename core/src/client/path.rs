@@ -1,0 +1,287 @@
+//! Onion paths (DESIGN.md §3 "Paths"; Session's `onionPath.ts` policy): three distinct nodes,
+//! the first a *guard*. The client keeps two guards for as long as the manifest lists them, so
+//! the set of nodes that ever see its IP stays small; a path is dropped after three failures
+//! and rebuilt; nodes of the destination's swarm are left out of the path when the network has
+//! enough other nodes, so the swarm never sees who is asking.
+//!
+//! Pure state: the node list and the RNG are passed in; nothing here does I/O.
+
+use rand_core::CryptoRng;
+
+use crate::error::{Error, Result};
+use crate::network::{Manifest, ManifestNode};
+use crate::swarm::SwarmId;
+
+/// Hops per path (Session's `ONION_REQUEST_HOPS`).
+pub const PATH_HOPS: usize = 3;
+/// Guards kept (Session's `desiredGuardCount`).
+pub const GUARD_COUNT: usize = 2;
+/// Failures after which a path is dropped.
+pub const PATH_FAILURE_LIMIT: u32 = 3;
+
+/// One onion path, guard first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnionPath {
+    pub hops: Vec<ManifestNode>,
+    failures: u32,
+}
+
+/// The client's guards and paths.
+#[derive(Debug, Clone, Default)]
+pub struct PathPool {
+    guards: Vec<String>,
+    paths: Vec<OnionPath>,
+}
+
+fn random_index(len: usize, rng: &mut impl CryptoRng) -> usize {
+    // Modulo bias is below 2^-40 for any node count a manifest can hold.
+    (rng.next_u64() % len as u64) as usize
+}
+
+/// Picks `count` distinct entries of `from` at random (partial Fisher–Yates).
+fn pick<T: Clone>(mut from: Vec<T>, count: usize, rng: &mut impl CryptoRng) -> Vec<T> {
+    let count = count.min(from.len());
+    for i in 0..count {
+        let j = i + random_index(from.len() - i, rng);
+        from.swap(i, j);
+    }
+    from.truncate(count);
+    from
+}
+
+impl PathPool {
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The guards in use (Ed25519 hex).
+    pub fn guards(&self) -> &[String] {
+        &self.guards
+    }
+
+    /// The paths currently kept.
+    pub fn paths(&self) -> &[OnionPath] {
+        &self.paths
+    }
+
+    /// Forgets guards and paths that `manifest` no longer lists (after a manifest update).
+    pub fn retain_listed(&mut self, manifest: &Manifest) {
+        let listed = |ed: &str| manifest.nodes.iter().any(|n| n.ed25519 == ed);
+        self.guards.retain(|g| listed(g));
+        self.paths
+            .retain(|p| p.hops.iter().all(|h| manifest.nodes.contains(h)));
+    }
+
+    /// A path for a request whose destination is in `avoid` (its swarm): an existing path that
+    /// avoids it, or a new one. Errors when the manifest has fewer than four nodes (three hops
+    /// plus a distinct destination).
+    pub fn path_for(
+        &mut self,
+        manifest: &Manifest,
+        avoid: Option<SwarmId>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<OnionPath> {
+        if manifest.nodes.len() < PATH_HOPS + 1 {
+            return Err(Error::LimitExceeded(
+                "an onion path needs at least four nodes in the network",
+            ));
+        }
+        let outside = manifest
+            .nodes
+            .iter()
+            .filter(|n| Some(n.swarm()) != avoid)
+            .count();
+        // Avoiding the swarm is only possible when enough nodes lie outside it.
+        let avoid = avoid.filter(|_| outside >= PATH_HOPS);
+        let usable = |p: &OnionPath| p.hops.iter().all(|h| Some(h.swarm()) != avoid);
+        if let Some(existing) = self.paths.iter().find(|p| usable(p)) {
+            return Ok(existing.clone());
+        }
+        let path = self.build(manifest, avoid, rng);
+        self.paths.push(path.clone());
+        Ok(path)
+    }
+
+    fn build(
+        &mut self,
+        manifest: &Manifest,
+        avoid: Option<SwarmId>,
+        rng: &mut impl CryptoRng,
+    ) -> OnionPath {
+        let allowed: Vec<&ManifestNode> = manifest
+            .nodes
+            .iter()
+            .filter(|n| Some(n.swarm()) != avoid)
+            .collect();
+        // Top the guards up to GUARD_COUNT from the allowed nodes.
+        if self.guards.len() < GUARD_COUNT {
+            let candidates: Vec<String> = allowed
+                .iter()
+                .map(|n| n.ed25519.clone())
+                .filter(|ed| !self.guards.contains(ed))
+                .collect();
+            let wanted = GUARD_COUNT - self.guards.len();
+            self.guards.extend(pick(candidates, wanted, rng));
+        }
+        let usable_guards: Vec<&ManifestNode> = allowed
+            .iter()
+            .copied()
+            .filter(|n| self.guards.contains(&n.ed25519))
+            .collect();
+        let guard = if usable_guards.is_empty() {
+            // Every guard sits in the swarm to avoid: use a one-off entry node.
+            allowed[random_index(allowed.len(), rng)]
+        } else {
+            usable_guards[random_index(usable_guards.len(), rng)]
+        };
+        let rest: Vec<&ManifestNode> = allowed
+            .iter()
+            .copied()
+            .filter(|n| n.ed25519 != guard.ed25519)
+            .collect();
+        let mut hops = vec![guard.clone()];
+        hops.extend(pick(rest, PATH_HOPS - 1, rng).into_iter().cloned());
+        OnionPath { hops, failures: 0 }
+    }
+
+    /// Records that a request over `path` failed; after [`PATH_FAILURE_LIMIT`] failures the path
+    /// is dropped (and its guard too if `guard_failed`, e.g. the guard refused the connection).
+    pub fn record_failure(&mut self, path: &OnionPath, guard_failed: bool) {
+        if let Some(kept) = self.paths.iter_mut().find(|p| p.hops == path.hops) {
+            kept.failures += 1;
+            if kept.failures >= PATH_FAILURE_LIMIT || guard_failed {
+                let guard = kept.hops[0].ed25519.clone();
+                self.paths.retain(|p| p.hops != path.hops);
+                if guard_failed {
+                    self.guards.retain(|g| *g != guard);
+                }
+            }
+        }
+    }
+
+    /// Records a success: the path's failure count starts again.
+    pub fn record_success(&mut self, path: &OnionPath) {
+        if let Some(kept) = self.paths.iter_mut().find(|p| p.hops == path.hops) {
+            kept.failures = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::plan_swarms;
+    use rand_core::SeedableRng as _;
+
+    fn manifest(n: usize) -> Manifest {
+        let swarms = plan_swarms(n);
+        Manifest {
+            network: "t".into(),
+            sequence: 1,
+            nodes: (0..n)
+                .map(|i| ManifestNode {
+                    ed25519: format!("{i:064x}"),
+                    x25519: format!("{:064x}", i + 1000),
+                    url: format!("http://127.0.0.1:{}", 20000 + i),
+                    swarm_id: swarms[i].0,
+                })
+                .collect(),
+        }
+    }
+
+    fn rng() -> rand_chacha::ChaCha20Rng {
+        rand_chacha::ChaCha20Rng::seed_from_u64(1)
+    }
+
+    fn distinct(path: &OnionPath) -> bool {
+        let mut eds: Vec<&str> = path.hops.iter().map(|h| h.ed25519.as_str()).collect();
+        eds.sort_unstable();
+        eds.dedup();
+        eds.len() == PATH_HOPS
+    }
+
+    #[test]
+    fn paths_avoid_the_destination_swarm_and_start_at_a_guard() {
+        let m = manifest(12);
+        let mut rng = rng();
+        for swarm in m.swarm_ids() {
+            let mut pool = PathPool::new();
+            let path = pool.path_for(&m, Some(swarm), &mut rng).unwrap();
+            assert!(distinct(&path));
+            assert!(path.hops.iter().all(|h| h.swarm() != swarm));
+            assert_eq!(pool.guards().len(), GUARD_COUNT);
+            assert!(pool.guards().contains(&path.hops[0].ed25519));
+            // The same path is reused while it works.
+            assert_eq!(pool.path_for(&m, Some(swarm), &mut rng).unwrap(), path);
+        }
+    }
+
+    #[test]
+    fn a_path_is_replaced_after_three_failures_and_guards_are_kept() {
+        let m = manifest(12);
+        let mut rng = rng();
+        let mut pool = PathPool::new();
+        let first = pool.path_for(&m, None, &mut rng).unwrap();
+        let guards = pool.guards().to_vec();
+        pool.record_failure(&first, false);
+        pool.record_failure(&first, false);
+        assert_eq!(pool.paths().len(), 1, "two failures keep the path");
+        pool.record_failure(&first, false);
+        assert!(pool.paths().is_empty(), "the third drops it");
+        let mut second = pool.path_for(&m, None, &mut rng).unwrap();
+        // Rebuild until the random choice differs, to show a fresh path is built each time.
+        for _ in 0..20 {
+            if second != first {
+                break;
+            }
+            for _ in 0..PATH_FAILURE_LIMIT {
+                pool.record_failure(&second, false);
+            }
+            second = pool.path_for(&m, None, &mut rng).unwrap();
+        }
+        assert_ne!(second, first);
+        assert!(guards.contains(&second.hops[0].ed25519));
+        assert_eq!(pool.guards(), guards.as_slice());
+    }
+
+    #[test]
+    fn a_failed_guard_is_replaced() {
+        let m = manifest(12);
+        let mut rng = rng();
+        let mut pool = PathPool::new();
+        let path = pool.path_for(&m, None, &mut rng).unwrap();
+        let guard = path.hops[0].ed25519.clone();
+        pool.record_failure(&path, true);
+        assert!(!pool.guards().contains(&guard));
+        pool.path_for(&m, None, &mut rng).unwrap();
+        assert_eq!(pool.guards().len(), GUARD_COUNT);
+    }
+
+    #[test]
+    fn small_networks_cannot_avoid_the_swarm_and_tiny_ones_are_refused() {
+        let m = manifest(4); // one swarm of four
+        let swarm = m.swarm_ids()[0];
+        let path = PathPool::new()
+            .path_for(&m, Some(swarm), &mut rng())
+            .unwrap();
+        assert!(distinct(&path));
+        assert!(
+            PathPool::new()
+                .path_for(&manifest(3), None, &mut rng())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn nodes_leaving_the_manifest_leave_the_pool() {
+        let mut m = manifest(12);
+        let mut rng = rng();
+        let mut pool = PathPool::new();
+        let path = pool.path_for(&m, None, &mut rng).unwrap();
+        m.nodes.retain(|n| n.ed25519 != path.hops[0].ed25519);
+        pool.retain_listed(&m);
+        assert!(pool.paths().is_empty());
+        assert_eq!(pool.guards().len(), GUARD_COUNT - 1);
+    }
+}
