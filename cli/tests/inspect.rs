@@ -127,39 +127,27 @@ fn open() {
 #[test]
 fn hash() {
     let pk = "051b1b58dd50ea14b60da17b790cd02754d970c9bab864ebb3c0f3016fe51d3f57";
-    let v = ok(&[
-        "inspect",
-        "hash",
-        "--pubkey",
-        pk,
-        "--namespace",
-        "0",
-        "--data-b64",
-        "aGVsbG8gd29ybGQ=",
-    ]);
-    assert_eq!(v["hash"], "r25yMYVTAGGF83XusTY1SrMSjj3Em32mJwyzJ+PxojA");
-    let v = ok(&[
-        "inspect",
-        "hash",
-        "--pubkey",
-        pk,
-        "--namespace",
-        "-10",
-        "--data-b64",
-        "AAE=",
-    ]);
-    assert_eq!(v["hash"], "SQhAO3dn894DvmbDiOGTJV+bQsmgHjr+HMynBajMMP0");
-    assert!(
-        bad(&[
+    let hash = |ns: &'static str, data: &'static str| {
+        [
             "inspect",
             "hash",
             "--pubkey",
             pk,
             "--namespace",
-            "0",
+            ns,
             "--data-b64",
-            "@@"
-        ])
-        .contains("base64")
-    );
+            data,
+        ]
+    };
+    for (ns, data, expected) in [
+        (
+            "0",
+            "aGVsbG8gd29ybGQ=",
+            "r25yMYVTAGGF83XusTY1SrMSjj3Em32mJwyzJ+PxojA",
+        ),
+        ("-10", "AAE=", "SQhAO3dn894DvmbDiOGTJV+bQsmgHjr+HMynBajMMP0"),
+    ] {
+        assert_eq!(ok(&hash(ns, data))["hash"], expected);
+    }
+    assert!(bad(&hash("0", "@@")).contains("base64"));
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use murmur_core::Identity;
 use murmur_core::network::SignedManifest;
-use murmur_core::rpc::{AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams, auth};
+use murmur_core::rpc::{AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams};
 use rand_core::SeedableRng as _;
 
 struct Args {
@@ -64,7 +64,7 @@ fn store(id: &Identity, n: u64) -> Request {
 }
 
 fn retrieve(id: &Identity, last_hash: &str) -> Request {
-    let mut p = RetrieveParams {
+    let p = RetrieveParams {
         pubkey: AccountId::from(id.session_id()).to_hex(),
         namespace: Namespace(0),
         last_hash: last_hash.into(),
@@ -73,11 +73,7 @@ fn retrieve(id: &Identity, last_hash: &str) -> Request {
         timestamp: now_ms(),
         auth: Auth::default(),
     };
-    let msg = Request::Retrieve(p.clone())
-        .signed_message()
-        .expect("retrieve is signed");
-    p.auth = auth::sign(id, &msg);
-    Request::Retrieve(p)
+    Request::Retrieve(p).signed_by(id)
 }
 
 /// Runs `make_request(worker, i)` from `concurrency` workers for `seconds`; returns latencies.

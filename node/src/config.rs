@@ -137,12 +137,7 @@ impl Config {
                 self.listen.ip()
             );
         }
-        if self.network.operator_key.len() != 64 || hex::decode(&self.network.operator_key).is_err()
-        {
-            anyhow::bail!(
-                "network.operator_key must be the operator's Ed25519 public key (64 hex characters)"
-            );
-        }
+        self.operator_key()?;
         if self.network.manifest_file.is_none() && self.network.seed_urls.is_empty() {
             anyhow::bail!("set network.manifest_file or network.seed_urls");
         }
@@ -152,11 +147,14 @@ impl Config {
         Ok(())
     }
 
-    /// The operator key as bytes (after [`Config::check`]).
+    /// The operator key as bytes.
     pub fn operator_key(&self) -> anyhow::Result<[u8; 32]> {
         let mut key = [0u8; 32];
-        hex::decode_to_slice(&self.network.operator_key, &mut key)
-            .map_err(|_| anyhow::anyhow!("network.operator_key is not 64 hex characters"))?;
+        hex::decode_to_slice(&self.network.operator_key, &mut key).map_err(|_| {
+            anyhow::anyhow!(
+                "network.operator_key must be the operator's Ed25519 public key (64 hex characters)"
+            )
+        })?;
         Ok(key)
     }
 }

@@ -7,18 +7,17 @@
 //! `operator.key`, `manifest.json`, `devnet.json` (for clients) and `node-<i>/`.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest, plan_swarms};
-use rand_core::{TryRng as _, UnwrapErr};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::config::{Config, NetworkConfig, RateLimitConfig, ReplicationConfig, StorageConfig};
-use crate::identity::NodeIdentity;
+use crate::identity::{NodeIdentity, load_or_create_seed};
 use crate::server::{self, RunningNode};
 
 /// What clients need to use a devnet (`DIR/devnet.json`).
@@ -51,27 +50,17 @@ pub struct Devnet {
     nodes: Vec<Option<RunningNode>>,
 }
 
-fn read_or_make_seed(path: &Path) -> anyhow::Result<[u8; 32]> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut seed)
-            .map_err(|_| anyhow::anyhow!("{} is not a 32-byte hex seed", path.display()))?;
-        return Ok(seed);
+fn devnet_info(signed: &SignedManifest) -> DevnetInfo {
+    DevnetInfo {
+        seeds: signed
+            .manifest
+            .nodes
+            .iter()
+            .map(|n| n.url.clone())
+            .collect(),
+        operator_pubkey: signed.operator.clone(),
+        nodes: signed.manifest.nodes.clone(),
     }
-    let mut seed = [0u8; 32];
-    UnwrapErr(getrandom::SysRng).try_fill_bytes(&mut seed)?;
-    write_private(path, &hex::encode(seed))?;
-    Ok(seed)
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    writeln!(options.open(path)?, "{text}")?;
-    Ok(())
 }
 
 impl Devnet {
@@ -79,7 +68,8 @@ impl Devnet {
     pub async fn start(spec: DevnetSpec) -> anyhow::Result<Self> {
         anyhow::ensure!(spec.nodes >= 1, "a devnet needs at least one node");
         std::fs::create_dir_all(&spec.dir)?;
-        let operator = SigningKey::from_bytes(&read_or_make_seed(&spec.dir.join("operator.key"))?);
+        let operator =
+            SigningKey::from_bytes(load_or_create_seed(&spec.dir.join("operator.key"))?.as_bytes());
         let mut listeners = Vec::new();
         let mut identities = Vec::new();
         for i in 0..spec.nodes {
@@ -93,9 +83,9 @@ impl Devnet {
             let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
                 .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
             listeners.push(listener);
-            let dir = spec.dir.join(format!("node-{i}"));
-            std::fs::create_dir_all(&dir)?;
-            identities.push(NodeIdentity::load_or_create(&dir)?);
+            identities.push(NodeIdentity::load_or_create(
+                &spec.dir.join(format!("node-{i}")),
+            )?);
         }
         let swarms = plan_swarms(spec.nodes);
         let mut nodes = Vec::new();
@@ -123,16 +113,7 @@ impl Devnet {
             )?,
         };
         std::fs::write(&manifest_path, manifest.to_json())?;
-        let info = DevnetInfo {
-            seeds: manifest
-                .manifest
-                .nodes
-                .iter()
-                .map(|n| n.url.clone())
-                .collect(),
-            operator_pubkey: hex::encode(operator.verifying_key().to_bytes()),
-            nodes: manifest.manifest.nodes.clone(),
-        };
+        let info = devnet_info(&manifest);
         std::fs::write(
             spec.dir.join("devnet.json"),
             serde_json::to_string_pretty(&info)?,

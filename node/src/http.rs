@@ -51,6 +51,7 @@ pub fn router(node: SharedNode) -> Router {
         .route(REPLICATE_PATH, post(peer_replicate))
         .route(MESSAGES_PATH, post(peer_messages))
         .route(HANDOFF_PATH, post(peer_handoff))
+        .route_layer(middleware::from_fn_with_state(node.clone(), peer_auth))
         .layer(DefaultBodyLimit::max(PEER_MAX_BODY));
     Router::new()
         .merge(public)
@@ -238,30 +239,26 @@ async fn metrics(State(node): State<SharedNode>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-fn refuse_peer(why: &'static str) -> Response {
-    text(StatusCode::UNAUTHORIZED, why)
+/// Every peer route: the body is read once here and the signature checked over it, so no
+/// handler can forget to authenticate its sender.
+async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, PEER_MAX_BODY).await else {
+        return text(StatusCode::PAYLOAD_TOO_LARGE, "peer request too large");
+    };
+    if let Err(why) = peer::verify(&node, &parts.headers, parts.uri.path(), &bytes) {
+        return text(StatusCode::UNAUTHORIZED, why);
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
-async fn peer_replicate(
-    State(node): State<SharedNode>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(why) = peer::verify(&node, &headers, REPLICATE_PATH, &body) {
-        return refuse_peer(why);
-    }
+async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response {
     let reply = replication::serve_replicate(&node, &body).await;
     (status_of(reply.status), axum::Json(reply.body)).into_response()
 }
 
-async fn peer_messages(
-    State(node): State<SharedNode>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(why) = peer::verify(&node, &headers, MESSAGES_PATH, &body) {
-        return refuse_peer(why);
-    }
+async fn peer_messages(State(node): State<SharedNode>, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid page request");
     };
@@ -274,10 +271,7 @@ async fn peer_messages(
     }
 }
 
-async fn peer_handoff(State(node): State<SharedNode>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(why) = peer::verify(&node, &headers, HANDOFF_PATH, &body) {
-        return refuse_peer(why);
-    }
+async fn peer_handoff(State(node): State<SharedNode>, body: Bytes) -> Response {
     let Ok(handoff) = serde_json::from_slice::<replication::Handoff>(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid handoff");
     };

@@ -29,37 +29,11 @@ impl NodeIdentity {
         }
     }
 
-    /// Fresh random keys.
-    pub fn generate() -> Self {
-        Self::from_seed(Seed::generate(&mut UnwrapErr(getrandom::SysRng)))
-    }
-
     /// Loads the key from `dir`, creating it (mode 0600) on first start.
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
-        let path = dir.join(KEY_FILE);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)?;
-            let bytes = hex::decode(text.trim())
-                .map_err(|_| anyhow::anyhow!("{} is not hex", path.display()))?;
-            let seed = Seed::from_bytes(&bytes)
-                .map_err(|_| anyhow::anyhow!("{} must hold a 32-byte seed", path.display()))?;
-            return Ok(Self::from_seed(seed));
-        }
-        let me = Self::generate();
-        me.save(dir)?;
-        Ok(me)
-    }
-
-    /// Writes the key into `dir` (readable by the owner only).
-    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(dir.join(KEY_FILE))?;
-        writeln!(file, "{}", hex::encode(self.identity.seed().as_bytes()))?;
-        Ok(())
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        Ok(Self::from_seed(load_or_create_seed(&dir.join(KEY_FILE))?))
     }
 
     /// Signs `message` with the node's Ed25519 key.
@@ -87,4 +61,23 @@ impl NodeIdentity {
     pub fn onion_key(&self) -> &NodeKey {
         &self.onion_key
     }
+}
+
+/// Reads a 32-byte seed kept as hex in `path`, or makes a random one and writes it there
+/// readable by the owner only (node keys, the devnet's operator key).
+pub fn load_or_create_seed(path: &Path) -> anyhow::Result<Seed> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)?;
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| anyhow::anyhow!("{} is not hex", path.display()))?;
+        return Seed::from_bytes(&bytes)
+            .map_err(|_| anyhow::anyhow!("{} must hold a 32-byte seed", path.display()));
+    }
+    let seed = Seed::generate(&mut UnwrapErr(getrandom::SysRng));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    writeln!(options.open(path)?, "{}", hex::encode(seed.as_bytes()))?;
+    Ok(seed)
 }

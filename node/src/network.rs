@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use murmur_core::network::{ManifestNode, SignedManifest};
 use murmur_core::rpc::AccountId;
 use murmur_core::rpc::response::{GetSwarmResponse, SwarmNode};
-use murmur_core::swarm::SwarmId;
+use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
 use tokio::sync::watch;
 
 /// One accepted manifest, with this node's place in it.
@@ -16,6 +16,8 @@ pub struct Topology {
     pub signed: SignedManifest,
     /// This node's swarm, or `None` when the manifest does not list it.
     pub my_swarm: Option<SwarmId>,
+    /// The manifest's swarm ids, sorted once here rather than on every request.
+    swarm_ids: Vec<SwarmId>,
     my_ed25519: String,
 }
 
@@ -28,6 +30,7 @@ impl Topology {
             .find(|n| n.ed25519 == my_ed25519)
             .map(ManifestNode::swarm);
         Self {
+            swarm_ids: signed.manifest.swarm_ids(),
             signed,
             my_swarm,
             my_ed25519: my_ed25519.to_string(),
@@ -36,7 +39,7 @@ impl Topology {
 
     /// The swarm responsible for `account`.
     pub fn swarm_of(&self, account: &AccountId) -> Option<SwarmId> {
-        self.signed.manifest.swarm_for_key(&account.key())
+        swarm_for(swarm_space(&account.key()), &self.swarm_ids)
     }
 
     /// Whether this node's swarm holds `account`'s messages.
@@ -157,12 +160,12 @@ impl Network {
     /// Offers a manifest: accepted only if the operator signed it and it is newer than the one
     /// held. Returns whether it replaced the current one.
     pub fn offer(&self, signed: SignedManifest) -> Result<bool, murmur_core::Error> {
-        signed.verify(&self.operator)?;
-        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        if signed.manifest.sequence == current.signed.manifest.sequence && signed == current.signed
-        {
+        // The manifest in force, offered again (every reload tick): already verified.
+        if self.current().signed == signed {
             return Ok(false);
         }
+        signed.verify(&self.operator)?;
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         signed.check_newer_than(Some(&current.signed))?;
         let sequence = signed.manifest.sequence;
         let old = std::mem::replace(

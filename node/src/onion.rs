@@ -18,7 +18,7 @@ use crate::state::Node;
 /// How long a relay waits for the next hop (Session: 30 s).
 pub const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An onion answer: status, body, and whether the body is plain text (an error).
+/// An onion answer: the status and body to send back (plain text unless the status is 200).
 #[derive(Debug)]
 pub struct OnionReply {
     pub status: u16,

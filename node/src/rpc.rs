@@ -94,9 +94,6 @@ fn core_error(e: murmur_core::Error) -> RpcError {
 pub async fn handle(node: &Node, body: &[u8], origin: Origin) -> RpcReply {
     let request = match Request::from_json(body) {
         Ok(r) => r,
-        Err(murmur_core::Error::LimitExceeded(why)) => {
-            return RpcError::bad(format!("invalid request: {why}")).into_reply();
-        }
         Err(e) => return core_error(e).into_reply(),
     };
     match request {
@@ -258,66 +255,71 @@ fn prepare_store(
     })
 }
 
-/// Runs a write on this node, giving its own signed per-node result (or a failure entry).
-fn apply_write(node: &Node, request: &Request, account: &AccountId, now_ms: u64) -> (u16, Value) {
+/// Runs a write (other than store) on this node, giving its own signed per-node result.
+fn write_entry(
+    node: &Node,
+    request: &Request,
+    account: &AccountId,
+    now_ms: u64,
+) -> std::result::Result<Value, StorageError> {
     let account_hex = account.to_hex();
-    let outcome: std::result::Result<Value, StorageError> = (|| {
-        Ok(match request {
-            Request::Delete(p) => {
-                let deleted = node.storage.delete(account, &p.messages)?;
-                let sig =
-                    node_signature(node, &node_sig::delete(&account_hex, &p.messages, &deleted));
-                json!({ "deleted": deleted, "signature": sig })
+    Ok(match request {
+        Request::Delete(p) => {
+            let deleted = node.storage.delete(account, &p.messages)?;
+            let sig = node_signature(node, &node_sig::delete(&account_hex, &p.messages, &deleted));
+            json!({ "deleted": deleted, "signature": sig })
+        }
+        Request::DeleteAll(p) => {
+            let deleted = node.storage.delete_all(account, p.namespace)?;
+            let sig = node_signature(
+                node,
+                &node_sig::delete_all(&account_hex, p.timestamp, &deleted),
+            );
+            json!({ "deleted": deleted, "signature": sig })
+        }
+        Request::DeleteBefore(p) => {
+            let deleted = node.storage.delete_before(account, p.namespace, p.before)?;
+            let sig = node_signature(
+                node,
+                &node_sig::delete_before(&account_hex, p.before, &deleted),
+            );
+            json!({ "deleted": deleted, "signature": sig })
+        }
+        Request::Expire(p) => {
+            let expiry = clamp_expiry(p.expiry, now_ms);
+            let mode = if p.shorten {
+                ExpireMode::Shorten
+            } else if p.extend {
+                ExpireMode::Extend
+            } else {
+                ExpireMode::Set
+            };
+            let (updated, unchanged) =
+                node.storage
+                    .expire(account, &p.messages, expiry, mode, now_ms)?;
+            let sig = node_signature(
+                node,
+                &node_sig::expire(&account_hex, expiry, &p.messages, &updated, &unchanged),
+            );
+            let mut entry = json!({ "updated": updated, "expiry": expiry, "signature": sig });
+            if mode != ExpireMode::Set {
+                entry["unchanged"] = json!(unchanged);
             }
-            Request::DeleteAll(p) => {
-                let deleted = node.storage.delete_all(account, p.namespace)?;
-                let sig = node_signature(
-                    node,
-                    &node_sig::delete_all(&account_hex, p.timestamp, &deleted),
-                );
-                json!({ "deleted": deleted, "signature": sig })
-            }
-            Request::DeleteBefore(p) => {
-                let deleted = node.storage.delete_before(account, p.namespace, p.before)?;
-                let sig = node_signature(
-                    node,
-                    &node_sig::delete_before(&account_hex, p.before, &deleted),
-                );
-                json!({ "deleted": deleted, "signature": sig })
-            }
-            Request::Expire(p) => {
-                let expiry = clamp_expiry(p.expiry, now_ms);
-                let mode = if p.shorten {
-                    ExpireMode::Shorten
-                } else if p.extend {
-                    ExpireMode::Extend
-                } else {
-                    ExpireMode::Set
-                };
-                let (updated, unchanged) =
-                    node.storage
-                        .expire(account, &p.messages, expiry, mode, now_ms)?;
-                let sig = node_signature(
-                    node,
-                    &node_sig::expire(&account_hex, expiry, &p.messages, &updated, &unchanged),
-                );
-                let mut entry = json!({ "updated": updated, "expiry": expiry, "signature": sig });
-                if mode != ExpireMode::Set {
-                    entry["unchanged"] = json!(unchanged);
-                }
-                entry
-            }
-            Request::ExpireAll(p) => {
-                let expiry = clamp_expiry(p.expiry, now_ms);
-                let updated = node.storage.expire_all(account, p.namespace, expiry)?;
-                let sig =
-                    node_signature(node, &node_sig::expire_all(&account_hex, expiry, &updated));
-                json!({ "updated": updated, "signature": sig })
-            }
-            _ => unreachable!("apply_write is only called for write methods"),
-        })
-    })();
-    match outcome {
+            entry
+        }
+        Request::ExpireAll(p) => {
+            let expiry = clamp_expiry(p.expiry, now_ms);
+            let updated = node.storage.expire_all(account, p.namespace, expiry)?;
+            let sig = node_signature(node, &node_sig::expire_all(&account_hex, expiry, &updated));
+            json!({ "updated": updated, "signature": sig })
+        }
+        _ => unreachable!("write_entry is only called for write methods"),
+    })
+}
+
+/// This node's entry in a write's `swarm` map: its signed result, or a failure entry.
+fn node_entry(result: std::result::Result<Value, StorageError>) -> (u16, Value) {
+    match result {
         Ok(entry) => (200, entry),
         Err(StorageError::Full) => (507, failed_entry(507, "storage full")),
         Err(StorageError::Db(e)) => {
@@ -331,29 +333,20 @@ fn clamp_expiry(expiry: u64, now_ms: u64) -> u64 {
     expiry.min(now_ms + rpc::TTL_MAXIMUM_PRIVATE_MS)
 }
 
-fn store_entry(node: &Node, msg: &StoredMessage) -> (u16, Value) {
-    match node.storage.store(msg, msg.namespace.is_public_outbox()) {
-        Ok(outcome) => {
-            let (expiry, already) = match outcome {
-                StoreOutcome::Stored { expiry } => (expiry, false),
-                StoreOutcome::Already { expiry } => (expiry, true),
-            };
-            let mut entry = json!({
-                "hash": msg.hash,
-                "signature": node_signature(node, msg.hash.as_bytes()),
-                "expiry": expiry,
-            });
-            if already {
-                entry["already"] = json!(true);
-            }
-            (200, entry)
-        }
-        Err(StorageError::Full) => (507, failed_entry(507, "storage full")),
-        Err(StorageError::Db(e)) => {
-            tracing::error!(error = %e, "database error");
-            (500, failed_entry(500, "internal error"))
-        }
+fn store_entry(node: &Node, msg: &StoredMessage) -> std::result::Result<Value, StorageError> {
+    let (expiry, already) = match node.storage.store(msg, msg.namespace.is_public_outbox())? {
+        StoreOutcome::Stored { expiry } => (expiry, false),
+        StoreOutcome::Already { expiry } => (expiry, true),
+    };
+    let mut entry = json!({
+        "hash": msg.hash,
+        "signature": node_signature(node, msg.hash.as_bytes()),
+        "expiry": expiry,
+    });
+    if already {
+        entry["already"] = json!(true);
     }
+    Ok(entry)
 }
 
 /// A write done here: a peer gets this node's entry alone; a client gets every member's,
@@ -412,7 +405,7 @@ async fn authenticated_write(
     now_ms: u64,
 ) -> Result<RpcReply> {
     authenticate(account, auth, request)?;
-    let local = apply_write(node, request, account, now_ms);
+    let local = node_entry(write_entry(node, request, account, now_ms));
     Ok(finish_write(node, request, origin, local, now_ms, Default::default()).await)
 }
 
@@ -435,7 +428,7 @@ async fn execute_inner(node: &Node, request: Request, origin: Origin) -> Result<
     match &request {
         Request::Store(p) => {
             let msg = prepare_store(node, p, &request, now_ms, origin)?;
-            let local = store_entry(node, &msg);
+            let local = node_entry(store_entry(node, &msg));
             let mut extra = serde_json::Map::new();
             extra.insert("hash".into(), json!(msg.hash));
             Ok(finish_write(node, &request, origin, local, now_ms, extra).await)

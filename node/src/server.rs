@@ -124,8 +124,7 @@ pub async fn build(
 ) -> anyhow::Result<SharedNode> {
     config.check()?;
     install_crypto_provider();
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    // Creates the data directory on first start.
     let identity = NodeIdentity::load_or_create(&config.data_dir)?;
     let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.max_bytes)
         .context("cannot open the message database")?;

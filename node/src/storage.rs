@@ -120,6 +120,31 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
 
 const MESSAGE_COLUMNS: &str = "id, account, namespace, hash, timestamp, expiry, data";
 
+/// Runs one `DELETE … RETURNING hash, length(data)`; returns the hashes and the bytes freed.
+fn delete_returning(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<(Vec<String>, u64)> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(args)?;
+    let mut hashes = Vec::new();
+    let mut freed = 0;
+    while let Some(row) = rows.next()? {
+        hashes.push(row.get(0)?);
+        freed += to_u64(row.get(1)?);
+    }
+    Ok((hashes, freed))
+}
+
+impl Inner {
+    /// Keeps the cached totals in step with rows that were deleted.
+    fn forget(&mut self, rows: usize, bytes: u64) {
+        self.count -= rows as u64;
+        self.bytes -= bytes;
+    }
+}
+
 impl Storage {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, max_bytes: u64) -> Result<Self> {
@@ -193,19 +218,16 @@ impl Storage {
         }
         let space = murmur_core::swarm::swarm_space(&msg.account.key());
         let tx = inner.conn.transaction()?;
-        let mut freed = (0u64, 0u64);
-        if replace_namespace {
-            let mut stmt = tx.prepare(
-                "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 RETURNING length(data)",
-            )?;
-            let lens = stmt.query_map(params![&msg.account.0[..], msg.namespace.0], |r| {
-                r.get::<_, i64>(0)
-            })?;
-            for len in lens {
-                freed.0 += 1;
-                freed.1 += to_u64(len?);
-            }
-        }
+        let (replaced, freed) = if replace_namespace {
+            delete_returning(
+                &tx,
+                "DELETE FROM messages WHERE account = ?1 AND namespace = ?2
+                 RETURNING hash, length(data)",
+                params![&msg.account.0[..], msg.namespace.0],
+            )?
+        } else {
+            (Vec::new(), 0)
+        };
         tx.execute(
             "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -220,8 +242,9 @@ impl Storage {
             ],
         )?;
         tx.commit()?;
-        inner.count = inner.count + 1 - freed.0;
-        inner.bytes = inner.bytes + size - freed.1;
+        inner.count += 1;
+        inner.bytes += size;
+        inner.forget(replaced.len(), freed);
         Ok(StoreOutcome::Stored { expiry: msg.expiry })
     }
 
@@ -284,51 +307,39 @@ impl Storage {
 
     /// Deletes the listed messages of `account`; returns the hashes deleted, sorted.
     pub fn delete(&self, account: &AccountId, hashes: &[String]) -> Result<Vec<String>> {
-        let mut inner = self.lock();
-        let mut deleted = Vec::new();
-        let mut freed = 0u64;
-        {
-            let tx = inner.conn.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "DELETE FROM messages WHERE account = ?1 AND hash = ?2
-                     RETURNING hash, length(data)",
-                )?;
-                for hash in hashes {
-                    let rows = stmt.query_map(params![&account.0[..], hash], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                    })?;
-                    for row in rows {
-                        let (h, len) = row?;
-                        deleted.push(h);
-                        freed += to_u64(len);
-                    }
-                }
-            }
-            tx.commit()?;
-        }
-        inner.count -= deleted.len() as u64;
-        inner.bytes -= freed;
+        let mut deleted = self.delete_each(
+            "DELETE FROM messages WHERE account = ?1 AND hash = ?2 RETURNING hash, length(data)",
+            hashes.iter().map(|h| (&account.0[..], h)),
+        )?;
         deleted.sort();
+        Ok(deleted)
+    }
+
+    /// Runs `sql` (a `DELETE … RETURNING hash, length(data)`) once per parameter set, in one
+    /// transaction; returns every hash deleted.
+    fn delete_each<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        each: impl Iterator<Item = P>,
+    ) -> Result<Vec<String>> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        let mut deleted = Vec::new();
+        let mut freed = 0;
+        for args in each {
+            let (hashes, bytes) = delete_returning(&tx, sql, args)?;
+            deleted.extend(hashes);
+            freed += bytes;
+        }
+        tx.commit()?;
+        inner.forget(deleted.len(), freed);
         Ok(deleted)
     }
 
     fn delete_where(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>> {
         let mut inner = self.lock();
-        let mut deleted = Vec::new();
-        let mut freed = 0u64;
-        {
-            let mut stmt = inner.conn.prepare_cached(sql)?;
-            let rows =
-                stmt.query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (h, len) = row?;
-                deleted.push(h);
-                freed += to_u64(len);
-            }
-        }
-        inner.count -= deleted.len() as u64;
-        inner.bytes -= freed;
+        let (mut deleted, freed) = delete_returning(&inner.conn, sql, args)?;
+        inner.forget(deleted.len(), freed);
         deleted.sort();
         Ok(deleted)
     }
@@ -483,30 +494,13 @@ impl Storage {
 
     /// Removes exact messages (after they were handed to their new swarm).
     pub fn remove(&self, messages: &[StoredMessage]) -> Result<()> {
-        let mut inner = self.lock();
-        let mut gone = (0u64, 0u64);
-        {
-            let tx = inner.conn.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3
-                     RETURNING length(data)",
-                )?;
-                for m in messages {
-                    let lens = stmt
-                        .query_map(params![&m.account.0[..], m.namespace.0, m.hash], |r| {
-                            r.get::<_, i64>(0)
-                        })?;
-                    for len in lens {
-                        gone.0 += 1;
-                        gone.1 += to_u64(len?);
-                    }
-                }
-            }
-            tx.commit()?;
-        }
-        inner.count -= gone.0;
-        inner.bytes -= gone.1;
+        self.delete_each(
+            "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3
+             RETURNING hash, length(data)",
+            messages
+                .iter()
+                .map(|m| (&m.account.0[..], m.namespace.0, &m.hash)),
+        )?;
         Ok(())
     }
 

@@ -10,7 +10,6 @@ use common::*;
 use murmur_core::crypto;
 use murmur_core::rpc::{
     Auth, DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, Namespace, Request,
-    auth,
 };
 use serde_json::{Value, json};
 
@@ -86,29 +85,7 @@ async fn expire_get_expiries_and_delete_all() {
     let a = hash_of(&alice, 0, b"a");
     let b = hash_of(&alice, 0, b"b");
 
-    let sign = |req: Request| -> Request {
-        let msg = req.signed_message().unwrap();
-        let a = auth::sign(&alice, &msg);
-        match req {
-            Request::Expire(mut p) => {
-                p.auth = a;
-                Request::Expire(p)
-            }
-            Request::GetExpiries(mut p) => {
-                p.auth = a;
-                Request::GetExpiries(p)
-            }
-            Request::ExpireAll(mut p) => {
-                p.auth = a;
-                Request::ExpireAll(p)
-            }
-            Request::DeleteAll(mut p) => {
-                p.auth = a;
-                Request::DeleteAll(p)
-            }
-            other => other,
-        }
-    };
+    let sign = |req: Request| req.signed_by(&alice);
     let pubkey = account(&alice).to_hex();
     let shorter = now + 3_600_000;
     let (status, body) = rpc(
@@ -227,14 +204,8 @@ fn bad_requests(n: &OneNode) -> Vec<(&'static str, String, u16)> {
         f(&mut v);
         v.to_string()
     };
-    let resign = |req: Request, signer: &murmur_core::Identity| -> String {
-        let Request::Store(mut p) = req else {
-            unreachable!()
-        };
-        let msg = Request::Store(p.clone()).signed_message().unwrap();
-        p.auth = auth::sign(signer, &msg);
-        Request::Store(p).to_json().to_string()
-    };
+    let resign =
+        |req: Request, signer: &murmur_core::Identity| req.signed_by(signer).to_json().to_string();
     let big = vec![0u8; 76_801];
     let sub = store(&alice, 0, b"s", DAY_MS, now).to_json();
     vec![

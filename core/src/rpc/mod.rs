@@ -363,6 +363,33 @@ impl Request {
         json!({ "method": self.method(), "params": p })
     }
 
+    /// The auth fields of a method that carries them (`None` for get_swarm, info, batches).
+    pub fn auth_mut(&mut self) -> Option<&mut Auth> {
+        match self {
+            Self::Store(p) => Some(&mut p.auth),
+            Self::Retrieve(p) => Some(&mut p.auth),
+            Self::Delete(p) => Some(&mut p.auth),
+            Self::DeleteAll(p) => Some(&mut p.auth),
+            Self::DeleteBefore(p) => Some(&mut p.auth),
+            Self::Expire(p) => Some(&mut p.auth),
+            Self::ExpireAll(p) => Some(&mut p.auth),
+            Self::GetExpiries(p) => Some(&mut p.auth),
+            Self::GetSwarm(_) | Self::Info | Self::Batch(_) | Self::Sequence(_) => None,
+        }
+    }
+
+    /// Signs the request as `identity` (sets `signature` and `pubkey_ed25519` over
+    /// [`Request::signed_message`]); unsigned methods are returned unchanged.
+    pub fn signed_by(mut self, identity: &crate::Identity) -> Self {
+        if let Some(message) = self.signed_message() {
+            let auth = auth::sign(identity, &message);
+            if let Some(slot) = self.auth_mut() {
+                *slot = auth;
+            }
+        }
+        self
+    }
+
     /// The exact bytes this request's signature covers (§4.4); `None` for unsigned methods.
     pub fn signed_message(&self) -> Option<Vec<u8>> {
         let text = match self {

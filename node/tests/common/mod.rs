@@ -10,7 +10,7 @@ use ed25519_dalek::SigningKey;
 use http_body_util::BodyExt as _;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_core::rpc::{
-    self, AccountId, Auth, DeleteParams, Namespace, Request, RetrieveParams, StoreParams, auth,
+    self, AccountId, Auth, DeleteParams, Namespace, Request, RetrieveParams, StoreParams,
 };
 use murmur_core::{Identity, crypto};
 use murmur_node::clock::Clock;
@@ -51,7 +51,7 @@ pub fn account(id: &Identity) -> AccountId {
 
 /// A store request (signed when the namespace needs it).
 pub fn store(id: &Identity, ns: i16, data: &[u8], ttl_ms: u64, now_ms: u64) -> Request {
-    let mut p = StoreParams {
+    let p = StoreParams {
         pubkey: account(id).to_hex(),
         namespace: Namespace(ns),
         timestamp: now_ms,
@@ -61,18 +61,16 @@ pub fn store(id: &Identity, ns: i16, data: &[u8], ttl_ms: u64, now_ms: u64) -> R
         sig_timestamp: None,
         auth: Auth::default(),
     };
-    if !Namespace(ns).is_public_inbox() {
-        let msg = Request::Store(p.clone())
-            .signed_message()
-            .expect("store is signed");
-        p.auth = auth::sign(id, &msg);
+    if Namespace(ns).is_public_inbox() {
+        Request::Store(p)
+    } else {
+        Request::Store(p).signed_by(id)
     }
-    Request::Store(p)
 }
 
 /// A signed retrieve.
 pub fn retrieve(id: &Identity, ns: i16, last_hash: &str, now_ms: u64) -> Request {
-    let mut p = RetrieveParams {
+    let p = RetrieveParams {
         pubkey: account(id).to_hex(),
         namespace: Namespace(ns),
         last_hash: last_hash.into(),
@@ -81,26 +79,18 @@ pub fn retrieve(id: &Identity, ns: i16, last_hash: &str, now_ms: u64) -> Request
         timestamp: now_ms,
         auth: Auth::default(),
     };
-    let msg = Request::Retrieve(p.clone())
-        .signed_message()
-        .expect("retrieve is signed");
-    p.auth = auth::sign(id, &msg);
-    Request::Retrieve(p)
+    Request::Retrieve(p).signed_by(id)
 }
 
 /// A signed delete of `hashes`.
 pub fn delete(id: &Identity, hashes: &[String]) -> Request {
-    let mut p = DeleteParams {
+    let p = DeleteParams {
         pubkey: account(id).to_hex(),
         messages: hashes.to_vec(),
         required: false,
         auth: Auth::default(),
     };
-    let msg = Request::Delete(p.clone())
-        .signed_message()
-        .expect("delete is signed");
-    p.auth = auth::sign(id, &msg);
-    Request::Delete(p)
+    Request::Delete(p).signed_by(id)
 }
 
 /// The hash a store of `data` for `id` in `ns` gets.
