@@ -1,6 +1,32 @@
-//! The client engine (DESIGN.md §2 `client`), built up piece by piece: sans-IO state that the
-//! browser app and the native CLI drive through their own transports.
+//! The client engine (DESIGN.md §2 `client`): what the browser app and the native CLI share to
+//! reach the network. Async, generic over the platform ([`platform`]: HTTP, clock, store; any
+//! `rand_core::CryptoRng`), spawning nothing and never reading the clock itself.
 //!
 //! - `path`: guards and three-hop onion paths, with Session's failure policy.
+//! - `engine`: the [`Client`]: manifest bootstrap and refresh (pinned operator key), network
+//!   time, swarm cache, one storage RPC through a path with retries.
+//! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe.
 
+mod engine;
+mod error;
+mod messaging;
 pub mod path;
+pub mod platform;
+
+use rand_core::CryptoRng;
+
+pub use engine::{Client, ClientConfig, NetworkConfig};
+pub use error::{ClientError, ClientResult};
+pub use messaging::{Incoming, NAMESPACE_DM, Sent, parse_recipient};
+pub use platform::{
+    Clock, HttpResponse, MemoryStore, Store, StoreError, Transport, TransportError,
+};
+
+/// Shuffles `items` in place (Fisher–Yates), so load spreads over seeds and swarm members.
+fn shuffle<T>(items: &mut [T], rng: &mut impl CryptoRng) {
+    for i in (1..items.len()).rev() {
+        // Modulo bias is negligible for the list sizes here.
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}

@@ -6,7 +6,10 @@
 //!
 //! Pure state: the node list and the RNG are passed in; nothing here does I/O.
 
+use std::collections::BTreeSet;
+
 use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::network::{Manifest, ManifestNode};
@@ -20,17 +23,22 @@ pub const GUARD_COUNT: usize = 2;
 pub const PATH_FAILURE_LIMIT: u32 = 3;
 
 /// One onion path, guard first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnionPath {
     pub hops: Vec<ManifestNode>,
+    #[serde(skip)]
     failures: u32,
 }
 
-/// The client's guards and paths.
-#[derive(Debug, Clone, Default)]
+/// The client's guards and paths. Guards and paths are saved between runs (serde) so the
+/// set of entry nodes stays small across restarts; nodes found dead are not.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PathPool {
     guards: Vec<String>,
     paths: Vec<OnionPath>,
+    /// Nodes that failed in a path (by Ed25519 hex), left out of new paths.
+    #[serde(skip)]
+    excluded: BTreeSet<String>,
 }
 
 fn random_index(len: usize, rng: &mut impl CryptoRng) -> usize {
@@ -65,12 +73,23 @@ impl PathPool {
         &self.paths
     }
 
-    /// Forgets guards and paths that `manifest` no longer lists (after a manifest update).
+    /// Forgets guards and paths that `manifest` no longer lists (after a manifest update or a
+    /// restart); nodes excluded as dead get another chance.
     pub fn retain_listed(&mut self, manifest: &Manifest) {
+        self.excluded.clear();
         let listed = |ed: &str| manifest.nodes.iter().any(|n| n.ed25519 == ed);
         self.guards.retain(|g| listed(g));
         self.paths
             .retain(|p| p.hops.iter().all(|h| manifest.nodes.contains(h)));
+    }
+
+    /// Leaves `ed25519` out of every path from now on (it failed as a hop): its paths are
+    /// dropped and, if it was a guard, the guard is replaced.
+    pub fn exclude_node(&mut self, ed25519: &str) {
+        self.excluded.insert(ed25519.to_string());
+        self.guards.retain(|g| g != ed25519);
+        self.paths
+            .retain(|p| p.hops.iter().all(|h| h.ed25519 != ed25519));
     }
 
     /// A path for a request whose destination is in `avoid` (its swarm): an existing path that
@@ -87,31 +106,37 @@ impl PathPool {
                 "an onion path needs at least four nodes in the network",
             ));
         }
-        let outside = manifest
+        let mut live: Vec<&ManifestNode> = manifest
             .nodes
             .iter()
-            .filter(|n| Some(n.swarm()) != avoid)
-            .count();
+            .filter(|n| !self.excluded.contains(&n.ed25519))
+            .collect();
+        if live.len() < PATH_HOPS + 1 {
+            // Too many nodes look dead to build around them: try them all again.
+            self.excluded.clear();
+            live = manifest.nodes.iter().collect();
+        }
+        let outside = live.iter().filter(|n| Some(n.swarm()) != avoid).count();
         // Avoiding the swarm is only possible when enough nodes lie outside it.
         let avoid = avoid.filter(|_| outside >= PATH_HOPS);
         let usable = |p: &OnionPath| p.hops.iter().all(|h| Some(h.swarm()) != avoid);
         if let Some(existing) = self.paths.iter().find(|p| usable(p)) {
             return Ok(existing.clone());
         }
-        let path = self.build(manifest, avoid, rng);
+        let path = self.build(&live, avoid, rng);
         self.paths.push(path.clone());
         Ok(path)
     }
 
     fn build(
         &mut self,
-        manifest: &Manifest,
+        live: &[&ManifestNode],
         avoid: Option<SwarmId>,
         rng: &mut impl CryptoRng,
     ) -> OnionPath {
-        let allowed: Vec<&ManifestNode> = manifest
-            .nodes
+        let allowed: Vec<&ManifestNode> = live
             .iter()
+            .copied()
             .filter(|n| Some(n.swarm()) != avoid)
             .collect();
         // Top the guards up to GUARD_COUNT from the allowed nodes.
@@ -271,6 +296,36 @@ mod tests {
                 .path_for(&manifest(3), None, &mut rng())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn an_excluded_node_is_left_out_until_too_few_remain() {
+        let m = manifest(12);
+        let mut rng = rng();
+        let mut pool = PathPool::new();
+        let path = pool.path_for(&m, None, &mut rng).unwrap();
+        let dead = path.hops[1].ed25519.clone();
+        pool.exclude_node(&dead);
+        assert!(
+            pool.paths().is_empty(),
+            "the path through the dead node is dropped"
+        );
+        for _ in 0..30 {
+            let p = pool.path_for(&m, None, &mut rng).unwrap();
+            assert!(p.hops.iter().all(|h| h.ed25519 != dead));
+            for _ in 0..PATH_FAILURE_LIMIT {
+                pool.record_failure(&p, false);
+            }
+        }
+        // With nine of twelve nodes excluded, the pool tries every node again.
+        for n in &m.nodes[..9] {
+            pool.exclude_node(&n.ed25519);
+        }
+        assert!(pool.path_for(&m, None, &mut rng).is_ok());
+        // Saved and loaded: guards and paths survive, exclusions do not.
+        let saved: PathPool = serde_json::from_str(&serde_json::to_string(&pool).unwrap()).unwrap();
+        assert_eq!(saved.guards(), pool.guards());
+        assert_eq!(saved.paths(), pool.paths());
     }
 
     #[test]

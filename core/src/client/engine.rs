@@ -1,0 +1,534 @@
+//! The client engine's core: the network manifest, network time, and one storage RPC carried
+//! through an onion path to a swarm member, with the retry policy around it.
+//!
+//! State lives in a `RefCell` that is never borrowed across an `.await`, so one `Client` can
+//! poll and send at the same time on a single-threaded executor (a browser tab, the CLI).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use rand_core::CryptoRng;
+use serde_json::Value;
+
+use super::error::{ClientError, ClientResult};
+use super::path::{OnionPath, PathPool};
+use super::platform::{Clock, Store, Transport, TransportError};
+use crate::Identity;
+use crate::error::{Error, ManifestError};
+use crate::network::{ManifestNode, SignedManifest};
+use crate::onion::{Destination, EncType, build_onion_request, decrypt_node_reply};
+use crate::rpc::response::GetSwarmResponse;
+use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
+
+/// Store key of the signed manifest.
+const KEY_MANIFEST: &str = "manifest";
+/// Store key of the guards and paths.
+const KEY_PATHS: &str = "paths";
+
+/// Where the network is and who vouches for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Base URLs of nodes to fetch the manifest from (`GET /network`).
+    pub seeds: Vec<String>,
+    /// The operator's Ed25519 key: only manifests it signed are accepted.
+    pub operator_key: [u8; 32],
+}
+
+/// Client settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub network: NetworkConfig,
+    /// TTL of a sent message without a disappearing timer (14 days).
+    pub message_ttl_ms: u64,
+    /// How often the manifest is fetched again.
+    pub manifest_refresh_ms: u64,
+    /// Attempts per request before giving up (each may use a new path or swarm member).
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubled per failure up to `backoff_max_ms`.
+    pub backoff_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+impl ClientConfig {
+    /// Defaults for `network`.
+    pub fn new(network: NetworkConfig) -> Self {
+        Self {
+            network,
+            message_ttl_ms: TTL_MAXIMUM_MS,
+            manifest_refresh_ms: 10 * 60 * 1000,
+            max_attempts: 8,
+            backoff_ms: 100,
+            backoff_max_ms: 2_000,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    loaded: bool,
+    manifest: Option<SignedManifest>,
+    /// Local time of the last manifest check (`None`: check before the next request).
+    manifest_checked_ms: Option<u64>,
+    pool: PathPool,
+    /// Swarms learnt from 421 replies (account hex → members), ahead of the manifest.
+    swarms: HashMap<String, Vec<ManifestNode>>,
+    /// Network time minus local time, learnt from node replies.
+    offset_ms: Option<i64>,
+}
+
+/// What one attempt came to.
+enum Outcome {
+    /// The destination answered: its status and body.
+    Reply(u16, Value),
+    /// The path failed before reaching the destination.
+    PathFailed(&'static str),
+    /// The last hop could not reach the destination.
+    DestinationDown,
+}
+
+/// The Murmur client engine for one identity. See the module docs of [`crate::client`].
+pub struct Client<T, C, S, R> {
+    pub(super) transport: T,
+    pub(super) clock: C,
+    pub(super) store: S,
+    pub(super) rng: RefCell<R>,
+    pub(super) identity: Identity,
+    pub(super) config: ClientConfig,
+    state: RefCell<State>,
+}
+
+impl<T, C, S, R> std::fmt::Debug for Client<T, C, S, R> {
+    // Nothing of the identity or the state: Debug output may reach logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+/// The last 64 hex characters of a relay's error text (`Next node not found: <hex>`).
+fn named_node(text: &str) -> Option<&str> {
+    let tail = text.trim_end();
+    let start = tail.len().checked_sub(64)?;
+    let hex = tail.get(start..)?;
+    hex.bytes().all(|b| b.is_ascii_hexdigit()).then_some(hex)
+}
+
+fn swarm_from_421(body: &Value) -> Option<Vec<ManifestNode>> {
+    let swarm: GetSwarmResponse = serde_json::from_value(body.clone()).ok()?;
+    let swarm_id = u64::from_str_radix(&swarm.swarm, 16).ok()?;
+    let nodes: Vec<ManifestNode> = swarm
+        .snodes
+        .into_iter()
+        .map(|n| ManifestNode {
+            url: n
+                .url
+                .unwrap_or_else(|| format!("https://{}:{}", n.ip, n.port_https)),
+            ed25519: n.pubkey_ed25519,
+            x25519: n.pubkey_x25519,
+            swarm_id,
+        })
+        .filter(|n| n.hop().is_ok())
+        .collect();
+    (!nodes.is_empty()).then_some(nodes)
+}
+
+/// A short reason from a refusal body, without echoing anything long.
+fn reason(body: &Value) -> String {
+    let text = match body {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    text.chars().take(200).collect()
+}
+
+impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    /// A client for `identity`. Nothing is fetched until the first operation.
+    pub fn new(
+        identity: Identity,
+        config: ClientConfig,
+        transport: T,
+        clock: C,
+        store: S,
+        rng: R,
+    ) -> Self {
+        Self {
+            transport,
+            clock,
+            store,
+            rng: RefCell::new(rng),
+            identity,
+            config,
+            state: RefCell::new(State::default()),
+        }
+    }
+
+    /// The identity this client acts for.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The platform clock (for callers that pace their own loops with it).
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Local time corrected by what the network said (local time until a node has answered).
+    pub fn network_now_ms(&self) -> u64 {
+        let local = self.clock.now_ms();
+        let offset = self.state.borrow().offset_ms.unwrap_or(0);
+        local.saturating_add_signed(offset)
+    }
+
+    /// The network time offset learnt so far (network − local, ms).
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        self.state.borrow().offset_ms
+    }
+
+    /// The manifest in use.
+    pub fn manifest(&self) -> Option<SignedManifest> {
+        self.state.borrow().manifest.clone()
+    }
+
+    /// The guards in use (Ed25519 hex).
+    pub fn guards(&self) -> Vec<String> {
+        self.state.borrow().pool.guards().to_vec()
+    }
+
+    /// The onion path requests use now, building one if there is none.
+    pub async fn current_path(&self) -> ClientResult<OnionPath> {
+        self.ready().await?;
+        let path = {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            let manifest = st.manifest.as_ref().ok_or(ClientError::Unreachable {
+                seeds: self.config.network.seeds.len(),
+            })?;
+            match st.pool.paths().first() {
+                Some(p) => p.clone(),
+                None => st
+                    .pool
+                    .path_for(&manifest.manifest, None, &mut *self.rng.borrow_mut())?,
+            }
+        };
+        self.save_paths().await?;
+        Ok(path)
+    }
+
+    /// Loads saved state, makes sure a manifest is held and fresh, and learns network time.
+    pub async fn ready(&self) -> ClientResult<()> {
+        self.load().await?;
+        let stale = {
+            let st = self.state.borrow();
+            st.manifest.is_none()
+                || st.manifest_checked_ms.is_none_or(|at| {
+                    self.clock.now_ms().saturating_sub(at) >= self.config.manifest_refresh_ms
+                })
+        };
+        if stale {
+            self.refresh_manifest().await?;
+        }
+        if self.state.borrow().offset_ms.is_none() {
+            self.sync_time().await?;
+        }
+        Ok(())
+    }
+
+    async fn load(&self) -> ClientResult<()> {
+        if self.state.borrow().loaded {
+            return Ok(());
+        }
+        let manifest = self.store.get(KEY_MANIFEST).await?;
+        let paths = self.store.get(KEY_PATHS).await?;
+        let mut st = self.state.borrow_mut();
+        st.loaded = true;
+        // A saved manifest is checked like a fetched one: the store is not trusted blindly.
+        st.manifest = manifest
+            .and_then(|m| SignedManifest::from_json(&m, &self.config.network.operator_key).ok());
+        let mut pool: PathPool = paths
+            .and_then(|p| serde_json::from_slice(&p).ok())
+            .unwrap_or_default();
+        if let Some(m) = &st.manifest {
+            pool.retain_listed(&m.manifest);
+        }
+        st.pool = pool;
+        Ok(())
+    }
+
+    /// Fetches the manifest from the seeds and takes it if the operator signed it and it is
+    /// newer than the one held. Errors only when no usable manifest is held afterwards.
+    pub async fn refresh_manifest(&self) -> ClientResult<()> {
+        self.load().await?;
+        let mut seeds = self.config.network.seeds.clone();
+        super::shuffle(&mut seeds, &mut *self.rng.borrow_mut());
+        let mut refusal: Option<ManifestError> = None;
+        for seed in &seeds {
+            let url = format!("{}/network", seed.trim_end_matches('/'));
+            let Ok(response) = self.transport.get(&url).await else {
+                continue;
+            };
+            if response.status != 200 {
+                continue;
+            }
+            let offered = match SignedManifest::from_json(
+                &response.body,
+                &self.config.network.operator_key,
+            ) {
+                Ok(m) => m,
+                Err(Error::Manifest(e)) => {
+                    refusal = Some(e);
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let held = self.state.borrow().manifest.clone();
+            match offered.check_newer_than(held.as_ref()) {
+                Ok(()) => {
+                    self.store
+                        .put(KEY_MANIFEST, offered.to_json().into_bytes())
+                        .await?;
+                    {
+                        let mut st = self.state.borrow_mut();
+                        st.pool.retain_listed(&offered.manifest);
+                        st.swarms.clear();
+                        st.manifest = Some(offered);
+                        st.manifest_checked_ms = Some(self.clock.now_ms());
+                    }
+                    self.save_paths().await?;
+                    return Ok(());
+                }
+                Err(Error::Manifest(ManifestError::NotNewer { held, offered }))
+                    if held == offered =>
+                {
+                    self.state.borrow_mut().manifest_checked_ms = Some(self.clock.now_ms());
+                    return Ok(());
+                }
+                // An older manifest: a seed that is behind, or a rollback attempt.
+                Err(Error::Manifest(e)) => refusal = Some(e),
+                Err(_) => {}
+            }
+        }
+        let mut st = self.state.borrow_mut();
+        if st.manifest.is_some() {
+            // Keep using the manifest held; try the seeds again at the next interval.
+            st.manifest_checked_ms = Some(self.clock.now_ms());
+            return Ok(());
+        }
+        Err(match refusal {
+            Some(e) => ClientError::Manifest(e),
+            None => ClientError::Unreachable { seeds: seeds.len() },
+        })
+    }
+
+    /// Learns network time from one node (`info`, whose reply carries `t`).
+    pub async fn sync_time(&self) -> ClientResult<()> {
+        let nodes = {
+            let st = self.state.borrow();
+            st.manifest
+                .as_ref()
+                .map(|m| m.manifest.nodes.clone())
+                .unwrap_or_default()
+        };
+        self.call(nodes, None, &|_, _| Request::Info).await?;
+        Ok(())
+    }
+
+    /// The members of `account`'s swarm, as far as this client knows.
+    pub(super) fn swarm_of(&self, account: &AccountId) -> Vec<ManifestNode> {
+        let st = self.state.borrow();
+        if let Some(nodes) = st.swarms.get(&account.to_hex()) {
+            return nodes.clone();
+        }
+        let Some(m) = &st.manifest else {
+            return Vec::new();
+        };
+        m.manifest
+            .swarm_for_key(&account.key())
+            .map(|s| m.manifest.members(s).into_iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    async fn save_paths(&self) -> ClientResult<()> {
+        let json = serde_json::to_vec(&self.state.borrow().pool)
+            .map_err(|_| Error::Malformed("paths do not serialise"))?;
+        self.store.put(KEY_PATHS, json).await?;
+        Ok(())
+    }
+
+    fn learn_time(&self, body: &Value) {
+        if let Some(t) = body.get("t").and_then(Value::as_u64) {
+            let local = self.clock.now_ms();
+            let offset = i64::try_from(t).unwrap_or(i64::MAX) - i64::try_from(local).unwrap_or(0);
+            self.state.borrow_mut().offset_ms = Some(offset);
+        }
+    }
+
+    /// Sends the request `make(network_now, destination)` to one of `candidates` (tried in
+    /// the given order, the next after a failure) until a member answers 200. `account` names
+    /// the swarm the candidates form, so a 421 can replace it.
+    ///
+    /// Retry policy: a path failure waits (exponential backoff) and goes again over a new or
+    /// repaired path; a dead destination moves to the next member; 421 replaces the swarm;
+    /// 406 re-learns network time; any other 4xx is the caller's error and is not retried.
+    pub(super) async fn call(
+        &self,
+        mut candidates: Vec<ManifestNode>,
+        account: Option<&AccountId>,
+        make: &dyn Fn(u64, &ManifestNode) -> Request,
+    ) -> ClientResult<(ManifestNode, Value)> {
+        if candidates.is_empty() {
+            return Err(ClientError::Exhausted {
+                attempts: 0,
+                last: "no node to ask (empty network or swarm)".into(),
+            });
+        }
+        let mut member = 0usize;
+        let mut backoff = self.config.backoff_ms;
+        let mut last = String::new();
+        for attempt in 1..=self.config.max_attempts {
+            let dest = candidates[member % candidates.len()].clone();
+            let request = make(self.network_now_ms(), &dest);
+            let outcome = self.attempt(&dest, &request).await;
+            self.save_paths().await?;
+            match outcome? {
+                Outcome::Reply(200, body) => {
+                    self.learn_time(&body);
+                    return Ok((dest, body));
+                }
+                Outcome::Reply(421, body) => {
+                    last = "the swarm moved".into();
+                    if let (Some(account), Some(nodes)) = (account, swarm_from_421(&body)) {
+                        self.state
+                            .borrow_mut()
+                            .swarms
+                            .insert(account.to_hex(), nodes.clone());
+                        candidates = nodes;
+                        member = 0;
+                    }
+                    // Our manifest is behind the node's: fetch it before the next request.
+                    self.state.borrow_mut().manifest_checked_ms = None;
+                    continue;
+                }
+                Outcome::Reply(406, body) => {
+                    last = format!("clock refused: {}", reason(&body));
+                    // Learn the time from the same node, then sign again.
+                    if let Ok(Outcome::Reply(200, info)) = self.attempt(&dest, &Request::Info).await
+                    {
+                        self.learn_time(&info);
+                    }
+                    continue;
+                }
+                Outcome::Reply(status, body) if (400..500).contains(&status) && status != 429 => {
+                    return Err(ClientError::Refused {
+                        status,
+                        reason: reason(&body),
+                    });
+                }
+                Outcome::Reply(status, _) => {
+                    last = format!("a swarm member answered {status}");
+                    member += 1;
+                }
+                Outcome::DestinationDown => {
+                    last = "a swarm member is unreachable".into();
+                    member += 1;
+                }
+                Outcome::PathFailed(why) => last = why.into(),
+            }
+            if attempt < self.config.max_attempts {
+                self.clock.sleep(backoff).await;
+                backoff = (backoff * 2).min(self.config.backoff_max_ms);
+            }
+        }
+        Err(ClientError::Exhausted {
+            attempts: self.config.max_attempts,
+            last,
+        })
+    }
+
+    /// One try: pick a path avoiding `dest`'s swarm, wrap `request` in onion layers, post it to
+    /// the guard, and read the answer. Path bookkeeping (failures, dead nodes) happens here.
+    async fn attempt(&self, dest: &ManifestNode, request: &Request) -> ClientResult<Outcome> {
+        let (path, built) = {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            let manifest = st.manifest.as_ref().ok_or(ClientError::Unreachable {
+                seeds: self.config.network.seeds.len(),
+            })?;
+            let mut rng = self.rng.borrow_mut();
+            let path = st
+                .pool
+                .path_for(&manifest.manifest, Some(dest.swarm()), &mut *rng)?;
+            let hops = path
+                .hops
+                .iter()
+                .map(ManifestNode::hop)
+                .collect::<crate::error::Result<Vec<_>>>()?;
+            let built = build_onion_request(
+                &hops,
+                &Destination::Node(dest.hop()?),
+                request.to_json().to_string().as_bytes(),
+                EncType::XChaCha20,
+                &mut *rng,
+            )?;
+            (path, built)
+        };
+        let guard = &path.hops[0];
+        let response = self
+            .transport
+            .post(&guard.endpoint("/onion_req/v2"), built.body)
+            .await;
+        let mut st = self.state.borrow_mut();
+        Ok(match response {
+            Err(TransportError::Connect) => {
+                st.pool.exclude_node(&guard.ed25519);
+                Outcome::PathFailed("the guard node is unreachable")
+            }
+            Err(_) => {
+                st.pool.record_failure(&path, false);
+                Outcome::PathFailed("no answer through the path")
+            }
+            Ok(r) if r.status == 200 => match decrypt_node_reply(&built.reply_key, &r.body) {
+                Ok((status, body)) => {
+                    st.pool.record_success(&path);
+                    Outcome::Reply(status, body)
+                }
+                Err(_) => {
+                    st.pool.record_failure(&path, false);
+                    Outcome::PathFailed("the reply could not be read")
+                }
+            },
+            Ok(r) => {
+                let text = String::from_utf8_lossy(&r.body);
+                match named_node(&text) {
+                    Some(ed) if ed.eq_ignore_ascii_case(&dest.ed25519) => Outcome::DestinationDown,
+                    Some(ed) if path.hops.iter().any(|h| h.ed25519.eq_ignore_ascii_case(ed)) => {
+                        st.pool.exclude_node(&ed.to_ascii_lowercase());
+                        Outcome::PathFailed("a node of the path is down")
+                    }
+                    _ => {
+                        st.pool.record_failure(&path, false);
+                        Outcome::PathFailed("the path returned an error")
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_node;
+
+    #[test]
+    fn relay_errors_name_the_node() {
+        let ed = "ab".repeat(32);
+        assert_eq!(
+            named_node(&format!("Next node not found: {ed}")),
+            Some(ed.as_str())
+        );
+        assert_eq!(
+            named_node(&format!("Next node is currently unreachable: {ed}\n")),
+            Some(ed.as_str())
+        );
+        assert_eq!(named_node("Request time out"), None);
+        assert_eq!(named_node(""), None);
+    }
+}

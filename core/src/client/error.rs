@@ -1,0 +1,43 @@
+//! Errors of the client engine. Like core's [`crate::Error`], messages never carry Session IDs,
+//! keys or message text: they are shown to users and may reach logs.
+
+use thiserror::Error;
+
+use super::platform::StoreError;
+use crate::error::ManifestError;
+
+/// Why a client operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// No seed node answered (or every answer was unusable and no manifest is held).
+    #[error("cannot reach the network: none of the {seeds} seed node(s) answered")]
+    Unreachable { seeds: usize },
+    /// Seeds answered, but with a manifest that cannot be accepted.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Every attempt failed on the way (paths or swarm members down).
+    #[error("request failed after {attempts} attempts: {last}")]
+    Exhausted { attempts: u32, last: String },
+    /// A node refused the request itself (bad request, auth, TTL); retrying will not help.
+    #[error("refused by the node ({status}): {reason}")]
+    Refused { status: u16, reason: String },
+    /// The recipient is not a valid Session ID.
+    #[error("invalid recipient: {0}")]
+    InvalidRecipient(&'static str),
+    /// A protocol-level failure (malformed reply, bad signature).
+    #[error(transparent)]
+    Protocol(#[from] crate::Error),
+    /// The platform's store failed.
+    #[error("client storage failed: {}", .0.0)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ClientError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Result alias for the client engine.
+pub type ClientResult<T> = core::result::Result<T, ClientError>;

@@ -1,0 +1,373 @@
+//! Sending and receiving direct messages (DESIGN.md §2 `client`, SESSION-PROTOCOL.md §5):
+//! a v1 message stored in the recipient's swarm (namespace 0) plus a sync copy in the sender's
+//! own swarm, and a signed `retrieve` poll with per-node `last_hash`, deduplicated by hash.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use rand_core::CryptoRng;
+use serde_json::Value;
+
+use super::engine::Client;
+use super::error::{ClientError, ClientResult};
+use super::platform::{Clock, Store, Transport};
+use crate::SessionId;
+use crate::crypto;
+use crate::message::{decode_direct_message, encode_direct_message, text_content};
+use crate::network::ManifestNode;
+use crate::rpc::response::RetrieveResponse;
+use crate::rpc::{
+    AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams, TTL_MAXIMUM_MS,
+    TTL_MINIMUM_MS,
+};
+
+/// Namespace of direct messages (and their sync copies).
+pub const NAMESPACE_DM: Namespace = Namespace(0);
+/// Store key of the hashes already handed to the caller.
+const KEY_SEEN: &str = "seen";
+/// Most hashes remembered; the ones expiring soonest go first.
+const SEEN_MAX: usize = 100_000;
+/// Most `retrieve` pages fetched in one poll.
+const POLL_MAX_PAGES: usize = 20;
+
+/// A message the swarm accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The message hash (how nodes and clients name it).
+    pub hash: String,
+    /// The sent time written in the message (network time).
+    pub sent_ms: u64,
+    /// When the swarm will drop it.
+    pub expiry_ms: u64,
+    /// Swarm members whose signed acknowledgement verified.
+    pub accepted_by: usize,
+    /// Whether the sync copy reached the sender's own swarm.
+    pub synced: bool,
+}
+
+/// A direct message received and verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    pub hash: String,
+    /// The sender (verified: the message is signed by this identity).
+    pub from: SessionId,
+    pub sent_ms: u64,
+    pub text: String,
+    /// For a sync copy of our own message: who it was sent to.
+    pub sync_target: Option<SessionId>,
+    /// The disappearing timer, if set.
+    pub disappear_after_s: Option<u32>,
+    /// When the swarm drops it.
+    pub expires_ms: u64,
+}
+
+/// Parses a recipient, with a clear reason when it is not a Session ID.
+pub fn parse_recipient(text: &str) -> ClientResult<SessionId> {
+    text.parse().map_err(|e| match e {
+        crate::Error::Malformed(why) => ClientError::InvalidRecipient(why),
+        _ => ClientError::InvalidRecipient("not a Session ID"),
+    })
+}
+
+/// Acknowledgements in a store reply that verify: signed over the hash by a node of `swarm`.
+fn verified_acks(body: &Value, hash: &str, swarm: &[ManifestNode]) -> usize {
+    let Some(entries) = body.get("swarm").and_then(Value::as_object) else {
+        return 0;
+    };
+    entries
+        .iter()
+        .filter(|(ed, entry)| {
+            let member = swarm.iter().any(|n| n.ed25519.eq_ignore_ascii_case(ed));
+            let same_hash = entry.get("hash").and_then(Value::as_str) == Some(hash);
+            let sig = entry
+                .get("signature")
+                .and_then(Value::as_str)
+                .and_then(|s| crypto::b64_decode(s).ok())
+                .and_then(|b| Signature::from_slice(&b).ok());
+            let key = hex::decode(ed)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .and_then(|b| VerifyingKey::from_bytes(&b).ok());
+            match (member && same_hash, sig, key) {
+                (true, Some(sig), Some(key)) => key.verify_strict(hash.as_bytes(), &sig).is_ok(),
+                _ => false,
+            }
+        })
+        .count()
+}
+
+fn last_hash_key(node: &ManifestNode, namespace: Namespace) -> String {
+    format!("last_hash.{}.{}", node.ed25519, namespace.0)
+}
+
+impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    /// Sends `text` to `to` as a v1 direct message. With `disappear_after_s`, the message
+    /// carries the disappearing-message fields and the swarm keeps it exactly that long;
+    /// otherwise for the configured TTL (14 days). Returns once a swarm member's signed
+    /// acknowledgement verified; the sync copy to our own swarm is best effort.
+    pub async fn send_text(
+        &self,
+        to: &SessionId,
+        text: &str,
+        disappear_after_s: Option<u32>,
+    ) -> ClientResult<Sent> {
+        self.ready().await?;
+        let sent_ms = self.network_now_ms();
+        let ttl_ms = disappear_after_s
+            .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
+            .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
+        let content = text_content(text, sent_ms, disappear_after_s);
+        let data = encode_direct_message(
+            &self.identity,
+            to,
+            &content,
+            sent_ms,
+            &mut *self.rng.borrow_mut(),
+        )?;
+        let (hash, expiry_ms, accepted_by) = self.store_message(to, &data, sent_ms, ttl_ms).await?;
+
+        // The sync copy: the same Content, marked with its real recipient, sealed to ourselves.
+        let mut sync = content;
+        if let Some(dm) = sync.data_message.as_mut() {
+            dm.sync_target = Some(to.to_string());
+        }
+        let own = self.identity.session_id();
+        let copy = encode_direct_message(
+            &self.identity,
+            &own,
+            &sync,
+            sent_ms,
+            &mut *self.rng.borrow_mut(),
+        );
+        let synced = match copy {
+            Ok(copy) => self
+                .store_message(&own, &copy, sent_ms, ttl_ms)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        Ok(Sent {
+            hash,
+            sent_ms,
+            expiry_ms,
+            accepted_by,
+            synced,
+        })
+    }
+
+    /// Stores `data` in `to`'s swarm; returns (hash, expiry, verified acknowledgements).
+    async fn store_message(
+        &self,
+        to: &SessionId,
+        data: &[u8],
+        sent_ms: u64,
+        ttl_ms: u64,
+    ) -> ClientResult<(String, u64, usize)> {
+        let account = AccountId::from(*to);
+        let hash = crate::rpc::message_hash(&account, NAMESPACE_DM, data);
+        let params = StoreParams {
+            pubkey: account.to_hex(),
+            namespace: NAMESPACE_DM,
+            timestamp: sent_ms,
+            ttl: Some(ttl_ms),
+            expiry: None,
+            data: crypto::b64_encode(data),
+            sig_timestamp: None,
+            auth: Auth::default(),
+        };
+        let mut members = self.swarm_of(&account);
+        super::shuffle(&mut members, &mut *self.rng.borrow_mut());
+        let (_, body) = self
+            .call(members, Some(&account), &|_, _| {
+                Request::Store(params.clone())
+            })
+            .await?;
+        // A 421 may have replaced the swarm during the call: check against the current one.
+        let accepted_by = verified_acks(&body, &hash, &self.swarm_of(&account));
+        if accepted_by == 0 {
+            return Err(ClientError::Exhausted {
+                attempts: 1,
+                last: "no swarm member acknowledged the message".into(),
+            });
+        }
+        Ok((hash, sent_ms + ttl_ms, accepted_by))
+    }
+
+    /// Fetches new direct messages (and sync copies of our own) from our swarm: one member,
+    /// another as fallback; each message is verified, handed out once, oldest first.
+    /// Messages that do not open or verify are skipped (and not fetched again).
+    pub async fn poll(&self) -> ClientResult<Vec<Incoming>> {
+        self.ready().await?;
+        let own = self.identity.session_id();
+        let account = AccountId::from(own);
+        let mut members = self.swarm_of(&account);
+        super::shuffle(&mut members, &mut *self.rng.borrow_mut());
+        // Prefer a node polled before: its last_hash spares fetching everything again.
+        let mut last_hashes: HashMap<String, String> = HashMap::new();
+        for node in &members {
+            if let Some(h) = self.store.get(&last_hash_key(node, NAMESPACE_DM)).await? {
+                last_hashes.insert(node.ed25519.clone(), String::from_utf8_lossy(&h).into());
+            }
+        }
+        members.sort_by_key(|n| !last_hashes.contains_key(&n.ed25519));
+
+        let mut seen = self.load_seen().await?;
+        let mut fresh = Vec::new();
+        for _ in 0..POLL_MAX_PAGES {
+            let hashes = last_hashes.clone();
+            let identity = &self.identity;
+            let make = move |now: u64, node: &ManifestNode| {
+                Request::Retrieve(RetrieveParams {
+                    pubkey: account.to_hex(),
+                    namespace: NAMESPACE_DM,
+                    last_hash: hashes.get(&node.ed25519).cloned().unwrap_or_default(),
+                    max_count: None,
+                    max_size: None,
+                    timestamp: now,
+                    auth: Auth::default(),
+                })
+                .signed_by(identity)
+            };
+            let (node, body) = self.call(members.clone(), Some(&account), &make).await?;
+            let page: RetrieveResponse = serde_json::from_value(body)
+                .map_err(|_| crate::Error::Malformed("retrieve reply has the wrong shape"))?;
+            for m in &page.messages {
+                if seen.contains_key(&m.hash) {
+                    continue;
+                }
+                seen.insert(m.hash.clone(), m.expiration);
+                let Ok(data) = crypto::b64_decode(&m.data) else {
+                    continue;
+                };
+                let Ok(received) = decode_direct_message(&self.identity, &data) else {
+                    continue;
+                };
+                let Some(dm) = received.content.data_message else {
+                    continue;
+                };
+                let sync_target = if received.sender == own {
+                    dm.sync_target.as_deref().and_then(|t| t.parse().ok())
+                } else {
+                    None
+                };
+                fresh.push(Incoming {
+                    hash: m.hash.clone(),
+                    from: received.sender,
+                    sent_ms: received.sent_ms,
+                    text: dm.body.unwrap_or_default(),
+                    sync_target,
+                    disappear_after_s: received.content.expiration_timer,
+                    expires_ms: m.expiration,
+                });
+            }
+            if let Some(last) = page.messages.last() {
+                last_hashes.insert(node.ed25519.clone(), last.hash.clone());
+                self.store
+                    .put(
+                        &last_hash_key(&node, NAMESPACE_DM),
+                        last.hash.clone().into_bytes(),
+                    )
+                    .await?;
+            }
+            // Keep asking the node that answered while it has more.
+            members.sort_by_key(|n| n.ed25519 != node.ed25519);
+            if !page.more {
+                break;
+            }
+        }
+        self.save_seen(seen).await?;
+        fresh.sort_by_key(|m| m.sent_ms);
+        Ok(fresh)
+    }
+
+    async fn load_seen(&self) -> ClientResult<BTreeMap<String, u64>> {
+        Ok(self
+            .store
+            .get(KEY_SEEN)
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save_seen(&self, mut seen: BTreeMap<String, u64>) -> ClientResult<()> {
+        let now = self.network_now_ms();
+        seen.retain(|_, expiry| *expiry > now);
+        if seen.len() > SEEN_MAX {
+            let mut by_expiry: Vec<(u64, String)> =
+                seen.iter().map(|(h, e)| (*e, h.clone())).collect();
+            by_expiry.sort_unstable();
+            for (_, h) in by_expiry.into_iter().take(seen.len() - SEEN_MAX) {
+                seen.remove(&h);
+            }
+        }
+        let json = serde_json::to_vec(&seen).map_err(|_| crate::Error::Malformed("seen set"))?;
+        self.store.put(KEY_SEEN, json).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Identity;
+    use rand_core::SeedableRng as _;
+
+    #[test]
+    fn recipients_are_checked_with_a_reason() {
+        let id = Identity::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(3));
+        let good = id.session_id().to_string();
+        assert_eq!(parse_recipient(&good).unwrap(), id.session_id());
+        for bad in ["", "05", &good[2..], &format!("15{}", &good[2..]), "hello"] {
+            assert!(matches!(
+                parse_recipient(bad),
+                Err(ClientError::InvalidRecipient(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn only_signed_acks_of_swarm_members_count() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+        let members: Vec<(Identity, ManifestNode)> = (0..3)
+            .map(|i| {
+                let id = Identity::generate(&mut rng);
+                let node = ManifestNode {
+                    ed25519: hex::encode(id.ed25519_pubkey().to_bytes()),
+                    x25519: hex::encode(id.x25519_pubkey()),
+                    url: format!("http://127.0.0.1:{}", 9000 + i),
+                    swarm_id: 0,
+                };
+                (id, node)
+            })
+            .collect();
+        let outsider = Identity::generate(&mut rng);
+        let hash = "somehash";
+        let sign = |id: &Identity, what: &str| {
+            use ed25519_dalek::Signer as _;
+            crypto::b64_encode(&id.ed25519_signing_key().sign(what.as_bytes()).to_bytes())
+        };
+        let mut swarm = serde_json::Map::new();
+        // Good, wrong hash signed, wrong hash named, failed entry, outsider.
+        swarm.insert(
+            members[0].1.ed25519.clone(),
+            serde_json::json!({"hash": hash, "signature": sign(&members[0].0, hash), "expiry": 1}),
+        );
+        swarm.insert(
+            members[1].1.ed25519.clone(),
+            serde_json::json!({"hash": hash, "signature": sign(&members[1].0, "other"), "expiry": 1}),
+        );
+        swarm.insert(
+            members[2].1.ed25519.clone(),
+            serde_json::json!({"failed": true, "code": 507}),
+        );
+        swarm.insert(
+            hex::encode(outsider.ed25519_pubkey().to_bytes()),
+            serde_json::json!({"hash": hash, "signature": sign(&outsider, hash), "expiry": 1}),
+        );
+        let body = serde_json::json!({ "swarm": swarm, "hash": hash, "t": 1 });
+        let nodes: Vec<ManifestNode> = members.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(verified_acks(&body, hash, &nodes), 1);
+        assert_eq!(verified_acks(&body, "another", &nodes), 0);
+        assert_eq!(verified_acks(&serde_json::json!({}), hash, &nodes), 0);
+    }
+}
