@@ -65,6 +65,16 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The keys held (for inspection and tests).
+    pub fn keys(&self) -> Vec<String> {
+        self.values.borrow().keys().cloned().collect()
+    }
+
+    /// Forgets everything (a temporary session's logout).
+    pub fn clear(&self) {
+        self.values.borrow_mut().clear();
+    }
 }
 
 impl Store for MemoryStore {

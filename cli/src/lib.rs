@@ -1,0 +1,5 @@
+//! murmur-cli as a library: the native platform for `murmur_core::client` and the layout of a
+//! `murmur` home directory. The `murmur` binary is built on it; so are the delivery tests.
+
+pub mod home;
+pub mod platform;

@@ -1,0 +1,295 @@
+//! Two people talking with the `murmur` binary on a real 9-node devnet (3 swarms of 3): every
+//! request an onion request through 3 nodes, state in two separate homes.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use common::{devnet, murmur, stderr, stdout};
+use serde_json::Value;
+
+/// Creates an identity in `home`, remembers the devnet there, and returns the Session ID.
+async fn new_user(home: &Path, network_file: &Path) -> String {
+    let out = murmur(home, &["identity", "new"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().nth(2).unwrap().split(' ').count(),
+        13,
+        "13 words"
+    );
+    let id = text
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("Session ID: ")
+        .unwrap()
+        .to_string();
+    // The first network command remembers the network file.
+    let out = murmur(
+        home,
+        &[
+            "--network-file",
+            network_file.to_str().unwrap(),
+            "path",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    id
+}
+
+async fn send(home: &Path, to: &str, text: &str) {
+    let out = murmur(home, &["send", "--to", to, "--json", text]).await;
+    assert!(out.status.success(), "send failed: {}", stderr(&out));
+    let sent: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(sent["accepted_by"].as_u64().unwrap() >= 1);
+}
+
+/// `murmur inbox --json` as (from, text) pairs.
+async fn inbox(home: &Path) -> Vec<(String, String)> {
+    let out = murmur(home, &["inbox", "--json"]).await;
+    assert!(out.status.success(), "inbox failed: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|line| {
+            let m: Value = serde_json::from_str(line).unwrap();
+            assert!(m["sent_ms"].as_u64().unwrap() > 0);
+            assert!(!m["hash"].as_str().unwrap().is_empty());
+            (
+                m["from"].as_str().unwrap().into(),
+                m["text"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_talk_both_ways_and_nothing_shows_twice() {
+    let (net, dir) = devnet(9).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+
+    // The path: three distinct nodes of this network, the first a guard.
+    let out = murmur(&home_a, &["path", "--json"]).await;
+    let path: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let hops: Vec<&str> = path["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["ed25519"].as_str().unwrap())
+        .collect();
+    assert_eq!(hops.len(), 3);
+    assert!(hops[0] != hops[1] && hops[1] != hops[2] && hops[0] != hops[2]);
+    assert!(
+        path["guards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == hops[0])
+    );
+
+    for text in ["hi B", "how are you?", "ünïcödé ✓ <b>not bold</b>"] {
+        send(&home_a, &b, text).await;
+    }
+    for text in ["hi A", "fine"] {
+        send(&home_b, &a, text).await;
+    }
+    let at_b = inbox(&home_b).await;
+    let at_a = inbox(&home_a).await;
+    let from = |who: &str, texts: &[&str]| -> Vec<(String, String)> {
+        texts
+            .iter()
+            .map(|t| (who.to_string(), t.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        at_b,
+        from(&a, &["hi B", "how are you?", "ünïcödé ✓ <b>not bold</b>"])
+    );
+    assert_eq!(at_a, from(&b, &["hi A", "fine"]));
+    assert!(inbox(&home_b).await.is_empty(), "nothing is shown twice");
+    assert!(inbox(&home_a).await.is_empty());
+
+    // Following: messages appear as they arrive.
+    let mut follower = std::process::Command::new(env!("CARGO_BIN_EXE_murmur"))
+        .arg("--home")
+        .arg(&home_b)
+        .args(["inbox", "--follow", "--json", "--interval-ms", "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(follower.stdout.take().unwrap());
+    for text in ["live 1", "live 2"] {
+        send(&home_a, &b, text).await;
+    }
+    let got = tokio::task::spawn_blocking(move || {
+        lines
+            .lines()
+            .take(2)
+            .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap()["text"].clone())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, ["live 1", "live 2"]);
+    // While it follows, a second reader of the same home is refused.
+    let out = murmur(&home_b, &["inbox"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("another `murmur inbox`"));
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_messages_wait_for_an_offline_recipient() {
+    let (net, dir) = devnet(9).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    // B is offline (no murmur process runs for B) while A sends.
+    for i in 0..50 {
+        send(&home_a, &b, &format!("message {i}")).await;
+    }
+    let got = inbox(&home_b).await;
+    let expected: Vec<(String, String)> = (0..50)
+        .map(|i| (a.clone(), format!("message {i}")))
+        .collect();
+    assert_eq!(got, expected);
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let (net, dir) = devnet(9).await;
+    let file = net.dir.join("devnet.json");
+    let home = dir.path().join("a");
+    let nobody = dir.path().join("nobody");
+
+    // No identity yet.
+    let out = murmur(
+        &nobody,
+        &["--network-file", file.to_str().unwrap(), "inbox"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no identity"), "{}", stderr(&out));
+    assert!(!nobody.join("identity").exists());
+
+    let a = new_user(&home, &file).await;
+    // Malformed recipients are refused before anything is sent.
+    for bad in ["05abc", "hello", &format!("15{}", &a[2..]), ""] {
+        let out = murmur(&home, &["send", "--to", bad, "text"]).await;
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&out).contains("invalid recipient"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Restore: a bad phrase writes nothing; a good one gives the same Session ID.
+    let restore = |home: std::path::PathBuf, words: String| async move {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_murmur"))
+            .arg("--home")
+            .arg(&home)
+            .args(["identity", "restore"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(words.as_bytes())
+            .unwrap();
+        tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap()
+    };
+    let shown = murmur(&home, &["identity", "show", "--phrase"]).await;
+    let words = stdout(&shown).lines().nth(2).unwrap().to_string();
+    let other = dir.path().join("restored");
+    let mut wrong: Vec<&str> = words.split(' ').collect();
+    wrong.swap(0, 1);
+    let out = restore(other.clone(), wrong.join(" ")).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!other.join("identity").exists());
+    let out = restore(other.clone(), words).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), format!("Session ID: {a}"));
+    // An existing identity is never overwritten.
+    let out = murmur(&home, &["identity", "new"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    let shown = murmur(&home, &["identity", "show"]).await;
+    assert_eq!(stdout(&shown).trim(), a);
+
+    // An unreachable network: seeds where nothing listens.
+    let dead = dir.path().join("dead.json");
+    let info = net.info();
+    std::fs::write(
+        &dead,
+        serde_json::json!({"seeds": ["http://127.0.0.1:9"], "operator_pubkey": info.operator_pubkey})
+            .to_string(),
+    )
+    .unwrap();
+    let lonely = dir.path().join("lonely");
+    murmur(&lonely, &["identity", "new"]).await;
+    let out = murmur(
+        &lonely,
+        &[
+            "--network-file",
+            dead.to_str().unwrap(),
+            "send",
+            "--to",
+            &a,
+            "hi",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot reach the network"),
+        "{}",
+        stderr(&out)
+    );
+    // A manifest signed by someone else is refused.
+    let forged = dir.path().join("forged.json");
+    std::fs::write(
+        &forged,
+        serde_json::json!({"seeds": info.seeds, "operator_pubkey": "ab".repeat(32)}).to_string(),
+    )
+    .unwrap();
+    let out = murmur(
+        &lonely,
+        &[
+            "--network-file",
+            forged.to_str().unwrap(),
+            "send",
+            "--to",
+            &a,
+            "hi",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not signed by this network's operator"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing arrived for A from any of this.
+    assert!(inbox(&home).await.is_empty());
+    net.stop().await;
+}

@@ -1,0 +1,271 @@
+//! The client engine (`murmur_core::client`) on a real 9-node devnet over HTTP: fault
+//! tolerance with a long-running client, clock skew, and what a relay in the middle of a path
+//! can see.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use common::{client, devnet, http, identity, node_index};
+use murmur_cli::platform::HttpTransport;
+use murmur_core::client::{HttpResponse, MemoryStore, Transport, TransportError};
+use murmur_core::onion::{Peeled, peel_layer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_path_node_is_routed_around_without_restarting_the_client() {
+    let (mut net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(1), identity(2));
+    let b_session = b_id.session_id();
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 11);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 12);
+
+    a.send_text(&b_session, "one", None).await.unwrap();
+    let first = a.current_path().await.unwrap();
+    // Kill the middle relay, then the guard of whatever path replaces it.
+    let relay = first.hops[1].ed25519.clone();
+    net.stop_node(node_index(&net, &relay)).await;
+    let sent = a.send_text(&b_session, "two", None).await.unwrap();
+    assert!(sent.accepted_by >= 1);
+    let second = a.current_path().await.unwrap();
+    assert!(
+        second.hops.iter().all(|h| h.ed25519 != relay),
+        "the dead relay is left out"
+    );
+
+    let guard = second.hops[0].ed25519.clone();
+    net.stop_node(node_index(&net, &guard)).await;
+    a.send_text(&b_session, "three", None).await.unwrap();
+    let third = a.current_path().await.unwrap();
+    assert!(
+        third
+            .hops
+            .iter()
+            .all(|h| h.ed25519 != guard && h.ed25519 != relay)
+    );
+    assert!(!a.guards().contains(&guard), "a dead guard is replaced");
+
+    let got = b.poll().await.unwrap();
+    let texts: Vec<&str> = got.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["one", "two", "three"]);
+    assert!(got.iter().all(|m| m.from == a.identity().session_id()));
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_swarm_member_loses_nothing_acknowledged() {
+    let (mut net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(3), identity(4));
+    let b_session = b_id.session_id();
+    let b_store = MemoryStore::new();
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 13);
+    let b = client(&net, b_id, http(), &b_store, 0, 14);
+
+    for i in 0..5 {
+        a.send_text(&b_session, &format!("before {i}"), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(b.poll().await.unwrap().len(), 5);
+    for i in 0..5 {
+        let sent = a
+            .send_text(&b_session, &format!("after {i}"), None)
+            .await
+            .unwrap();
+        assert_eq!(sent.accepted_by, 3, "every member acknowledged");
+    }
+    // Kill the member B polls from (the one holding its last_hash).
+    let polled: Vec<String> = b_store
+        .keys()
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("last_hash.").map(|r| r[..64].to_string()))
+        .collect();
+    assert_eq!(polled.len(), 1);
+    net.stop_node(node_index(&net, &polled[0])).await;
+
+    let got = b.poll().await.unwrap();
+    let texts: Vec<String> = got.into_iter().map(|m| m.text).collect();
+    assert_eq!(
+        texts,
+        (0..5).map(|i| format!("after {i}")).collect::<Vec<_>>(),
+        "all acknowledged messages, none twice"
+    );
+    assert!(b.poll().await.unwrap().is_empty());
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_minute_clock_skew_still_sends_and_receives() {
+    let (net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(5), identity(6));
+    let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
+    const TEN_MINUTES: i64 = 10 * 60 * 1000;
+    let a = client(&net, a_id, http(), MemoryStore::new(), TEN_MINUTES, 15);
+    let b = client(&net, b_id, http(), MemoryStore::new(), -TEN_MINUTES, 16);
+
+    a.send_text(&b_session, "from the future", None)
+        .await
+        .unwrap();
+    b.send_text(&a_session, "from the past", None)
+        .await
+        .unwrap();
+    // Each poll also returns the sync copy of the user's own message.
+    let (at_b, b_sync): (Vec<_>, Vec<_>) = b
+        .poll()
+        .await
+        .unwrap()
+        .into_iter()
+        .partition(|m| m.sync_target.is_none());
+    let (at_a, a_sync): (Vec<_>, Vec<_>) = a
+        .poll()
+        .await
+        .unwrap()
+        .into_iter()
+        .partition(|m| m.sync_target.is_none());
+    assert_eq!(b_sync.len(), 1);
+    assert_eq!(b_sync[0].sync_target, Some(a_session));
+    assert_eq!(a_sync[0].text, "from the future");
+    assert_eq!(at_b.len(), 1);
+    assert_eq!(at_b[0].text, "from the future");
+    assert_eq!(at_a.len(), 1);
+    assert_eq!(at_a[0].text, "from the past");
+    // The clients learnt the network's time: their offsets undo the skew (within 5 s).
+    assert!((a.clock_offset_ms().unwrap() + TEN_MINUTES).abs() < 5_000);
+    assert!((b.clock_offset_ms().unwrap() - TEN_MINUTES).abs() < 5_000);
+    // And the message carries network time, not the skewed local time.
+    let real_now =
+        murmur_core::client::Clock::now_ms(&murmur_cli::platform::SystemClock::default());
+    assert!(at_b[0].sent_ms.abs_diff(real_now) < 60_000);
+    net.stop().await;
+}
+
+/// A POST as sent: URL and body.
+type Post = (String, Vec<u8>);
+
+/// Records every request the client sends, and forwards it.
+#[derive(Clone)]
+struct Recording {
+    inner: HttpTransport,
+    posts: Rc<RefCell<Vec<Post>>>,
+    gets: Rc<RefCell<Vec<String>>>,
+}
+
+impl Transport for Recording {
+    async fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpResponse, TransportError> {
+        self.posts
+            .borrow_mut()
+            .push((url.to_string(), body.clone()));
+        self.inner.post(url, body).await
+    }
+
+    async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
+        self.gets.borrow_mut().push(url.to_string());
+        self.inner.get(url).await
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
+    let (net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(7), identity(8));
+    let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
+    let secrets: Vec<Vec<u8>> = [&a_session, &b_session]
+        .iter()
+        .flat_map(|s| {
+            let hex = s.to_string();
+            vec![
+                hex.as_bytes().to_vec(),
+                hex.as_bytes()[2..].to_vec(),
+                s.as_bytes().to_vec(),
+                s.x25519_pubkey().to_vec(),
+            ]
+        })
+        .chain([
+            hex::encode(a_id.ed25519_pubkey().to_bytes()).into_bytes(),
+            a_id.ed25519_pubkey().to_bytes().to_vec(),
+        ])
+        .collect();
+    let recording = Recording {
+        inner: http(),
+        posts: Rc::default(),
+        gets: Rc::default(),
+    };
+    let a = client(&net, a_id, recording.clone(), MemoryStore::new(), 0, 17);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 18);
+    a.send_text(&b_session, "metadata test", None)
+        .await
+        .unwrap();
+    b.send_text(&a_session, "reply", None).await.unwrap();
+    let at_a = a.poll().await.unwrap();
+    assert_eq!(at_a.iter().filter(|m| m.sync_target.is_none()).count(), 1);
+
+    let posts = recording.posts.borrow().clone();
+    assert!(posts.len() >= 4, "info, store, sync copy, retrieve");
+    let info = net.info();
+    let mut finals_with_an_id = 0;
+    for (url, body) in posts.iter() {
+        // Everything goes through onion paths; nothing reaches storage_rpc directly.
+        assert!(url.ends_with("/onion_req/v2"), "{url}");
+        let guard = info
+            .nodes
+            .iter()
+            .position(|n| url.starts_with(&n.url))
+            .unwrap();
+        let guard_key = net.node(guard).unwrap().node.identity.onion_key();
+        let Peeled::RelayToNode {
+            destination_ed25519: middle_ed,
+            body: to_middle,
+        } = peel_layer(guard_key, body).unwrap()
+        else {
+            panic!("the guard relays");
+        };
+        let middle = node_index(&net, &hex::encode(middle_ed));
+        let middle_key = net.node(middle).unwrap().node.identity.onion_key();
+        // The middle relay's decrypted layer: where to send next and an opaque blob.
+        let Peeled::RelayToNode {
+            destination_ed25519: last_ed,
+            body: to_last,
+        } = peel_layer(middle_key, &to_middle).unwrap()
+        else {
+            panic!("the middle relays");
+        };
+        for secret in &secrets {
+            assert!(
+                !contains(&to_middle, secret),
+                "the middle's input holds a Session ID"
+            );
+            assert!(
+                !contains(&to_last, secret),
+                "the middle's decrypted layer holds a Session ID"
+            );
+            assert!(!contains(&last_ed, secret));
+        }
+        // The check can see an ID when there is one: the destination's layer names the account.
+        let last = node_index(&net, &hex::encode(last_ed));
+        let last_key = net.node(last).unwrap().node.identity.onion_key();
+        let Peeled::RelayToNode {
+            destination_ed25519: dest_ed,
+            body: to_dest,
+        } = peel_layer(last_key, &to_last).unwrap()
+        else {
+            panic!("the last hop relays to the destination");
+        };
+        let dest = node_index(&net, &hex::encode(dest_ed));
+        let dest_key = net.node(dest).unwrap().node.identity.onion_key();
+        if let Peeled::Final { request, .. } = peel_layer(dest_key, &to_dest).unwrap()
+            && secrets.iter().any(|s| contains(&request, s))
+        {
+            finals_with_an_id += 1;
+        }
+    }
+    assert!(
+        finals_with_an_id >= 3,
+        "store, sync and retrieve name an account"
+    );
+    net.stop().await;
+}
