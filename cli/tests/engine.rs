@@ -269,3 +269,109 @@ async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
     );
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disappearing_message_carries_its_timer_and_the_matching_ttl() {
+    let (net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(9), identity(10));
+    let b_session = b_id.session_id();
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 19);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 20);
+    let sent = a
+        .send_text(&b_session, "gone in 60 s", Some(60))
+        .await
+        .unwrap();
+    assert_eq!(sent.expiry_ms - sent.sent_ms, 60_000);
+    let kept = a.send_text(&b_session, "kept", None).await.unwrap();
+    assert_eq!(kept.expiry_ms - kept.sent_ms, 14 * 24 * 3600 * 1000);
+    let got = b.poll().await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].disappear_after_s, Some(60));
+    assert_eq!(
+        got[0].expires_ms - got[0].sent_ms,
+        60_000,
+        "the swarm's TTL"
+    );
+    assert_eq!(got[1].disappear_after_s, None);
+    assert_eq!(got[1].expires_ms - got[1].sent_ms, 14 * 24 * 3600 * 1000);
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_swarm_is_followed_through_421() {
+    let (mut net, _dir) = devnet(9).await;
+    let (a_id, b_id) = (identity(21), identity(22));
+    let b_session = b_id.session_id();
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 23);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 24);
+    a.send_text(&b_session, "before the move", None)
+        .await
+        .unwrap();
+    b.ready().await.unwrap();
+    assert_eq!(a.manifest().unwrap().manifest.sequence, 1);
+
+    // The operator reshuffles the swarms: every node moves to the next swarm id, so no member
+    // of B's swarm stays in it.
+    let old = net.manifest.manifest.clone();
+    let ids = old.swarm_ids();
+    let mut moved = old.clone();
+    for node in &mut moved.nodes {
+        let at = ids.iter().position(|s| s.0 == node.swarm_id).unwrap();
+        node.swarm_id = ids[(at + 1) % ids.len()].0;
+    }
+    let b_swarm = old.swarm_for_key(&b_session.x25519_pubkey()).unwrap();
+    let before: Vec<_> = old
+        .members(b_swarm)
+        .into_iter()
+        .map(|n| n.ed25519.clone())
+        .collect();
+    let after: Vec<_> = moved
+        .members(b_swarm)
+        .into_iter()
+        .map(|n| n.ed25519.clone())
+        .collect();
+    assert!(before.iter().all(|n| !after.contains(n)));
+    net.publish(moved).unwrap();
+    // Nodes reload the manifest every 2 s.
+    let http = http();
+    for _ in 0..100 {
+        let mut all = true;
+        for n in &net.info().seeds {
+            let r = http.get(&format!("{n}/network")).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            all &= v["manifest"]["sequence"] == 2;
+        }
+        if all {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // A still holds manifest 1, so it asks B's old swarm, gets 421 with the new one, and
+    // delivers there.
+    let sent = a
+        .send_text(&b_session, "after the move", None)
+        .await
+        .unwrap();
+    assert!(sent.accepted_by >= 1);
+    assert_eq!(
+        a.manifest().unwrap().manifest.sequence,
+        1,
+        "delivered via the 421"
+    );
+    a.ready().await.unwrap();
+    assert_eq!(a.manifest().unwrap().manifest.sequence, 2, "then refreshed");
+
+    // B (also on manifest 1) polls its new swarm; the old message arrives by handoff.
+    let mut texts = Vec::new();
+    for _ in 0..60 {
+        texts.extend(b.poll().await.unwrap().into_iter().map(|m| m.text));
+        if texts.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    texts.sort();
+    assert_eq!(texts, ["after the move", "before the move"]);
+    net.stop().await;
+}

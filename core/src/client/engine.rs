@@ -515,7 +515,166 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
 #[cfg(test)]
 mod tests {
-    use super::named_node;
+    use std::collections::HashMap;
+    use std::task::{Context, Poll, Waker};
+
+    use ed25519_dalek::SigningKey;
+    use rand_core::SeedableRng as _;
+
+    use super::*;
+    use crate::client::platform::{HttpResponse, MemoryStore};
+    use crate::network::{Manifest, plan_swarms};
+
+    /// Seeds that serve fixed answers; every POST fails to connect.
+    #[derive(Default, Clone)]
+    struct Seeds {
+        answers: std::rc::Rc<RefCell<HashMap<String, Vec<u8>>>>,
+    }
+
+    impl Seeds {
+        fn serve(&self, body: Vec<u8>) {
+            self.answers.borrow_mut().insert(SEED_URL.into(), body);
+        }
+    }
+
+    impl Transport for Seeds {
+        async fn post(&self, _: &str, _: Vec<u8>) -> Result<HttpResponse, TransportError> {
+            Err(TransportError::Connect)
+        }
+
+        async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
+            let body = self.answers.borrow().get(url).cloned();
+            body.map(|body| HttpResponse { status: 200, body })
+                .ok_or(TransportError::Connect)
+        }
+    }
+
+    struct Fixed;
+
+    impl Clock for Fixed {
+        fn now_ms(&self) -> u64 {
+            1_700_000_000_000
+        }
+
+        async fn sleep(&self, _: u64) {}
+    }
+
+    /// Runs a future whose every await is immediately ready (the fakes above).
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    fn manifest(sequence: u64, operator: &SigningKey) -> Vec<u8> {
+        let swarms = plan_swarms(4);
+        let nodes = (0..4)
+            .map(|i| {
+                let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+                ManifestNode {
+                    ed25519: hex::encode(key.verifying_key().to_bytes()),
+                    x25519: hex::encode(
+                        crate::keys::ed25519_pk_to_x25519(&key.verifying_key().to_bytes()).unwrap(),
+                    ),
+                    url: format!("http://127.0.0.1:{}", 30000 + i),
+                    swarm_id: swarms[i].0,
+                }
+            })
+            .collect();
+        let m = Manifest {
+            network: "t".into(),
+            sequence,
+            nodes,
+        };
+        SignedManifest::sign(m, operator)
+            .unwrap()
+            .to_json()
+            .into_bytes()
+    }
+
+    fn client(
+        seeds: &Seeds,
+        store: MemoryStore,
+        operator: &SigningKey,
+    ) -> Client<Seeds, Fixed, MemoryStore, rand_chacha::ChaCha20Rng> {
+        let config = ClientConfig::new(NetworkConfig {
+            seeds: vec!["http://seed".into()],
+            operator_key: operator.verifying_key().to_bytes(),
+        });
+        Client::new(
+            Identity::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1)),
+            config,
+            seeds.clone(),
+            Fixed,
+            store,
+            rand_chacha::ChaCha20Rng::seed_from_u64(2),
+        )
+    }
+
+    const SEED_URL: &str = "http://seed/network";
+
+    #[test]
+    fn only_manifests_of_the_pinned_operator_are_taken_and_never_older_ones() {
+        let operator = SigningKey::from_bytes(&[9; 32]);
+        let stranger = SigningKey::from_bytes(&[10; 32]);
+        let seeds = Seeds::default();
+
+        // Nobody answers.
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        assert_eq!(
+            block_on(c.refresh_manifest()),
+            Err(ClientError::Unreachable { seeds: 1 })
+        );
+        // Signed by another key: refused.
+        seeds.serve(manifest(1, &stranger));
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        assert_eq!(
+            block_on(c.refresh_manifest()),
+            Err(ClientError::Manifest(ManifestError::WrongOperator))
+        );
+        assert!(c.manifest().is_none());
+        // Tampered after signing: refused.
+        let tampered = String::from_utf8(manifest(1, &operator))
+            .unwrap()
+            .replace("127.0.0.1:30000", "127.0.0.1:31337");
+        seeds.serve(tampered.into_bytes());
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        assert_eq!(
+            block_on(c.refresh_manifest()),
+            Err(ClientError::Manifest(ManifestError::BadSignature))
+        );
+        // Signed and newer: taken, then kept when the seed rolls back to an older one.
+        seeds.serve(manifest(5, &operator));
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        block_on(c.refresh_manifest()).unwrap();
+        assert_eq!(c.manifest().unwrap().manifest.sequence, 5);
+        seeds.serve(manifest(4, &operator));
+        block_on(c.refresh_manifest()).unwrap();
+        assert_eq!(c.manifest().unwrap().manifest.sequence, 5, "no rollback");
+        seeds.serve(manifest(6, &operator));
+        block_on(c.refresh_manifest()).unwrap();
+        assert_eq!(c.manifest().unwrap().manifest.sequence, 6);
+    }
+
+    #[test]
+    fn a_saved_manifest_is_checked_again_when_loaded() {
+        let operator = SigningKey::from_bytes(&[9; 32]);
+        let seeds = Seeds::default();
+        let store = MemoryStore::new();
+        let forged = manifest(9, &SigningKey::from_bytes(&[10; 32]));
+        block_on(store.put(KEY_MANIFEST, forged)).unwrap();
+        let c = client(&seeds, store, &operator);
+        // The forged saved manifest is ignored, and no seed answers.
+        assert_eq!(
+            block_on(c.refresh_manifest()),
+            Err(ClientError::Unreachable { seeds: 1 })
+        );
+        assert!(c.manifest().is_none());
+    }
 
     #[test]
     fn relay_errors_name_the_node() {
