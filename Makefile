@@ -9,7 +9,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node bench-latency clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -50,6 +50,12 @@ test-e2e:
 ## devnet, 1 KiB messages, HTTP keep-alive (BENCH_SECONDS, BENCH_CONCURRENCY).
 bench-node: setup
 	scripts/bench-node
+
+## make bench-latency: send → receive latency (p50/p99 over BENCH_MESSAGES=200) through 3-hop
+## onion paths, the recipient following with `murmur inbox --follow` (BENCH_POLL_MS=1000); on
+## NETWORK_FILE (e.g. .murmur/devnet/devnet.json of `make run`) or a fresh 9-node devnet.
+bench-latency: setup
+	scripts/bench-latency
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
 ## committed corpora in fuzz/corpus. Inputs that once crashed live in fuzz/regressions/<target>
