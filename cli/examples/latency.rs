@@ -68,8 +68,16 @@ fn main() {
         .args(["identity", "new"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let b_id = String::from_utf8(out.stdout).unwrap().lines().next().unwrap()["Session ID: ".len()..]
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b_id = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()["Session ID: ".len()..]
         .to_string();
     let mut follower = Command::new(&args.murmur)
         .arg("--home")

@@ -168,6 +168,14 @@ async fn fifty_messages_wait_for_an_offline_recipient() {
     net.stop().await;
 }
 
+/// A send on `network_file` that fails as a network failure (exit 1) saying `why`.
+async fn send_fails_with(home: &Path, network_file: &Path, to: &str, why: &str) {
+    let file = network_file.to_str().unwrap();
+    let out = murmur(home, &["--network-file", file, "send", "--to", to, "hi"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(why), "{}", stderr(&out));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let (net, dir) = devnet(9).await;
@@ -246,24 +254,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     .unwrap();
     let lonely = dir.path().join("lonely");
     murmur(&lonely, &["identity", "new"]).await;
-    let out = murmur(
-        &lonely,
-        &[
-            "--network-file",
-            dead.to_str().unwrap(),
-            "send",
-            "--to",
-            &a,
-            "hi",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("cannot reach the network"),
-        "{}",
-        stderr(&out)
-    );
+    send_fails_with(&lonely, &dead, &a, "cannot reach the network").await;
     // A manifest signed by someone else is refused.
     let forged = dir.path().join("forged.json");
     std::fs::write(
@@ -271,24 +262,13 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         serde_json::json!({"seeds": info.seeds, "operator_pubkey": "ab".repeat(32)}).to_string(),
     )
     .unwrap();
-    let out = murmur(
+    send_fails_with(
         &lonely,
-        &[
-            "--network-file",
-            forged.to_str().unwrap(),
-            "send",
-            "--to",
-            &a,
-            "hi",
-        ],
+        &forged,
+        &a,
+        "not signed by this network's operator",
     )
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("not signed by this network's operator"),
-        "{}",
-        stderr(&out)
-    );
     // Nothing arrived for A from any of this.
     assert!(inbox(&home).await.is_empty());
     net.stop().await;

@@ -12,6 +12,7 @@ use common::{client, devnet, http, identity, node_index};
 use murmur_cli::platform::HttpTransport;
 use murmur_core::client::{HttpResponse, MemoryStore, Transport, TransportError};
 use murmur_core::onion::{Peeled, peel_layer};
+use murmur_node::devnet::Devnet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_path_node_is_routed_around_without_restarting_the_client() {
@@ -169,6 +170,24 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Peels `body` with node `ed25519`'s key, as that node does, expecting a relay layer: the
+/// next node and the body sent to it.
+fn relay_as(net: &Devnet, ed25519: &str, body: &[u8]) -> ([u8; 32], Vec<u8>) {
+    let key = net
+        .node(node_index(net, ed25519))
+        .unwrap()
+        .node
+        .identity
+        .onion_key();
+    match peel_layer(key, body).unwrap() {
+        Peeled::RelayToNode {
+            destination_ed25519,
+            body,
+        } => (destination_ed25519, body),
+        _ => panic!("expected a relay layer"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
     let (net, _dir) = devnet(9).await;
@@ -216,24 +235,9 @@ async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
             .iter()
             .position(|n| url.starts_with(&n.url))
             .unwrap();
-        let guard_key = net.node(guard).unwrap().node.identity.onion_key();
-        let Peeled::RelayToNode {
-            destination_ed25519: middle_ed,
-            body: to_middle,
-        } = peel_layer(guard_key, body).unwrap()
-        else {
-            panic!("the guard relays");
-        };
-        let middle = node_index(&net, &hex::encode(middle_ed));
-        let middle_key = net.node(middle).unwrap().node.identity.onion_key();
+        let (middle_ed, to_middle) = relay_as(&net, &info.nodes[guard].ed25519, body);
         // The middle relay's decrypted layer: where to send next and an opaque blob.
-        let Peeled::RelayToNode {
-            destination_ed25519: last_ed,
-            body: to_last,
-        } = peel_layer(middle_key, &to_middle).unwrap()
-        else {
-            panic!("the middle relays");
-        };
+        let (last_ed, to_last) = relay_as(&net, &hex::encode(middle_ed), &to_middle);
         for secret in &secrets {
             assert!(
                 !contains(&to_middle, secret),
@@ -246,15 +250,7 @@ async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
             assert!(!contains(&last_ed, secret));
         }
         // The check can see an ID when there is one: the destination's layer names the account.
-        let last = node_index(&net, &hex::encode(last_ed));
-        let last_key = net.node(last).unwrap().node.identity.onion_key();
-        let Peeled::RelayToNode {
-            destination_ed25519: dest_ed,
-            body: to_dest,
-        } = peel_layer(last_key, &to_last).unwrap()
-        else {
-            panic!("the last hop relays to the destination");
-        };
+        let (dest_ed, to_dest) = relay_as(&net, &hex::encode(last_ed), &to_last);
         let dest = node_index(&net, &hex::encode(dest_ed));
         let dest_key = net.node(dest).unwrap().node.identity.onion_key();
         if let Peeled::Final { request, .. } = peel_layer(dest_key, &to_dest).unwrap()
