@@ -3,7 +3,7 @@
 //! AES-256-GCM with the nonce carried in front of the ciphertext.
 
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::XChaCha20Poly1305;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_core::CryptoRng;
@@ -62,24 +62,45 @@ pub fn blake2b_32(parts: &[&[u8]]) -> [u8; 32] {
 
 /// XChaCha20-Poly1305 with a random nonce: `nonce(24) || ciphertext || tag(16)`.
 pub fn xchacha_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
+    xchacha_seal_aad(key, plaintext, &[], rng)
+}
+
+/// [`xchacha_seal`] with associated data `aad` (authenticated, not encrypted).
+pub fn xchacha_seal_aad(
+    key: &[u8; 32],
+    plaintext: &[u8],
+    aad: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Vec<u8> {
     let mut nonce = [0u8; XCHACHA_NONCE];
     rng.fill_bytes(&mut nonce);
     let cipher = XChaCha20Poly1305::new(key.into());
     let ct = cipher
-        .encrypt(&nonce.into(), plaintext)
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
     [nonce.as_slice(), &ct].concat()
 }
 
 /// Opens `nonce(24) || ciphertext || tag(16)`.
 pub fn xchacha_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
+    xchacha_open_aad(key, data, &[])
+}
+
+/// [`xchacha_open`] for a ciphertext sealed with associated data `aad`.
+pub fn xchacha_open_aad(key: &[u8; 32], data: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     if data.len() < XCHACHA_NONCE + TAG {
         return Err(Error::Malformed("ciphertext too short"));
     }
     let (nonce, ct) = data.split_at(XCHACHA_NONCE);
     let nonce: [u8; XCHACHA_NONCE] = nonce.try_into().map_err(|_| Error::DecryptionFailed)?;
     XChaCha20Poly1305::new(key.into())
-        .decrypt(&nonce.into(), ct)
+        .decrypt(&nonce.into(), Payload { msg: ct, aad })
         .map_err(|_| Error::DecryptionFailed)
 }
 

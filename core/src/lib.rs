@@ -15,6 +15,7 @@ pub mod network;
 pub mod onion;
 pub mod rpc;
 pub mod swarm;
+pub mod vault;
 
 pub use error::{Error, ManifestError, MnemonicError};
 pub use keys::{Identity, Seed, SessionId};

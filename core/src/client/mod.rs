@@ -6,7 +6,9 @@
 //! - `engine`: the [`Client`]: manifest bootstrap and refresh (pinned operator key), network
 //!   time, swarm cache, one storage RPC through a path with retries.
 //! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe.
+//! - `conformance`: the rules every `Store` backend is tested against.
 
+pub mod conformance;
 mod engine;
 mod error;
 mod messaging;

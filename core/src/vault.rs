@@ -1,0 +1,379 @@
+//! Encryption at rest (DESIGN.md §2 `app`): everything a client keeps on a device is sealed
+//! under a random *data key*; the data key is stored only wrapped by a key derived from the
+//! user's passphrase with Argon2id. The KDF parameters are stored with the wrapped key, so they
+//! can be raised later (re-wrap on the next unlock) without re-encrypting any record.
+//!
+//! - Records: XChaCha20-Poly1305 with a random nonce, the record's slot name as associated data,
+//!   so a ciphertext moved to another slot fails to open.
+//! - Slot names: a keyed hash of the logical name, so no Session ID, contact name or
+//!   conversation name appears in the clear in the store's keys.
+//! - [`VaultStore`] puts both over any [`Store`]: the client's state and the app's records then
+//!   pass through one encrypted store, whatever the backend (IndexedDB, memory).
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::client::platform::{Store, StoreError};
+use crate::crypto;
+use crate::error::{Error, Result};
+
+/// Format version of a wrapped key.
+pub const WRAP_VERSION: u8 = 1;
+/// Argon2id memory, KiB (19 MiB: OWASP's floor for Argon2id).
+pub const DEFAULT_MEMORY_KIB: u32 = 19 * 1024;
+/// Argon2id passes.
+pub const DEFAULT_PASSES: u32 = 2;
+/// Lowest parameters a wrapped key may claim: a tampered record cannot weaken the KDF below this.
+const MIN_MEMORY_KIB: u32 = 19 * 1024;
+const MIN_PASSES: u32 = 2;
+/// Highest: a tampered record cannot make unlocking exhaust the device either.
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_PASSES: u32 = 16;
+
+/// Argon2id parameters and salt, stored beside the wrapped key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub memory_kib: u32,
+    pub passes: u32,
+    pub lanes: u32,
+    /// Hex, 16 bytes.
+    pub salt: String,
+}
+
+impl KdfParams {
+    /// Default parameters with a fresh salt.
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        Self {
+            memory_kib: DEFAULT_MEMORY_KIB,
+            passes: DEFAULT_PASSES,
+            lanes: 1,
+            salt: hex::encode(salt),
+        }
+    }
+
+    fn derive(&self, passphrase: &str) -> Result<Zeroizing<[u8; 32]>> {
+        let in_range = (MIN_MEMORY_KIB..=MAX_MEMORY_KIB).contains(&self.memory_kib)
+            && (MIN_PASSES..=MAX_PASSES).contains(&self.passes)
+            && self.lanes == 1;
+        if !in_range {
+            return Err(Error::LimitExceeded("KDF parameters out of range"));
+        }
+        let salt = hex::decode(&self.salt).map_err(|_| Error::Malformed("KDF salt"))?;
+        if salt.len() != 16 {
+            return Err(Error::Malformed("KDF salt"));
+        }
+        let params = Params::new(self.memory_kib, self.passes, self.lanes, Some(32))
+            .map_err(|_| Error::LimitExceeded("KDF parameters out of range"))?;
+        let mut out = Zeroizing::new([0u8; 32]);
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password_into(passphrase.as_bytes(), &salt, out.as_mut())
+            .map_err(|_| Error::LimitExceeded("KDF parameters out of range"))?;
+        Ok(out)
+    }
+}
+
+/// The data key as stored: wrapped under the passphrase key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrappedKey {
+    pub version: u8,
+    pub kdf: KdfParams,
+    /// Base64 of `nonce || XChaCha20-Poly1305(data key)`.
+    pub wrapped: String,
+}
+
+/// Why a vault could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnlockError {
+    /// The passphrase does not open this vault.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The stored key record is damaged or from an unknown version.
+    #[error("the stored key is damaged: {0}")]
+    Damaged(Error),
+}
+
+/// The random key every record is encrypted under.
+pub struct DataKey {
+    enc: Zeroizing<[u8; 32]>,
+    names: Zeroizing<[u8; 32]>,
+    raw: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(<secret>)")
+    }
+}
+
+fn subkey(raw: &[u8; 32], purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&crypto::blake2b(32, raw, b"murmur-vault", &[purpose]));
+    out
+}
+
+impl DataKey {
+    fn from_raw(raw: Zeroizing<[u8; 32]>) -> Self {
+        Self {
+            enc: subkey(&raw, b"records"),
+            names: subkey(&raw, b"names"),
+            raw,
+        }
+    }
+
+    /// A new random data key.
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
+        let mut raw = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(raw.as_mut());
+        Self::from_raw(raw)
+    }
+
+    /// Wraps the key under `passphrase` with `kdf` (one Argon2id run).
+    pub fn wrap(
+        &self,
+        passphrase: &str,
+        kdf: KdfParams,
+        rng: &mut impl CryptoRng,
+    ) -> Result<WrappedKey> {
+        let kek = kdf.derive(passphrase)?;
+        let wrapped = crypto::xchacha_seal_aad(&kek, self.raw.as_ref(), b"murmur-vault-key", rng);
+        Ok(WrappedKey {
+            version: WRAP_VERSION,
+            kdf,
+            wrapped: crypto::b64_encode(&wrapped),
+        })
+    }
+
+    /// Unwraps with `passphrase` (one Argon2id run; a wrong passphrase fails the tag check).
+    pub fn unwrap(
+        wrapped: &WrappedKey,
+        passphrase: &str,
+    ) -> core::result::Result<Self, UnlockError> {
+        if wrapped.version != WRAP_VERSION {
+            return Err(UnlockError::Damaged(Error::Malformed(
+                "unknown key version",
+            )));
+        }
+        let data = crypto::b64_decode(&wrapped.wrapped).map_err(UnlockError::Damaged)?;
+        let kek = wrapped
+            .kdf
+            .derive(passphrase)
+            .map_err(UnlockError::Damaged)?;
+        let raw =
+            crypto::xchacha_open_aad(&kek, &data, b"murmur-vault-key").map_err(|e| match e {
+                Error::DecryptionFailed => UnlockError::WrongPassphrase,
+                other => UnlockError::Damaged(other),
+            })?;
+        let raw: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| UnlockError::Damaged(Error::Malformed("data key length")))?;
+        Ok(Self::from_raw(Zeroizing::new(raw)))
+    }
+
+    /// The slot a logical record name is stored under: hex of a keyed BLAKE2b.
+    pub fn slot(&self, name: &str) -> String {
+        hex::encode(crypto::blake2b(
+            32,
+            self.names.as_ref(),
+            b"",
+            &[name.as_bytes()],
+        ))
+    }
+
+    /// Seals a record for `slot`.
+    pub fn seal(&self, slot: &str, plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
+        crypto::xchacha_seal_aad(&self.enc, plaintext, slot.as_bytes(), rng)
+    }
+
+    /// Opens a record sealed for `slot`.
+    pub fn open(&self, slot: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        crypto::xchacha_open_aad(&self.enc, sealed, slot.as_bytes())
+    }
+}
+
+/// A [`Store`] whose keys are keyed hashes and whose values are sealed under a [`DataKey`].
+#[derive(Debug)]
+pub struct VaultStore<S, R> {
+    inner: S,
+    key: DataKey,
+    rng: std::cell::RefCell<R>,
+}
+
+impl<S: Store, R: CryptoRng> VaultStore<S, R> {
+    pub fn new(inner: S, key: DataKey, rng: R) -> Self {
+        Self {
+            inner,
+            key,
+            rng: std::cell::RefCell::new(rng),
+        }
+    }
+
+    /// The slot `name` is stored under in the store underneath.
+    pub fn slot(&self, name: &str) -> String {
+        self.key.slot(name)
+    }
+
+    /// The store underneath (what is actually written).
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Store, R: CryptoRng> Store for VaultStore<S, R> {
+    async fn get(&self, key: &str) -> core::result::Result<Option<Vec<u8>>, StoreError> {
+        let slot = self.key.slot(key);
+        match self.inner.get(&slot).await? {
+            None => Ok(None),
+            Some(sealed) => self
+                .key
+                .open(&slot, &sealed)
+                .map(Some)
+                .map_err(|_| StoreError("a stored record failed its integrity check".into())),
+        }
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>) -> core::result::Result<(), StoreError> {
+        let slot = self.key.slot(key);
+        let sealed = self.key.seal(&slot, &value, &mut *self.rng.borrow_mut());
+        self.inner.put(&slot, sealed).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Poll, Waker};
+
+    use rand_core::SeedableRng as _;
+
+    use super::*;
+    use crate::Identity;
+    use crate::client::MemoryStore;
+    use crate::client::conformance::check_store;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
+        rand_chacha::ChaCha20Rng::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn the_right_passphrase_opens_and_a_wrong_one_is_refused() {
+        let mut r = rng(1);
+        let key = DataKey::generate(&mut r);
+        let wrapped = key
+            .wrap("correct horse", KdfParams::generate(&mut r), &mut r)
+            .unwrap();
+        assert_eq!(wrapped.kdf.memory_kib, 19 * 1024);
+        assert_eq!(wrapped.kdf.passes, 2);
+        let sealed = key.seal(&key.slot("conversation"), b"hello", &mut r);
+        // The wrapped record survives a JSON round trip (how it is stored).
+        let stored: WrappedKey =
+            serde_json::from_str(&serde_json::to_string(&wrapped).unwrap()).unwrap();
+        let opened = DataKey::unwrap(&stored, "correct horse").unwrap();
+        assert_eq!(opened.slot("conversation"), key.slot("conversation"));
+        assert_eq!(
+            opened.open(&key.slot("conversation"), &sealed).unwrap(),
+            b"hello"
+        );
+        assert_eq!(
+            DataKey::unwrap(&stored, "correct horsE").unwrap_err(),
+            UnlockError::WrongPassphrase
+        );
+        assert_eq!(
+            DataKey::unwrap(&stored, "").unwrap_err(),
+            UnlockError::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_tampered_key_record_is_damaged_not_weakened() {
+        let mut r = rng(2);
+        let key = DataKey::generate(&mut r);
+        let wrapped = key.wrap("pw", KdfParams::generate(&mut r), &mut r).unwrap();
+        let mut weak = wrapped.clone();
+        weak.kdf.memory_kib = 8;
+        weak.kdf.passes = 1;
+        assert!(matches!(
+            DataKey::unwrap(&weak, "pw"),
+            Err(UnlockError::Damaged(_))
+        ));
+        let mut huge = wrapped.clone();
+        huge.kdf.memory_kib = u32::MAX;
+        assert!(matches!(
+            DataKey::unwrap(&huge, "pw"),
+            Err(UnlockError::Damaged(_))
+        ));
+        let mut version = wrapped.clone();
+        version.version = 9;
+        assert!(matches!(
+            DataKey::unwrap(&version, "pw"),
+            Err(UnlockError::Damaged(_))
+        ));
+        let mut salt = wrapped;
+        salt.kdf.salt = "00".into();
+        assert!(matches!(
+            DataKey::unwrap(&salt, "pw"),
+            Err(UnlockError::Damaged(_))
+        ));
+    }
+
+    #[test]
+    fn a_record_moved_to_another_slot_or_altered_does_not_open() {
+        let mut r = rng(3);
+        let key = DataKey::generate(&mut r);
+        let (a, b) = (key.slot("a"), key.slot("b"));
+        assert_ne!(a, b);
+        let sealed = key.seal(&a, b"secret", &mut r);
+        assert!(key.open(&b, &sealed).is_err());
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(key.open(&a, &flipped).is_err());
+        assert!(DataKey::generate(&mut r).open(&a, &sealed).is_err());
+    }
+
+    #[test]
+    fn stores_keep_the_contract() {
+        block_on(check_store(&MemoryStore::new())).unwrap();
+        let vault = VaultStore::new(MemoryStore::new(), DataKey::generate(&mut rng(4)), rng(5));
+        block_on(check_store(&vault)).unwrap();
+    }
+
+    #[test]
+    fn nothing_readable_reaches_the_store_underneath() {
+        let mut r = rng(6);
+        let contact = Identity::generate(&mut r).session_id().to_string();
+        let vault = VaultStore::new(MemoryStore::new(), DataKey::generate(&mut r), rng(7));
+        let name = format!("conversation.{contact}");
+        block_on(vault.put(&name, b"meet at the old bridge at noon".to_vec())).unwrap();
+        block_on(vault.put("contact.name", b"Alice Example".to_vec())).unwrap();
+        assert_eq!(
+            block_on(vault.get(&name)).unwrap().unwrap(),
+            b"meet at the old bridge at noon"
+        );
+        let inner = vault.inner();
+        for slot in inner.keys() {
+            assert!(!slot.contains(&contact) && !slot.contains("conversation"));
+            assert!(!slot.contains("contact"));
+            let value = block_on(inner.get(&slot)).unwrap().unwrap();
+            let text = String::from_utf8_lossy(&value);
+            assert!(!text.contains("bridge") && !text.contains("Alice"));
+        }
+        // A value swapped between slots underneath is refused, not misread.
+        let moved = block_on(inner.get(&vault.slot(&name))).unwrap().unwrap();
+        block_on(inner.put(&vault.slot("contact.name"), moved)).unwrap();
+        assert!(block_on(vault.get("contact.name")).is_err());
+        assert!(block_on(vault.get(&name)).unwrap().is_some());
+    }
+}
