@@ -34,7 +34,7 @@ test-native:
 test-wasm:
 	CHROMEDRIVER=/usr/bin/chromedriver \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	cargo test -p murmur-core --locked $(WASM)
+	cargo test -p murmur-core -p murmur-app --locked $(WASM)
 
 bundle:
 	trunk build --release --offline

@@ -5,7 +5,8 @@ mod app;
 mod components;
 mod onboarding;
 mod pages;
-mod platform;
+
+use murmur_app::platform;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

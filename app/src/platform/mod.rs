@@ -1,5 +1,14 @@
 //! The browser side of the platform seams. Everything that differs between wasm32 and a native
 //! build of the app lives here, never in pages or logic.
+//!
+//! - `idb`: the client [`Store`](murmur_core::client::Store) over IndexedDB (wrapped in a
+//!   `murmur_core::vault::VaultStore` when history is kept).
+//! - `web`: HTTP through `fetch` and the clock through `Date.now`/`setTimeout`.
+
+#[cfg(target_arch = "wasm32")]
+pub mod idb;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use rand_core::UnwrapErr;
 

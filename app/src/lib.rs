@@ -1,0 +1,6 @@
+//! murmur-app as a library: the browser platform the client engine runs on (`platform`).
+//! The screens live in the binary (`main.rs`); the platform is a library so its wasm tests in
+//! headless Chromium (`app/tests/`) can reach it.
+#![forbid(unsafe_code)]
+
+pub mod platform;

@@ -1,0 +1,96 @@
+//! The client's key-value [`Store`] over IndexedDB: one database per profile, one object store
+//! of byte values under string keys. Every write is its own committed transaction.
+//!
+//! What is written here is already sealed when the app keeps history (the store sits under a
+//! `murmur_core::vault::VaultStore`), so keys are keyed hashes and values ciphertext.
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::typed_array::Uint8Array;
+use murmur_core::client::{Store, StoreError};
+
+/// The object store holding the records.
+const RECORDS: &str = "records";
+
+fn error(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("IndexedDB {what} failed: {e}"))
+}
+
+/// An open IndexedDB database used as a [`Store`].
+#[derive(Debug)]
+pub struct IdbStore {
+    db: Database,
+}
+
+impl IdbStore {
+    /// Opens (creating on first use) the database `name`.
+    pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let db = Database::open(name)
+            .with_version(1u8)
+            .with_on_upgrade_needed(|event, db| {
+                if event.old_version() < 1.0 {
+                    db.create_object_store(RECORDS).build()?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| error("open", e))?;
+        Ok(Self { db })
+    }
+
+    /// Closes the connection and deletes the database `name` with everything in it.
+    pub async fn delete(self, name: &str) -> Result<(), StoreError> {
+        drop(self);
+        Database::delete_by_name(name)
+            .map_err(|e| error("delete", e))?
+            .await
+            .map_err(|e| error("delete", e))
+    }
+}
+
+impl Drop for IdbStore {
+    // An open connection blocks deleting the database (logout) until it is garbage-collected:
+    // close it as soon as the store goes away.
+    fn drop(&mut self) {
+        use indexed_db_futures::internals::SystemRepr as _;
+        self.db.as_sys().close();
+    }
+}
+
+impl Store for IdbStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self
+            .db
+            .transaction(RECORDS)
+            .build()
+            .map_err(|e| error("read", e))?;
+        let records = tx.object_store(RECORDS).map_err(|e| error("read", e))?;
+        let value: Option<Uint8Array> = records
+            .get(key)
+            .primitive()
+            .map_err(|e| error("read", e))?
+            .await
+            .map_err(|e| error("read", e))?;
+        Ok(value.map(Into::into))
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(RECORDS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(|e| error("write", e))?;
+        let records = tx.object_store(RECORDS).map_err(|e| error("write", e))?;
+        records
+            .put(Uint8Array::from(value))
+            .with_key(key.to_string())
+            .primitive()
+            .map_err(|e| error("write", e))?
+            .await
+            .map_err(|e| error("write", e))?;
+        // Transactions here roll back unless committed.
+        tx.commit().await.map_err(|e| error("write", e))
+    }
+}

@@ -1,0 +1,62 @@
+//! HTTP and time in a browser: `fetch` (gloo-net) as the client's `Transport`, `Date.now` and
+//! `setTimeout` (gloo-timers) as its `Clock`.
+
+use gloo_net::http::Request;
+use murmur_core::client::{Clock, HttpResponse, Transport, TransportError};
+
+/// `fetch`, without credentials or referrer: nodes learn nothing about the page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchTransport;
+
+fn failed(e: gloo_net::Error) -> TransportError {
+    // fetch reports refused connections, DNS, TLS and CORS failures alike as a TypeError.
+    match e {
+        gloo_net::Error::JsError(_) => TransportError::Connect,
+        _ => TransportError::Other,
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpResponse, TransportError> {
+        let array = js_sys::Uint8Array::from(body.as_slice());
+        let response = Request::post(url)
+            .header("content-type", "application/octet-stream")
+            .credentials(web_sys::RequestCredentials::Omit)
+            .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
+            .body(array)
+            .map_err(failed)?
+            .send()
+            .await
+            .map_err(failed)?;
+        let status = response.status();
+        let body = response.binary().await.map_err(|_| TransportError::Other)?;
+        Ok(HttpResponse { status, body })
+    }
+
+    async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
+        let response = Request::get(url)
+            .credentials(web_sys::RequestCredentials::Omit)
+            .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
+            .send()
+            .await
+            .map_err(failed)?;
+        let status = response.status();
+        let body = response.binary().await.map_err(|_| TransportError::Other)?;
+        Ok(HttpResponse { status, body })
+    }
+}
+
+/// The browser's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> u64 {
+        // Date.now() is a whole number of milliseconds since the epoch.
+        js_sys::Date::now() as u64
+    }
+
+    async fn sleep(&self, ms: u64) {
+        gloo_timers::future::TimeoutFuture::new(u32::try_from(ms).unwrap_or(u32::MAX)).await;
+    }
+}
