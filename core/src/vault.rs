@@ -242,6 +242,106 @@ impl<S: Store, R: CryptoRng> Store for VaultStore<S, R> {
     }
 }
 
+/// Where the wrapped data key sits in the store underneath (the one record not sealed: it is
+/// itself ciphertext plus the KDF parameters).
+pub const WRAPPED_KEY_SLOT: &str = "vault-key";
+
+/// Why a vault could not be created, unlocked or re-keyed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error(transparent)]
+    Unlock(#[from] UnlockError),
+    /// `create` on a store that already holds a vault (it would be lost).
+    #[error("this device already holds a profile")]
+    Exists,
+    /// `unlock` on a store without a vault.
+    #[error("no profile on this device")]
+    Missing,
+    #[error("storage failed: {}", .0.0)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for VaultError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+async fn read_wrapped<S: Store>(inner: &S) -> core::result::Result<Option<WrappedKey>, VaultError> {
+    match inner.get(WRAPPED_KEY_SLOT).await? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
+            VaultError::Unlock(UnlockError::Damaged(Error::Malformed("stored key record")))
+        }),
+    }
+}
+
+async fn write_wrapped<S: Store>(
+    inner: &S,
+    wrapped: &WrappedKey,
+) -> core::result::Result<(), VaultError> {
+    let json = serde_json::to_vec(wrapped)
+        .map_err(|_| VaultError::Store(StoreError("key record does not serialise".into())))?;
+    inner.put(WRAPPED_KEY_SLOT, json).await?;
+    Ok(())
+}
+
+impl<S: Store, R: CryptoRng> VaultStore<S, R> {
+    /// Whether `inner` holds a vault.
+    pub async fn exists(inner: &S) -> core::result::Result<bool, VaultError> {
+        Ok(read_wrapped(inner).await?.is_some())
+    }
+
+    /// Creates a vault in `inner` (a fresh data key, wrapped under `passphrase`).
+    pub async fn create(
+        inner: S,
+        passphrase: &str,
+        mut rng: R,
+    ) -> core::result::Result<Self, VaultError> {
+        if read_wrapped(&inner).await?.is_some() {
+            return Err(VaultError::Exists);
+        }
+        let key = DataKey::generate(&mut rng);
+        let wrapped = key
+            .wrap(passphrase, KdfParams::generate(&mut rng), &mut rng)
+            .map_err(|e| VaultError::Unlock(UnlockError::Damaged(e)))?;
+        write_wrapped(&inner, &wrapped).await?;
+        Ok(Self::new(inner, key, rng))
+    }
+
+    /// Opens the vault in `inner` with `passphrase` (one Argon2id run).
+    pub async fn unlock(
+        inner: S,
+        passphrase: &str,
+        rng: R,
+    ) -> core::result::Result<Self, VaultError> {
+        let wrapped = read_wrapped(&inner).await?.ok_or(VaultError::Missing)?;
+        let key = DataKey::unwrap(&wrapped, passphrase)?;
+        Ok(Self::new(inner, key, rng))
+    }
+
+    /// Re-wraps the data key under `new_passphrase` after checking `old_passphrase`; no record
+    /// is re-encrypted. A wrong old passphrase changes nothing.
+    pub async fn change_passphrase(
+        &self,
+        old_passphrase: &str,
+        new_passphrase: &str,
+    ) -> core::result::Result<(), VaultError> {
+        let wrapped = read_wrapped(&self.inner)
+            .await?
+            .ok_or(VaultError::Missing)?;
+        DataKey::unwrap(&wrapped, old_passphrase)?;
+        let rewrapped = {
+            let mut rng = self.rng.borrow_mut();
+            let kdf = KdfParams::generate(&mut *rng);
+            self.key
+                .wrap(new_passphrase, kdf, &mut *rng)
+                .map_err(|e| VaultError::Unlock(UnlockError::Damaged(e)))?
+        };
+        write_wrapped(&self.inner, &rewrapped).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::task::{Context, Poll, Waker};
@@ -375,5 +475,51 @@ mod tests {
         block_on(inner.put(&vault.slot("contact.name"), moved)).unwrap();
         assert!(block_on(vault.get("contact.name")).is_err());
         assert!(block_on(vault.get(&name)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_vault_is_created_unlocked_and_rekeyed_without_touching_records() {
+        let store = MemoryStore::new();
+        let vault = block_on(VaultStore::create(&store, "first", rng(8))).unwrap();
+        block_on(vault.put("identity", b"seed bytes".to_vec())).unwrap();
+        assert_eq!(
+            block_on(VaultStore::create(&store, "other", rng(9))).unwrap_err(),
+            VaultError::Exists
+        );
+        let records_before: Vec<(String, Option<Vec<u8>>)> = store
+            .keys()
+            .into_iter()
+            .filter(|k| k != WRAPPED_KEY_SLOT)
+            .map(|k| (k.clone(), block_on(store.get(&k)).unwrap()))
+            .collect();
+        // A wrong old passphrase changes nothing.
+        assert_eq!(
+            block_on(vault.change_passphrase("wrong", "second")).unwrap_err(),
+            VaultError::Unlock(UnlockError::WrongPassphrase)
+        );
+        assert!(block_on(VaultStore::unlock(&store, "first", rng(10))).is_ok());
+        block_on(vault.change_passphrase("first", "second")).unwrap();
+        assert_eq!(
+            block_on(VaultStore::unlock(&store, "first", rng(11))).unwrap_err(),
+            VaultError::Unlock(UnlockError::WrongPassphrase)
+        );
+        let reopened = block_on(VaultStore::unlock(&store, "second", rng(12))).unwrap();
+        assert_eq!(
+            block_on(reopened.get("identity")).unwrap().as_deref(),
+            Some(b"seed bytes".as_slice())
+        );
+        for (k, v) in records_before {
+            assert_eq!(
+                block_on(store.get(&k)).unwrap(),
+                v,
+                "records were not rewritten"
+            );
+        }
+        assert_eq!(
+            block_on(VaultStore::unlock(&MemoryStore::new(), "x", rng(13))).unwrap_err(),
+            VaultError::Missing
+        );
+        store.clear();
+        assert!(!block_on(VaultStore::<_, rand_chacha::ChaCha20Rng>::exists(&store)).unwrap());
     }
 }
