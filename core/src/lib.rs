@@ -9,6 +9,7 @@
 pub mod client;
 pub mod crypto;
 pub mod error;
+pub mod history;
 pub mod keys;
 pub mod message;
 pub mod network;

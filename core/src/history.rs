@@ -1,0 +1,384 @@
+//! Chat history on the device (DESIGN.md §2 `app`): conversations and their messages, kept in a
+//! client [`Store`] — sealed by a `vault::VaultStore` when the user keeps history, in memory
+//! for a temporary session. Sans-IO like the rest of core; the app drives it.
+//!
+//! Layout (logical record names; the vault turns them into keyed hashes):
+//! - `history.index`: the conversations (peer, name, last message, unread, timer, blocked);
+//! - `history.<peer>.<page>`: a page of at most [`PAGE_SIZE`] messages, oldest first, so a
+//!   conversation of 10,000 messages opens by reading its last page, not all of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::platform::{Store, StoreError};
+
+/// Messages per stored page.
+pub const PAGE_SIZE: usize = 200;
+const INDEX: &str = "history.index";
+
+/// Where an outgoing message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delivery {
+    /// Being sent.
+    Sending,
+    /// A swarm member acknowledged it.
+    Sent,
+    /// Sending failed; the user may retry.
+    Failed,
+    /// Received from the peer.
+    Received,
+}
+
+/// One message in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// The message hash once known; a local id while sending.
+    pub id: String,
+    pub outgoing: bool,
+    pub text: String,
+    pub sent_ms: u64,
+    pub delivery: Delivery,
+    /// When a disappearing message is deleted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
+}
+
+/// A conversation as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// The peer's Session ID (hex).
+    pub peer: String,
+    /// A local name the user gave the contact.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub last_text: String,
+    pub last_ms: u64,
+    pub unread: u32,
+    /// Disappearing-message timer for new messages, seconds.
+    #[serde(default)]
+    pub disappear_after_s: Option<u32>,
+    #[serde(default)]
+    pub blocked: bool,
+    /// Pages stored (the last one may be partly full).
+    pub pages: u32,
+    /// Messages stored in all pages.
+    pub messages: u64,
+}
+
+/// Why the history could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error("storage failed: {}", .0.0)]
+    Store(StoreError),
+    #[error("a history record is damaged")]
+    Damaged,
+    #[error("no such conversation")]
+    NoConversation,
+}
+
+impl From<StoreError> for HistoryError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+type Result<T> = core::result::Result<T, HistoryError>;
+
+fn page_name(peer: &str, page: u32) -> String {
+    format!("history.{peer}.{page}")
+}
+
+/// The history kept in a store.
+#[derive(Debug)]
+pub struct History<S> {
+    store: S,
+}
+
+impl<S: Store> History<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    async fn read<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Option<T>> {
+        match self.store.get(name).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| HistoryError::Damaged),
+        }
+    }
+
+    async fn write<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec(value).map_err(|_| HistoryError::Damaged)?;
+        self.store.put(name, bytes).await?;
+        Ok(())
+    }
+
+    /// The conversations, most recent first.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>> {
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        list.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+        Ok(list)
+    }
+
+    async fn update<T>(&self, peer: &str, f: impl FnOnce(&mut Conversation) -> T) -> Result<T> {
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        let conv = list
+            .iter_mut()
+            .find(|c| c.peer == peer)
+            .ok_or(HistoryError::NoConversation)?;
+        let out = f(conv);
+        self.write(INDEX, &list).await?;
+        Ok(out)
+    }
+
+    /// The conversation with `peer`, created empty if there is none.
+    pub async fn open(&self, peer: &str) -> Result<Conversation> {
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        if let Some(c) = list.iter().find(|c| c.peer == peer) {
+            return Ok(c.clone());
+        }
+        let conv = Conversation {
+            peer: peer.to_string(),
+            name: None,
+            last_text: String::new(),
+            last_ms: 0,
+            unread: 0,
+            disappear_after_s: None,
+            blocked: false,
+            pages: 0,
+            messages: 0,
+        };
+        list.push(conv.clone());
+        self.write(INDEX, &list).await?;
+        Ok(conv)
+    }
+
+    /// Adds a message at the end of the conversation with `peer` (created if needed). A
+    /// message whose id is already stored is ignored, so a re-delivered message shows once.
+    pub async fn append(&self, peer: &str, message: MessageRecord) -> Result<bool> {
+        let conv = self.open(peer).await?;
+        let last_page = conv.pages.saturating_sub(1);
+        let mut page: Vec<MessageRecord> = if conv.pages == 0 {
+            Vec::new()
+        } else {
+            self.read(&page_name(peer, last_page))
+                .await?
+                .unwrap_or_default()
+        };
+        if page.iter().any(|m| m.id == message.id) {
+            return Ok(false);
+        }
+        let (page_no, pages) = if conv.pages == 0 || page.len() >= PAGE_SIZE {
+            page.clear();
+            (conv.pages, conv.pages + 1)
+        } else {
+            (last_page, conv.pages)
+        };
+        page.push(message.clone());
+        self.write(&page_name(peer, page_no), &page).await?;
+        self.update(peer, |c| {
+            c.pages = pages;
+            c.messages += 1;
+            c.last_text = message.text.clone();
+            c.last_ms = message.sent_ms;
+            if !message.outgoing {
+                c.unread += 1;
+            }
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Page `page` of the conversation (0 = oldest); the last page is `pages - 1`.
+    pub async fn page(&self, peer: &str, page: u32) -> Result<Vec<MessageRecord>> {
+        Ok(self.read(&page_name(peer, page)).await?.unwrap_or_default())
+    }
+
+    /// Sets the delivery state (and, once known, the hash) of message `id`, in the last pages.
+    pub async fn set_delivery(
+        &self,
+        peer: &str,
+        id: &str,
+        delivery: Delivery,
+        new_id: Option<&str>,
+    ) -> Result<()> {
+        let conv = self.open(peer).await?;
+        // Outgoing messages in flight are recent: look at the last two pages.
+        for page_no in (conv.pages.saturating_sub(2)..conv.pages).rev() {
+            let name = page_name(peer, page_no);
+            let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
+            if let Some(m) = page.iter_mut().find(|m| m.id == id) {
+                m.delivery = delivery;
+                if let Some(new_id) = new_id {
+                    m.id = new_id.to_string();
+                }
+                return self.write(&name, &page).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks the conversation read.
+    pub async fn mark_read(&self, peer: &str) -> Result<()> {
+        self.update(peer, |c| c.unread = 0).await
+    }
+
+    /// Names the contact locally.
+    pub async fn rename(&self, peer: &str, name: Option<String>) -> Result<()> {
+        self.update(peer, |c| c.name = name).await
+    }
+
+    /// Blocks or unblocks the contact (the app drops messages from a blocked peer).
+    pub async fn set_blocked(&self, peer: &str, blocked: bool) -> Result<()> {
+        self.update(peer, |c| c.blocked = blocked).await
+    }
+
+    /// Sets the disappearing timer for new messages.
+    pub async fn set_timer(&self, peer: &str, seconds: Option<u32>) -> Result<()> {
+        self.update(peer, |c| c.disappear_after_s = seconds).await
+    }
+
+    /// Deletes every message whose time is up at `now_ms`; returns how many went.
+    pub async fn expire(&self, now_ms: u64) -> Result<usize> {
+        let mut removed = 0;
+        for conv in self.conversations().await? {
+            for page_no in 0..conv.pages {
+                let name = page_name(&conv.peer, page_no);
+                let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
+                let before = page.len();
+                page.retain(|m| m.expires_ms.is_none_or(|e| e > now_ms));
+                if page.len() != before {
+                    removed += before - page.len();
+                    self.write(&name, &page).await?;
+                    let gone = (before - page.len()) as u64;
+                    self.update(&conv.peer, |c| c.messages = c.messages.saturating_sub(gone))
+                        .await?;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::client::MemoryStore;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    fn msg(id: &str, outgoing: bool, sent_ms: u64) -> MessageRecord {
+        MessageRecord {
+            id: id.into(),
+            outgoing,
+            text: format!("text {id}"),
+            sent_ms,
+            delivery: if outgoing {
+                Delivery::Sending
+            } else {
+                Delivery::Received
+            },
+            expires_ms: None,
+        }
+    }
+
+    #[test]
+    fn conversations_page_their_messages_and_count_unread() {
+        let h = History::new(MemoryStore::new());
+        for i in 0..450u64 {
+            assert!(block_on(h.append("peer-a", msg(&i.to_string(), i % 2 == 0, i))).unwrap());
+        }
+        block_on(h.append("peer-b", msg("b0", false, 1_000))).unwrap();
+        // Re-delivery shows once.
+        assert!(!block_on(h.append("peer-b", msg("b0", false, 1_000))).unwrap());
+        let list = block_on(h.conversations()).unwrap();
+        assert_eq!(list[0].peer, "peer-b", "most recent first");
+        let a = &list[1];
+        assert_eq!((a.pages, a.messages, a.unread), (3, 450, 225));
+        assert_eq!(a.last_text, "text 449");
+        assert_eq!(block_on(h.page("peer-a", 0)).unwrap().len(), PAGE_SIZE);
+        let last = block_on(h.page("peer-a", 2)).unwrap();
+        assert_eq!(last.len(), 50);
+        assert_eq!(last[49].id, "449");
+        block_on(h.mark_read("peer-a")).unwrap();
+        assert_eq!(block_on(h.open("peer-a")).unwrap().unread, 0);
+    }
+
+    #[test]
+    fn delivery_states_move_and_the_hash_replaces_the_local_id() {
+        let h = History::new(MemoryStore::new());
+        block_on(h.append("p", msg("local-1", true, 5))).unwrap();
+        block_on(h.set_delivery("p", "local-1", Delivery::Failed, None)).unwrap();
+        assert_eq!(
+            block_on(h.page("p", 0)).unwrap()[0].delivery,
+            Delivery::Failed
+        );
+        block_on(h.set_delivery("p", "local-1", Delivery::Sent, Some("HASH"))).unwrap();
+        let m = &block_on(h.page("p", 0)).unwrap()[0];
+        assert_eq!((m.id.as_str(), m.delivery), ("HASH", Delivery::Sent));
+        // Once the hash is the id, the swarm's copy of the same message is not added again.
+        assert!(!block_on(h.append("p", msg("HASH", true, 5))).unwrap());
+    }
+
+    #[test]
+    fn disappearing_messages_go_on_time_and_settings_stick() {
+        let h = History::new(MemoryStore::new());
+        let mut gone = msg("gone", false, 10);
+        gone.expires_ms = Some(1_000);
+        block_on(h.append("p", gone)).unwrap();
+        block_on(h.append("p", msg("kept", false, 20))).unwrap();
+        assert_eq!(block_on(h.expire(999)).unwrap(), 0);
+        assert_eq!(block_on(h.expire(1_000)).unwrap(), 1);
+        let page = block_on(h.page("p", 0)).unwrap();
+        assert_eq!(
+            page.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["kept"]
+        );
+        block_on(h.set_timer("p", Some(300))).unwrap();
+        block_on(h.rename("p", Some("Alice".into()))).unwrap();
+        block_on(h.set_blocked("p", true)).unwrap();
+        let c = block_on(h.open("p")).unwrap();
+        assert_eq!(
+            (
+                c.disappear_after_s,
+                c.name.as_deref(),
+                c.blocked,
+                c.messages
+            ),
+            (Some(300), Some("Alice"), true, 1)
+        );
+        assert_eq!(
+            block_on(h.mark_read("nobody")).unwrap_err(),
+            HistoryError::NoConversation
+        );
+    }
+
+    #[test]
+    fn a_damaged_index_is_an_error_and_is_not_overwritten() {
+        let store = MemoryStore::new();
+        block_on(store.put(INDEX, b"{not json".to_vec())).unwrap();
+        let h = History::new(&store);
+        assert_eq!(
+            block_on(h.conversations()).unwrap_err(),
+            HistoryError::Damaged
+        );
+        assert_eq!(
+            block_on(h.append("p", msg("x", false, 1))).unwrap_err(),
+            HistoryError::Damaged
+        );
+        assert_eq!(
+            block_on(store.get(INDEX)).unwrap().as_deref(),
+            Some(b"{not json".as_slice())
+        );
+    }
+}
