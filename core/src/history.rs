@@ -116,7 +116,7 @@ impl<S: Store> History<S> {
     /// The conversations, most recent first.
     pub async fn conversations(&self) -> Result<Vec<Conversation>> {
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
-        list.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+        list.sort_by_key(|c| std::cmp::Reverse(c.last_ms));
         Ok(list)
     }
 
