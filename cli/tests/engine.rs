@@ -111,22 +111,21 @@ async fn a_ten_minute_clock_skew_still_sends_and_receives() {
     b.send_text(&a_session, "from the past", None)
         .await
         .unwrap();
-    // Each poll also returns the sync copy of the user's own message.
-    let (at_b, b_sync): (Vec<_>, Vec<_>) = b
+    // The sender's own device does not get its sync copy back; another device of the same
+    // identity does, marked with the real recipient.
+    let at_b = b.poll().await.unwrap();
+    let at_a = a.poll().await.unwrap();
+    let b_other = client(&net, identity(6), http(), MemoryStore::new(), 0, 25);
+    let b_sync: Vec<_> = b_other
         .poll()
         .await
         .unwrap()
         .into_iter()
-        .partition(|m| m.sync_target.is_none());
-    let (at_a, a_sync): (Vec<_>, Vec<_>) = a
-        .poll()
-        .await
-        .unwrap()
-        .into_iter()
-        .partition(|m| m.sync_target.is_none());
+        .filter(|m| m.sync_target.is_some())
+        .collect();
     assert_eq!(b_sync.len(), 1);
     assert_eq!(b_sync[0].sync_target, Some(a_session));
-    assert_eq!(a_sync[0].text, "from the future");
+    assert_eq!(b_sync[0].text, "from the past");
     assert_eq!(at_b.len(), 1);
     assert_eq!(at_b[0].text, "from the future");
     assert_eq!(at_a.len(), 1);
@@ -369,5 +368,83 @@ async fn a_moved_swarm_is_followed_through_421() {
     }
     texts.sort();
     assert_eq!(texts, ["after the move", "before the move"]);
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
+    use murmur_core::history::{Delivery, History};
+    use murmur_core::messenger::Messenger;
+
+    let (mut net, _dir) = devnet(9).await;
+    let (a_session, b_session) = (identity(31).session_id(), identity(32).session_id());
+    let messenger = |seed: u64, rng: u64| {
+        Messenger::new(
+            client(&net, identity(seed), http(), MemoryStore::new(), 0, rng),
+            History::new(MemoryStore::new()),
+        )
+    };
+    let a = messenger(31, 41);
+    let a_laptop = messenger(31, 42);
+    let b = messenger(32, 43);
+
+    for text in ["one", "two"] {
+        a.send(&b_session, text).await.unwrap();
+    }
+    let sent = a.history.page(&b_session.to_string(), 0).await.unwrap();
+    assert!(
+        sent.iter()
+            .all(|m| m.delivery == Delivery::Sent && !m.id.starts_with("local-"))
+    );
+    // A's own device gets nothing back; B gets both, unread; A's laptop gets both as outgoing.
+    assert!(a.poll().await.unwrap().is_empty());
+    assert_eq!(b.poll().await.unwrap(), [a_session.to_string()]);
+    let at_b = b.history.conversations().await.unwrap();
+    assert_eq!((at_b[0].unread, at_b[0].messages), (2, 2));
+    assert_eq!(a_laptop.poll().await.unwrap(), [b_session.to_string()]);
+    let laptop = a_laptop
+        .history
+        .page(&b_session.to_string(), 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        laptop
+            .iter()
+            .map(|m| (m.outgoing, m.text.as_str()))
+            .collect::<Vec<_>>(),
+        [(true, "one"), (true, "two")]
+    );
+    assert!(b.poll().await.unwrap().is_empty(), "nothing twice");
+
+    // B blocks A: A's next message is dropped on arrival.
+    b.history
+        .set_blocked(&a_session.to_string(), true)
+        .await
+        .unwrap();
+    a.send(&b_session, "blocked").await.unwrap();
+    assert!(b.poll().await.unwrap().is_empty());
+    assert_eq!(b.history.conversations().await.unwrap()[0].messages, 2);
+
+    // The whole network down: the message is kept as Failed; once back, retry sends it.
+    for i in 0..net.len() {
+        net.stop_node(i).await;
+    }
+    assert!(a.send(&b_session, "later").await.is_err());
+    let page = a.history.page(&b_session.to_string(), 0).await.unwrap();
+    let failed = page.last().unwrap().clone();
+    assert_eq!(
+        (failed.text.as_str(), failed.delivery),
+        ("later", Delivery::Failed)
+    );
+    for i in 0..net.len() {
+        net.restart_node(i).await.unwrap();
+    }
+    let hash = a.retry(&b_session, &failed.id, "later").await.unwrap();
+    let page = a.history.page(&b_session.to_string(), 0).await.unwrap();
+    let last = page.last().unwrap();
+    assert_eq!(
+        (last.id.as_str(), last.delivery),
+        (hash.as_str(), Delivery::Sent)
+    );
     net.stop().await;
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod history;
 pub mod keys;
 pub mod message;
+pub mod messenger;
 pub mod network;
 pub mod onion;
 pub mod rpc;

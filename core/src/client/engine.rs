@@ -74,6 +74,9 @@ struct State {
     swarms: HashMap<String, Vec<ManifestNode>>,
     /// Network time minus local time, learnt from node replies.
     offset_ms: Option<i64>,
+    /// Hashes of sync copies this client stored itself: its own sent messages, which a poll
+    /// must not hand back as new.
+    own_copies: std::collections::HashSet<String>,
 }
 
 /// What one attempt came to.
@@ -329,6 +332,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         };
         self.call(nodes, None, &|_, _| Request::Info).await?;
         Ok(())
+    }
+
+    /// Remembers a sync copy this client stored (see `State::own_copies`).
+    pub(super) fn note_own_copy(&self, hash: &str) {
+        self.state.borrow_mut().own_copies.insert(hash.to_string());
+    }
+
+    /// Whether `hash` is a sync copy this client stored.
+    pub(super) fn is_own_copy(&self, hash: &str) -> bool {
+        self.state.borrow().own_copies.contains(hash)
     }
 
     /// The members of `account`'s swarm, as far as this client knows.

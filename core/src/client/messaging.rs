@@ -140,10 +140,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             &mut *self.rng.borrow_mut(),
         );
         let synced = match copy {
-            Ok(copy) => self
-                .store_message(&own, &copy, sent_ms, ttl_ms)
-                .await
-                .is_ok(),
+            Ok(copy) => match self.store_message(&own, &copy, sent_ms, ttl_ms).await {
+                Ok((sync_hash, expiry, _)) => {
+                    // This device has the message already: its poll must not return the copy.
+                    self.note_own_copy(&sync_hash);
+                    let mut seen = self.load_seen().await?;
+                    seen.insert(sync_hash, expiry);
+                    self.save_seen(seen).await?;
+                    true
+                }
+                Err(_) => false,
+            },
             Err(_) => false,
         };
         Ok(Sent {
@@ -193,7 +200,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok((hash, sent_ms + ttl_ms, accepted_by))
     }
 
-    /// Fetches new direct messages (and sync copies of our own) from our swarm: one member,
+    /// Fetches new direct messages (and sync copies of messages we sent from another device)
+    /// from our swarm: one member,
     /// another as fallback; each message is verified, handed out once, oldest first.
     /// Messages that do not open or verify are skipped (and not fetched again).
     pub async fn poll(&self) -> ClientResult<Vec<Incoming>> {
@@ -236,6 +244,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     continue;
                 }
                 seen.insert(m.hash.clone(), m.expiration);
+                if self.is_own_copy(&m.hash) {
+                    continue;
+                }
                 let Ok(data) = crypto::b64_decode(&m.data) else {
                     continue;
                 };

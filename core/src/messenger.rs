@@ -1,0 +1,158 @@
+//! What a chat app does with the client engine and the history (DESIGN.md §2): send with
+//! visible states (sending → sent, or failed and retryable), file what a poll brings into the
+//! right conversation, honour blocks and disappearing timers. The browser app runs this; it is
+//! here, sans-IO, so it is tested natively against a real devnet.
+
+use rand_core::CryptoRng;
+
+use crate::SessionId;
+use crate::client::platform::{Clock, Store, Transport};
+use crate::client::{Client, ClientError, Incoming};
+use crate::history::{Delivery, History, HistoryError, MessageRecord};
+
+/// Why a messenger operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessengerError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+type Result<T> = core::result::Result<T, MessengerError>;
+
+/// A client and its history, for one identity.
+#[derive(Debug)]
+pub struct Messenger<T, C, S, R, H> {
+    pub client: Client<T, C, S, R>,
+    pub history: History<H>,
+    next_local: std::cell::Cell<u64>,
+}
+
+impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S, R, H> {
+    pub fn new(client: Client<T, C, S, R>, history: History<H>) -> Self {
+        Self {
+            client,
+            history,
+            next_local: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Sends `text` to `peer` with the conversation's disappearing timer. The message is in
+    /// the history as `Sending` before the network is touched, and ends `Sent` (its id then the
+    /// message hash) or `Failed`. Returns the message's final id.
+    pub async fn send(&self, peer: &SessionId, text: &str) -> Result<String> {
+        let peer_hex = peer.to_string();
+        let conv = self.history.open(&peer_hex).await?;
+        let n = self.next_local.get();
+        self.next_local.set(n + 1);
+        let local_id = format!("local-{}-{n}", self.client.network_now_ms());
+        let now = self.client.network_now_ms();
+        self.history
+            .append(
+                &peer_hex,
+                MessageRecord {
+                    id: local_id.clone(),
+                    outgoing: true,
+                    text: text.to_string(),
+                    sent_ms: now,
+                    delivery: Delivery::Sending,
+                    expires_ms: conv.disappear_after_s.map(|s| now + u64::from(s) * 1000),
+                },
+            )
+            .await?;
+        self.deliver(&peer_hex, peer, &local_id, text, conv.disappear_after_s)
+            .await
+    }
+
+    /// Sends a `Failed` message again.
+    pub async fn retry(&self, peer: &SessionId, id: &str, text: &str) -> Result<String> {
+        let peer_hex = peer.to_string();
+        let timer = self.history.open(&peer_hex).await?.disappear_after_s;
+        self.history
+            .set_delivery(&peer_hex, id, Delivery::Sending, None)
+            .await?;
+        self.deliver(&peer_hex, peer, id, text, timer).await
+    }
+
+    async fn deliver(
+        &self,
+        peer_hex: &str,
+        peer: &SessionId,
+        id: &str,
+        text: &str,
+        timer: Option<u32>,
+    ) -> Result<String> {
+        match self.client.send_text(peer, text, timer).await {
+            Ok(sent) => {
+                self.history
+                    .set_delivery(peer_hex, id, Delivery::Sent, Some(&sent.hash))
+                    .await?;
+                Ok(sent.hash)
+            }
+            Err(e) => {
+                self.history
+                    .set_delivery(peer_hex, id, Delivery::Failed, None)
+                    .await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Polls once and files new messages; returns the peers whose conversations changed.
+    /// Messages from blocked peers are dropped; our own sync copies (sent from another device)
+    /// join their conversation as outgoing.
+    pub async fn poll(&self) -> Result<Vec<String>> {
+        let incoming = self.client.poll().await?;
+        let own = self.client.identity().session_id();
+        let mut changed = Vec::new();
+        for m in incoming {
+            if let Some(peer) = self.file(&own, m).await?
+                && !changed.contains(&peer)
+            {
+                changed.push(peer);
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn file(&self, own: &SessionId, m: Incoming) -> Result<Option<String>> {
+        let (peer, outgoing) = match m.sync_target {
+            Some(target) if m.from == *own => (target.to_string(), true),
+            None if m.from != *own => (m.from.to_string(), false),
+            // A sync copy without a target, or a message from ourselves to ourselves.
+            _ => return Ok(None),
+        };
+        if !outgoing {
+            let blocked = self
+                .history
+                .conversations()
+                .await?
+                .iter()
+                .any(|c| c.peer == peer && c.blocked);
+            if blocked {
+                return Ok(None);
+            }
+        }
+        let expires_ms = m.disappear_after_s.map(|_| m.expires_ms);
+        let added = self
+            .history
+            .append(
+                &peer,
+                MessageRecord {
+                    id: m.hash,
+                    outgoing,
+                    text: m.text,
+                    sent_ms: m.sent_ms,
+                    delivery: if outgoing {
+                        Delivery::Sent
+                    } else {
+                        Delivery::Received
+                    },
+                    expires_ms,
+                },
+            )
+            .await?;
+        Ok(added.then_some(peer))
+    }
+}
