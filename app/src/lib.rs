@@ -1,6 +1,8 @@
-//! murmur-app as a library: the browser platform the client engine runs on (`platform`).
+//! murmur-app as a library: the browser platform the client engine runs on (`platform`) and
+//! the runtime configuration (`config`).
 //! The screens live in the binary (`main.rs`); the platform is a library so its wasm tests in
 //! headless Chromium (`app/tests/`) can reach it.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod platform;
