@@ -6,3 +6,5 @@
 
 pub mod config;
 pub mod platform;
+#[cfg(target_arch = "wasm32")]
+pub mod session;

@@ -49,6 +49,35 @@ impl IdbStore {
     }
 }
 
+/// Names of this origin's IndexedDB databases (without opening, so without creating, any).
+pub async fn database_names() -> Result<Vec<String>, StoreError> {
+    let factory = web_sys::window()
+        .ok_or_else(|| StoreError("no window".into()))?
+        .indexed_db()
+        .map_err(|_| StoreError("IndexedDB is not available".into()))?
+        .ok_or_else(|| StoreError("IndexedDB is not available".into()))?;
+    // `indexedDB.databases()` is not in web-sys's stable API; call it by name.
+    use wasm_bindgen::JsCast as _;
+    let cannot = || StoreError("IndexedDB cannot list databases".into());
+    let databases: js_sys::Function = js_sys::Reflect::get(&factory, &"databases".into())
+        .map_err(|_| cannot())?
+        .dyn_into()
+        .map_err(|_| cannot())?;
+    let promise: js_sys::Promise = databases
+        .call0(&factory)
+        .map_err(|_| cannot())?
+        .dyn_into()
+        .map_err(|_| cannot())?;
+    let list = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|_| cannot())?;
+    Ok(js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|info| js_sys::Reflect::get(&info, &"name".into()).ok())
+        .filter_map(|name| name.as_string())
+        .collect())
+}
+
 impl Drop for IdbStore {
     // An open connection blocks deleting the database (logout) until it is garbage-collected:
     // close it as soon as the store goes away.

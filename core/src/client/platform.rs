@@ -97,3 +97,13 @@ impl<T: Store + ?Sized> Store for &T {
         (**self).put(key, value).await
     }
 }
+
+impl<T: Store + ?Sized> Store for std::rc::Rc<T> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(key).await
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), StoreError> {
+        (**self).put(key, value).await
+    }
+}
