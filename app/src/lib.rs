@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod onboarding;
 pub mod platform;
 #[cfg(target_arch = "wasm32")]
 pub mod session;

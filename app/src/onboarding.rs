@@ -82,6 +82,20 @@ pub fn check_phrase(text: &str) -> PhraseCheck {
     }
 }
 
+/// Shortest passphrase accepted for kept history.
+pub const MIN_PASSPHRASE: usize = 8;
+
+/// What is wrong with a new passphrase and its confirmation, if anything.
+pub fn passphrase_problem(passphrase: &str, confirm: &str) -> Option<&'static str> {
+    if passphrase.chars().count() < MIN_PASSPHRASE {
+        Some("Use at least 8 characters.")
+    } else if passphrase != confirm {
+        Some("The two passphrases differ.")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +128,14 @@ mod tests {
         assert!(account.confirms([words[2], words[9]]));
         assert!(!account.confirms([words[9], words[2]]) || words[2][..3] == words[9][..3]);
         assert!(!account.confirms(["", ""]));
+    }
+
+    #[test]
+    fn passphrases_need_length_and_a_matching_confirmation() {
+        assert!(passphrase_problem("short", "short").is_some());
+        assert!(passphrase_problem("long enough", "long enougH").is_some());
+        assert_eq!(passphrase_problem("long enough", "long enough"), None);
+        // Counted in characters, not bytes.
+        assert!(passphrase_problem("ééééééé", "ééééééé").is_some());
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use murmur_core::Identity;
 
 use crate::components::{phrase::PhraseGrid, session_id::ShareSessionId};
-use crate::onboarding::{CONFIRM_POSITIONS, NewAccount};
+use murmur_app::onboarding::{CONFIRM_POSITIONS, NewAccount};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {

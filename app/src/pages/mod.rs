@@ -1,5 +1,7 @@
 //! One page per file.
+pub mod chat;
 pub mod create;
-pub mod ready;
 pub mod restore;
+pub mod storage;
+pub mod unlock;
 pub mod welcome;

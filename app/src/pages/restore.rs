@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use murmur_core::{Identity, Seed};
 
 use crate::components::session_id::SessionIdBox;
-use crate::onboarding::{PhraseCheck, check_phrase};
+use murmur_app::onboarding::{PhraseCheck, check_phrase};
 
 #[component]
 pub fn RestorePage(on_done: Callback<Identity>, on_back: Callback<()>) -> impl IntoView {
