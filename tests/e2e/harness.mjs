@@ -1,7 +1,7 @@
 // Shared helpers for the browser end-to-end tests: serve the release bundle with a real nginx,
 // drive Debian's Chromium with playwright-core, and ask the native `murmur` CLI for expected values.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -35,12 +35,21 @@ async function waitForHttp(url, ms = 10000) {
   }
 }
 
-/** Serves dist/ with nginx on a free loopback port. Returns { url, stop }. */
-export async function serveBundle() {
-  const dist = join(ROOT, 'dist');
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `make bundle` first');
+/** A network config for tests that never reach a network (onboarding): valid, but nothing listens. */
+export const UNREACHABLE_NETWORK = { seeds: ['http://127.0.0.1:9'], operator_pubkey: 'ab'.repeat(32) };
+
+/**
+ * Serves a copy of dist/ with `config` as its config.json, with nginx on a free loopback port.
+ * Returns { url, stop }.
+ */
+export async function serveBundle(config = UNREACHABLE_NETWORK) {
+  const built = join(ROOT, 'dist');
+  if (!existsSync(join(built, 'index.html'))) throw new Error('dist/ is missing: run `make bundle` first');
   const port = await freePort();
   const rundir = mkdtempSync(join(tmpdir(), 'murmur-nginx-'));
+  const dist = join(rundir, 'dist');
+  cpSync(built, dist, { recursive: true });
+  writeFileSync(join(dist, 'config.json'), JSON.stringify(config));
   const proc = spawn(join(ROOT, 'scripts', 'serve-bundle'), [dist, String(port), rundir], { stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}/`;
   const stop = () => new Promise((resolve) => {
@@ -93,4 +102,52 @@ export async function screenshot(page, name) {
 export function murmur(...args) {
   const bin = join(ROOT, 'target', 'debug', 'murmur');
   return JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+}
+
+/**
+ * Starts a devnet of `nodes` service nodes (target/debug/murmur-node, built by `cargo test
+ * --no-run`) on consecutive free loopback ports. Returns { info, dir, stop } where `info` is its
+ * devnet.json (seeds, operator_pubkey, nodes), usable as the app's config.json.
+ */
+export async function startDevnet(nodes = 9) {
+  const dir = mkdtempSync(join(tmpdir(), 'murmur-devnet-'));
+  // Consecutive ports: try random bases until all are free.
+  let base;
+  for (let tries = 0; tries < 50 && base === undefined; tries++) {
+    const candidate = 30000 + Math.floor(Math.random() * 20000);
+    const ok = await Promise.all([...Array(nodes).keys()].map((i) => portFree(candidate + i)));
+    if (ok.every(Boolean)) base = candidate;
+  }
+  if (base === undefined) throw new Error('no run of free ports for the devnet');
+  const bin = join(ROOT, 'target', 'debug', 'murmur-node');
+  const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) { rmSync(dir, { recursive: true, force: true }); return resolve(); }
+    proc.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
+    proc.kill('SIGTERM');
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${base + nodes - 1}/network`, 30000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const info = JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8'));
+  return { info, dir, stop };
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Runs the native CLI with a home and returns its stdout (text). */
+export function murmurText(home, ...args) {
+  const bin = join(ROOT, 'target', 'debug', 'murmur');
+  return execFileSync(bin, ['--home', home, ...args], { encoding: 'utf8' });
 }

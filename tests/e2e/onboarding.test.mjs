@@ -39,7 +39,7 @@ test('create an account: Session ID, QR code, recovery phrase with reveal and co
   await page.getByLabel('Word 3').fill(words[2]);
   await page.getByLabel('Word 10').fill(words[9]);
   await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('heading', { name: "You're all set" }).waitFor();
+  await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
   assert.equal((await page.getByTestId('session-id').textContent()).trim(), sessionId);
   assert.deepEqual(problems, []);
   await context.close();
@@ -63,7 +63,7 @@ test('restore from "abbey" x13 gives the Session ID of the all-zero seed', async
   assert.equal((await page.getByTestId('session-id').textContent()).trim(), expected);
   await screenshot(page, 'restore-valid-phone');
   await restore.click();
-  await page.getByRole('heading', { name: "You're all set" }).waitFor();
+  await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
   assert.equal((await page.getByTestId('session-id').textContent()).trim(), expected);
   assert.deepEqual(problems, []);
   await context.close();

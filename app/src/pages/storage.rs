@@ -11,12 +11,15 @@ use murmur_core::client::NetworkConfig;
 
 use murmur_app::onboarding::passphrase_problem;
 
+use crate::components::session_id::SessionIdBox;
+
 #[component]
 pub fn StoragePage(
     identity: Identity,
     network: NetworkConfig,
     on_session: Callback<Rc<Session>>,
 ) -> impl IntoView {
+    let session_id = identity.session_id().to_string();
     let identity = StoredValue::new(identity);
     let network = StoredValue::new(network);
     let passphrase = RwSignal::new(String::new());
@@ -50,6 +53,8 @@ pub fn StoragePage(
     view! {
         <section class="card" aria-labelledby="storage-title">
             <h1 id="storage-title">"Where should your messages live?"</h1>
+            <p>"Your account is ready. Your Session ID:"</p>
+            <SessionIdBox session_id=session_id />
             <form on:submit=keep>
                 <h2>"Keep history on this device"</h2>
                 <p>"Messages are stored encrypted in this browser, behind a passphrase you choose."</p>

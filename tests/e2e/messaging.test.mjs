@@ -1,0 +1,154 @@
+// Chat in real browsers against a 9-node devnet: two browser users and a CLI user talk; a kept
+// history survives a reload behind its passphrase; hostile text stays text; logging out of a
+// temporary session leaves the origin empty.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveBundle, launchBrowser, openPage, screenshot, startDevnet, murmurText } from './harness.mjs';
+
+let devnet; let server; let browser;
+const users = {};
+
+before(async () => {
+  devnet = await startDevnet(9);
+  server = await serveBundle(devnet.info);
+  browser = await launchBrowser();
+  for (const who of ['a', 'b', 'c']) {
+    const home = mkdtempSync(join(tmpdir(), `murmur-e2e-${who}-`));
+    const lines = murmurText(home, 'identity', 'new').split('\n');
+    users[who] = { home, id: lines[0].replace('Session ID: ', '').trim(), phrase: lines[2].trim() };
+  }
+});
+after(async () => { await browser?.close(); await server?.stop(); await devnet?.stop(); });
+
+async function restoreInto(page, phrase) {
+  await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
+  await page.getByLabel('Recovery phrase (13 words)').fill(phrase);
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
+}
+
+async function send(page, text) {
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+/** The texts of the open conversation's messages, in order. */
+async function shownTexts(page) {
+  return page.locator('.messages .message .text').allTextContents();
+}
+
+async function waitForText(page, text, timeout = 20000) {
+  await page.locator('.messages .message .text', { hasText: text }).first().waitFor({ timeout });
+}
+
+test('two browsers and a CLI user talk; history survives a reload; text stays text', async () => {
+  const A = await openPage(browser, server.url);
+  const B = await openPage(browser, server.url, { viewport: { width: 390, height: 844 } });
+  for (const p of [A, B]) p.page.on('dialog', (d) => { p.problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+
+  // A: temporary session. B: kept history behind a passphrase, at phone width.
+  await restoreInto(A.page, users.a.phrase);
+  await A.page.getByRole('button', { name: 'Temporary session' }).click();
+  await A.page.getByText('Temporary session: nothing is saved on this device').waitFor();
+  await restoreInto(B.page, users.b.phrase);
+  await B.page.getByLabel('Passphrase', { exact: true }).fill('short');
+  await B.page.getByLabel('Passphrase again').fill('short');
+  await B.page.getByRole('button', { name: 'Keep history on this device' }).click();
+  await B.page.getByText('Use at least 8 characters.').waitFor();
+  await B.page.getByLabel('Passphrase', { exact: true }).fill('correct horse battery');
+  await B.page.getByLabel('Passphrase again').fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Keep history on this device' }).click();
+  await B.page.getByRole('button', { name: 'Settings' }).waitFor();
+
+  // A starts a chat with B: the Session ID is checked as it is typed.
+  const newChat = A.page.getByLabel('New chat');
+  await newChat.fill(users.b.id.slice(0, 20));
+  await A.page.getByText('a Session ID is 66 hex characters').waitFor();
+  await newChat.fill(users.b.id);
+  await A.page.getByRole('button', { name: 'Start chat' }).click();
+  await send(A.page, 'Hello B, over three hops');
+  await A.page.locator('.message.out .meta', { hasText: 'Sent' }).first().waitFor({ timeout: 20000 });
+
+  // B sees the conversation appear with an unread count, opens it and answers.
+  const fromA = B.page.getByRole('button', { name: /Hello B, over three hops/ });
+  await fromA.waitFor({ timeout: 20000 });
+  await fromA.click();
+  await waitForText(B.page, 'Hello B, over three hops');
+  await send(B.page, 'Hi A! From a phone-sized window');
+  await waitForText(A.page, 'Hi A! From a phone-sized window');
+
+  // Hostile text arrives as visible text and runs nothing.
+  const hostile = ['<img src=x onerror=alert(1)>', '<script>window.__pwned = 1</script>',
+    '<svg onload=alert(2)></svg>', 'javascript:alert(3)'];
+  for (const text of hostile) await send(A.page, text);
+  await waitForText(B.page, 'javascript:alert(3)');
+  const atB = await shownTexts(B.page);
+  for (const text of hostile) assert.ok(atB.includes(text), `${text} shown as text`);
+  assert.equal(await B.page.locator('.messages img, .messages script, .messages svg').count(), 0);
+  assert.equal(await B.page.evaluate(() => window.__pwned), undefined);
+
+  // A CLI user writes to A.
+  const network = join(devnet.dir, 'devnet.json');
+  murmurText(users.c.home, '--network-file', network, 'send', '--to', users.a.id, 'hi from a terminal');
+  const fromC = A.page.getByRole('button', { name: /hi from a terminal/ });
+  await fromC.waitFor({ timeout: 20000 });
+  await fromC.click();
+  await waitForText(A.page, 'hi from a terminal');
+  await screenshot(A.page, 'chat-desktop');
+  await screenshot(B.page, 'chat-phone');
+
+  // B reloads: the unlock screen; a wrong passphrase is refused; the right one brings it all back.
+  await B.page.reload();
+  await B.page.getByRole('heading', { name: 'Unlock Murmur' }).waitFor();
+  await B.page.getByLabel('Passphrase').fill('wrong horse battery');
+  await B.page.getByRole('button', { name: 'Unlock' }).click();
+  await B.page.getByText('Wrong passphrase.').waitFor();
+  await B.page.getByLabel('Passphrase').fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Unlock' }).click();
+  await B.page.getByRole('button', { name: /javascript:alert\(3\)/ }).click();
+  await waitForText(B.page, 'Hello B, over three hops');
+  assert.ok((await shownTexts(B.page)).includes('Hi A! From a phone-sized window'));
+
+  // At rest: nothing readable in B's IndexedDB.
+  const dump = await B.page.evaluate(async () => {
+    const out = [];
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      for (const store of db.objectStoreNames) {
+        const tx = db.transaction(store);
+        const os = tx.objectStore(store);
+        const [keys, values] = await Promise.all([os.getAllKeys(), os.getAll()].map((req) => new Promise((res) => { req.onsuccess = () => res(req.result); })));
+        keys.forEach((k, i) => out.push([String(k), Array.from(new Uint8Array(values[i].buffer ?? values[i]))]));
+      }
+      db.close();
+    }
+    return out;
+  });
+  assert.ok(dump.length > 3, 'B keeps records');
+  const asText = dump.map(([k, v]) => k + Buffer.from(v).toString('latin1')).join('\n');
+  for (const secret of ['Hello B', 'phone-sized', 'onerror', users.a.id, users.b.id, users.a.id.slice(2), users.b.id.slice(2)]) {
+    assert.ok(!asText.includes(secret), `"${secret.slice(0, 12)}…" is not stored in clear`);
+  }
+
+  // A logs out of the temporary session: the origin is left empty.
+  await A.page.getByRole('button', { name: 'Settings' }).click();
+  await A.page.getByRole('button', { name: 'Log out' }).click();
+  await A.page.getByRole('button', { name: 'Log out and erase' }).click();
+  await A.page.getByRole('heading', { name: 'Murmur' }).waitFor();
+  const left = await A.page.evaluate(async () => ({
+    databases: (await indexedDB.databases()).length,
+    caches: (await caches.keys()).length,
+    local: localStorage.length,
+    session: sessionStorage.length,
+  }));
+  assert.deepEqual(left, { databases: 0, caches: 0, local: 0, session: 0 });
+
+  assert.deepEqual(A.problems, []);
+  assert.deepEqual(B.problems, []);
+  await A.context.close();
+  await B.context.close();
+});
