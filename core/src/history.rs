@@ -262,20 +262,9 @@ impl<S: Store> History<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::task::{Context, Poll, Waker};
-
     use super::*;
     use crate::client::MemoryStore;
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
+    use crate::test_util::block_on;
 
     fn msg(id: &str, outgoing: bool, sent_ms: u64) -> MessageRecord {
         MessageRecord {

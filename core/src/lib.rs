@@ -17,6 +17,8 @@ pub mod network;
 pub mod onion;
 pub mod rpc;
 pub mod swarm;
+#[cfg(test)]
+mod test_util;
 pub mod vault;
 
 pub use error::{Error, ManifestError, MnemonicError};

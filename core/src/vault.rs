@@ -344,24 +344,13 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
 
 #[cfg(test)]
 mod tests {
-    use std::task::{Context, Poll, Waker};
-
     use rand_core::SeedableRng as _;
 
     use super::*;
     use crate::Identity;
     use crate::client::MemoryStore;
     use crate::client::conformance::check_store;
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
+    use crate::test_util::block_on;
 
     fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
         rand_chacha::ChaCha20Rng::seed_from_u64(seed)

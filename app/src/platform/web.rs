@@ -4,7 +4,7 @@
 use gloo_net::http::Request;
 use murmur_core::client::{Clock, HttpResponse, Transport, TransportError};
 
-/// `fetch`, without credentials or referrer: nodes learn nothing about the page.
+/// `fetch`, without credentials or referrer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FetchTransport;
 
@@ -16,33 +16,31 @@ fn failed(e: gloo_net::Error) -> TransportError {
     }
 }
 
+/// A request without credentials or referrer: nodes learn nothing about the page.
+fn private(builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
+    builder
+        .credentials(web_sys::RequestCredentials::Omit)
+        .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
+}
+
+async fn read(response: gloo_net::http::Response) -> Result<HttpResponse, TransportError> {
+    let status = response.status();
+    let body = response.binary().await.map_err(|_| TransportError::Other)?;
+    Ok(HttpResponse { status, body })
+}
+
 impl Transport for FetchTransport {
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpResponse, TransportError> {
         let array = js_sys::Uint8Array::from(body.as_slice());
-        let response = Request::post(url)
+        let request = private(Request::post(url))
             .header("content-type", "application/octet-stream")
-            .credentials(web_sys::RequestCredentials::Omit)
-            .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
             .body(array)
-            .map_err(failed)?
-            .send()
-            .await
             .map_err(failed)?;
-        let status = response.status();
-        let body = response.binary().await.map_err(|_| TransportError::Other)?;
-        Ok(HttpResponse { status, body })
+        read(request.send().await.map_err(failed)?).await
     }
 
     async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
-        let response = Request::get(url)
-            .credentials(web_sys::RequestCredentials::Omit)
-            .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
-            .send()
-            .await
-            .map_err(failed)?;
-        let status = response.status();
-        let body = response.binary().await.map_err(|_| TransportError::Other)?;
-        Ok(HttpResponse { status, body })
+        read(private(Request::get(url)).send().await.map_err(failed)?).await
     }
 }
 

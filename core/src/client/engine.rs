@@ -528,15 +528,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::task::{Context, Poll, Waker};
-
     use ed25519_dalek::SigningKey;
     use rand_core::SeedableRng as _;
+    use std::collections::HashMap;
 
     use super::*;
     use crate::client::platform::{HttpResponse, MemoryStore};
     use crate::network::{Manifest, plan_swarms};
+    use crate::test_util::block_on;
 
     /// Seeds that serve fixed answers; every POST fails to connect.
     #[derive(Default, Clone)]
@@ -570,17 +569,6 @@ mod tests {
         }
 
         async fn sleep(&self, _: u64) {}
-    }
-
-    /// Runs a future whose every await is immediately ready (the fakes above).
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
     }
 
     fn manifest(sequence: u64, operator: &SigningKey) -> Vec<u8> {
