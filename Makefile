@@ -9,7 +9,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node bench-latency clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node bench-latency bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -56,6 +56,12 @@ bench-node: setup
 ## NETWORK_FILE (e.g. .murmur/devnet/devnet.json of `make run`) or a fresh 9-node devnet.
 bench-latency: setup
 	scripts/bench-latency
+
+## make bench-app: bundle sizes (raw/gzip/brotli), cold load and unlock time of the release
+## bundle in headless Chromium against a 9-node devnet (RUNS=5, medians).
+bench-app: setup bundle
+	cargo build --locked -p murmur-node -p murmur-cli --bins
+	node scripts/measure-app.mjs
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
 ## committed corpora in fuzz/corpus. Inputs that once crashed live in fuzz/regressions/<target>
