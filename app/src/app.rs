@@ -98,7 +98,10 @@ pub fn App() -> impl IntoView {
                         }.into_any(),
                         None => ().into_any(),
                     },
-                    Screen::Chat(session) => view! { <ChatPage session on_logout=logout /> }.into_any(),
+                    Screen::Chat(session) => view! {
+                        <ChatPage session on_logout=logout
+                            on_lock=Callback::new(move |()| go(Screen::Unlock)) />
+                    }.into_any(),
                 }
             }}
         </main>

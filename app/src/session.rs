@@ -132,7 +132,50 @@ impl Session {
     pub fn is_kept(&self) -> bool {
         matches!(*self.storage, Storage::Kept(_))
     }
+
+    /// Checks the passphrase of a kept profile (a temporary session has none).
+    pub async fn check_passphrase(&self, passphrase: &str) -> Result<(), VaultError> {
+        match &*self.storage {
+            Storage::Kept(vault) => vault.check_passphrase(passphrase).await,
+            Storage::Temporary(_) => Err(VaultError::Missing),
+        }
+    }
+
+    /// Changes the passphrase of a kept profile (records are not re-encrypted).
+    pub async fn change_passphrase(&self, old: &str, new: &str) -> Result<(), VaultError> {
+        match &*self.storage {
+            Storage::Kept(vault) => vault.change_passphrase(old, new).await,
+            Storage::Temporary(_) => Err(VaultError::Missing),
+        }
+    }
+
+    /// The recovery phrase of this identity (shown only after the user asked and confirmed).
+    pub fn recovery_phrase(&self) -> String {
+        self.messenger.client.identity().seed().to_mnemonic()
+    }
+
+    /// Minutes of inactivity after which a kept profile locks (`None`: never). Default 15.
+    pub async fn autolock_minutes(&self) -> Option<u32> {
+        match self.storage.get(AUTOLOCK_RECORD).await {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes)
+                .parse()
+                .ok()
+                .filter(|m| *m > 0),
+            _ => Some(DEFAULT_AUTOLOCK_MINUTES),
+        }
+    }
+
+    /// Sets the auto-lock delay (`None` or 0: never).
+    pub async fn set_autolock_minutes(&self, minutes: Option<u32>) -> Result<(), StoreError> {
+        let value = minutes.unwrap_or(0).to_string().into_bytes();
+        self.storage.put(AUTOLOCK_RECORD, value).await
+    }
 }
+
+/// The sealed record holding the auto-lock delay.
+const AUTOLOCK_RECORD: &str = "settings.autolock_minutes";
+/// Auto-lock delay until the user picks another.
+pub const DEFAULT_AUTOLOCK_MINUTES: u32 = 15;
 
 /// Deletes everything this origin stored: the IndexedDB database, Cache Storage entries,
 /// service worker registrations, localStorage and sessionStorage. Each step is attempted even

@@ -320,6 +320,16 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
         Ok(Self::new(inner, key, rng))
     }
 
+    /// Checks `passphrase` against the stored key (one Argon2id run), e.g. before showing the
+    /// recovery phrase.
+    pub async fn check_passphrase(&self, passphrase: &str) -> core::result::Result<(), VaultError> {
+        let wrapped = read_wrapped(&self.inner)
+            .await?
+            .ok_or(VaultError::Missing)?;
+        DataKey::unwrap(&wrapped, passphrase)?;
+        Ok(())
+    }
+
     /// Re-wraps the data key under `new_passphrase` after checking `old_passphrase`; no record
     /// is re-encrypted. A wrong old passphrase changes nothing.
     pub async fn change_passphrase(
@@ -487,7 +497,13 @@ mod tests {
             VaultError::Unlock(UnlockError::WrongPassphrase)
         );
         assert!(block_on(VaultStore::unlock(&store, "first", rng(10))).is_ok());
+        assert!(block_on(vault.check_passphrase("first")).is_ok());
+        assert_eq!(
+            block_on(vault.check_passphrase("second")).unwrap_err(),
+            VaultError::Unlock(UnlockError::WrongPassphrase)
+        );
         block_on(vault.change_passphrase("first", "second")).unwrap();
+        assert!(block_on(vault.check_passphrase("second")).is_ok());
         assert_eq!(
             block_on(VaultStore::unlock(&store, "first", rng(11))).unwrap_err(),
             VaultError::Unlock(UnlockError::WrongPassphrase)

@@ -113,6 +113,32 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   await waitForText(B.page, 'Hello B, over three hops');
   assert.ok((await shownTexts(B.page)).includes('Hi A! From a phone-sized window'));
 
+  // Settings: the recovery phrase only behind the passphrase; the passphrase can be changed.
+  await B.page.getByRole('button', { name: 'Settings' }).click();
+  await B.page.getByLabel('Passphrase', { exact: true }).fill('wrong horse battery');
+  await B.page.getByRole('button', { name: 'Show recovery phrase' }).click();
+  await B.page.getByText('Wrong passphrase.').waitFor();
+  await B.page.getByLabel('Passphrase', { exact: true }).fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Show recovery phrase' }).click();
+  await B.page.getByTestId('recovery-phrase').waitFor();
+  const words = await B.page.getByTestId('recovery-phrase').locator('li').allTextContents();
+  assert.equal(words.join(' '), users.b.phrase);
+  await B.page.getByLabel('Current passphrase').fill('not it at all');
+  await B.page.getByLabel('New passphrase', { exact: true }).fill('a brand new passphrase');
+  await B.page.getByLabel('New passphrase again').fill('a brand new passphrase');
+  await B.page.getByRole('button', { name: 'Change passphrase' }).click();
+  await B.page.getByRole('status').filter({ hasText: 'Wrong passphrase.' }).waitFor();
+  await B.page.getByLabel('Current passphrase').fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Change passphrase' }).click();
+  await B.page.getByText('Passphrase changed.').waitFor();
+  await B.page.reload();
+  await B.page.getByLabel('Passphrase').fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Unlock' }).click();
+  await B.page.getByText('Wrong passphrase.').waitFor();
+  await B.page.getByLabel('Passphrase').fill('a brand new passphrase');
+  await B.page.getByRole('button', { name: 'Unlock' }).click();
+  await B.page.getByRole('button', { name: 'Settings' }).waitFor();
+
   // At rest: nothing readable in B's IndexedDB.
   const dump = await B.page.evaluate(async () => {
     const out = [];

@@ -2,3 +2,12 @@
 pub mod phrase;
 pub mod qr;
 pub mod session_id;
+
+/// A Session ID or node key shortened for lists: the first 8 and last 4 characters.
+pub fn short_id(id: &str) -> String {
+    format!(
+        "{}…{}",
+        &id[..8.min(id.len())],
+        &id[id.len().saturating_sub(4)..]
+    )
+}

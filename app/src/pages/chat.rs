@@ -13,10 +13,12 @@ use murmur_core::SessionId;
 use murmur_core::client::{Clock as _, parse_recipient};
 use murmur_core::history::{Conversation, Delivery, MessageRecord};
 
-use crate::components::session_id::ShareSessionId;
+use crate::components::short_id;
+use crate::pages::settings::SettingsPanel;
 
 const POLL_VISIBLE_MS: u64 = 2_000;
 const POLL_HIDDEN_MS: u64 = 15_000;
+const AUTOLOCK_CHECK_MS: u64 = 5_000;
 
 /// Disappearing-message choices: label and seconds.
 const TIMERS: [(&str, Option<u32>); 6] = [
@@ -27,14 +29,6 @@ const TIMERS: [(&str, Option<u32>); 6] = [
     ("1 week", Some(604_800)),
     ("2 weeks", Some(1_209_600)),
 ];
-
-fn short_id(id: &str) -> String {
-    format!(
-        "{}…{}",
-        &id[..8.min(id.len())],
-        &id[id.len().saturating_sub(4)..]
-    )
-}
 
 fn day_of(ms: u64) -> String {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
@@ -54,8 +48,11 @@ fn tab_hidden() -> bool {
 }
 
 #[component]
-pub fn ChatPage(session: Rc<Session>, on_logout: Callback<()>) -> impl IntoView {
-    let own_id = session.messenger.client.identity().session_id().to_string();
+pub fn ChatPage(
+    session: Rc<Session>,
+    on_logout: Callback<()>,
+    on_lock: Callback<()>,
+) -> impl IntoView {
     let kept = session.is_kept();
     let session = StoredValue::new_local(session);
     let version = RwSignal::new(0u64);
@@ -95,7 +92,10 @@ pub fn ChatPage(session: Rc<Session>, on_logout: Callback<()>) -> impl IntoView 
             }
         });
     }
-    on_cleanup(move || alive.store(false, Ordering::Relaxed));
+    {
+        let alive = alive.clone();
+        on_cleanup(move || alive.store(false, Ordering::Relaxed));
+    }
 
     // Reload the list and the open conversation whenever something changed.
     Effect::new(move |_| {
@@ -198,21 +198,32 @@ pub fn ChatPage(session: Rc<Session>, on_logout: Callback<()>) -> impl IntoView 
         });
     };
 
-    let path = RwSignal::new(Vec::<(String, String)>::new());
-    let open_settings = move |_| {
-        show_settings.set(!show_settings.get());
+    // Auto-lock: a kept profile locks after the chosen idle time (activity = key or pointer).
+    if kept {
+        let last_active = Arc::new(std::sync::atomic::AtomicU64::new(js_sys::Date::now() as u64));
+        for event in ["keydown", "pointerdown"] {
+            let last_active = last_active.clone();
+            let handle = window_event_listener_untyped(event, move |_| {
+                last_active.store(js_sys::Date::now() as u64, Ordering::Relaxed);
+            });
+            on_cleanup(move || handle.remove());
+        }
+        let alive = alive.clone();
         spawn_local(async move {
-            if let Ok(p) = session.get_value().messenger.client.current_path().await {
-                path.set(
-                    p.hops
-                        .iter()
-                        .map(|h| (short_id(&h.ed25519), h.url.clone()))
-                        .collect(),
-                );
+            while alive.load(Ordering::Relaxed) {
+                let s = session.get_value();
+                s.messenger.client.clock().sleep(AUTOLOCK_CHECK_MS).await;
+                if let Some(minutes) = s.autolock_minutes().await {
+                    let idle = (js_sys::Date::now() as u64)
+                        .saturating_sub(last_active.load(Ordering::Relaxed));
+                    if alive.load(Ordering::Relaxed) && idle >= u64::from(minutes) * 60_000 {
+                        on_lock.run(());
+                        return;
+                    }
+                }
             }
         });
-    };
-    let confirm_logout = RwSignal::new(false);
+    }
 
     let selected_conv = move || {
         let peer = selected.get()?;
@@ -223,7 +234,8 @@ pub fn ChatPage(session: Rc<Session>, on_logout: Callback<()>) -> impl IntoView 
         <div class="messenger">
             <header class="topbar">
                 <strong>"Murmur"</strong>
-                <button class="secondary small" on:click=open_settings aria-expanded=move || show_settings.get().to_string()>
+                <button class="secondary small" on:click=move |_| show_settings.set(!show_settings.get())
+                    aria-expanded=move || show_settings.get().to_string()>
                     "Settings"
                 </button>
             </header>
@@ -235,35 +247,7 @@ pub fn ChatPage(session: Rc<Session>, on_logout: Callback<()>) -> impl IntoView 
             {move || (!network_ok.get()).then(|| view! {
                 <p class="banner warn" role="alert">"The network cannot be reached. Messages will be sent when it is back."</p>
             })}
-            {move || show_settings.get().then(|| view! {
-                <section class="panel" aria-label="Settings">
-                    <h2>"Your Session ID"</h2>
-                    <ShareSessionId session_id=own_id.clone() />
-                    <h2>"Onion path"</h2>
-                    <ol class="path" aria-label="Current onion path">
-                        {move || path.get().into_iter().enumerate().map(|(i, (id, url))| view! {
-                            <li>
-                                <span class="hop-role">{if i == 0 { "Guard" } else { "Relay" }}</span>
-                                <code>{id}</code>
-                                <span class="muted">{url}</span>
-                            </li>
-                        }).collect_view()}
-                        <li><span class="hop-role">"Swarm"</span><span class="muted">"destination"</span></li>
-                    </ol>
-                    <h2>"Log out"</h2>
-                    {move || if confirm_logout.get() {
-                        view! {
-                            <p>"Logging out erases this account and its history from this browser."</p>
-                            <div class="actions">
-                                <button class="secondary" on:click=move |_| confirm_logout.set(false)>"Cancel"</button>
-                                <button class="danger" on:click=move |_| on_logout.run(())>"Log out and erase"</button>
-                            </div>
-                        }.into_any()
-                    } else {
-                        view! { <button class="danger" on:click=move |_| confirm_logout.set(true)>"Log out"</button> }.into_any()
-                    }}
-                </section>
-            })}
+            {move || show_settings.get().then(|| view! { <SettingsPanel session on_logout /> })}
             <div class="panes">
                 <nav class="sidebar" aria-label="Conversations">
                     <form class="new-chat" on:submit=start_chat>

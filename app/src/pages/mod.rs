@@ -2,6 +2,7 @@
 pub mod chat;
 pub mod create;
 pub mod restore;
+pub mod settings;
 pub mod storage;
 pub mod unlock;
 pub mod welcome;

@@ -1,0 +1,189 @@
+//! Settings, shown over the messenger: who you are, the onion path, auto-lock, passphrase,
+//! recovery phrase, and logging out.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use murmur_app::onboarding::passphrase_problem;
+use murmur_app::session::Session;
+use murmur_core::vault::{UnlockError, VaultError};
+
+use crate::components::phrase::PhraseGrid;
+use crate::components::session_id::ShareSessionId;
+use crate::components::short_id;
+
+/// Auto-lock choices: label and minutes (0 = never).
+const AUTOLOCK: [(&str, u32); 4] = [
+    ("after 5 minutes", 5),
+    ("after 15 minutes", 15),
+    ("after 1 hour", 60),
+    ("never", 0),
+];
+
+fn unlock_message(e: &VaultError) -> String {
+    match e {
+        VaultError::Unlock(UnlockError::WrongPassphrase) => "Wrong passphrase.".into(),
+        other => format!("Failed: {other}"),
+    }
+}
+
+#[component]
+pub fn SettingsPanel(
+    session: StoredValue<Rc<Session>, LocalStorage>,
+    on_logout: Callback<()>,
+) -> impl IntoView {
+    let own_id = session.with_value(|s| s.messenger.client.identity().session_id().to_string());
+    let kept = session.with_value(|s| s.is_kept());
+
+    let path = RwSignal::new(Vec::<(String, String)>::new());
+    let autolock = RwSignal::new(None::<u32>);
+    spawn_local(async move {
+        let s = session.get_value();
+        autolock.set(s.autolock_minutes().await);
+        if let Ok(p) = s.messenger.client.current_path().await {
+            path.set(
+                p.hops
+                    .iter()
+                    .map(|h| (short_id(&h.ed25519), h.url.clone()))
+                    .collect(),
+            );
+        }
+    });
+    let set_autolock = move |value: String| {
+        let minutes = value.parse::<u32>().ok().filter(|m| *m > 0);
+        autolock.set(minutes);
+        spawn_local(async move {
+            let _ = session.get_value().set_autolock_minutes(minutes).await;
+        });
+    };
+
+    // Change passphrase.
+    let (old, new, again) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let change_status = RwSignal::new(None::<String>);
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(problem) = passphrase_problem(&new.get(), &again.get()) {
+            change_status.set(Some(problem.into()));
+            return;
+        }
+        change_status.set(Some("Changing…".into()));
+        let (o, n) = (old.get(), new.get());
+        spawn_local(async move {
+            match session.get_value().change_passphrase(&o, &n).await {
+                Ok(()) => {
+                    for field in [old, new, again] {
+                        field.set(String::new());
+                    }
+                    change_status.set(Some("Passphrase changed.".into()));
+                }
+                Err(e) => change_status.set(Some(unlock_message(&e))),
+            }
+        });
+    };
+
+    // Recovery phrase: behind the passphrase when history is kept, behind a click otherwise.
+    let phrase = RwSignal::new(None::<String>);
+    let phrase_pass = RwSignal::new(String::new());
+    let phrase_error = RwSignal::new(None::<String>);
+    let reveal = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let pass = phrase_pass.get();
+        spawn_local(async move {
+            let s = session.get_value();
+            let allowed = if s.is_kept() {
+                s.check_passphrase(&pass).await
+            } else {
+                Ok(())
+            };
+            match allowed {
+                Ok(()) => {
+                    phrase_pass.set(String::new());
+                    phrase_error.set(None);
+                    phrase.set(Some(s.recovery_phrase()));
+                }
+                Err(e) => phrase_error.set(Some(unlock_message(&e))),
+            }
+        });
+    };
+
+    let confirm_logout = RwSignal::new(false);
+    view! {
+        <section class="panel" aria-label="Settings">
+            <h2>"Your Session ID"</h2>
+            <ShareSessionId session_id=own_id />
+            <h2>"Onion path"</h2>
+            <ol class="path" aria-label="Current onion path">
+                {move || path.get().into_iter().enumerate().map(|(i, (id, url))| view! {
+                    <li>
+                        <span class="hop-role">{if i == 0 { "Guard" } else { "Relay" }}</span>
+                        <code>{id}</code>
+                        <span class="muted">{url}</span>
+                    </li>
+                }).collect_view()}
+                <li><span class="hop-role">"Swarm"</span><span class="muted">"destination"</span></li>
+            </ol>
+            {kept.then(|| view! {
+                <h2>"Lock"</h2>
+                <label>
+                    "Lock Murmur when idle "
+                    <select on:change=move |ev| set_autolock(event_target_value(&ev))>
+                        {AUTOLOCK.iter().map(|(label, minutes)| {
+                            let selected = move || autolock.get().unwrap_or(0) == *minutes;
+                            view! { <option value=minutes.to_string() selected=selected>{*label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <h2>"Change passphrase"</h2>
+                <form on:submit=change>
+                    <label for="old-passphrase">"Current passphrase"</label>
+                    <input id="old-passphrase" type="password" autocomplete="current-password"
+                        prop:value=move || old.get() on:input=move |ev| old.set(event_target_value(&ev)) />
+                    <label for="changed-passphrase">"New passphrase"</label>
+                    <input id="changed-passphrase" type="password" autocomplete="new-password"
+                        prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev)) />
+                    <label for="changed-again">"New passphrase again"</label>
+                    <input id="changed-again" type="password" autocomplete="new-password"
+                        prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev)) />
+                    <p class="status" role="status">{move || change_status.get()}</p>
+                    <div class="actions"><button type="submit" class="secondary">"Change passphrase"</button></div>
+                </form>
+            })}
+            <h2>"Recovery phrase"</h2>
+            {move || match phrase.get() {
+                Some(words) => view! {
+                    <PhraseGrid phrase=words />
+                    <button class="secondary" on:click=move |_| phrase.set(None)>"Hide"</button>
+                }.into_any(),
+                None => view! {
+                    <form on:submit=reveal>
+                        {kept.then(|| view! {
+                            <label for="phrase-passphrase">"Passphrase"</label>
+                            <input id="phrase-passphrase" type="password" autocomplete="current-password"
+                                prop:value=move || phrase_pass.get()
+                                on:input=move |ev| phrase_pass.set(event_target_value(&ev)) />
+                        })}
+                        <p class="error" role="alert">{move || phrase_error.get()}</p>
+                        <div class="actions"><button type="submit" class="secondary">"Show recovery phrase"</button></div>
+                    </form>
+                }.into_any(),
+            }}
+            <h2>"Log out"</h2>
+            {move || if confirm_logout.get() {
+                view! {
+                    <p>"Logging out erases this account and its history from this browser."</p>
+                    <div class="actions">
+                        <button class="secondary" on:click=move |_| confirm_logout.set(false)>"Cancel"</button>
+                        <button class="danger" on:click=move |_| on_logout.run(())>"Log out and erase"</button>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <button class="danger" on:click=move |_| confirm_logout.set(true)>"Log out"</button> }.into_any()
+            }}
+        </section>
+    }
+}
