@@ -104,10 +104,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
     /// join their conversation as outgoing.
     pub async fn poll(&self) -> Result<Vec<String>> {
         let incoming = self.client.poll().await?;
+        if incoming.is_empty() {
+            return Ok(Vec::new());
+        }
         let own = self.client.identity().session_id();
+        // Read once per poll, not once per message.
+        let blocked: Vec<String> = self
+            .history
+            .conversations()
+            .await?
+            .into_iter()
+            .filter(|c| c.blocked)
+            .map(|c| c.peer)
+            .collect();
         let mut changed = Vec::new();
         for m in incoming {
-            if let Some(peer) = self.file(&own, m).await?
+            if let Some(peer) = self.file(&own, &blocked, m).await?
                 && !changed.contains(&peer)
             {
                 changed.push(peer);
@@ -116,23 +128,20 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         Ok(changed)
     }
 
-    async fn file(&self, own: &SessionId, m: Incoming) -> Result<Option<String>> {
+    async fn file(
+        &self,
+        own: &SessionId,
+        blocked: &[String],
+        m: Incoming,
+    ) -> Result<Option<String>> {
         let (peer, outgoing) = match m.sync_target {
             Some(target) if m.from == *own => (target.to_string(), true),
             None if m.from != *own => (m.from.to_string(), false),
             // A sync copy without a target, or a message from ourselves to ourselves.
             _ => return Ok(None),
         };
-        if !outgoing {
-            let blocked = self
-                .history
-                .conversations()
-                .await?
-                .iter()
-                .any(|c| c.peer == peer && c.blocked);
-            if blocked {
-                return Ok(None);
-            }
+        if !outgoing && blocked.contains(&peer) {
+            return Ok(None);
         }
         let expires_ms = m.disappear_after_s.map(|_| m.expires_ms);
         let added = self

@@ -24,6 +24,10 @@ use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
 const KEY_MANIFEST: &str = "manifest";
 /// Store key of the guards and paths.
 const KEY_PATHS: &str = "paths";
+/// Store key of the hashes already handed to the caller (or stored by us as sync copies).
+const KEY_SEEN: &str = "seen";
+/// Most hashes remembered; the ones expiring soonest go first.
+const SEEN_MAX: usize = 100_000;
 
 /// Where the network is and who vouches for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +78,11 @@ struct State {
     swarms: HashMap<String, Vec<ManifestNode>>,
     /// Network time minus local time, learnt from node replies.
     offset_ms: Option<i64>,
-    /// Hashes of sync copies this client stored itself: its own sent messages, which a poll
-    /// must not hand back as new.
-    own_copies: std::collections::HashSet<String>,
+    /// Message hashes not to hand out (again), with their expiry: loaded once, saved when
+    /// they change. Our own sync copies join it as they are stored.
+    seen: std::collections::BTreeMap<String, u64>,
+    /// The paths JSON last written, so an unchanged pool is not written again.
+    saved_paths: Vec<u8>,
 }
 
 /// What one attempt came to.
@@ -241,8 +247,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         let manifest = self.store.get(KEY_MANIFEST).await?;
         let paths = self.store.get(KEY_PATHS).await?;
+        let seen = self.store.get(KEY_SEEN).await?;
         let mut st = self.state.borrow_mut();
         st.loaded = true;
+        st.seen = seen
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
         // A saved manifest is checked like a fetched one: the store is not trusted blindly.
         st.manifest = manifest
             .and_then(|m| SignedManifest::from_json(&m, &self.config.network.operator_key).ok());
@@ -334,14 +344,36 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(())
     }
 
-    /// Remembers a sync copy this client stored (see `State::own_copies`).
-    pub(super) fn note_own_copy(&self, hash: &str) {
-        self.state.borrow_mut().own_copies.insert(hash.to_string());
+    /// Records `hash` (expiring at `expiry`) as seen; false if it already was.
+    pub(super) fn mark_seen(&self, hash: &str, expiry: u64) -> bool {
+        let mut st = self.state.borrow_mut();
+        if st.seen.contains_key(hash) {
+            return false;
+        }
+        st.seen.insert(hash.to_string(), expiry);
+        true
     }
 
-    /// Whether `hash` is a sync copy this client stored.
-    pub(super) fn is_own_copy(&self, hash: &str) -> bool {
-        self.state.borrow().own_copies.contains(hash)
+    /// Saves the seen hashes, dropping the expired ones (and the soonest-expiring beyond
+    /// [`SEEN_MAX`]).
+    pub(super) async fn save_seen(&self) -> ClientResult<()> {
+        let now = self.network_now_ms();
+        let json = {
+            let mut st = self.state.borrow_mut();
+            st.seen.retain(|_, expiry| *expiry > now);
+            if st.seen.len() > SEEN_MAX {
+                let mut by_expiry: Vec<(u64, String)> =
+                    st.seen.iter().map(|(h, e)| (*e, h.clone())).collect();
+                by_expiry.sort_unstable();
+                let excess = st.seen.len() - SEEN_MAX;
+                for (_, h) in by_expiry.into_iter().take(excess) {
+                    st.seen.remove(&h);
+                }
+            }
+            serde_json::to_vec(&st.seen).map_err(|_| Error::Malformed("seen set"))?
+        };
+        self.store.put(KEY_SEEN, json).await?;
+        Ok(())
     }
 
     /// The members of `account`'s swarm, as far as this client knows.
@@ -359,10 +391,20 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .unwrap_or_default()
     }
 
+    /// Saves the guards and paths if they changed since the last save (most requests reuse
+    /// the same path, and this runs after each one).
     async fn save_paths(&self) -> ClientResult<()> {
-        let json = serde_json::to_vec(&self.state.borrow().pool)
-            .map_err(|_| Error::Malformed("paths do not serialise"))?;
-        self.store.put(KEY_PATHS, json).await?;
+        let json = {
+            let st = self.state.borrow();
+            let json = serde_json::to_vec(&st.pool)
+                .map_err(|_| Error::Malformed("paths do not serialise"))?;
+            if json == st.saved_paths {
+                return Ok(());
+            }
+            json
+        };
+        self.store.put(KEY_PATHS, json.clone()).await?;
+        self.state.borrow_mut().saved_paths = json;
         Ok(())
     }
 

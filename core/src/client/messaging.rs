@@ -2,7 +2,7 @@
 //! a v1 message stored in the recipient's swarm (namespace 0) plus a sync copy in the sender's
 //! own swarm, and a signed `retrieve` poll with per-node `last_hash`, deduplicated by hash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand_core::CryptoRng;
@@ -23,10 +23,6 @@ use crate::rpc::{
 
 /// Namespace of direct messages (and their sync copies).
 pub const NAMESPACE_DM: Namespace = Namespace(0);
-/// Store key of the hashes already handed to the caller.
-const KEY_SEEN: &str = "seen";
-/// Most hashes remembered; the ones expiring soonest go first.
-const SEEN_MAX: usize = 100_000;
 /// Most `retrieve` pages fetched in one poll.
 const POLL_MAX_PAGES: usize = 20;
 
@@ -143,10 +139,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             Ok(copy) => match self.store_message(&own, &copy, sent_ms, ttl_ms).await {
                 Ok((sync_hash, expiry, _)) => {
                     // This device has the message already: its poll must not return the copy.
-                    self.note_own_copy(&sync_hash);
-                    let mut seen = self.load_seen().await?;
-                    seen.insert(sync_hash, expiry);
-                    self.save_seen(seen).await?;
+                    self.mark_seen(&sync_hash, expiry);
+                    self.save_seen().await?;
                     true
                 }
                 Err(_) => false,
@@ -219,7 +213,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         members.sort_by_key(|n| !last_hashes.contains_key(&n.ed25519));
 
-        let mut seen = self.load_seen().await?;
+        let mut marked = false;
         let mut fresh = Vec::new();
         for _ in 0..POLL_MAX_PAGES {
             let hashes = last_hashes.clone();
@@ -240,13 +234,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let page: RetrieveResponse = serde_json::from_value(body)
                 .map_err(|_| crate::Error::Malformed("retrieve reply has the wrong shape"))?;
             for m in &page.messages {
-                if seen.contains_key(&m.hash) {
+                if !self.mark_seen(&m.hash, m.expiration) {
                     continue;
                 }
-                seen.insert(m.hash.clone(), m.expiration);
-                if self.is_own_copy(&m.hash) {
-                    continue;
-                }
+                marked = true;
                 let Ok(data) = crypto::b64_decode(&m.data) else {
                     continue;
                 };
@@ -286,34 +277,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 break;
             }
         }
-        self.save_seen(seen).await?;
+        if marked {
+            self.save_seen().await?;
+        }
         fresh.sort_by_key(|m| m.sent_ms);
         Ok(fresh)
-    }
-
-    async fn load_seen(&self) -> ClientResult<BTreeMap<String, u64>> {
-        Ok(self
-            .store
-            .get(KEY_SEEN)
-            .await?
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default())
-    }
-
-    async fn save_seen(&self, mut seen: BTreeMap<String, u64>) -> ClientResult<()> {
-        let now = self.network_now_ms();
-        seen.retain(|_, expiry| *expiry > now);
-        if seen.len() > SEEN_MAX {
-            let mut by_expiry: Vec<(u64, String)> =
-                seen.iter().map(|(h, e)| (*e, h.clone())).collect();
-            by_expiry.sort_unstable();
-            for (_, h) in by_expiry.into_iter().take(seen.len() - SEEN_MAX) {
-                seen.remove(&h);
-            }
-        }
-        let json = serde_json::to_vec(&seen).map_err(|_| crate::Error::Malformed("seen set"))?;
-        self.store.put(KEY_SEEN, json).await?;
-        Ok(())
     }
 }
 
