@@ -31,8 +31,10 @@ lint:
 test-native:
 	cargo test --workspace --locked
 
+## chromedriver leaves its Chromium profiles (~26 MB each) in TMPDIR; give it one to remove.
 test-wasm:
-	CHROMEDRIVER=/usr/bin/chromedriver \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	TMPDIR=$$tmp CHROMEDRIVER=/usr/bin/chromedriver \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p murmur-core -p murmur-app --locked $(WASM)
 

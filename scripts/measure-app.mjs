@@ -1,7 +1,7 @@
 // make bench-app: the web app's release bundle in headless Chromium — bundle sizes (raw, gzip,
 // brotli), cold load to an interactive welcome screen, and unlock time (Argon2id + open) —
 // against a devnet, each the median of RUNS (default 5). Loopback only.
-import { readdirSync, readFileSync, statSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
@@ -66,4 +66,5 @@ try {
   await browser.close();
   await server.stop();
   await devnet.stop();
+  rmSync(home, { recursive: true, force: true });
 }

@@ -53,8 +53,9 @@ export async function serveBundle(config = UNREACHABLE_NETWORK) {
   const proc = spawn(join(ROOT, 'scripts', 'serve-bundle'), [dist, String(port), rundir], { stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}/`;
   const stop = () => new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', resolve);
+    const done = () => { rmSync(rundir, { recursive: true, force: true }); resolve(); };
+    if (proc.exitCode !== null || proc.signalCode !== null) return done();
+    proc.once('exit', done);
     proc.kill('SIGTERM');
   });
   try {

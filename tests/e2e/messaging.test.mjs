@@ -3,7 +3,7 @@
 // temporary session leaves the origin empty.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveBundle, launchBrowser, openPage, screenshot, startDevnet, murmurText } from './harness.mjs';
@@ -21,7 +21,10 @@ before(async () => {
     users[who] = { home, id: lines[0].replace('Session ID: ', '').trim(), phrase: lines[2].trim() };
   }
 });
-after(async () => { await browser?.close(); await server?.stop(); await devnet?.stop(); });
+after(async () => {
+  await browser?.close(); await server?.stop(); await devnet?.stop();
+  for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
+});
 
 async function restoreInto(page, phrase) {
   await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
