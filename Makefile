@@ -44,9 +44,10 @@ bundle:
 ## The e2e tests ask target/debug/murmur for expected values. `cargo test --no-run` with the
 ## flags of test-native builds it with the same feature set, so after test-native it is a no-op
 ## (a plain `cargo build -p murmur-cli` resolves features differently and rebuilds the deps).
+## Two files at a time: the disappearing-message test waits 5 real minutes while others run.
 test-e2e:
 	cargo test --workspace --locked --no-run -q
-	node --test --test-concurrency=1 tests/e2e/
+	node --test --test-concurrency=2 tests/e2e/
 
 ## make bench-node: store/retrieve requests per second (p50/p99) through one node of a 3-node
 ## devnet, 1 KiB messages, HTTP keep-alive (BENCH_SECONDS, BENCH_CONCURRENCY).

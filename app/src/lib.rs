@@ -9,3 +9,4 @@ pub mod onboarding;
 pub mod platform;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
+pub mod settings;

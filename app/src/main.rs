@@ -9,6 +9,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
+mod notify;
+#[cfg(target_arch = "wasm32")]
 mod pages;
 
 #[cfg(target_arch = "wasm32")]

@@ -19,6 +19,7 @@ use rand_core::UnwrapErr;
 
 use crate::platform::idb::IdbStore;
 use crate::platform::web::{BrowserClock, FetchTransport};
+use crate::settings::Settings;
 
 /// The IndexedDB database of a kept profile.
 pub const DB_NAME: &str = "murmur";
@@ -62,6 +63,8 @@ pub type WebMessenger = Messenger<FetchTransport, BrowserClock, Rc<Storage>, Rng
 pub struct Session {
     pub messenger: WebMessenger,
     pub storage: Rc<Storage>,
+    /// Read once when the session opens; written through on change.
+    settings: std::cell::RefCell<Settings>,
 }
 
 impl Session {
@@ -78,7 +81,14 @@ impl Session {
         Self {
             messenger: Messenger::new(client, History::new(storage.clone())),
             storage,
+            settings: Default::default(),
         }
+    }
+
+    async fn load_settings(self) -> Result<Self, VaultError> {
+        let bytes = self.storage.get(SETTINGS_RECORD).await?;
+        *self.settings.borrow_mut() = Settings::from_bytes(bytes.as_deref());
+        Ok(self)
     }
 
     /// Whether this browser holds a kept profile (an unlock screen is due).
@@ -105,6 +115,7 @@ impl Session {
         vault
             .put(SEED_RECORD, identity.seed().as_bytes().to_vec())
             .await?;
+        request_persistent_storage();
         Ok(Self::start(identity, network, Storage::Kept(vault)))
     }
 
@@ -116,11 +127,10 @@ impl Session {
             .await?
             .and_then(|bytes| Seed::from_bytes(&bytes).ok())
             .ok_or(VaultError::Missing)?;
-        Ok(Self::start(
-            Identity::from_seed(seed),
-            network,
-            Storage::Kept(vault),
-        ))
+        request_persistent_storage();
+        Self::start(Identity::from_seed(seed), network, Storage::Kept(vault))
+            .load_settings()
+            .await
     }
 
     /// A temporary session: nothing leaves memory.
@@ -154,28 +164,50 @@ impl Session {
         self.messenger.client.identity().seed().to_mnemonic()
     }
 
-    /// Minutes of inactivity after which a kept profile locks (`None`: never). Default 15.
-    pub async fn autolock_minutes(&self) -> Option<u32> {
-        match self.storage.get(AUTOLOCK_RECORD).await {
-            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes)
-                .parse()
-                .ok()
-                .filter(|m| *m > 0),
-            _ => Some(DEFAULT_AUTOLOCK_MINUTES),
-        }
+    /// The user's preferences.
+    pub fn settings(&self) -> Settings {
+        self.settings.borrow().clone()
     }
 
-    /// Sets the auto-lock delay (`None` or 0: never).
-    pub async fn set_autolock_minutes(&self, minutes: Option<u32>) -> Result<(), StoreError> {
-        let value = minutes.unwrap_or(0).to_string().into_bytes();
-        self.storage.put(AUTOLOCK_RECORD, value).await
+    /// Saves new preferences (sealed in a kept profile).
+    pub async fn save_settings(&self, settings: Settings) -> Result<(), StoreError> {
+        self.storage
+            .put(SETTINGS_RECORD, settings.to_bytes())
+            .await?;
+        *self.settings.borrow_mut() = settings;
+        Ok(())
     }
 }
 
-/// The sealed record holding the auto-lock delay.
-const AUTOLOCK_RECORD: &str = "settings.autolock_minutes";
-/// Auto-lock delay until the user picks another.
-pub const DEFAULT_AUTOLOCK_MINUTES: u32 = 15;
+/// The sealed record holding the preferences.
+const SETTINGS_RECORD: &str = "settings";
+
+/// Asks the browser not to evict this origin's storage under pressure (a kept history
+/// should not vanish). Best effort: the browser may say no, and the app works either way.
+fn request_persistent_storage() {
+    if let Some(window) = web_sys::window()
+        && let Ok(promise) = window.navigator().storage().persist()
+    {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
+}
+
+/// Whether the browser has granted persistent storage to this origin.
+pub async fn storage_is_persistent() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(promise) = window.navigator().storage().persisted() else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
 
 /// Deletes everything this origin stored: the IndexedDB database, Cache Storage entries,
 /// service worker registrations, localStorage and sessionStorage. Each step is attempted even

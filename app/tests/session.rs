@@ -5,6 +5,7 @@
 
 use murmur_app::platform::idb::database_names;
 use murmur_app::session::{DB_NAME, Session, wipe_origin};
+use murmur_app::settings::{NotificationMode, Settings};
 use murmur_core::client::NetworkConfig;
 use murmur_core::vault::{UnlockError, VaultError};
 use murmur_core::{Identity, Seed};
@@ -41,6 +42,12 @@ async fn profiles_open_with_their_passphrase_and_logout_leaves_nothing() {
         .await
         .unwrap();
     assert!(kept.is_kept());
+    assert_eq!(kept.settings(), Settings::default());
+    let chosen = Settings {
+        autolock_minutes: Some(5),
+        notifications: NotificationMode::Private,
+    };
+    kept.save_settings(chosen.clone()).await.unwrap();
     drop(kept);
     assert!(Session::kept_profile_exists().await.unwrap());
     assert_eq!(
@@ -49,6 +56,7 @@ async fn profiles_open_with_their_passphrase_and_logout_leaves_nothing() {
     );
     let reopened = Session::unlock("correct horse", network()).await.unwrap();
     assert_eq!(reopened.messenger.client.identity().session_id(), id);
+    assert_eq!(reopened.settings(), chosen, "preferences are kept, sealed");
     drop(reopened);
 
     // Logout's wipe: no database, no Web Storage keys.

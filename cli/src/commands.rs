@@ -166,26 +166,41 @@ pub fn send(
     let recipient = parse_recipient(to)?;
     let home = home(common);
     let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
-    let sent = runtime()?.block_on(client.send_text(&recipient, text, disappear))?;
-    if json {
-        println!(
-            "{}",
-            json!({
-                "hash": sent.hash, "sent_ms": sent.sent_ms, "expiry_ms": sent.expiry_ms,
-                "accepted_by": sent.accepted_by, "synced": sent.synced,
-            })
-        );
+    let texts: Vec<String> = if text == "-" {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(|e| Failure::Input(format!("cannot read messages from stdin: {e}")))?
+            .into_iter()
+            .filter(|line| !line.trim().is_empty())
+            .collect()
     } else {
-        println!(
-            "sent: stored by {} swarm member(s), hash {}{}",
-            sent.accepted_by,
-            sent.hash,
-            if sent.synced {
-                ""
-            } else {
-                " (sync copy failed)"
-            }
-        );
+        vec![text.to_string()]
+    };
+    let runtime = runtime()?;
+    for text in &texts {
+        let sent = runtime.block_on(client.send_text(&recipient, text, disappear))?;
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "hash": sent.hash, "sent_ms": sent.sent_ms, "expiry_ms": sent.expiry_ms,
+                    "accepted_by": sent.accepted_by, "synced": sent.synced,
+                })
+            );
+        } else {
+            println!(
+                "sent: stored by {} swarm member(s), hash {}{}",
+                sent.accepted_by,
+                sent.hash,
+                if sent.synced {
+                    ""
+                } else {
+                    " (sync copy failed)"
+                }
+            );
+        }
     }
     Ok(())
 }

@@ -67,7 +67,8 @@ struct SendArgs {
     /// One JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// The message text.
+    /// The message text; `-` reads stdin and sends each non-empty line as its own message,
+    /// in order.
     text: String,
 }
 

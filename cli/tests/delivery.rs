@@ -8,7 +8,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{devnet, murmur, stderr, stdout};
+use common::{devnet, murmur, murmur_with_stdin, stderr, stdout};
 use serde_json::Value;
 
 /// Creates an identity in `home`, remembers the devnet there, and returns the Session ID.
@@ -156,10 +156,15 @@ async fn fifty_messages_wait_for_an_offline_recipient() {
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = new_user(&home_a, &file).await;
     let b = new_user(&home_b, &file).await;
-    // B is offline (no murmur process runs for B) while A sends.
-    for i in 0..50 {
+    // B is offline (no murmur process runs for B) while A sends: 25 single sends, then 25
+    // lines through one `murmur send --to B -` (blank lines are skipped).
+    for i in 0..25 {
         send(&home_a, &b, &format!("message {i}")).await;
     }
+    let lines: String = (25..50).map(|i| format!("message {i}\n\n")).collect();
+    let out = murmur_with_stdin(&home_a, &["send", "--to", &b, "--json", "-"], &lines).await;
+    assert!(out.status.success(), "send - failed: {}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 25, "one ack per line");
     let got = inbox(&home_b).await;
     let expected: Vec<(String, String)> = (0..50)
         .map(|i| (a.clone(), format!("message {i}")))

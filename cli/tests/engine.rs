@@ -398,6 +398,11 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
     );
     // A's own device gets nothing back; B gets both, unread; A's laptop gets both as outgoing.
     assert!(a.poll().await.unwrap().is_empty());
+    assert_eq!(
+        b.away_longer_than_ttl().await.unwrap(),
+        None,
+        "never polled"
+    );
     assert_eq!(b.poll().await.unwrap(), [a_session.to_string()]);
     let at_b = b.history.conversations().await.unwrap();
     assert_eq!((at_b[0].unread, at_b[0].messages), (2, 2));
@@ -415,6 +420,19 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
         [(true, "one"), (true, "two")]
     );
     assert!(b.poll().await.unwrap().is_empty(), "nothing twice");
+
+    // A successful poll is recorded in network time; a record older than the TTL is reported.
+    let now = b.client.network_now_ms();
+    let caught_up = b.history.caught_up_ms().await.unwrap().unwrap();
+    assert!(now.abs_diff(caught_up) < 60_000);
+    assert_eq!(b.away_longer_than_ttl().await.unwrap(), None);
+    let fifteen_days = 15 * 24 * 3600 * 1000;
+    b.history
+        .set_caught_up_ms(now - fifteen_days)
+        .await
+        .unwrap();
+    let away = b.away_longer_than_ttl().await.unwrap().unwrap();
+    assert!(away >= fifteen_days && away < fifteen_days + 60_000);
 
     // B blocks A: A's next message is dropped on arrival.
     b.history

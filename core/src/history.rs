@@ -14,6 +14,8 @@ use crate::client::platform::{Store, StoreError};
 /// Messages per stored page.
 pub const PAGE_SIZE: usize = 200;
 const INDEX: &str = "history.index";
+/// Network time of the last poll that reached the network.
+const CAUGHT_UP: &str = "history.caught_up_ms";
 
 /// Where an outgoing message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,27 @@ pub struct Conversation {
     pub pages: u32,
     /// Messages stored in all pages.
     pub messages: u64,
+    /// The earliest time one of its disappearing messages is due, so [`History::expire`]
+    /// reads only the conversations that have something to delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_expiry_ms: Option<u64>,
+}
+
+impl Conversation {
+    fn empty(peer: &str) -> Self {
+        Self {
+            peer: peer.to_string(),
+            name: None,
+            last_text: String::new(),
+            last_ms: 0,
+            unread: 0,
+            disappear_after_s: None,
+            blocked: false,
+            pages: 0,
+            messages: 0,
+            next_expiry_ms: None,
+        }
+    }
 }
 
 /// Why the history could not be read or written.
@@ -131,23 +154,29 @@ impl<S: Store> History<S> {
         Ok(out)
     }
 
+    /// Network time of the last successful poll, if any was recorded.
+    pub async fn caught_up_ms(&self) -> Result<Option<u64>> {
+        self.read(CAUGHT_UP).await
+    }
+
+    /// Records a successful poll at network time `now_ms`.
+    pub async fn set_caught_up_ms(&self, now_ms: u64) -> Result<()> {
+        self.write(CAUGHT_UP, &now_ms).await
+    }
+
+    /// The conversation with `peer`, if there is one.
+    pub async fn get(&self, peer: &str) -> Result<Option<Conversation>> {
+        let list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        Ok(list.into_iter().find(|c| c.peer == peer))
+    }
+
     /// The conversation with `peer`, created empty if there is none.
     pub async fn open(&self, peer: &str) -> Result<Conversation> {
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         if let Some(c) = list.iter().find(|c| c.peer == peer) {
             return Ok(c.clone());
         }
-        let conv = Conversation {
-            peer: peer.to_string(),
-            name: None,
-            last_text: String::new(),
-            last_ms: 0,
-            unread: 0,
-            disappear_after_s: None,
-            blocked: false,
-            pages: 0,
-            messages: 0,
-        };
+        let conv = Conversation::empty(peer);
         list.push(conv.clone());
         self.write(INDEX, &list).await?;
         Ok(conv)
@@ -155,8 +184,17 @@ impl<S: Store> History<S> {
 
     /// Adds a message at the end of the conversation with `peer` (created if needed). A
     /// message whose id is already stored is ignored, so a re-delivered message shows once.
+    /// One read and one write of the index, one of the last page.
     pub async fn append(&self, peer: &str, message: MessageRecord) -> Result<bool> {
-        let conv = self.open(peer).await?;
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        let at = match list.iter().position(|c| c.peer == peer) {
+            Some(at) => at,
+            None => {
+                list.push(Conversation::empty(peer));
+                list.len() - 1
+            }
+        };
+        let conv = &mut list[at];
         let last_page = conv.pages.saturating_sub(1);
         let mut page: Vec<MessageRecord> = if conv.pages == 0 {
             Vec::new()
@@ -168,24 +206,25 @@ impl<S: Store> History<S> {
         if page.iter().any(|m| m.id == message.id) {
             return Ok(false);
         }
-        let (page_no, pages) = if conv.pages == 0 || page.len() >= PAGE_SIZE {
+        let page_no = if conv.pages == 0 || page.len() >= PAGE_SIZE {
             page.clear();
-            (conv.pages, conv.pages + 1)
+            conv.pages += 1;
+            conv.pages - 1
         } else {
-            (last_page, conv.pages)
+            last_page
         };
-        page.push(message.clone());
+        conv.messages += 1;
+        conv.last_text.clone_from(&message.text);
+        conv.last_ms = message.sent_ms;
+        if !message.outgoing {
+            conv.unread += 1;
+        }
+        if let Some(due) = message.expires_ms {
+            conv.next_expiry_ms = Some(conv.next_expiry_ms.map_or(due, |d| d.min(due)));
+        }
+        page.push(message);
         self.write(&page_name(peer, page_no), &page).await?;
-        self.update(peer, |c| {
-            c.pages = pages;
-            c.messages += 1;
-            c.last_text = message.text.clone();
-            c.last_ms = message.sent_ms;
-            if !message.outgoing {
-                c.unread += 1;
-            }
-        })
-        .await?;
+        self.write(INDEX, &list).await?;
         Ok(true)
     }
 
@@ -202,7 +241,9 @@ impl<S: Store> History<S> {
         delivery: Delivery,
         new_id: Option<&str>,
     ) -> Result<()> {
-        let conv = self.open(peer).await?;
+        let Some(conv) = self.get(peer).await? else {
+            return Ok(());
+        };
         // Outgoing messages in flight are recent: look at the last two pages.
         for page_no in (conv.pages.saturating_sub(2)..conv.pages).rev() {
             let name = page_name(peer, page_no);
@@ -238,23 +279,46 @@ impl<S: Store> History<S> {
         self.update(peer, |c| c.disappear_after_s = seconds).await
     }
 
-    /// Deletes every message whose time is up at `now_ms`; returns how many went.
+    /// Deletes every message whose time is up at `now_ms`; returns how many went. Only the
+    /// conversations with a message due are read.
     pub async fn expire(&self, now_ms: u64) -> Result<usize> {
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         let mut removed = 0;
-        for conv in self.conversations().await? {
+        let mut touched = false;
+        for conv in list
+            .iter_mut()
+            .filter(|c| c.next_expiry_ms.is_some_and(|due| due <= now_ms))
+        {
+            touched = true;
+            let mut next: Option<u64> = None;
+            let mut last: Option<MessageRecord> = None;
             for page_no in 0..conv.pages {
                 let name = page_name(&conv.peer, page_no);
                 let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
                 let before = page.len();
                 page.retain(|m| m.expires_ms.is_none_or(|e| e > now_ms));
                 if page.len() != before {
-                    removed += before - page.len();
                     self.write(&name, &page).await?;
-                    let gone = (before - page.len()) as u64;
-                    self.update(&conv.peer, |c| c.messages = c.messages.saturating_sub(gone))
-                        .await?;
+                    let gone = before - page.len();
+                    removed += gone;
+                    conv.messages = conv.messages.saturating_sub(gone as u64);
+                }
+                for due in page.iter().filter_map(|m| m.expires_ms) {
+                    next = Some(next.map_or(due, |d| d.min(due)));
+                }
+                if let Some(m) = page.last() {
+                    last = Some(m.clone());
                 }
             }
+            conv.next_expiry_ms = next;
+            // The list must not keep showing the text of a message that has gone.
+            conv.last_text = last.map(|m| m.text).unwrap_or_default();
+            conv.unread = conv
+                .unread
+                .min(u32::try_from(conv.messages).unwrap_or(u32::MAX));
+        }
+        if touched {
+            self.write(INDEX, &list).await?;
         }
         Ok(removed)
     }
@@ -317,6 +381,9 @@ mod tests {
         assert_eq!((m.id.as_str(), m.delivery), ("HASH", Delivery::Sent));
         // Once the hash is the id, the swarm's copy of the same message is not added again.
         assert!(!block_on(h.append("p", msg("HASH", true, 5))).unwrap());
+        // A late state change for a conversation that is gone creates nothing.
+        block_on(h.set_delivery("gone", "x", Delivery::Sent, None)).unwrap();
+        assert!(block_on(h.get("gone")).unwrap().is_none());
     }
 
     #[test]
@@ -326,12 +393,24 @@ mod tests {
         gone.expires_ms = Some(1_000);
         block_on(h.append("p", gone)).unwrap();
         block_on(h.append("p", msg("kept", false, 20))).unwrap();
+        let mut last = msg("last", false, 30);
+        last.expires_ms = Some(2_000);
+        block_on(h.append("p", last)).unwrap();
+        assert_eq!(block_on(h.open("p")).unwrap().next_expiry_ms, Some(1_000));
         assert_eq!(block_on(h.expire(999)).unwrap(), 0);
         assert_eq!(block_on(h.expire(1_000)).unwrap(), 1);
+        assert_eq!(block_on(h.open("p")).unwrap().next_expiry_ms, Some(2_000));
+        assert_eq!(block_on(h.expire(2_000)).unwrap(), 1);
         let page = block_on(h.page("p", 0)).unwrap();
         assert_eq!(
             page.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
             ["kept"]
+        );
+        // The list shows the last message left, never the text of one that went.
+        let c = block_on(h.open("p")).unwrap();
+        assert_eq!(
+            (c.last_text.as_str(), c.next_expiry_ms),
+            ("text kept", None)
         );
         block_on(h.set_timer("p", Some(300))).unwrap();
         block_on(h.rename("p", Some("Alice".into()))).unwrap();

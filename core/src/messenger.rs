@@ -9,6 +9,18 @@ use crate::SessionId;
 use crate::client::platform::{Clock, Store, Transport};
 use crate::client::{Client, ClientError, Incoming};
 use crate::history::{Delivery, History, HistoryError, MessageRecord};
+use crate::rpc::TTL_MAXIMUM_MS;
+
+/// How often a successful poll is recorded (one sealed write per minute, not per poll).
+const CAUGHT_UP_EVERY_MS: u64 = 60_000;
+
+/// How long the user was away if it was longer than the network keeps messages (14 days):
+/// messages sent to them before `now_ms - TTL` may have expired unseen. `previous` is the
+/// network time of their last successful poll.
+pub fn away_longer_than_ttl(previous: Option<u64>, now_ms: u64) -> Option<u64> {
+    let away = now_ms.saturating_sub(previous?);
+    (away > TTL_MAXIMUM_MS).then_some(away)
+}
 
 /// Why a messenger operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +39,8 @@ pub struct Messenger<T, C, S, R, H> {
     pub client: Client<T, C, S, R>,
     pub history: History<H>,
     next_local: std::cell::Cell<u64>,
+    /// When a successful poll was last recorded (network ms; 0: not this session).
+    caught_up_saved: std::cell::Cell<u64>,
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S, R, H> {
@@ -35,6 +49,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             client,
             history,
             next_local: std::cell::Cell::new(0),
+            caught_up_saved: std::cell::Cell::new(0),
         }
     }
 
@@ -99,11 +114,24 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         }
     }
 
+    /// How long the user was away, if longer than messages live: call before the first poll
+    /// of a session (which records a new time).
+    pub async fn away_longer_than_ttl(&self) -> Result<Option<u64>> {
+        let previous = self.history.caught_up_ms().await?;
+        self.client.ready().await?;
+        Ok(away_longer_than_ttl(previous, self.client.network_now_ms()))
+    }
+
     /// Polls once and files new messages; returns the peers whose conversations changed.
     /// Messages from blocked peers are dropped; our own sync copies (sent from another device)
     /// join their conversation as outgoing.
     pub async fn poll(&self) -> Result<Vec<String>> {
         let incoming = self.client.poll().await?;
+        let now = self.client.network_now_ms();
+        if now.saturating_sub(self.caught_up_saved.get()) >= CAUGHT_UP_EVERY_MS {
+            self.history.set_caught_up_ms(now).await?;
+            self.caught_up_saved.set(now);
+        }
         if incoming.is_empty() {
             return Ok(Vec::new());
         }
@@ -163,5 +191,30 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             )
             .await?;
         Ok(added.then_some(peer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn away_is_reported_only_past_the_ttl() {
+        let day = 24 * 3600 * 1000;
+        assert_eq!(away_longer_than_ttl(None, 100 * day), None, "never polled");
+        assert_eq!(
+            away_longer_than_ttl(Some(day), 15 * day),
+            None,
+            "exactly 14 days"
+        );
+        assert_eq!(
+            away_longer_than_ttl(Some(day), 15 * day + 1),
+            Some(14 * day + 1)
+        );
+        assert_eq!(
+            away_longer_than_ttl(Some(20 * day), day),
+            None,
+            "clock went back"
+        );
     }
 }

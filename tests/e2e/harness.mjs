@@ -83,9 +83,13 @@ export function launchBrowser() {
   });
 }
 
-/** Opens a page that fails the test on any uncaught page error or console error. */
-export async function openPage(browser, url, { viewport } = {}) {
-  const context = await browser.newContext(viewport ? { viewport } : {});
+/**
+ * Opens a page that fails the test on any uncaught page error or console error. `permissions`
+ * are granted to the context; `clock: true` installs Playwright's controllable clock first.
+ */
+export async function openPage(browser, url, { viewport, permissions, clock } = {}) {
+  const context = await browser.newContext({ ...(viewport ? { viewport } : {}), permissions: permissions || [] });
+  if (clock) await context.clock.install();
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -149,6 +153,18 @@ function portFree(port) {
 
 /** Runs the native CLI with a home and returns its stdout (text). */
 export function murmurText(home, ...args) {
+  return murmurWithInput(home, '', ...args);
+}
+
+/** Runs the native CLI with a home and `input` on stdin; returns its stdout (text). */
+export function murmurWithInput(home, input, ...args) {
   const bin = join(ROOT, 'target', 'debug', 'murmur');
-  return execFileSync(bin, ['--home', home, ...args], { encoding: 'utf8' });
+  return execFileSync(bin, ['--home', home, ...args], { encoding: 'utf8', input, maxBuffer: 16 << 20 });
+}
+
+/** A new CLI identity in a fresh home: { home, id, phrase }. Remove `home` when done. */
+export function newCliUser(name) {
+  const home = mkdtempSync(join(tmpdir(), `murmur-e2e-${name}-`));
+  const lines = murmurText(home, 'identity', 'new').split('\n');
+  return { home, id: lines[0].replace('Session ID: ', '').trim(), phrase: lines[2].trim() };
 }

@@ -3,10 +3,10 @@
 // temporary session leaves the origin empty.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { serveBundle, launchBrowser, openPage, screenshot, startDevnet, murmurText } from './harness.mjs';
+import { serveBundle, launchBrowser, openPage, screenshot, startDevnet, murmurText, newCliUser } from './harness.mjs';
+import { restoreInto, send, shownTexts, waitForText } from './ui.mjs';
 
 let devnet; let server; let browser;
 const users = {};
@@ -15,38 +15,12 @@ before(async () => {
   devnet = await startDevnet(9);
   server = await serveBundle(devnet.info);
   browser = await launchBrowser();
-  for (const who of ['a', 'b', 'c']) {
-    const home = mkdtempSync(join(tmpdir(), `murmur-e2e-${who}-`));
-    const lines = murmurText(home, 'identity', 'new').split('\n');
-    users[who] = { home, id: lines[0].replace('Session ID: ', '').trim(), phrase: lines[2].trim() };
-  }
+  for (const who of ['a', 'b', 'c']) users[who] = newCliUser(who);
 });
 after(async () => {
   await browser?.close(); await server?.stop(); await devnet?.stop();
   for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
 });
-
-async function restoreInto(page, phrase) {
-  await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
-  await page.getByLabel('Recovery phrase (13 words)').fill(phrase);
-  await page.getByRole('button', { name: 'Restore', exact: true }).click();
-  await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
-}
-
-async function send(page, text) {
-  const composer = page.getByLabel('Message', { exact: true });
-  await composer.fill(text);
-  await composer.press('Enter');
-}
-
-/** The texts of the open conversation's messages, in order. */
-async function shownTexts(page) {
-  return page.locator('.messages .message .text').allTextContents();
-}
-
-async function waitForText(page, text, timeout = 20000) {
-  await page.locator('.messages .message .text', { hasText: text }).first().waitFor({ timeout });
-}
 
 test('two browsers and a CLI user talk; history survives a reload; text stays text', async () => {
   const A = await openPage(browser, server.url);

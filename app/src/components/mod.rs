@@ -1,4 +1,7 @@
 //! Small reusable components: props in, callbacks out, no protocol logic.
+pub mod conversation_header;
+pub mod conversation_list;
+pub mod message_list;
 pub mod phrase;
 pub mod qr;
 pub mod session_id;

@@ -1,50 +1,37 @@
 //! The messenger: conversations on the side, the open conversation with its composer, and a
-//! settings panel. Polling runs while this page is mounted: every 2 s while the tab is
-//! visible, every 15 s when hidden.
+//! settings panel. While this page is mounted it polls (every 2 s while the tab is visible,
+//! every 15 s when hidden), deletes disappearing messages when due, notifies of new messages
+//! as the settings allow, and locks a kept profile after the chosen idle time.
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
 use murmur_core::client::{Clock as _, parse_recipient};
-use murmur_core::history::{Conversation, Delivery, MessageRecord};
+use murmur_core::history::{Conversation, MessageRecord};
 
-use crate::components::short_id;
+use crate::components::conversation_header::{ConversationHeader, HeaderChange};
+use crate::components::conversation_list::{ConversationList, label};
+use crate::components::message_list::{MessageList, PageWindow};
+use crate::notify;
 use crate::pages::settings::SettingsPanel;
 
 const POLL_VISIBLE_MS: u64 = 2_000;
 const POLL_HIDDEN_MS: u64 = 15_000;
 const AUTOLOCK_CHECK_MS: u64 = 5_000;
 
-/// Disappearing-message choices: label and seconds.
-const TIMERS: [(&str, Option<u32>); 6] = [
-    ("Off", None),
-    ("5 minutes", Some(300)),
-    ("1 hour", Some(3_600)),
-    ("1 day", Some(86_400)),
-    ("1 week", Some(604_800)),
-    ("2 weeks", Some(1_209_600)),
-];
-
-fn day_of(ms: u64) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-        .to_date_string()
-        .into()
-}
-
-fn time_of(ms: u64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-}
-
 fn tab_hidden() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
         .is_some_and(|d| d.hidden())
+}
+
+fn days(ms: u64) -> u64 {
+    ms / (24 * 3600 * 1000)
 }
 
 #[component]
@@ -59,7 +46,12 @@ pub fn ChatPage(
     let conversations = RwSignal::new(Vec::<Conversation>::new());
     let selected = RwSignal::new(None::<String>);
     let messages = RwSignal::new(Vec::<MessageRecord>::new());
+    let window = RwSignal::new(PageWindow {
+        first: None,
+        pages: 0,
+    });
     let network_ok = RwSignal::new(true);
+    let away_days = RwSignal::new(None::<u64>);
     let show_settings = RwSignal::new(false);
     let bump = move || version.update(|v| *v += 1);
 
@@ -68,12 +60,23 @@ pub fn ChatPage(
     {
         let alive = alive.clone();
         spawn_local(async move {
+            // Before the first poll records a new time: was the user away longer than the TTL?
+            if let Ok(Some(away)) = session.get_value().messenger.away_longer_than_ttl().await {
+                away_days.set(Some(days(away)));
+            }
             while alive.load(Ordering::Relaxed) {
                 let s = session.get_value();
                 match s.messenger.poll().await {
                     Ok(changed) => {
                         network_ok.set(true);
                         if !changed.is_empty() {
+                            notify_new(
+                                &s,
+                                &changed,
+                                conversations.get_untracked(),
+                                selected.get_untracked(),
+                            )
+                            .await;
                             bump();
                         }
                     }
@@ -97,10 +100,17 @@ pub fn ChatPage(
         on_cleanup(move || alive.store(false, Ordering::Relaxed));
     }
 
+    // Opening another conversation shows its newest messages.
+    Effect::new(move |_| {
+        selected.track();
+        window.update(|w| w.first = None);
+    });
+
     // Reload the list and the open conversation whenever something changed.
     Effect::new(move |_| {
         version.get();
         let peer = selected.get();
+        let first = window.get().first;
         spawn_local(async move {
             let s = session.get_value();
             let history = &s.messenger.history;
@@ -114,10 +124,16 @@ pub fn ChatPage(
             let Ok(conv) = history.open(&peer).await else {
                 return;
             };
-            // The last two pages: up to 400 messages rendered, older ones stay on disk.
+            let shown_window = PageWindow {
+                first,
+                pages: conv.pages,
+            };
             let mut shown = Vec::new();
-            for page in conv.pages.saturating_sub(2)..conv.pages {
+            for page in shown_window.range() {
                 shown.extend(history.page(&peer, page).await.unwrap_or_default());
+            }
+            if window.get_untracked() != shown_window {
+                window.set(shown_window);
             }
             messages.set(shown);
             if conv.unread > 0
@@ -164,6 +180,7 @@ pub fn ChatPage(
             return;
         };
         draft.set(String::new());
+        window.update(|w| w.first = None);
         spawn_local(async move {
             let s = session.get_value();
             let sending = s.messenger.send(&to, &text);
@@ -173,7 +190,7 @@ pub fn ChatPage(
             bump();
         });
     };
-    let retry = move |id: String, text: String| {
+    let retry = Callback::new(move |(id, text): (String, String)| {
         let Some(peer) = selected.get() else { return };
         let Ok(to) = peer.parse::<SessionId>() else {
             return;
@@ -182,25 +199,25 @@ pub fn ChatPage(
             let _ = session.get_value().messenger.retry(&to, &id, &text).await;
             bump();
         });
-    };
+    });
 
-    let set_timer = move |value: String| {
+    let header_change = Callback::new(move |change: HeaderChange| {
         let Some(peer) = selected.get() else { return };
-        let seconds = value.parse::<u32>().ok();
         spawn_local(async move {
-            let _ = session
-                .get_value()
-                .messenger
-                .history
-                .set_timer(&peer, seconds)
-                .await;
+            let s = session.get_value();
+            let history = &s.messenger.history;
+            let _ = match change {
+                HeaderChange::Rename(name) => history.rename(&peer, name).await,
+                HeaderChange::Timer(seconds) => history.set_timer(&peer, seconds).await,
+                HeaderChange::Blocked(blocked) => history.set_blocked(&peer, blocked).await,
+            };
             bump();
         });
-    };
+    });
 
     // Auto-lock: a kept profile locks after the chosen idle time (activity = key or pointer).
     if kept {
-        let last_active = Arc::new(std::sync::atomic::AtomicU64::new(js_sys::Date::now() as u64));
+        let last_active = Arc::new(AtomicU64::new(js_sys::Date::now() as u64));
         for event in ["keydown", "pointerdown"] {
             let last_active = last_active.clone();
             let handle = window_event_listener_untyped(event, move |_| {
@@ -213,7 +230,7 @@ pub fn ChatPage(
             while alive.load(Ordering::Relaxed) {
                 let s = session.get_value();
                 s.messenger.client.clock().sleep(AUTOLOCK_CHECK_MS).await;
-                if let Some(minutes) = s.autolock_minutes().await {
+                if let Some(minutes) = s.settings().autolock_minutes {
                     let idle = (js_sys::Date::now() as u64)
                         .saturating_sub(last_active.load(Ordering::Relaxed));
                     if alive.load(Ordering::Relaxed) && idle >= u64::from(minutes) * 60_000 {
@@ -225,10 +242,22 @@ pub fn ChatPage(
         });
     }
 
-    let selected_conv = move || {
+    // What the header and composer show, as memos: a new message must not rebuild them (the
+    // rename field or the composer would lose what is being typed, and the focus).
+    let header = Memo::new(move |_| {
         let peer = selected.get()?;
-        conversations.get().into_iter().find(|c| c.peer == peer)
-    };
+        let c = conversations.with(|list| list.iter().find(|c| c.peer == peer).cloned())?;
+        Some(Conversation {
+            last_text: String::new(),
+            last_ms: 0,
+            unread: 0,
+            pages: 0,
+            messages: 0,
+            next_expiry_ms: None,
+            ..c
+        })
+    });
+    let composer_state = Memo::new(move |_| header.with(|h| h.as_ref().map(|c| c.blocked)));
 
     view! {
         <div class="messenger">
@@ -247,6 +276,13 @@ pub fn ChatPage(
             {move || (!network_ok.get()).then(|| view! {
                 <p class="banner warn" role="alert">"The network cannot be reached. Messages will be sent when it is back."</p>
             })}
+            {move || away_days.get().map(|d| view! {
+                <p class="banner warn" role="alert">
+                    {format!("You were away for {d} days. The network keeps messages for 14 days, so some sent to you meanwhile may have expired unread.")}
+                    " "
+                    <button class="link" on:click=move |_| away_days.set(None)>"Dismiss"</button>
+                </p>
+            })}
             {move || show_settings.get().then(|| view! { <SettingsPanel session on_logout /> })}
             <div class="panes">
                 <nav class="sidebar" aria-label="Conversations">
@@ -262,99 +298,63 @@ pub fn ChatPage(
                             "Start chat"
                         </button>
                     </form>
-                    <ul class="conversations">
-                        <For each=move || conversations.get() key=|c| (c.peer.clone(), c.last_ms, c.unread, c.name.clone()) let:c>
-                            {
-                                let peer = c.peer.clone();
-                                let peer_for_click = peer.clone();
-                                let label = c.name.clone().unwrap_or_else(|| short_id(&c.peer));
-                                view! {
-                                    <li>
-                                        <button class="conversation"
-                                            class:active=move || selected.get().as_deref() == Some(peer.as_str())
-                                            on:click=move |_| selected.set(Some(peer_for_click.clone()))>
-                                            <span class="name">{label}</span>
-                                            <span class="last">{c.last_text.clone()}</span>
-                                            {(c.unread > 0).then(|| view! {
-                                                <span class="unread" aria-label=format!("{} unread", c.unread)>{c.unread}</span>
-                                            })}
-                                        </button>
-                                    </li>
-                                }
-                            }
-                        </For>
-                    </ul>
+                    <ConversationList conversations selected />
                 </nav>
                 <section class="conversation-view" aria-label="Conversation">
-                    {move || match selected_conv() {
+                    {move || match header.get() {
                         None => view! { <p class="muted empty">"Choose a conversation, or start one with a Session ID."</p> }.into_any(),
-                        Some(conv) => {
-                            let timer_value = conv.disappear_after_s.map(|s| s.to_string()).unwrap_or_default();
-                            view! {
-                                <header class="conversation-header">
-                                    <code data-testid="peer-id">{conv.peer.clone()}</code>
-                                    <label>
-                                        "Disappearing messages "
-                                        <select on:change=move |ev| set_timer(event_target_value(&ev))>
-                                            {TIMERS.iter().map(|(label, secs)| {
-                                                let v = secs.map(|s| s.to_string()).unwrap_or_default();
-                                                let is = v == timer_value;
-                                                view! { <option value=v selected=is>{*label}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
-                                </header>
-                            }.into_any()
-                        }
+                        Some(conv) => view! { <ConversationHeader conv on_change=header_change /> }.into_any(),
                     }}
-                    <ol class="messages" aria-live="polite">
-                        {move || {
-                            let mut last_day = String::new();
-                            messages.get().into_iter().map(|m| {
-                                let day = day_of(m.sent_ms);
-                                let separator = (day != last_day).then(|| view! { <li class="day">{day.clone()}</li> });
-                                last_day = day;
-                                let (id, text) = (m.id.clone(), m.text.clone());
-                                let state = match m.delivery {
-                                    Delivery::Sending => Some("Sending…"),
-                                    Delivery::Sent => Some("Sent"),
-                                    Delivery::Failed => Some("Failed"),
-                                    Delivery::Received => None,
-                                };
-                                view! {
-                                    {separator}
-                                    <li class="message" class:out=m.outgoing class:in=!m.outgoing>
-                                        <p class="text">{m.text.clone()}</p>
-                                        <span class="meta">
-                                            {time_of(m.sent_ms)}
-                                            {state.map(|s| view! { " · " {s} })}
-                                            {(m.delivery == Delivery::Failed).then(|| view! {
-                                                " "
-                                                <button class="link" on:click=move |_| retry(id.clone(), text.clone())>"Retry"</button>
-                                            })}
-                                        </span>
-                                    </li>
-                                }
-                            }).collect_view()
-                        }}
-                    </ol>
-                    {move || selected.get().is_some().then(|| view! {
-                        <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(); }>
-                            <label for="composer" class="visually-hidden">"Message"</label>
-                            <textarea id="composer" rows="2" placeholder="Message"
-                                prop:value=move || draft.get()
-                                on:input=move |ev| draft.set(event_target_value(&ev))
-                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                                    if ev.key() == "Enter" && !ev.shift_key() {
-                                        ev.prevent_default();
-                                        send();
-                                    }
-                                }></textarea>
-                            <button type="submit" class="primary">"Send"</button>
-                        </form>
+                    <MessageList messages window on_retry=retry />
+                    {move || composer_state.get().map(|blocked| if blocked {
+                        view! { <p class="banner" role="status">"You blocked this contact. Unblock to send and receive messages."</p> }.into_any()
+                    } else {
+                        view! {
+                            <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(); }>
+                                <label for="composer" class="visually-hidden">"Message"</label>
+                                <textarea id="composer" rows="2" placeholder="Message"
+                                    prop:value=move || draft.get()
+                                    on:input=move |ev| draft.set(event_target_value(&ev))
+                                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                        if ev.key() == "Enter" && !ev.shift_key() {
+                                            ev.prevent_default();
+                                            send();
+                                        }
+                                    }></textarea>
+                                <button type="submit" class="primary">"Send"</button>
+                            </form>
+                        }.into_any()
                     })}
                 </section>
             </div>
         </div>
+    }
+}
+
+/// Notifies of new incoming messages in `changed` conversations, unless the user is looking
+/// at that conversation in a visible tab. `before` is the list as it was before the poll.
+async fn notify_new(
+    s: &Session,
+    changed: &[String],
+    before: Vec<Conversation>,
+    open: Option<String>,
+) {
+    let mode = s.settings().notifications;
+    if mode == murmur_app::settings::NotificationMode::Off || !notify::permitted() {
+        return;
+    }
+    let Ok(now) = s.messenger.history.conversations().await else {
+        return;
+    };
+    let hidden = tab_hidden();
+    for conv in now.iter().filter(|c| changed.contains(&c.peer)) {
+        let unread_before = before
+            .iter()
+            .find(|b| b.peer == conv.peer)
+            .map_or(0, |b| b.unread);
+        let looking = !hidden && open.as_deref() == Some(conv.peer.as_str());
+        if conv.unread > unread_before && !looking {
+            notify::new_message(mode, &label(conv), &conv.last_text);
+        }
     }
 }

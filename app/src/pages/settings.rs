@@ -1,17 +1,19 @@
-//! Settings, shown over the messenger: who you are, the onion path, auto-lock, passphrase,
-//! recovery phrase, and logging out.
+//! Settings, shown over the messenger: who you are, the onion path, notifications, auto-lock,
+//! passphrase, recovery phrase, and logging out.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::onboarding::passphrase_problem;
-use murmur_app::session::Session;
+use murmur_app::session::{Session, storage_is_persistent};
+use murmur_app::settings::NotificationMode;
 use murmur_core::vault::{UnlockError, VaultError};
 
 use crate::components::phrase::PhraseGrid;
 use crate::components::session_id::ShareSessionId;
 use crate::components::short_id;
+use crate::notify;
 
 /// Auto-lock choices: label and minutes (0 = never).
 const AUTOLOCK: [(&str, u32); 4] = [
@@ -37,10 +39,13 @@ pub fn SettingsPanel(
     let kept = session.with_value(|s| s.is_kept());
 
     let path = RwSignal::new(Vec::<(String, String)>::new());
-    let autolock = RwSignal::new(None::<u32>);
+    let settings = RwSignal::new(session.with_value(|s| s.settings()));
+    let persistent = RwSignal::new(None::<bool>);
     spawn_local(async move {
         let s = session.get_value();
-        autolock.set(s.autolock_minutes().await);
+        if s.is_kept() {
+            persistent.set(Some(storage_is_persistent().await));
+        }
         if let Ok(p) = s.messenger.client.current_path().await {
             path.set(
                 p.hops
@@ -50,11 +55,37 @@ pub fn SettingsPanel(
             );
         }
     });
-    let set_autolock = move |value: String| {
-        let minutes = value.parse::<u32>().ok().filter(|m| *m > 0);
-        autolock.set(minutes);
+    let save = move |next: murmur_app::settings::Settings| {
+        settings.set(next.clone());
         spawn_local(async move {
-            let _ = session.get_value().set_autolock_minutes(minutes).await;
+            let _ = session.get_value().save_settings(next).await;
+        });
+    };
+    let set_autolock = move |value: String| {
+        let mut next = settings.get_untracked();
+        next.autolock_minutes = value.parse::<u32>().ok().filter(|m| *m > 0);
+        save(next);
+    };
+    // Turning notifications on asks the browser (this runs in the change event, a user
+    // gesture); if it refuses, the mode stays off and the user is told why.
+    let notify_status = RwSignal::new(None::<&'static str>);
+    let set_notifications = move |value: String| {
+        let mode = NotificationMode::from_key(&value);
+        spawn_local(async move {
+            let granted = mode == NotificationMode::Off
+                || notify::permitted()
+                || notify::request_permission().await;
+            let mut next = settings.get_untracked();
+            if granted {
+                next.notifications = mode;
+                notify_status.set(None);
+            } else {
+                next.notifications = NotificationMode::Off;
+                notify_status.set(Some(
+                    "This browser blocks notifications for Murmur; allow them in the site settings.",
+                ));
+            }
+            save(next);
         });
     };
 
@@ -127,17 +158,34 @@ pub fn SettingsPanel(
                 }).collect_view()}
                 <li><span class="hop-role">"Swarm"</span><span class="muted">"destination"</span></li>
             </ol>
+            <h2>"Notifications"</h2>
+            <label>
+                "Notify me of new messages "
+                <select on:change=move |ev| set_notifications(event_target_value(&ev))
+                    prop:value=move || settings.get().notifications.key()>
+                    {NotificationMode::ALL.iter().map(|(mode, label)| {
+                        let selected = move || settings.get().notifications == *mode;
+                        view! { <option value=mode.key() selected=selected>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <p class="status" role="status">{move || notify_status.get()}</p>
             {kept.then(|| view! {
                 <h2>"Lock"</h2>
                 <label>
                     "Lock Murmur when idle "
                     <select on:change=move |ev| set_autolock(event_target_value(&ev))>
                         {AUTOLOCK.iter().map(|(label, minutes)| {
-                            let selected = move || autolock.get().unwrap_or(0) == *minutes;
+                            let selected = move || settings.get().autolock_minutes.unwrap_or(0) == *minutes;
                             view! { <option value=minutes.to_string() selected=selected>{*label}</option> }
                         }).collect_view()}
                     </select>
                 </label>
+                <p class="muted">{move || match persistent.get() {
+                    Some(true) => "Storage: this browser keeps Murmur's data even when space runs low.",
+                    Some(false) => "Storage: this browser may clear Murmur's data when space runs low; keep your recovery phrase.",
+                    None => "",
+                }}</p>
                 <h2>"Change passphrase"</h2>
                 <form on:submit=change>
                     <label for="old-passphrase">"Current passphrase"</label>

@@ -1,0 +1,45 @@
+//! The conversation list: name (or short ID), last message, unread badge.
+
+use leptos::prelude::*;
+use murmur_core::history::Conversation;
+
+use crate::components::short_id;
+
+/// The label of a conversation: the local name, else the short Session ID.
+pub fn label(c: &Conversation) -> String {
+    c.name.clone().unwrap_or_else(|| short_id(&c.peer))
+}
+
+#[component]
+pub fn ConversationList(
+    conversations: RwSignal<Vec<Conversation>>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <ul class="conversations">
+            <For each=move || conversations.get()
+                key=|c| (c.peer.clone(), c.last_ms, c.unread, c.name.clone(), c.blocked, c.last_text.clone())
+                let:c>
+                {
+                    let peer = c.peer.clone();
+                    let is_open = Memo::new(move |_| selected.get().as_deref() == Some(peer.as_str()));
+                    let peer_for_click = c.peer.clone();
+                    view! {
+                        <li>
+                            <button class="conversation"
+                                class:active=move || is_open.get()
+                                aria-current=move || is_open.get().then_some("true")
+                                on:click=move |_| selected.set(Some(peer_for_click.clone()))>
+                                <span class="name">{label(&c)}{c.blocked.then_some(" (blocked)")}</span>
+                                <span class="last">{c.last_text.clone()}</span>
+                                {(c.unread > 0).then(|| view! {
+                                    <span class="unread" aria-label=format!("{} unread", c.unread)>{c.unread}</span>
+                                })}
+                            </button>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
+    }
+}

@@ -1,0 +1,113 @@
+//! The open conversation's messages: a window of at most two stored pages (400 messages), so
+//! a conversation of any length renders the same number of elements. "Earlier messages" and
+//! "Latest messages" move the window a page at a time.
+
+use leptos::html::Ol;
+use leptos::prelude::*;
+use murmur_core::history::{Delivery, MessageRecord};
+
+/// Pages rendered at once.
+pub const WINDOW_PAGES: u32 = 2;
+
+fn day_of(ms: u64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_date_string()
+        .into()
+}
+
+fn time_of(ms: u64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// Which pages are shown: `None` follows the newest; `Some(first)` is a fixed window the
+/// user paged back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    pub first: Option<u32>,
+    pub pages: u32,
+}
+
+impl PageWindow {
+    /// The page numbers to read.
+    pub fn range(self) -> std::ops::Range<u32> {
+        let first = self
+            .first
+            .unwrap_or(self.pages.saturating_sub(WINDOW_PAGES))
+            .min(self.pages.saturating_sub(1));
+        first..(first + WINDOW_PAGES).min(self.pages)
+    }
+}
+
+#[component]
+pub fn MessageList(
+    messages: RwSignal<Vec<MessageRecord>>,
+    window: RwSignal<PageWindow>,
+    on_retry: Callback<(String, String)>,
+) -> impl IntoView {
+    let list = NodeRef::<Ol>::new();
+    // Following the newest: keep the view at the bottom as messages arrive.
+    Effect::new(move |_| {
+        messages.track();
+        if window.get_untracked().first.is_none()
+            && let Some(el) = list.get_untracked()
+        {
+            request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
+        }
+    });
+    let earlier = move |_| {
+        window.update(|w| {
+            let start = w.range().start;
+            w.first = Some(start.saturating_sub(1));
+        });
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    };
+    let later = move |_| {
+        window.update(|w| {
+            let next = w.range().start + 1;
+            w.first = (next + WINDOW_PAGES < w.pages).then_some(next);
+        });
+    };
+    view! {
+        <ol class="messages" node_ref=list aria-live="polite" tabindex="0" aria-label="Messages">
+            {move || (window.get().range().start > 0).then(|| view! {
+                <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
+            })}
+            {move || {
+                let mut last_day = String::new();
+                messages.get().into_iter().map(|m| {
+                    let day = day_of(m.sent_ms);
+                    let separator = (day != last_day).then(|| view! { <li class="day">{day.clone()}</li> });
+                    last_day = day;
+                    let (id, text) = (m.id.clone(), m.text.clone());
+                    let state = match m.delivery {
+                        Delivery::Sending => Some("Sending…"),
+                        Delivery::Sent => Some("Sent"),
+                        Delivery::Failed => Some("Failed"),
+                        Delivery::Received => None,
+                    };
+                    view! {
+                        {separator}
+                        <li class="message" class:out=m.outgoing class:in=!m.outgoing>
+                            <p class="text">{m.text.clone()}</p>
+                            <span class="meta">
+                                {time_of(m.sent_ms)}
+                                {m.expires_ms.is_some().then_some(" · ⏱")}
+                                {state.map(|s| view! { " · " {s} })}
+                                {(m.delivery == Delivery::Failed).then(|| view! {
+                                    " "
+                                    <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
+                                })}
+                            </span>
+                        </li>
+                    }
+                }).collect_view()
+            }}
+            {move || (window.get().first.is_some()).then(|| view! {
+                <li class="paging"><button class="secondary small" on:click=later>"Later messages"</button></li>
+            })}
+        </ol>
+    }
+}

@@ -1,0 +1,134 @@
+// Living in a conversation, against a 9-node devnet: a long conversation renders a bounded
+// window of pages and pages back; notifications say only what the user allowed and only when
+// they are not looking; contacts can be renamed and blocked; a kept profile locks after the
+// idle time (Playwright's clock moves the page's time; the network keeps real time).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveBundle, launchBrowser, openPage, startDevnet, murmurText, murmurWithInput, newCliUser } from './harness.mjs';
+import { startTemporary, startKept, shownTexts, waitForText } from './ui.mjs';
+
+let devnet; let server; let browser; let network;
+const users = {};
+
+before(async () => {
+  devnet = await startDevnet(9);
+  network = join(devnet.dir, 'devnet.json');
+  server = await serveBundle(devnet.info);
+  browser = await launchBrowser();
+  // Each test has its own recipient, so none sees another's messages still on the network.
+  for (const who of ['a', 'b', 'c', 'n', 'k']) users[who] = newCliUser(who);
+});
+after(async () => {
+  await browser?.close(); await server?.stop(); await devnet?.stop();
+  for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
+});
+
+const fromC = (text) => murmurText(users.c.home, '--network-file', network, 'send', '--to', users.n.id, text);
+
+test('a conversation of 420 messages renders at most two pages and pages back', async () => {
+  const A = await openPage(browser, server.url);
+  await startTemporary(A.page, users.a.phrase);
+  const lines = Array.from({ length: 420 }, (_, i) => `long ${i}`).join('\n');
+  murmurWithInput(users.b.home, lines, '--network-file', network, 'send', '--to', users.a.id, '-');
+  const conv = A.page.getByRole('button', { name: /long 419/ });
+  await conv.waitFor({ timeout: 60000 });
+  await conv.click();
+  await waitForText(A.page, 'long 419');
+  // Pages of 200: the newest two (200..399 and 400..419) are shown, nothing older.
+  let texts = await shownTexts(A.page);
+  assert.equal(texts.length, 220);
+  assert.deepEqual([texts[0], texts.at(-1)], ['long 200', 'long 419']);
+  await A.page.getByRole('button', { name: 'Earlier messages' }).click();
+  await waitForText(A.page, 'long 0');
+  texts = await shownTexts(A.page);
+  assert.equal(texts.length, 400, 'still two pages');
+  assert.deepEqual([texts[0], texts.at(-1)], ['long 0', 'long 399']);
+  assert.equal(await A.page.getByRole('button', { name: 'Earlier messages' }).count(), 0);
+  await A.page.getByRole('button', { name: 'Later messages' }).click();
+  await waitForText(A.page, 'long 419');
+  assert.equal((await shownTexts(A.page)).length, 220);
+  assert.deepEqual(A.problems, []);
+  await A.context.close();
+});
+
+test('notifications follow the chosen mode; contacts are renamed and blocked', async () => {
+  const A = await openPage(browser, server.url, { permissions: ['notifications'] });
+  // Record what the app asks the browser to show (the real constructor still runs).
+  await A.page.addInitScript(() => {
+    const Real = window.Notification;
+    window.__notes = [];
+    window.Notification = class extends Real {
+      constructor(title, options) { super(title, options); window.__notes.push({ title, body: options?.body }); }
+    };
+  });
+  await A.page.reload();
+  await startTemporary(A.page, users.n.phrase);
+  const notes = () => A.page.evaluate(() => window.__notes);
+  const waitNotes = (n) => A.page.waitForFunction((k) => window.__notes.length >= k, n, { timeout: 30000 });
+
+  // Off by default: a message arrives, no notification.
+  fromC('first, unannounced');
+  await A.page.getByRole('button', { name: /first, unannounced/ }).waitFor({ timeout: 20000 });
+  assert.deepEqual(await notes(), []);
+
+  // Without names or text.
+  await A.page.getByRole('button', { name: 'Settings' }).click();
+  await A.page.getByLabel('Notify me of new messages').selectOption('private');
+  fromC('secret words');
+  await waitNotes(1);
+  assert.deepEqual(await notes(), [{ title: 'Murmur', body: 'New message' }]);
+
+  // With name and preview.
+  await A.page.getByLabel('Notify me of new messages').selectOption('preview');
+  fromC('a preview of this');
+  await waitNotes(2);
+  const second = (await notes())[1];
+  assert.equal(second.body, 'a preview of this');
+  assert.ok(users.c.id.startsWith(second.title.split('…')[0]), 'titled with the short ID');
+  await A.page.getByRole('button', { name: 'Settings' }).click();
+
+  // Looking at the conversation in a visible tab: no notification.
+  await A.page.getByRole('button', { name: /a preview of this/ }).click();
+  await A.page.getByRole('button', { name: 'Rename' }).click();
+  await A.page.getByLabel('Contact name').fill('Carol <b>C</b>');
+  await A.page.getByRole('button', { name: 'Save' }).click();
+  await A.page.getByRole('heading', { name: 'Carol <b>C</b>' }).waitFor();
+  await A.page.getByRole('button', { name: /Carol <b>C<\/b>/ }).waitFor();
+  fromC('while you look');
+  await waitForText(A.page, 'while you look');
+  assert.equal((await notes()).length, 2);
+
+  // Blocked: C's messages are dropped on arrival and do not come back after unblocking.
+  await A.page.getByRole('button', { name: 'Block', exact: true }).click();
+  await A.page.getByRole('group', { name: 'Confirm block' }).getByRole('button', { name: 'Block' }).click();
+  await A.page.getByText('You blocked this contact.').waitFor();
+  fromC('dropped while blocked');
+  // Polls run every 2 s; give it several before unblocking.
+  await A.page.waitForTimeout(6000);
+  await A.page.getByRole('button', { name: 'Unblock' }).click();
+  fromC('after unblocking');
+  await waitForText(A.page, 'after unblocking');
+  const texts = await shownTexts(A.page);
+  assert.ok(!texts.includes('dropped while blocked'), 'the blocked message was dropped');
+  assert.deepEqual(texts.slice(-2), ['while you look', 'after unblocking']);
+  assert.deepEqual(A.problems, []);
+  await A.context.close();
+});
+
+test('a kept profile locks after 15 idle minutes, not before', async () => {
+  const B = await openPage(browser, server.url, { clock: true });
+  await startKept(B.page, users.k.phrase, 'correct horse battery');
+  await B.page.clock.fastForward('14:00');
+  await B.page.waitForTimeout(500);
+  assert.equal(await B.page.getByRole('heading', { name: 'Unlock Murmur' }).count(), 0, 'not locked at 14 min');
+  await B.page.clock.fastForward('02:00');
+  await B.page.getByRole('heading', { name: 'Unlock Murmur' }).waitFor({ timeout: 15000 });
+  // Unlocking again works; activity restarts the count.
+  await B.page.getByLabel('Passphrase').fill('correct horse battery');
+  await B.page.getByRole('button', { name: 'Unlock' }).click();
+  await B.page.getByRole('button', { name: 'Settings' }).waitFor();
+  assert.deepEqual(B.problems, []);
+  await B.context.close();
+});

@@ -1,0 +1,48 @@
+// Steps through the app's screens, shared by the e2e tests. Each finds elements the way a
+// user (or a screen reader) would: by role, label and visible text.
+
+/** Welcome → restore from `phrase` → the storage choice. */
+export async function restoreInto(page, phrase) {
+  await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
+  await page.getByLabel('Recovery phrase (13 words)').fill(phrase);
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
+}
+
+/** Restores `phrase` into a temporary session. */
+export async function startTemporary(page, phrase) {
+  await restoreInto(page, phrase);
+  await page.getByRole('button', { name: 'Temporary session' }).click();
+  await page.getByRole('button', { name: 'Settings' }).waitFor();
+}
+
+/** Restores `phrase` into a kept profile under `passphrase`. */
+export async function startKept(page, phrase, passphrase) {
+  await restoreInto(page, phrase);
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Passphrase again').fill(passphrase);
+  await page.getByRole('button', { name: 'Keep history on this device' }).click();
+  await page.getByRole('button', { name: 'Settings' }).waitFor();
+}
+
+/** Opens (or creates) the conversation with Session ID `id` from the "New chat" form. */
+export async function startChat(page, id) {
+  await page.getByLabel('New chat').fill(id);
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await page.getByTestId('peer-id').filter({ hasText: id }).waitFor();
+}
+
+export async function send(page, text) {
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+/** The texts of the open conversation's messages, in order. */
+export async function shownTexts(page) {
+  return page.locator('.messages .message .text').allTextContents();
+}
+
+export async function waitForText(page, text, timeout = 20000) {
+  await page.locator('.messages .message .text', { hasText: text }).first().waitFor({ timeout });
+}
