@@ -4,26 +4,17 @@
 // idle time (Playwright's clock moves the page's time; the network keeps real time).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { serveBundle, launchBrowser, openPage, startDevnet, murmurText, murmurWithInput, newCliUser } from './harness.mjs';
+import { openPage, murmurText, murmurWithInput, startWorld } from './harness.mjs';
 import { startTemporary, startKept, shownTexts, waitForText } from './ui.mjs';
 
-let devnet; let server; let browser; let network;
-const users = {};
+let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
-  devnet = await startDevnet(9);
-  network = join(devnet.dir, 'devnet.json');
-  server = await serveBundle(devnet.info);
-  browser = await launchBrowser();
   // Each test has its own recipient, so none sees another's messages still on the network.
-  for (const who of ['a', 'b', 'c', 'n', 'k']) users[who] = newCliUser(who);
+  world = await startWorld(['a', 'b', 'c', 'n', 'k']);
+  ({ users, browser, network, devnet, server } = world);
 });
-after(async () => {
-  await browser?.close(); await server?.stop(); await devnet?.stop();
-  for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
-});
+after(async () => { await world?.stop(); });
 
 const fromC = (text) => murmurText(users.c.home, '--network-file', network, 'send', '--to', users.n.id, text);
 

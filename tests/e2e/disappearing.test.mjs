@@ -3,23 +3,16 @@
 // not before; a message sent before the timer was set stays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { serveBundle, launchBrowser, openPage, startDevnet, newCliUser } from './harness.mjs';
+import { openPage, startWorld } from './harness.mjs';
 import { startTemporary, startChat, send, shownTexts, waitForText } from './ui.mjs';
 
-let devnet; let server; let browser;
-const users = {};
+let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
-  devnet = await startDevnet(9);
-  server = await serveBundle(devnet.info);
-  browser = await launchBrowser();
-  for (const who of ['a', 'b']) users[who] = newCliUser(who);
+  world = await startWorld(['a', 'b']);
+  ({ users, browser, network, devnet, server } = world);
 });
-after(async () => {
-  await browser?.close(); await server?.stop(); await devnet?.stop();
-  for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
-});
+after(async () => { await world?.stop(); });
 
 const TIMER_MS = 300_000;
 

@@ -168,3 +168,27 @@ export function newCliUser(name) {
   const lines = murmurText(home, 'identity', 'new').split('\n');
   return { home, id: lines[0].replace('Session ID: ', '').trim(), phrase: lines[2].trim() };
 }
+
+/**
+ * What a chat test needs: a devnet of `nodes`, the bundle served pointing at it, a browser,
+ * and a CLI identity per name in `names`. Returns { devnet, network, server, browser, users,
+ * stop }, where `network` is the devnet file for `murmur --network-file`.
+ */
+export async function startWorld(names, nodes = 9) {
+  const world = { users: {} };
+  world.stop = async () => {
+    await world.browser?.close(); await world.server?.stop(); await world.devnet?.stop();
+    for (const { home } of Object.values(world.users)) rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    world.devnet = await startDevnet(nodes);
+    world.network = join(world.devnet.dir, 'devnet.json');
+    world.server = await serveBundle(world.devnet.info);
+    world.browser = await launchBrowser();
+    for (const name of names) world.users[name] = newCliUser(name);
+  } catch (err) {
+    await world.stop();
+    throw err;
+  }
+  return world;
+}

@@ -3,24 +3,17 @@
 // temporary session leaves the origin empty.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { serveBundle, launchBrowser, openPage, screenshot, startDevnet, murmurText, newCliUser } from './harness.mjs';
+import { openPage, screenshot, murmurText, startWorld } from './harness.mjs';
 import { restoreInto, send, shownTexts, waitForText } from './ui.mjs';
 
-let devnet; let server; let browser;
-const users = {};
+let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
-  devnet = await startDevnet(9);
-  server = await serveBundle(devnet.info);
-  browser = await launchBrowser();
-  for (const who of ['a', 'b', 'c']) users[who] = newCliUser(who);
+  world = await startWorld(['a', 'b', 'c']);
+  ({ users, browser, network, devnet, server } = world);
 });
-after(async () => {
-  await browser?.close(); await server?.stop(); await devnet?.stop();
-  for (const { home } of Object.values(users)) rmSync(home, { recursive: true, force: true });
-});
+after(async () => { await world?.stop(); });
 
 test('two browsers and a CLI user talk; history survives a reload; text stays text', async () => {
   const A = await openPage(browser, server.url);
@@ -69,7 +62,6 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   assert.equal(await B.page.evaluate(() => window.__pwned), undefined);
 
   // A CLI user writes to A.
-  const network = join(devnet.dir, 'devnet.json');
   murmurText(users.c.home, '--network-file', network, 'send', '--to', users.a.id, 'hi from a terminal');
   const fromC = A.page.getByRole('button', { name: /hi from a terminal/ });
   await fromC.waitFor({ timeout: 20000 });

@@ -56,8 +56,10 @@ pub fn ConversationHeader(conv: Conversation, on_change: Callback<HeaderChange>)
                 } else {
                     let title = title.clone();
                     view! {
-                        <h2 class="contact">{title}</h2>
-                        <button class="link" on:click=move |_| editing.set(true)>"Rename"</button>
+                        <div class="title">
+                            <h2 class="contact">{title}</h2>
+                            <button class="link" on:click=move |_| editing.set(true)>"Rename"</button>
+                        </div>
                     }.into_any()
                 }}
                 <code data-testid="peer-id">{conv.peer.clone()}</code>
