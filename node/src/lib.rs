@@ -4,7 +4,7 @@
 //! storage RPC (`rpc`) directly and as the last hop of onion requests (`onion`), relays onion
 //! layers to other nodes, keeps its swarm in step (`replication`, over signed `peer`
 //! requests) and follows the operator-signed manifest (`network`). `server` wires one node
-//! together; `devnet` runs a whole network on loopback.
+//! together; `devnet` runs a whole network on loopback; `operator` is the operator's tooling.
 #![forbid(unsafe_code)]
 
 pub mod clock;
@@ -15,6 +15,7 @@ pub mod identity;
 pub mod metrics;
 pub mod network;
 pub mod onion;
+pub mod operator;
 pub mod peer;
 pub mod ratelimit;
 pub mod replication;

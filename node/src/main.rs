@@ -9,6 +9,7 @@ use murmur_node::clock::Clock;
 use murmur_node::config::Config;
 use murmur_node::devnet::{Devnet, DevnetSpec};
 use murmur_node::identity::NodeIdentity;
+use murmur_node::operator::{self, NetworkDir, NodeCard};
 use murmur_node::server;
 
 #[derive(Parser)]
@@ -43,6 +44,12 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Operator tooling: the network's key and manifest, kept in a directory of the operator's.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// Node set-up.
+    #[command(subcommand)]
+    Node(NodeCommand),
     /// Run a whole network on 127.0.0.1 until interrupted; writes DIR/devnet.json for clients.
     Devnet {
         #[arg(long, default_value_t = 12)]
@@ -53,6 +60,140 @@ enum Command {
         #[arg(long, default_value_t = 22100)]
         base_port: u16,
     },
+}
+
+#[derive(Subcommand)]
+enum NetworkCommand {
+    /// Create a network: a new operator key (back it up) and an empty draft manifest.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a node (its card from `node init`; `-` reads stdin) to the draft.
+    AddNode {
+        #[arg(long)]
+        dir: PathBuf,
+        card: PathBuf,
+    },
+    /// Remove a node (by Ed25519 key, hex) from the draft.
+    RemoveNode {
+        #[arg(long)]
+        dir: PathBuf,
+        ed25519: String,
+    },
+    /// Sign the draft as the next sequence into DIR/manifest.json (give it to every node).
+    Sign {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Print the signed manifest and any unsigned changes.
+    Show {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Print the web app's config.json for this network.
+    AppConfig {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Create the node's key in DATA_DIR and its config file; print its card (JSON) for
+    /// `murmur-node network add-node`.
+    Init {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where the config goes (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// The address to listen on.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The URL clients and other nodes reach this node at (https:// unless loopback).
+        #[arg(long)]
+        url: String,
+        /// The operator's public key, hex (`murmur-node network show`).
+        #[arg(long)]
+        operator_key: String,
+        /// The signed manifest file, re-read when it changes.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Nodes to fetch newer manifests from (repeatable).
+        #[arg(long = "seed")]
+        seeds: Vec<String>,
+        /// How often to look for a newer manifest.
+        #[arg(long, default_value_t = 30)]
+        reload_seconds: u64,
+        /// Certificate and key (PEM) for HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+}
+
+fn network_command(command: NetworkCommand) -> anyhow::Result<()> {
+    match command {
+        NetworkCommand::Init { dir, name } => {
+            let net = NetworkDir::init(&dir, &name)?;
+            println!("operator key: {}", net.operator_pubkey());
+            println!(
+                "keep {} secret and backed up: it signs every change to the network",
+                dir.join("operator.key").display()
+            );
+        }
+        NetworkCommand::AddNode { dir, card } => {
+            let text = if card.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&card)
+                    .with_context(|| format!("cannot read {}", card.display()))?
+            };
+            let card: NodeCard =
+                serde_json::from_str(&text).context("not a node card (from `node init`)")?;
+            let swarm = NetworkDir::open(&dir)?.add_node(&card)?;
+            println!(
+                "added to swarm {:016x} (unsigned: run `network sign`)",
+                swarm.0
+            );
+        }
+        NetworkCommand::RemoveNode { dir, ed25519 } => {
+            NetworkDir::open(&dir)?.remove_node(&ed25519)?;
+            println!(
+                "removed (unsigned: run `network sign`; keep the node running until it has handed its messages off)"
+            );
+        }
+        NetworkCommand::Sign { dir } => {
+            let signed = NetworkDir::open(&dir)?.sign()?;
+            print!("{}", operator::describe(&signed.manifest));
+            println!("signed: {}", dir.join("manifest.json").display());
+        }
+        NetworkCommand::Show { dir } => {
+            let net = NetworkDir::open(&dir)?;
+            println!("operator key: {}", net.operator_pubkey());
+            let signed = net.signed()?;
+            match &signed {
+                Some(s) => print!("signed: {}", operator::describe(&s.manifest)),
+                None => println!("signed: nothing yet"),
+            }
+            let draft = net.draft()?;
+            if signed
+                .as_ref()
+                .is_none_or(|s| s.manifest.nodes != draft.nodes)
+            {
+                print!("unsigned draft: {}", operator::describe(&draft));
+            }
+        }
+        NetworkCommand::AppConfig { dir } => {
+            let config = NetworkDir::open(&dir)?.app_config()?;
+            println!("{}", serde_json::to_string_pretty(&config)?);
+        }
+    }
+    Ok(())
 }
 
 fn init_logging() {
@@ -114,6 +255,49 @@ async fn main() -> anyhow::Result<()> {
             shutdown_signal().await;
             tracing::info!("shutting down");
             node.stop().await;
+        }
+        Command::Network(command) => network_command(command)?,
+        Command::Node(NodeCommand::Init {
+            data_dir,
+            config,
+            listen,
+            url,
+            operator_key,
+            manifest,
+            seeds,
+            reload_seconds,
+            tls_cert,
+            tls_key,
+        }) => {
+            anyhow::ensure!(
+                !config.exists(),
+                "{} exists; not overwriting it",
+                config.display()
+            );
+            let cfg = Config {
+                listen,
+                data_dir: data_dir.clone(),
+                tls: tls_cert.zip(tls_key).map(|(cert_file, key_file)| {
+                    murmur_node::config::TlsConfig {
+                        cert_file,
+                        key_file,
+                    }
+                }),
+                network: murmur_node::config::NetworkConfig {
+                    operator_key,
+                    manifest_file: manifest,
+                    seed_urls: seeds,
+                    reload_seconds,
+                    ..Config::default().network
+                },
+                ..Config::default()
+            };
+            // Checked before the key is made, so a refused set-up leaves nothing behind.
+            cfg.check()?;
+            let card = NodeCard::for_node(&data_dir, &url)?;
+            std::fs::write(&config, toml::to_string(&cfg)?)
+                .with_context(|| format!("cannot write {}", config.display()))?;
+            println!("{}", serde_json::to_string(&card)?);
         }
         Command::Keys { data_dir } => {
             let id = NodeIdentity::load_or_create(&data_dir)?;

@@ -284,3 +284,45 @@ async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
         assert!(std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
     }
 }
+
+/// The shipped systemd unit (deploy/systemd/murmur-node.service) passes `systemd-analyze
+/// verify` — with ExecStart pointed at the built binary, since verify checks it exists — and
+/// keeps its hardening.
+#[test]
+fn the_systemd_unit_verifies() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/systemd/murmur-node.service"
+    ))
+    .unwrap();
+    for line in [
+        "DynamicUser=yes",
+        "StateDirectory=murmur-node",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "--data-dir ${STATE_DIRECTORY}",
+    ] {
+        assert!(unit.contains(line), "the unit lost {line:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("murmur-node.service");
+    std::fs::write(
+        &path,
+        unit.replace(
+            "/usr/local/bin/murmur-node",
+            env!("CARGO_BIN_EXE_murmur-node"),
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (Debian's systemd package) runs this check");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
