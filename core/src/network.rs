@@ -131,6 +131,11 @@ impl Manifest {
         out
     }
 
+    /// Every node's URL, in manifest order (a client's seed list).
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.url.clone()).collect()
+    }
+
     /// Every distinct swarm id, ascending.
     pub fn swarm_ids(&self) -> Vec<SwarmId> {
         let mut ids: Vec<SwarmId> = self.nodes.iter().map(ManifestNode::swarm).collect();

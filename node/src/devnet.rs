@@ -52,12 +52,7 @@ pub struct Devnet {
 
 fn devnet_info(signed: &SignedManifest) -> DevnetInfo {
     DevnetInfo {
-        seeds: signed
-            .manifest
-            .nodes
-            .iter()
-            .map(|n| n.url.clone())
-            .collect(),
+        seeds: signed.manifest.urls(),
         operator_pubkey: signed.operator.clone(),
         nodes: signed.manifest.nodes.clone(),
     }
@@ -169,17 +164,7 @@ impl Devnet {
 
     /// What clients need (also written to `devnet.json`).
     pub fn info(&self) -> DevnetInfo {
-        DevnetInfo {
-            seeds: self
-                .manifest
-                .manifest
-                .nodes
-                .iter()
-                .map(|n| n.url.clone())
-                .collect(),
-            operator_pubkey: hex::encode(self.operator.verifying_key().to_bytes()),
-            nodes: self.manifest.manifest.nodes.clone(),
-        }
+        devnet_info(&self.manifest)
     }
 
     /// Node `i`, if running.

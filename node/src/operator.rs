@@ -192,12 +192,7 @@ impl NetworkDir {
             .signed()?
             .context("nothing signed yet: run `murmur-node network sign`")?;
         Ok(AppConfig {
-            seeds: signed
-                .manifest
-                .nodes
-                .iter()
-                .map(|n| n.url.clone())
-                .collect(),
+            seeds: signed.manifest.urls(),
             operator_pubkey: self.operator_pubkey(),
         })
     }
