@@ -225,20 +225,27 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Loads saved state, makes sure a manifest is held and fresh, and learns network time.
     pub async fn ready(&self) -> ClientResult<()> {
         self.load().await?;
-        let stale = {
-            let st = self.state.borrow();
-            st.manifest.is_none()
-                || st.manifest_checked_ms.is_none_or(|at| {
-                    self.clock.now_ms().saturating_sub(at) >= self.config.manifest_refresh_ms
-                })
-        };
-        if stale {
+        if self.manifest_due() {
             self.refresh_manifest().await?;
         }
         if self.state.borrow().offset_ms.is_none() {
             self.sync_time().await?;
         }
         Ok(())
+    }
+
+    /// Whether the manifest must be fetched before the next request: none held, the last
+    /// check is older than the refresh interval, or the network it describes is too small for
+    /// an onion path (an operator growing a new network should not have to wait 10 minutes).
+    fn manifest_due(&self) -> bool {
+        let st = self.state.borrow();
+        let Some(held) = &st.manifest else {
+            return true;
+        };
+        held.manifest.nodes.len() <= crate::client::path::PATH_HOPS
+            || st.manifest_checked_ms.is_none_or(|at| {
+                self.clock.now_ms().saturating_sub(at) >= self.config.manifest_refresh_ms
+            })
     }
 
     async fn load(&self) -> ClientResult<()> {
@@ -614,8 +621,12 @@ mod tests {
     }
 
     fn manifest(sequence: u64, operator: &SigningKey) -> Vec<u8> {
-        let swarms = plan_swarms(4);
-        let nodes = (0..4)
+        manifest_of(4, sequence, operator)
+    }
+
+    fn manifest_of(count: usize, sequence: u64, operator: &SigningKey) -> Vec<u8> {
+        let swarms = plan_swarms(count);
+        let nodes = (0..count)
             .map(|i| {
                 let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
                 ManifestNode {
@@ -701,6 +712,23 @@ mod tests {
         seeds.serve(manifest(6, &operator));
         block_on(c.refresh_manifest()).unwrap();
         assert_eq!(c.manifest().unwrap().manifest.sequence, 6);
+    }
+
+    #[test]
+    fn a_network_too_small_for_paths_is_checked_again_at_once() {
+        let operator = SigningKey::from_bytes(&[9; 32]);
+        let seeds = Seeds::default();
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        assert!(c.manifest_due(), "nothing held");
+        seeds.serve(manifest_of(3, 1, &operator));
+        block_on(c.refresh_manifest()).unwrap();
+        assert!(
+            c.manifest_due(),
+            "3 nodes cannot carry a 3-hop path: ask again"
+        );
+        seeds.serve(manifest_of(4, 2, &operator));
+        block_on(c.refresh_manifest()).unwrap();
+        assert!(!c.manifest_due(), "4 nodes: fresh for the refresh interval");
     }
 
     #[test]
