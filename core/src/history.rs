@@ -184,48 +184,90 @@ impl<S: Store> History<S> {
 
     /// Adds a message at the end of the conversation with `peer` (created if needed). A
     /// message whose id is already stored is ignored, so a re-delivered message shows once.
-    /// One read and one write of the index, one of the last page.
     pub async fn append(&self, peer: &str, message: MessageRecord) -> Result<bool> {
+        let changed = self.append_all(vec![(peer.to_string(), message)]).await?;
+        Ok(!changed.is_empty())
+    }
+
+    /// Adds `(peer, message)` pairs in order, as [`History::append`] does one, but a whole
+    /// poll's worth with one read and one write of the index and of each page touched — a
+    /// catch-up of thousands of messages must not cost four sealed records per message.
+    /// Returns the peers whose conversations gained a message, in first-seen order.
+    pub async fn append_all(&self, batch: Vec<(String, MessageRecord)>) -> Result<Vec<String>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
-        let at = match list.iter().position(|c| c.peer == peer) {
-            Some(at) => at,
-            None => {
-                list.push(Conversation::empty(peer));
-                list.len() - 1
+        // The last page of each conversation touched, as (page number, messages, dirty).
+        let mut pages: std::collections::HashMap<String, (u32, Vec<MessageRecord>, bool)> =
+            std::collections::HashMap::new();
+        let mut written: Vec<(String, u32, Vec<MessageRecord>)> = Vec::new();
+        let mut changed: Vec<String> = Vec::new();
+        for (peer, message) in batch {
+            let at = match list.iter().position(|c| c.peer == peer) {
+                Some(at) => at,
+                None => {
+                    list.push(Conversation::empty(&peer));
+                    list.len() - 1
+                }
+            };
+            let conv = &mut list[at];
+            if !pages.contains_key(&peer) {
+                let last = conv.pages.saturating_sub(1);
+                let page = if conv.pages == 0 {
+                    Vec::new()
+                } else {
+                    self.read(&page_name(&peer, last))
+                        .await?
+                        .unwrap_or_default()
+                };
+                pages.insert(peer.clone(), (last, page, false));
             }
-        };
-        let conv = &mut list[at];
-        let last_page = conv.pages.saturating_sub(1);
-        let mut page: Vec<MessageRecord> = if conv.pages == 0 {
-            Vec::new()
-        } else {
-            self.read(&page_name(peer, last_page))
-                .await?
-                .unwrap_or_default()
-        };
-        if page.iter().any(|m| m.id == message.id) {
-            return Ok(false);
+            let Some((page_no, page, dirty)) = pages.get_mut(&peer) else {
+                continue;
+            };
+            if page.iter().any(|m| m.id == message.id) {
+                continue;
+            }
+            if conv.pages == 0 || page.len() >= PAGE_SIZE {
+                // The full page is done: keep it for writing if it changed, start the next.
+                if *dirty {
+                    written.push((peer.clone(), *page_no, std::mem::take(page)));
+                }
+                page.clear();
+                conv.pages += 1;
+                *page_no = conv.pages - 1;
+            }
+            conv.messages += 1;
+            conv.last_text.clone_from(&message.text);
+            conv.last_ms = message.sent_ms;
+            if !message.outgoing {
+                conv.unread += 1;
+            }
+            if let Some(due) = message.expires_ms {
+                conv.next_expiry_ms = Some(conv.next_expiry_ms.map_or(due, |d| d.min(due)));
+            }
+            page.push(message);
+            *dirty = true;
+            if !changed.contains(&peer) {
+                changed.push(peer);
+            }
         }
-        let page_no = if conv.pages == 0 || page.len() >= PAGE_SIZE {
-            page.clear();
-            conv.pages += 1;
-            conv.pages - 1
-        } else {
-            last_page
-        };
-        conv.messages += 1;
-        conv.last_text.clone_from(&message.text);
-        conv.last_ms = message.sent_ms;
-        if !message.outgoing {
-            conv.unread += 1;
+        for (peer, (page_no, page, dirty)) in pages {
+            if dirty {
+                written.push((peer, page_no, page));
+            }
         }
-        if let Some(due) = message.expires_ms {
-            conv.next_expiry_ms = Some(conv.next_expiry_ms.map_or(due, |d| d.min(due)));
+        if changed.is_empty() {
+            return Ok(changed);
         }
-        page.push(message);
-        self.write(&page_name(peer, page_no), &page).await?;
+        // Pages first, then the index that counts them: a crash in between leaves pages the
+        // index does not reach yet, never an index pointing at missing pages.
+        for (peer, page_no, page) in &written {
+            self.write(&page_name(peer, *page_no), page).await?;
+        }
         self.write(INDEX, &list).await?;
-        Ok(true)
+        Ok(changed)
     }
 
     /// Page `page` of the conversation (0 = oldest); the last page is `pages - 1`.
@@ -365,6 +407,48 @@ mod tests {
         assert_eq!(last[49].id, "449");
         block_on(h.mark_read("peer-a")).unwrap();
         assert_eq!(block_on(h.open("peer-a")).unwrap().unread, 0);
+    }
+
+    #[test]
+    fn a_batch_files_like_single_appends_with_one_index_write() {
+        let batch: Vec<(String, MessageRecord)> = (0..450u64)
+            .map(|i| {
+                let peer = if i % 3 == 0 { "peer-b" } else { "peer-a" };
+                (peer.to_string(), msg(&i.to_string(), i % 2 == 0, i))
+            })
+            .collect();
+        let one_by_one = History::new(MemoryStore::new());
+        for (peer, m) in batch.clone() {
+            block_on(one_by_one.append(&peer, m)).unwrap();
+        }
+        let store = MemoryStore::new();
+        let batched = History::new(&store);
+        // A message already there is skipped, also inside the batch.
+        block_on(batched.append("peer-a", msg("1", false, 1))).unwrap();
+        let mut with_repeat = batch.clone();
+        with_repeat.push(("peer-a".into(), msg("449", true, 449)));
+        let changed = block_on(batched.append_all(with_repeat)).unwrap();
+        assert_eq!(changed, ["peer-b", "peer-a"], "first-seen order");
+        assert_eq!(
+            block_on(batched.conversations()).unwrap(),
+            block_on(one_by_one.conversations()).unwrap()
+        );
+        for peer in ["peer-a", "peer-b"] {
+            let conv = block_on(batched.open(peer)).unwrap();
+            for page in 0..conv.pages {
+                assert_eq!(
+                    block_on(batched.page(peer, page)).unwrap(),
+                    block_on(one_by_one.page(peer, page)).unwrap(),
+                    "{peer} page {page}"
+                );
+            }
+        }
+        // Recent messages again (the client's seen-set catches older re-deliveries): nothing
+        // new, nothing written.
+        let before = block_on(store.get(INDEX)).unwrap();
+        let recent = batch[batch.len() - 10..].to_vec();
+        assert!(block_on(batched.append_all(recent)).unwrap().is_empty());
+        assert_eq!(block_on(store.get(INDEX)).unwrap(), before);
     }
 
     #[test]

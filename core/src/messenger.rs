@@ -145,52 +145,39 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             .filter(|c| c.blocked)
             .map(|c| c.peer)
             .collect();
-        let mut changed = Vec::new();
-        for m in incoming {
-            if let Some(peer) = self.file(&own, &blocked, m).await?
-                && !changed.contains(&peer)
-            {
-                changed.push(peer);
-            }
-        }
-        Ok(changed)
+        let filed = incoming
+            .into_iter()
+            .filter_map(|m| Self::file(&own, &blocked, m))
+            .collect();
+        // One batch: a catch-up of thousands costs one index write, not one per message.
+        Ok(self.history.append_all(filed).await?)
     }
 
-    async fn file(
-        &self,
-        own: &SessionId,
-        blocked: &[String],
-        m: Incoming,
-    ) -> Result<Option<String>> {
+    /// The conversation and record an incoming message belongs to, or `None` to drop it.
+    fn file(own: &SessionId, blocked: &[String], m: Incoming) -> Option<(String, MessageRecord)> {
         let (peer, outgoing) = match m.sync_target {
             Some(target) if m.from == *own => (target.to_string(), true),
             None if m.from != *own => (m.from.to_string(), false),
             // A sync copy without a target, or a message from ourselves to ourselves.
-            _ => return Ok(None),
+            _ => return None,
         };
         if !outgoing && blocked.contains(&peer) {
-            return Ok(None);
+            return None;
         }
         let expires_ms = m.disappear_after_s.map(|_| m.expires_ms);
-        let added = self
-            .history
-            .append(
-                &peer,
-                MessageRecord {
-                    id: m.hash,
-                    outgoing,
-                    text: m.text,
-                    sent_ms: m.sent_ms,
-                    delivery: if outgoing {
-                        Delivery::Sent
-                    } else {
-                        Delivery::Received
-                    },
-                    expires_ms,
-                },
-            )
-            .await?;
-        Ok(added.then_some(peer))
+        let record = MessageRecord {
+            id: m.hash,
+            outgoing,
+            text: m.text,
+            sent_ms: m.sent_ms,
+            delivery: if outgoing {
+                Delivery::Sent
+            } else {
+                Delivery::Received
+            },
+            expires_ms,
+        };
+        Some((peer, record))
     }
 }
 

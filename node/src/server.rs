@@ -214,19 +214,28 @@ async fn reload_manifests(node: SharedNode, mut shutdown: watch::Receiver<bool>)
     let every = Duration::from_secs(node.config.network.reload_seconds.max(1));
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
+    let mut last_problem: Option<String> = None;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {}
         }
-        match load_manifest(&node.config, &node.http, node.network.operator()).await {
+        let problem = match load_manifest(&node.config, &node.http, node.network.operator()).await {
             // The same manifest again is Ok(false); an older one is a rollback attempt.
-            Ok(signed) => {
-                if let Err(e) = node.network.offer(signed) {
-                    tracing::warn!(error = %e, "manifest refused");
-                }
+            Ok(signed) => node
+                .network
+                .offer(signed)
+                .err()
+                .map(|e| format!("manifest refused: {e}")),
+            Err(e) => Some(format!("cannot load the manifest: {e:#}")),
+        };
+        // Said once when it starts and once when it clears, not on every tick.
+        if problem != last_problem {
+            match &problem {
+                Some(p) => tracing::warn!(problem = %p, "manifest not taken; keeping the one held"),
+                None => tracing::info!("manifest source is good again"),
             }
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot load the manifest"),
+            last_problem = problem;
         }
     }
 }

@@ -192,3 +192,25 @@ export async function startWorld(names, nodes = 9) {
   }
   return world;
 }
+
+/**
+ * Tries to run script the way an XSS would — an inline <script> element and an inline event
+ * handler — and reports whether either ran and which CSP directives the page reported.
+ * (eval is not tried: code Playwright evaluates is exempt from the page's CSP; the header
+ * checks cover 'unsafe-eval'.)
+ */
+export async function injectInlineScripts(page) {
+  return page.evaluate(async () => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = 1';
+    document.body.append(script);
+    const img = document.createElement('img');
+    img.setAttribute('src', 'x');
+    img.setAttribute('onerror', 'window.__injected = 2');
+    document.body.append(img);
+    await new Promise((r) => setTimeout(r, 300));
+    return { injected: window.__injected, violations };
+  });
+}

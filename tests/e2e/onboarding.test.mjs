@@ -2,7 +2,7 @@
 // confirm its recovery phrase, and restore one, with the results checked against the native core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveBundle, launchBrowser, openPage, screenshot, murmur } from './harness.mjs';
+import { serveBundle, launchBrowser, openPage, screenshot, murmur, injectInlineScripts } from './harness.mjs';
 
 const SESSION_ID = /^05[0-9a-f]{64}$/;
 let server; let browser;
@@ -94,21 +94,7 @@ test('the page runs under a strict CSP that blocks injected scripts', async () =
 
   const { context, page, problems } = await openPage(browser, server.url);
   await page.getByRole('heading', { name: 'Murmur' }).waitFor();
-  // (eval is not tried here: code Playwright evaluates is exempt from the page's CSP; the
-  // header check above shows 'unsafe-eval' is absent.)
-  const outcome = await page.evaluate(async () => {
-    const violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
-    const script = document.createElement('script');
-    script.textContent = 'window.__injected = 1';
-    document.body.append(script);
-    const img = document.createElement('img');
-    img.setAttribute('src', 'x');
-    img.setAttribute('onerror', 'window.__injected = 2');
-    document.body.append(img);
-    await new Promise((r) => setTimeout(r, 300));
-    return { injected: window.__injected, violations };
-  });
+  const outcome = await injectInlineScripts(page);
   assert.equal(outcome.injected, undefined, 'neither injected script ran');
   assert.ok(outcome.violations.includes('script-src-elem'), `violations: ${outcome.violations}`);
   assert.ok(problems.some((p) => /Content Security Policy/.test(p)), 'the browser reported the violation');

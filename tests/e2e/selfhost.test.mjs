@@ -2,7 +2,8 @@
 // renders from nginx/murmur.conf.template — TLS with a test certificate, HTTP redirected,
 // strict CSP naming the network's nodes, HSTS, hashed assets immutable, index.html and
 // config.json never cached, wasm served compressed as application/wasm, a node reverse-proxied
-// under /node/ — and a chat through it in Chromium with a CLI user on the other end.
+// under /node/ — an injected inline script blocked, and a chat through it in Chromium with a
+// CLI user on the other end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, launchBrowser, murmurText, newCliUser, startDevnet } from './harness.mjs';
+import { ROOT, freePort, launchBrowser, murmurText, newCliUser, startDevnet, injectInlineScripts } from './harness.mjs';
 import { startTemporary, startChat, send } from './ui.mjs';
 
 let devnet; let browser; let nginx; let rundir; let https; let http; let cert;
@@ -120,6 +121,13 @@ test('a chat works through the self-hosted bundle', async () => {
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   await page.goto(`https://localhost:${https}/`);
+  await page.getByRole('heading', { name: 'Murmur' }).waitFor();
+  // The rendered CSP stops an injected script; the browser reports it (and only that).
+  const outcome = await injectInlineScripts(page);
+  assert.equal(outcome.injected, undefined, 'no injected script ran');
+  assert.ok(outcome.violations.includes('script-src-elem'), `violations: ${outcome.violations}`);
+  assert.ok(problems.length > 0 && problems.every((p) => /Content Security Policy/.test(p)), problems.join('\n'));
+  problems.length = 0;
   await startTemporary(page, users.a.phrase);
   await startChat(page, users.c.id);
   await send(page, 'hello over TLS');
