@@ -114,14 +114,16 @@ pub fn ChatPage(
         spawn_local(async move {
             let s = session.get_value();
             let history = &s.messenger.history;
-            if let Ok(list) = history.conversations().await {
-                conversations.set(list);
-            }
-            let Some(peer) = peer else {
-                messages.set(Vec::new());
+            let Ok(list) = history.conversations().await else {
                 return;
             };
-            let Ok(conv) = history.open(&peer).await else {
+            // The open conversation comes from the list just read: one index read, not two.
+            let conv = peer
+                .as_ref()
+                .and_then(|p| list.iter().find(|c| &c.peer == p).cloned());
+            conversations.set(list);
+            let (Some(peer), Some(conv)) = (peer, conv) else {
+                messages.set(Vec::new());
                 return;
             };
             let shown_window = PageWindow {

@@ -68,7 +68,7 @@ impl ClientConfig {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(super) struct State {
     loaded: bool,
     manifest: Option<SignedManifest>,
     /// Local time of the last manifest check (`None`: check before the next request).
@@ -83,6 +83,9 @@ struct State {
     seen: std::collections::BTreeMap<String, u64>,
     /// The paths JSON last written, so an unchanged pool is not written again.
     saved_paths: Vec<u8>,
+    /// Each swarm member's `last_hash` as read from or written to the store (`None`: the
+    /// store has none), so a poll reads a member's record once, not every time.
+    pub(super) last_hashes: HashMap<String, Option<String>>,
 }
 
 /// What one attempt came to.
@@ -103,7 +106,7 @@ pub struct Client<T, C, S, R> {
     pub(super) rng: RefCell<R>,
     pub(super) identity: Identity,
     pub(super) config: ClientConfig,
-    state: RefCell<State>,
+    pub(super) state: RefCell<State>,
 }
 
 impl<T, C, S, R> std::fmt::Debug for Client<T, C, S, R> {

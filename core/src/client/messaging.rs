@@ -205,12 +205,23 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let mut members = self.swarm_of(&account);
         super::shuffle(&mut members, &mut *self.rng.borrow_mut());
         // Prefer a node polled before: its last_hash spares fetching everything again.
-        let mut last_hashes: HashMap<String, String> = HashMap::new();
         for node in &members {
-            if let Some(h) = self.store.get(&last_hash_key(node, NAMESPACE_DM)).await? {
-                last_hashes.insert(node.ed25519.clone(), String::from_utf8_lossy(&h).into());
+            if self.state.borrow().last_hashes.contains_key(&node.ed25519) {
+                continue;
             }
+            let stored = self.store.get(&last_hash_key(node, NAMESPACE_DM)).await?;
+            self.state.borrow_mut().last_hashes.insert(
+                node.ed25519.clone(),
+                stored.map(|h| String::from_utf8_lossy(&h).into()),
+            );
         }
+        let mut last_hashes: HashMap<String, String> = {
+            let st = self.state.borrow();
+            members
+                .iter()
+                .filter_map(|n| Some((n.ed25519.clone(), st.last_hashes.get(&n.ed25519)?.clone()?)))
+                .collect()
+        };
         members.sort_by_key(|n| !last_hashes.contains_key(&n.ed25519));
 
         let mut marked = false;
@@ -264,6 +275,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             }
             if let Some(last) = page.messages.last() {
                 last_hashes.insert(node.ed25519.clone(), last.hash.clone());
+                self.state
+                    .borrow_mut()
+                    .last_hashes
+                    .insert(node.ed25519.clone(), Some(last.hash.clone()));
                 self.store
                     .put(
                         &last_hash_key(&node, NAMESPACE_DM),
