@@ -96,9 +96,17 @@ fn retrieve(id: &Identity, last_hash: &str) -> Request {
 /// How one request travels: straight to the node, or as an onion through `path`.
 #[derive(Clone)]
 enum Route {
-    Direct { url: String },
-    Onion { guard_url: String, path: Vec<Hop>, destination: Hop },
-    Static { url: String },
+    Direct {
+        url: String,
+    },
+    Onion {
+        guard_url: String,
+        path: Vec<Hop>,
+        destination: Hop,
+    },
+    Static {
+        url: String,
+    },
 }
 
 /// Sends one request; true when it succeeded (HTTP 200, and for an onion a reply that decrypts
@@ -116,7 +124,11 @@ async fn send(client: &reqwest::Client, route: &Route, request: Option<Request>)
                 _ => false,
             }
         }
-        Route::Onion { guard_url, path, destination } => {
+        Route::Onion {
+            guard_url,
+            path,
+            destination,
+        } => {
             let payload = request.expect("an RPC").to_json().to_string();
             let mut rng = UnwrapErr(getrandom::SysRng);
             let Ok(built) = build_onion_request(
@@ -256,10 +268,19 @@ async fn main() {
         .build()
         .expect("client");
     if let Some(url) = &a.static_url {
-        println!("rpc_load: GET {url} for {} s, {} connections", a.seconds, a.concurrency);
+        println!(
+            "rpc_load: GET {url} for {} s, {} connections",
+            a.seconds, a.concurrency
+        );
         let route = Route::Static { url: url.clone() };
-        let (lat, errors, elapsed) =
-            phase(&client, &route, a.seconds, a.concurrency, Arc::new(|_, _| None)).await;
+        let (lat, errors, elapsed) = phase(
+            &client,
+            &route,
+            a.seconds,
+            a.concurrency,
+            Arc::new(|_, _| None),
+        )
+        .await;
         report("static", &lat, errors, elapsed);
         return;
     }
@@ -295,7 +316,9 @@ async fn main() {
         "rpc_load: {} for {} s per phase, {} connections, 1 KiB messages",
         a.url, a.seconds, a.concurrency
     );
-    let direct = Route::Direct { url: format!("{}/storage_rpc/v1", a.url) };
+    let direct = Route::Direct {
+        url: format!("{}/storage_rpc/v1", a.url),
+    };
     // The onion path: three nodes outside the target's swarm where there are enough, as a
     // client's path avoids the swarm it talks to; the target is the destination.
     let mut path: Vec<_> = nodes.iter().filter(|n| n.swarm() != target).collect();
@@ -306,10 +329,17 @@ async fn main() {
     // (A one-node network has no path; only the direct phases run there.)
     let onion = path.first().map(|guard| Route::Onion {
         guard_url: guard.endpoint("/onion_req/v2"),
-        path: path.iter().map(|n| n.hop().expect("manifest keys")).collect(),
+        path: path
+            .iter()
+            .map(|n| n.hop().expect("manifest keys"))
+            .collect(),
         destination: target_node.hop().expect("manifest keys"),
     });
-    let onion = || onion.as_ref().expect("the onion phases need at least two nodes");
+    let onion = || {
+        onion
+            .as_ref()
+            .expect("the onion phases need at least two nodes")
+    };
     for name in &a.phases {
         let (route, make): (&Route, MakeRequest) = match name.as_str() {
             "store" | "onion-store" => {
@@ -321,7 +351,10 @@ async fn main() {
                 let newest = Arc::new(newest_hashes(&client, &a.url, &ids).await);
                 let ids = ids.clone();
                 let route = if name == "retrieve" { &direct } else { onion() };
-                (route, Arc::new(move |w, _| Some(retrieve(&ids[w], &newest[w]))))
+                (
+                    route,
+                    Arc::new(move |w, _| Some(retrieve(&ids[w], &newest[w]))),
+                )
             }
             other => panic!("unknown phase {other}"),
         };

@@ -44,8 +44,7 @@ fn message(account: &AccountId, n: u64, now: u64) -> StoredMessage {
     let mut data = vec![0x5a; 1024];
     data[..8].copy_from_slice(&n.to_le_bytes());
     let hash = murmur_core::crypto::b64_encode_unpadded(&murmur_core::crypto::blake2b_32(&[
-        &data,
-        &account.0,
+        &data, &account.0,
     ]));
     StoredMessage {
         id: 0,
@@ -94,8 +93,10 @@ fn fill(db: PathBuf, to: u64) {
     let (have, _) = storage.stats();
     drop(storage);
     let mut conn = rusqlite::Connection::open(&db).expect("open");
-    conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    conn.pragma_update(None, "synchronous", "NORMAL").expect("sync");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .expect("sync");
     let accounts = accounts(1000);
     let now = now_ms();
     let start = Instant::now();
@@ -129,7 +130,8 @@ fn fill(db: PathBuf, to: u64) {
         }
         tx.commit().expect("commit");
     }
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").expect("checkpoint");
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .expect("checkpoint");
     println!(
         "filled {} to {to} messages ({} added in {:.1} s)",
         db.display(),
