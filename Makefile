@@ -9,7 +9,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench-node bench-latency bench-app clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench bench-crypto bench-node bench-scale bench-latency bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -26,6 +26,7 @@ setup:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p murmur-bench --lib --locked $(WASM) -- -D warnings
 	cargo clippy -p murmur-core -p murmur-app --all-targets --locked $(WASM) -- -D warnings
 
 test-native:
@@ -49,8 +50,25 @@ test-e2e:
 	cargo test --workspace --locked --no-run -q
 	node --test --test-concurrency=2 tests/e2e/
 
-## make bench-node: store/retrieve requests per second (p50/p99) through one node of a 3-node
-## devnet, 1 KiB messages, HTTP keep-alive (BENCH_SECONDS, BENCH_CONCURRENCY).
+## make bench: every figure beside its anchor, as a table, written to BENCHMARKS.md with the
+## machine and the command of each row (~10 min on 2 cores). QUICK=1: a one-minute subset,
+## written to target/BENCHMARKS-quick.md. The parts below run alone too.
+bench: setup bundle
+	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	QUICK=$(QUICK) node scripts/bench.mjs
+
+## make bench-crypto: murmur-core crypto natively (criterion) and as wasm beside libsodium.js in
+## headless Chromium, ops/s and ratios.
+bench-crypto: setup
+	scripts/bench-crypto
+
+## make bench-scale: one node filled to 10k/100k/1M messages: store latency, memory, DB size.
+bench-scale: setup
+	scripts/bench-scale
+
+## make bench-node: store/retrieve requests per second (p50/p99) through one node of a 6-node
+## devnet, direct and as 3-hop onion requests, 1 KiB messages, HTTP keep-alive, beside the
+## nginx static-200 and Storage::store ceilings (BENCH_SECONDS, BENCH_CONCURRENCY).
 bench-node: setup
 	scripts/bench-node
 
@@ -60,11 +78,12 @@ bench-node: setup
 bench-latency: setup
 	scripts/bench-latency
 
-## make bench-app: bundle sizes (raw/gzip/brotli), cold load and unlock time of the release
-## bundle in headless Chromium against a 9-node devnet (RUNS=5, medians).
+## make bench-app: bundle sizes (raw/gzip/brotli), cold load, unlock, browser → browser
+## latency and opening a 10,000-message conversation, release bundle in headless Chromium
+## against a 9-node devnet (see scripts/bench-app.mjs for the knobs).
 bench-app: setup bundle
-	cargo build --locked -p murmur-node -p murmur-cli --bins
-	node scripts/measure-app.mjs
+	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	MURMUR_BIN_DIR=$(CURDIR)/target/node node scripts/bench-app.mjs
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
 ## committed corpora in fuzz/corpus. Inputs that once crashed live in fuzz/regressions/<target>

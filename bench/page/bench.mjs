@@ -69,6 +69,17 @@ function openMessage(f, sealed) {
   return { plain, sender: sodium.crypto_sign_ed25519_pk_to_curve25519(senderEd) };
 }
 
+/** Argon2id of the passphrase with the vault's parameters (libsodium's has one lane), then
+ * XChaCha20-Poly1305 opening of the wrapped data key: what unlocking does. */
+function vaultUnlock(raw) {
+  if (raw.kdf_lanes !== 1) throw new Error('libsodium Argon2id has one lane');
+  const kek = sodium.crypto_pwhash(32, raw.passphrase, hex(raw.kdf_salt), raw.kdf_passes,
+    raw.kdf_memory_kib * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  const wrapped = sodium.from_base64(raw.wrapped_key, sodium.base64_variants.ORIGINAL);
+  return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, wrapped.subarray(24),
+    utf8.encode('murmur-vault-key'), wrapped.subarray(0, 24), kek);
+}
+
 /** ops/s of `run(n)` (n operations per call): grow n to ~TARGET_MS/4, then time ~TARGET_MS. */
 function opsPerSecond(run) {
   let n = 1;
@@ -122,6 +133,7 @@ async function main() {
       sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(f.plain1k, null, null, nonce, f.aeadKey))),
     onion_peels_in_murmur: bench.check_onion(buildOnion(f)),
     message_opens_in_murmur: bench.check_message(sealMessage(f)),
+    vault_key_unwraps_in_libsodium: vaultUnlock(raw) !== null,
     murmur_message_opens_in_libsodium: sodium.to_hex(openMessage(f, f.messageSealed).plain) === raw.message_plain,
   };
   const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k);
@@ -146,6 +158,7 @@ async function main() {
     onion_build_3_hops: () => buildOnion(f),
     message_seal: () => sealMessage(f),
     message_open: () => openMessage(f, f.messageSealed),
+    vault_unlock_argon2id: () => vaultUnlock(raw),
   };
   const result = { checks, target_ms: TARGET_MS, rounds: ROUNDS, ops: {} };
   for (const op of Bench.ops()) {

@@ -11,6 +11,7 @@ use murmur_core::crypto;
 use murmur_core::message;
 use murmur_core::onion::{self, Destination, EncType, Hop, NodeKey, Peeled};
 use murmur_core::rpc::{AccountId, Auth, Namespace, Request, StoreParams};
+use murmur_core::vault::{DataKey, KdfParams, WrappedKey};
 use murmur_core::{Identity, Seed};
 use prost::Message as _;
 use rand_chacha::ChaCha20Rng;
@@ -19,6 +20,9 @@ use std::hint::black_box;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+
+/// The vault fixture's passphrase.
+const PASSPHRASE: &str = "correct horse battery staple";
 
 /// One operation of the comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +45,14 @@ pub enum Op {
     MessageSeal,
     /// Opening and verifying that message.
     MessageOpen,
+    /// Unlocking the vault: Argon2id (19 MiB, 2 passes, 1 lane) of the passphrase, then
+    /// opening the wrapped data key with it.
+    VaultUnlock,
 }
 
 impl Op {
     /// Every operation, in the order the report lists them.
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 10] = [
         Op::X25519,
         Op::Ed25519Sign,
         Op::Ed25519Verify,
@@ -55,6 +62,7 @@ impl Op {
         Op::OnionBuild3,
         Op::MessageSeal,
         Op::MessageOpen,
+        Op::VaultUnlock,
     ];
 
     /// The name used by the page, the criterion group and the report.
@@ -69,6 +77,7 @@ impl Op {
             Op::OnionBuild3 => "onion_build_3_hops",
             Op::MessageSeal => "message_seal",
             Op::MessageOpen => "message_open",
+            Op::VaultUnlock => "vault_unlock_argon2id",
         }
     }
 
@@ -99,6 +108,7 @@ pub struct Workload {
     recipient: Identity,
     message_plain: Vec<u8>,
     message_sealed: Vec<u8>,
+    wrapped_key: WrappedKey,
 }
 
 impl std::fmt::Debug for Workload {
@@ -152,6 +162,9 @@ impl Workload {
             &mut rng,
         )
         .expect("seal");
+        let wrapped_key = DataKey::generate(&mut rng)
+            .wrap(PASSPHRASE, KdfParams::generate(&mut rng), &mut rng)
+            .expect("wrap");
         // What a client sends: a store of that message, as JSON.
         let store_rpc = Request::Store(StoreParams {
             pubkey: AccountId::from(recipient.session_id()).to_hex(),
@@ -186,6 +199,7 @@ impl Workload {
             recipient,
             message_plain,
             message_sealed,
+            wrapped_key,
         }
     }
 
@@ -248,6 +262,9 @@ impl Workload {
                     message::decrypt_incoming(&self.recipient, &self.message_sealed).expect("open"),
                 );
             }
+            Op::VaultUnlock => {
+                black_box(DataKey::unwrap(&self.wrapped_key, PASSPHRASE).expect("unlock"));
+            }
         }
     }
 
@@ -273,6 +290,12 @@ impl Workload {
             "recipient_x25519_secret": hex::encode(self.recipient.x25519_secret()),
             "message_plain": hex::encode(&self.message_plain),
             "message_sealed": hex::encode(&self.message_sealed),
+            "passphrase": PASSPHRASE,
+            "kdf_memory_kib": self.wrapped_key.kdf.memory_kib,
+            "kdf_passes": self.wrapped_key.kdf.passes,
+            "kdf_lanes": self.wrapped_key.kdf.lanes,
+            "kdf_salt": self.wrapped_key.kdf.salt,
+            "wrapped_key": self.wrapped_key.wrapped,
         })
         .to_string()
     }

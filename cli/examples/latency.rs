@@ -158,5 +158,16 @@ fn main() {
         percentile(&acks, 50.0),
         percentile(&acks, 99.0)
     );
+    for (key, value) in [
+        ("latency.p50", percentile(&latencies, 50.0)),
+        ("latency.p99", percentile(&latencies, 99.0)),
+        ("latency.ack.p50", percentile(&acks, 50.0)),
+        ("latency.ack.p99", percentile(&acks, 99.0)),
+    ] {
+        println!(
+            "BENCH {}",
+            serde_json::json!({ "key": key, "value": value, "unit": "ms" })
+        );
+    }
     assert_eq!(latencies.len(), args.messages, "every message arrived");
 }

@@ -10,6 +10,8 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+/** Where `murmur` and `murmur-node` are: the debug build for tests; benchmarks pass target/node. */
+export const BIN_DIR = process.env.MURMUR_BIN_DIR || join(ROOT, 'target', 'debug');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -105,7 +107,7 @@ export async function screenshot(page, name) {
 
 /** Runs the native CLI (built by `make bundle`) and parses its JSON output. */
 export function murmur(...args) {
-  const bin = join(ROOT, 'target', 'debug', 'murmur');
+  const bin = join(BIN_DIR, 'murmur');
   return JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
 }
 
@@ -124,7 +126,7 @@ export async function startDevnet(nodes = 9) {
     if (ok.every(Boolean)) base = candidate;
   }
   if (base === undefined) throw new Error('no run of free ports for the devnet');
-  const bin = join(ROOT, 'target', 'debug', 'murmur-node');
+  const bin = join(BIN_DIR, 'murmur-node');
   const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = () => new Promise((resolve) => {
@@ -158,7 +160,7 @@ export function murmurText(home, ...args) {
 
 /** Runs the native CLI with a home and `input` on stdin; returns its stdout (text). */
 export function murmurWithInput(home, input, ...args) {
-  const bin = join(ROOT, 'target', 'debug', 'murmur');
+  const bin = join(BIN_DIR, 'murmur');
   return execFileSync(bin, ['--home', home, ...args], { encoding: 'utf8', input, maxBuffer: 16 << 20 });
 }
 
