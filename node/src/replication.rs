@@ -202,6 +202,7 @@ pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static
             Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
             Ok(crate::storage::StoreOutcome::Already { .. }) => {}
             Err(StorageError::Full) => return Err("storage full"),
+            Err(StorageError::DiskFull) => return Err("disk full"),
             Err(StorageError::Db(e)) => {
                 tracing::error!(error = %e, "database error while replicating");
                 return Err("internal error");

@@ -322,6 +322,10 @@ fn node_entry(result: std::result::Result<Value, StorageError>) -> (u16, Value) 
     match result {
         Ok(entry) => (200, entry),
         Err(StorageError::Full) => (507, failed_entry(507, "storage full")),
+        Err(StorageError::DiskFull) => {
+            tracing::error!("disk full: refusing writes until space is freed");
+            (507, failed_entry(507, "disk full"))
+        }
         Err(StorageError::Db(e)) => {
             tracing::error!(error = %e, "database error");
             (500, failed_entry(500, "internal error"))

@@ -28,8 +28,21 @@ pub enum StorageError {
     /// Accepting the message would take the node past its size cap.
     #[error("node storage is full")]
     Full,
+    /// The disk under the database is full (SQLITE_FULL): nothing was written, and what is
+    /// stored stays readable.
+    #[error("disk full")]
+    DiskFull,
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::DiskFull,
+            _ => Self::Db(e),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
