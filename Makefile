@@ -9,7 +9,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke bench bench-crypto bench-node bench-scale bench-latency bench-app clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -103,6 +103,14 @@ fuzz-smoke:
 	    | grep -E 'stat::number_of_executed_units|ERROR|panicked' | sed "s/^/fuzz $$t: /"; \
 	  rm -rf $$scratch; \
 	done
+
+## make soak MINUTES=N: N minutes (default 20) of steady traffic on 9 separate node processes
+## while a random one is killed with SIGKILL every 4 s; prints loss (must be 0), errors, p99
+## latency per minute and node memory growth; report in target/soak/report.txt.
+MINUTES ?= 20
+soak: setup
+	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	target/node/examples/soak --minutes $(MINUTES) --node-bin target/node/murmur-node
 
 clean:
 	cargo clean

@@ -645,6 +645,22 @@ pub async fn run_churn(net: &mut ProcessNet, spec: &ChurnSpec) -> Report {
     for t in threads {
         t.join().unwrap();
     }
+    // The tail since the last line.
+    let now = Instant::now();
+    if now.duration_since(reported_until) > Duration::from_secs(1) {
+        let iv = interval(
+            &log.lock().unwrap(),
+            reported_until,
+            now,
+            begin,
+            net,
+            report.kills - kills_at_last_report,
+        );
+        if spec.live {
+            print!("{}", interval_line(&iv, spec.spare));
+        }
+        report.intervals.push(iv);
+    }
     if let Some((i, _)) = down {
         net.start(i);
     }
