@@ -17,7 +17,7 @@ run: setup
 
 ## make test: formatting, clippy (native + wasm32), native tests, wasm tests in headless
 ## Chromium, and the browser end-to-end suite against the release bundle.
-test: setup lint test-native test-wasm bundle test-e2e fuzz-smoke
+test: setup lint deny test-native test-wasm bundle test-e2e fuzz-smoke
 	@echo "make test: all suites passed"
 
 setup:
@@ -28,6 +28,15 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p murmur-bench --lib --locked $(WASM) -- -D warnings
 	cargo clippy -p murmur-core -p murmur-app --all-targets --locked $(WASM) -- -D warnings
+
+## make deny: licences, bans and sources of every dependency (deny.toml); offline.
+deny:
+	cargo deny --locked check licenses bans sources
+
+## make advisories: the RustSec advisory database check. It fetches the database from GitHub,
+## which these build machines cannot reach, so it is not part of `make test`; run it where it can.
+advisories:
+	cargo deny --locked check advisories
 
 test-native:
 	cargo test --workspace --locked
