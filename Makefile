@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 WASM := --target wasm32-unknown-unknown
 
-FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_open
+FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_open node_http
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
@@ -32,11 +32,13 @@ lint:
 ## make deny: licences, bans and sources of every dependency (deny.toml); offline.
 deny:
 	cargo deny --locked check licenses bans sources
+	cargo deny --manifest-path fuzz/Cargo.toml --locked check licenses bans sources
 
 ## make advisories: the RustSec advisory database check. It fetches the database from GitHub,
 ## which these build machines cannot reach, so it is not part of `make test`; run it where it can.
 advisories:
 	cargo deny --locked check advisories
+	cargo deny --manifest-path fuzz/Cargo.toml --locked check advisories
 
 test-native:
 	cargo test --workspace --locked
