@@ -94,6 +94,9 @@ enum Outcome {
     Reply(u16, Value),
     /// The path failed before reaching the destination.
     PathFailed(&'static str),
+    /// No usable answer came back (timeout, cut off, does not decrypt): a hop or the
+    /// destination is at fault.
+    Unreadable(&'static str),
     /// The last hop could not reach the destination.
     DestinationDown,
 }
@@ -496,6 +499,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     member += 1;
                 }
                 Outcome::PathFailed(why) => last = why.into(),
+                Outcome::Unreadable(why) => {
+                    last = why.into();
+                    member += 1;
+                }
             }
             if attempt < self.config.max_attempts {
                 self.clock.sleep(backoff).await;
@@ -546,9 +553,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 st.pool.exclude_node(&guard.ed25519);
                 Outcome::PathFailed("the guard node is unreachable")
             }
+            // A stalled or corrupted answer may come from any hop or from the destination
+            // itself: the path is dropped, and `call` asks the next swarm member.
             Err(_) => {
-                st.pool.record_failure(&path, false);
-                Outcome::PathFailed("no answer through the path")
+                st.pool.discard(&path);
+                Outcome::Unreadable("no answer through the path")
             }
             Ok(r) if r.status == 200 => match decrypt_node_reply(&built.reply_key, &r.body) {
                 Ok((status, body)) => {
@@ -556,8 +565,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     Outcome::Reply(status, body)
                 }
                 Err(_) => {
-                    st.pool.record_failure(&path, false);
-                    Outcome::PathFailed("the reply could not be read")
+                    st.pool.discard(&path);
+                    Outcome::Unreadable("the reply could not be read")
                 }
             },
             Ok(r) => {
@@ -568,9 +577,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         st.pool.exclude_node(&ed.to_ascii_lowercase());
                         Outcome::PathFailed("a node of the path is down")
                     }
+                    // A relay's own error (it timed out, or the next hop's answer was
+                    // broken): which hop failed is unknown, so the same as no answer.
                     _ => {
-                        st.pool.record_failure(&path, false);
-                        Outcome::PathFailed("the path returned an error")
+                        st.pool.discard(&path);
+                        Outcome::Unreadable("the path returned an error")
                     }
                 }
             }

@@ -13,7 +13,7 @@ use super::error::{ClientError, ClientResult};
 use super::platform::{Clock, Store, Transport};
 use crate::SessionId;
 use crate::crypto;
-use crate::message::{decode_direct_message, encode_direct_message, text_content};
+use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
 use crate::network::ManifestNode;
 use crate::rpc::response::RetrieveResponse;
 use crate::rpc::{
@@ -90,6 +90,13 @@ fn verified_acks(body: &Value, hash: &str, swarm: &[ManifestNode]) -> usize {
             }
         })
         .count()
+}
+
+/// Names a signed message by its sender and content, whatever envelope it came in.
+fn content_key(received: &Received) -> String {
+    let content = prost::Message::encode_to_vec(&received.content);
+    let digest = crypto::blake2b_32(&[received.sender.as_bytes(), &content]);
+    format!("content.{}", crypto::b64_encode_unpadded(&digest))
 }
 
 fn last_hash_key(node: &ManifestNode, namespace: Namespace) -> String {
@@ -255,6 +262,21 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 let Ok(received) = decode_direct_message(&self.identity, &data) else {
                     continue;
                 };
+                // The envelope around the signed content is not signed. A swarm member holding a
+                // real message could re-wrap it (another hash) to have it shown again, or at
+                // another time: an envelope time that is not the signed one is dropped, and a
+                // signed content seen before is not handed out twice.
+                let signed_ms = received
+                    .content
+                    .data_message
+                    .as_ref()
+                    .and_then(|d| d.timestamp);
+                if signed_ms.is_some_and(|t| t != received.sent_ms) {
+                    continue;
+                }
+                if !self.mark_seen(&content_key(&received), m.expiration) {
+                    continue;
+                }
                 let Some(dm) = received.content.data_message else {
                     continue;
                 };

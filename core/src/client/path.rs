@@ -1,7 +1,8 @@
 //! Onion paths (DESIGN.md §3 "Paths"; Session's `onionPath.ts` policy): three distinct nodes,
 //! the first a *guard*. The client keeps two guards for as long as the manifest lists them, so
-//! the set of nodes that ever see its IP stays small; a path is dropped after three failures
-//! and rebuilt; nodes of the destination's swarm are left out of the path when the network has
+//! the set of nodes that ever see its IP stays small; a path that times out or brings back an
+//! unreadable reply is dropped and rebuilt, and a guard whose paths fail twice in a row is
+//! replaced; nodes of the destination's swarm are left out of the path when the network has
 //! enough other nodes, so the swarm never sees who is asking.
 //!
 //! Pure state: the node list and the RNG are passed in; nothing here does I/O.
@@ -20,7 +21,8 @@ pub const PATH_HOPS: usize = 3;
 /// Guards kept (Session's `desiredGuardCount`).
 pub const GUARD_COUNT: usize = 2;
 /// Failures after which a path is dropped.
-pub const PATH_FAILURE_LIMIT: u32 = 3;
+/// Discarded paths in a row after which their guard is replaced.
+pub const GUARD_STRIKE_LIMIT: u32 = 2;
 
 /// One onion path, guard first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +41,9 @@ pub struct PathPool {
     /// Nodes that failed in a path (by Ed25519 hex), left out of new paths.
     #[serde(skip)]
     excluded: BTreeSet<String>,
+    /// Paths discarded in a row per guard since its last success (see [`Self::discard`]).
+    #[serde(skip)]
+    guard_strikes: std::collections::BTreeMap<String, u32>,
 }
 
 fn random_index(len: usize, rng: &mut impl CryptoRng) -> usize {
@@ -170,23 +175,25 @@ impl PathPool {
         OnionPath { hops, failures: 0 }
     }
 
-    /// Records that a request over `path` failed; after [`PATH_FAILURE_LIMIT`] failures the path
-    /// is dropped (and its guard too if `guard_failed`, e.g. the guard refused the connection).
-    pub fn record_failure(&mut self, path: &OnionPath, guard_failed: bool) {
-        if let Some(kept) = self.paths.iter_mut().find(|p| p.hops == path.hops) {
-            kept.failures += 1;
-            if kept.failures >= PATH_FAILURE_LIMIT || guard_failed {
-                let guard = kept.hops[0].ed25519.clone();
-                self.paths.retain(|p| p.hops != path.hops);
-                if guard_failed {
-                    self.guards.retain(|g| *g != guard);
-                }
-            }
+    /// Drops `path` at once: it timed out, or its reply was cut off or does not decrypt.
+    /// Which hop is to blame cannot be told, so no node is excluded; but a guard whose paths
+    /// fail [`GUARD_STRIKE_LIMIT`] times in a row, through different relays, is replaced
+    /// (every path starts at a guard, so a hostile guard would otherwise spoil them all).
+    pub fn discard(&mut self, path: &OnionPath) {
+        self.paths.retain(|p| p.hops != path.hops);
+        let guard = &path.hops[0].ed25519;
+        let strikes = self.guard_strikes.entry(guard.clone()).or_default();
+        *strikes += 1;
+        if *strikes >= GUARD_STRIKE_LIMIT {
+            self.guard_strikes.remove(guard);
+            self.guards.retain(|g| g != guard);
+            self.paths.retain(|p| p.hops[0].ed25519 != *guard);
         }
     }
 
-    /// Records a success: the path's failure count starts again.
+    /// Records a success: the path's failure count starts again, and its guard's.
     pub fn record_success(&mut self, path: &OnionPath) {
+        self.guard_strikes.remove(&path.hops[0].ed25519);
         if let Some(kept) = self.paths.iter_mut().find(|p| p.hops == path.hops) {
             kept.failures = 0;
         }
@@ -243,44 +250,45 @@ mod tests {
     }
 
     #[test]
-    fn a_path_is_replaced_after_three_failures_and_guards_are_kept() {
+    fn a_discarded_path_is_rebuilt_and_a_guard_failing_twice_in_a_row_is_replaced() {
         let m = manifest(12);
         let mut rng = rng();
         let mut pool = PathPool::new();
         let first = pool.path_for(&m, None, &mut rng).unwrap();
         let guards = pool.guards().to_vec();
-        pool.record_failure(&first, false);
-        pool.record_failure(&first, false);
-        assert_eq!(pool.paths().len(), 1, "two failures keep the path");
-        pool.record_failure(&first, false);
-        assert!(pool.paths().is_empty(), "the third drops it");
-        let mut second = pool.path_for(&m, None, &mut rng).unwrap();
-        // Rebuild until the random choice differs, to show a fresh path is built each time.
-        for _ in 0..20 {
-            if second != first {
-                break;
-            }
-            for _ in 0..PATH_FAILURE_LIMIT {
-                pool.record_failure(&second, false);
-            }
-            second = pool.path_for(&m, None, &mut rng).unwrap();
+        pool.discard(&first);
+        assert!(
+            pool.paths().is_empty(),
+            "an unreadable reply drops the path"
+        );
+        assert_eq!(
+            pool.guards(),
+            guards.as_slice(),
+            "one strike keeps the guard"
+        );
+        // A success through the same guard clears its strike.
+        let mut again = pool.path_for(&m, None, &mut rng).unwrap();
+        while again.hops[0] != first.hops[0] {
+            pool.discard(&again);
+            pool.record_success(&again); // clears that other guard's strike
+            again = pool.path_for(&m, None, &mut rng).unwrap();
         }
-        assert_ne!(second, first);
-        assert!(guards.contains(&second.hops[0].ed25519));
-        assert_eq!(pool.guards(), guards.as_slice());
-    }
-
-    #[test]
-    fn a_failed_guard_is_replaced() {
-        let m = manifest(12);
-        let mut rng = rng();
-        let mut pool = PathPool::new();
-        let path = pool.path_for(&m, None, &mut rng).unwrap();
-        let guard = path.hops[0].ed25519.clone();
-        pool.record_failure(&path, true);
+        pool.record_success(&again);
+        pool.discard(&again);
+        assert!(pool.guards().contains(&first.hops[0].ed25519));
+        // Two in a row: replaced, and its other paths go with it.
+        let guard = again.hops[0].ed25519.clone();
+        let mut third = pool.path_for(&m, None, &mut rng).unwrap();
+        while third.hops[0].ed25519 != guard {
+            pool.record_success(&third);
+            pool.paths.retain(|p| p.hops != third.hops);
+            third = pool.path_for(&m, None, &mut rng).unwrap();
+        }
+        pool.discard(&third);
         assert!(!pool.guards().contains(&guard));
+        assert!(pool.paths().iter().all(|p| p.hops[0].ed25519 != guard));
         pool.path_for(&m, None, &mut rng).unwrap();
-        assert_eq!(pool.guards().len(), GUARD_COUNT);
+        assert_eq!(pool.guards().len(), GUARD_COUNT, "topped up again");
     }
 
     #[test]
@@ -313,9 +321,7 @@ mod tests {
         for _ in 0..30 {
             let p = pool.path_for(&m, None, &mut rng).unwrap();
             assert!(p.hops.iter().all(|h| h.ed25519 != dead));
-            for _ in 0..PATH_FAILURE_LIMIT {
-                pool.record_failure(&p, false);
-            }
+            pool.discard(&p);
         }
         // With nine of twelve nodes excluded, the pool tries every node again.
         for n in &m.nodes[..9] {
