@@ -57,9 +57,9 @@ impl Failure {
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
         match e {
-            ClientError::InvalidRecipient(_) | ClientError::Refused { .. } => {
-                Self::Input(e.to_string())
-            }
+            ClientError::InvalidRecipient(_)
+            | ClientError::TooLong { .. }
+            | ClientError::Refused { .. } => Self::Input(e.to_string()),
             other => Self::Network(other.to_string()),
         }
     }

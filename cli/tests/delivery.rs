@@ -278,6 +278,26 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         "not signed by this network's operator",
     )
     .await;
+    // A text past the limit is refused before anything is sent.
+    let long = "x".repeat(murmur_core::client::MAX_TEXT_BYTES + 1);
+    let out = murmur(
+        &lonely,
+        &[
+            "--network-file",
+            file.to_str().unwrap(),
+            "send",
+            "--to",
+            &a,
+            &long,
+        ],
+    )
+    .await;
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("message too long"),
+        "{}",
+        stderr(&out)
+    );
     // Nothing arrived for A from any of this.
     assert!(inbox(&home).await.is_empty());
     net.stop().await;

@@ -30,8 +30,8 @@ pub fn ConversationList(
                                 class:active=move || is_open.get()
                                 aria-current=move || is_open.get().then_some("true")
                                 on:click=move |_| selected.set(Some(peer_for_click.clone()))>
-                                <span class="name">{label(&c)}{c.blocked.then_some(" (blocked)")}</span>
-                                <span class="last">{c.last_text.clone()}</span>
+                                <span class="name" dir="auto">{label(&c)}{c.blocked.then_some(" (blocked)")}</span>
+                                <span class="last" dir="auto">{c.last_text.clone()}</span>
                                 {(c.unread > 0).then(|| view! {
                                     <span class="unread" aria-label=format!("{} unread", c.unread)>{c.unread}</span>
                                 })}

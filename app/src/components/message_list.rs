@@ -91,7 +91,7 @@ pub fn MessageList(
                     view! {
                         {separator}
                         <li class="message" class:out=m.outgoing class:in=!m.outgoing>
-                            <p class="text">{m.text.clone()}</p>
+                            <p class="text" dir="auto">{m.text.clone()}</p>
                             <span class="meta">
                                 {time_of(m.sent_ms)}
                                 {m.expires_ms.is_some().then_some(" · ⏱")}

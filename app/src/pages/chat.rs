@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
-use murmur_core::client::{Clock as _, parse_recipient};
+use murmur_core::client::{Clock as _, MAX_TEXT_BYTES, parse_recipient};
 use murmur_core::history::{Conversation, MessageRecord};
 
 use crate::components::conversation_header::{ConversationHeader, HeaderChange};
@@ -172,10 +172,13 @@ pub fn ChatPage(
 
     // Sending.
     let draft = RwSignal::new(String::new());
+    // Checked as it is typed: a text past the limit is never sent (the network would refuse
+    // it) and stays in the composer to be shortened.
+    let too_long = Memo::new(move |_| draft.with(|d| d.len() > MAX_TEXT_BYTES));
     let send = move || {
         let text = draft.get();
         let Some(peer) = selected.get() else { return };
-        if text.trim().is_empty() {
+        if text.trim().is_empty() || too_long.get() {
             return;
         }
         let Ok(to) = peer.parse::<SessionId>() else {
@@ -323,7 +326,10 @@ pub fn ChatPage(
                                             send();
                                         }
                                     }></textarea>
-                                <button type="submit" class="primary">"Send"</button>
+                                <button type="submit" class="primary" prop:disabled=move || too_long.get()>"Send"</button>
+                                {move || too_long.get().then(|| view! {
+                                    <p class="error" role="alert">{format!("This message is too long to send: at most {} KB of text.", MAX_TEXT_BYTES / 1000)}</p>
+                                })}
                             </form>
                         }.into_any()
                     })}

@@ -22,6 +22,9 @@ pub enum ClientError {
     /// A node refused the request itself (bad request, auth, TTL); retrying will not help.
     #[error("refused by the node ({status}): {reason}")]
     Refused { status: u16, reason: String },
+    /// The text is longer than a message may be ([`super::MAX_TEXT_BYTES`]).
+    #[error("message too long: at most {max} bytes of text")]
+    TooLong { max: usize },
     /// The recipient is not a valid Session ID.
     #[error("invalid recipient: {0}")]
     InvalidRecipient(&'static str),

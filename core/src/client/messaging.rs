@@ -23,6 +23,10 @@ use crate::rpc::{
 
 /// Namespace of direct messages (and their sync copies).
 pub const NAMESPACE_DM: Namespace = Namespace(0);
+/// Longest text a message may carry, in UTF-8 bytes. Padded, signed, sealed and wrapped, it
+/// stays under the nodes' 76,800-byte limit on stored data; longer texts are refused before
+/// anything is sent.
+pub const MAX_TEXT_BYTES: usize = 60_000;
 /// Most `retrieve` pages fetched in one poll.
 const POLL_MAX_PAGES: usize = 20;
 
@@ -114,6 +118,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         text: &str,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(ClientError::TooLong {
+                max: MAX_TEXT_BYTES,
+            });
+        }
         self.ready().await?;
         let sent_ms = self.network_now_ms();
         let ttl_ms = disappear_after_s

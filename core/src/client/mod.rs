@@ -19,7 +19,7 @@ use rand_core::CryptoRng;
 
 pub use engine::{Client, ClientConfig, NetworkConfig};
 pub use error::{ClientError, ClientResult};
-pub use messaging::{Incoming, NAMESPACE_DM, Sent, parse_recipient};
+pub use messaging::{Incoming, MAX_TEXT_BYTES, NAMESPACE_DM, Sent, parse_recipient};
 pub use platform::{
     Clock, HttpResponse, MemoryStore, Store, StoreError, Transport, TransportError,
 };
