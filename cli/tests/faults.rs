@@ -12,12 +12,11 @@ mod churn;
 use std::process::Command;
 use std::time::Duration;
 
-use churn::{ChurnSpec, ProcessNet, node_bin, run_churn};
+use churn::{ChurnSpec, ProcessNet, node_bin, rpc, run_churn};
 use murmur_core::rpc::{AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams};
 use murmur_core::{Identity, crypto};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
-use serde_json::Value;
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
@@ -26,21 +25,6 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
-}
-
-async fn rpc(url: &str, request: &Request) -> (u16, Value) {
-    let reply = churn::http()
-        .post(format!("{url}/storage_rpc/v1"))
-        .body(request.to_json().to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = reply.status().as_u16();
-    let text = reply.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 /// An unsigned store to the public inbox (namespace 0) of `id`.

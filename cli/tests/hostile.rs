@@ -193,15 +193,7 @@ fn now_ms() -> u64 {
 }
 
 async fn rpc(port: u16, request: &Request) -> (u16, Value) {
-    let reply = churn::http()
-        .post(format!("http://127.0.0.1:{port}/storage_rpc/v1"))
-        .body(request.to_json().to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = reply.status().as_u16();
-    let text = reply.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    churn::rpc(&format!("http://127.0.0.1:{port}"), request).await
 }
 
 /// Stores `data` straight into `to`'s inbox at a node (an unsigned public-inbox store: anyone

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openPage, screenshot, murmurText, startWorld } from './harness.mjs';
-import { restoreInto, send, shownTexts, waitForText } from './ui.mjs';
+import { EMPTY_ORIGIN, indexedDbRecords, logOutAndSurvey, restoreInto, send, shownTexts, waitForText } from './ui.mjs';
 
 let world; let users; let browser; let network; let devnet; let server;
 
@@ -109,20 +109,7 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   await B.page.getByRole('button', { name: 'Settings' }).waitFor();
 
   // At rest: nothing readable in B's IndexedDB.
-  const dump = await B.page.evaluate(async () => {
-    const out = [];
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-      for (const store of db.objectStoreNames) {
-        const tx = db.transaction(store);
-        const os = tx.objectStore(store);
-        const [keys, values] = await Promise.all([os.getAllKeys(), os.getAll()].map((req) => new Promise((res) => { req.onsuccess = () => res(req.result); })));
-        keys.forEach((k, i) => out.push([String(k), Array.from(new Uint8Array(values[i].buffer ?? values[i]))]));
-      }
-      db.close();
-    }
-    return out;
-  });
+  const dump = await indexedDbRecords(B.page);
   assert.ok(dump.length > 3, 'B keeps records');
   const asText = dump.map(([k, v]) => k + Buffer.from(v).toString('latin1')).join('\n');
   for (const secret of ['Hello B', 'phone-sized', 'onerror', users.a.id, users.b.id, users.a.id.slice(2), users.b.id.slice(2)]) {
@@ -130,17 +117,7 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   }
 
   // A logs out of the temporary session: the origin is left empty.
-  await A.page.getByRole('button', { name: 'Settings' }).click();
-  await A.page.getByRole('button', { name: 'Log out' }).click();
-  await A.page.getByRole('button', { name: 'Log out and erase' }).click();
-  await A.page.getByRole('heading', { name: 'Murmur' }).waitFor();
-  const left = await A.page.evaluate(async () => ({
-    databases: (await indexedDB.databases()).length,
-    caches: (await caches.keys()).length,
-    local: localStorage.length,
-    session: sessionStorage.length,
-  }));
-  assert.deepEqual(left, { databases: 0, caches: 0, local: 0, session: 0 });
+  assert.deepEqual(await logOutAndSurvey(A.page), EMPTY_ORIGIN);
 
   assert.deepEqual(A.problems, []);
   assert.deepEqual(B.problems, []);

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage, murmurText, murmurWithInput, startWorld } from './harness.mjs';
-import { startChat, startKept, send, shownTexts, waitForText } from './ui.mjs';
+import { EMPTY_ORIGIN, indexedDbRecords, logOutAndSurvey, startKept, send, shownTexts, waitForText } from './ui.mjs';
 
 let world;
 before(async () => { world = await startWorld(['b', 'c']); });
@@ -79,38 +79,15 @@ test('hostile text renders inert; long messages are bounded; at rest and after l
   assert.equal(await B.page.evaluate(() => window.__pwned), undefined);
 
   // At rest: none of it readable in IndexedDB.
-  const stored = await B.page.evaluate(async () => {
-    const out = [];
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-      for (const store of db.objectStoreNames) {
-        const os = db.transaction(store).objectStore(store);
-        const [keys, values] = await Promise.all([os.getAllKeys(), os.getAll()].map((req) => new Promise((res) => { req.onsuccess = () => res(req.result); })));
-        keys.forEach((k, i) => out.push(String(k) + Array.from(new Uint8Array(values[i].buffer ?? values[i]), (b) => String.fromCharCode(b)).join('')));
-      }
-      db.close();
-    }
-    return out.join('\n');
-  });
+  const stored = (await indexedDbRecords(B.page))
+    .map(([k, v]) => k + Buffer.from(v).toString('latin1')).join('\n');
   assert.ok(stored.length > 1000, 'B keeps records');
   for (const secret of ['__pwned', 'onerror', 'gnp.exe', 'joiners', users.c.id, users.c.id.slice(2), users.b.id.slice(2)]) {
     assert.ok(!stored.includes(secret), `"${secret.slice(0, 12)}…" is not stored in clear`);
   }
 
   // Logging out of the kept profile leaves the origin empty.
-  await B.page.getByRole('button', { name: 'Settings' }).click();
-  await B.page.getByRole('button', { name: 'Log out' }).click();
-  await B.page.getByRole('button', { name: 'Log out and erase' }).click();
-  await B.page.getByRole('heading', { name: 'Murmur' }).waitFor();
-  const left = await B.page.evaluate(async () => ({
-    databases: (await indexedDB.databases()).length,
-    caches: (await caches.keys()).length,
-    local: localStorage.length,
-    session: sessionStorage.length,
-    cookies: document.cookie,
-    workers: (await navigator.serviceWorker?.getRegistrations?.() ?? []).length,
-  }));
-  assert.deepEqual(left, { databases: 0, caches: 0, local: 0, session: 0, cookies: '', workers: 0 });
+  assert.deepEqual(await logOutAndSurvey(B.page), EMPTY_ORIGIN);
   await B.page.reload();
   await B.page.getByRole('button', { name: 'Create account' }).waitFor();
 

@@ -46,3 +46,39 @@ export async function shownTexts(page) {
 export async function waitForText(page, text, timeout = 20000) {
   await page.locator('.messages .message .text', { hasText: text }).first().waitFor({ timeout });
 }
+
+/** Every IndexedDB record of the page's origin, as [key, bytes] pairs (the at-rest audit). */
+export async function indexedDbRecords(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      for (const store of db.objectStoreNames) {
+        const os = db.transaction(store).objectStore(store);
+        const [keys, values] = await Promise.all([os.getAllKeys(), os.getAll()].map((req) => new Promise((res) => { req.onsuccess = () => res(req.result); })));
+        keys.forEach((k, i) => out.push([String(k), Array.from(new Uint8Array(values[i].buffer ?? values[i]))]));
+      }
+      db.close();
+    }
+    return out;
+  });
+}
+
+/** Settings → Log out → erase; returns what the origin still holds (all zero / empty when clean). */
+export async function logOutAndSurvey(page) {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out and erase' }).click();
+  await page.getByRole('heading', { name: 'Murmur' }).waitFor();
+  return page.evaluate(async () => ({
+    databases: (await indexedDB.databases()).length,
+    caches: (await caches.keys()).length,
+    local: localStorage.length,
+    session: sessionStorage.length,
+    cookies: document.cookie,
+    workers: (await navigator.serviceWorker?.getRegistrations?.() ?? []).length,
+  }));
+}
+
+/** What logOutAndSurvey returns for an empty origin. */
+export const EMPTY_ORIGIN = { databases: 0, caches: 0, local: 0, session: 0, cookies: '', workers: 0 };

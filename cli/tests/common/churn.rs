@@ -45,6 +45,22 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// POSTs a storage RPC to `base` (a node URL); status and JSON body (or null).
+pub async fn rpc(base: &str, request: &murmur_core::rpc::Request) -> (u16, serde_json::Value) {
+    let reply = http()
+        .post(format!("{base}/storage_rpc/v1"))
+        .body(request.to_json().to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    let text = reply.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
 /// One node process: its config, log and (while running) child.
 pub struct NodeProc {
     pub port: u16,
@@ -624,18 +640,14 @@ pub async fn run_churn(net: &mut ProcessNet, spec: &ChurnSpec) -> Report {
             next_kill = now + spec.kill_every;
         }
         if now >= next_report {
-            let iv = interval(
-                &log.lock().unwrap(),
-                reported_until,
-                now,
-                begin,
+            close_interval(
+                &mut report,
+                &log,
+                (reported_until, now, begin),
                 net,
-                report.kills - kills_at_last_report,
+                spec,
+                kills_at_last_report,
             );
-            if spec.live {
-                print!("{}", interval_line(&iv, spec.spare));
-            }
-            report.intervals.push(iv);
             kills_at_last_report = report.kills;
             reported_until = now;
             next_report = now + spec.report_every;
@@ -648,18 +660,14 @@ pub async fn run_churn(net: &mut ProcessNet, spec: &ChurnSpec) -> Report {
     // The tail since the last line.
     let now = Instant::now();
     if now.duration_since(reported_until) > Duration::from_secs(1) {
-        let iv = interval(
-            &log.lock().unwrap(),
-            reported_until,
-            now,
-            begin,
+        close_interval(
+            &mut report,
+            &log,
+            (reported_until, now, begin),
             net,
-            report.kills - kills_at_last_report,
+            spec,
+            kills_at_last_report,
         );
-        if spec.live {
-            print!("{}", interval_line(&iv, spec.spare));
-        }
-        report.intervals.push(iv);
     }
     if let Some((i, _)) = down {
         net.start(i);
@@ -671,6 +679,30 @@ pub async fn run_churn(net: &mut ProcessNet, spec: &ChurnSpec) -> Report {
     let log = std::mem::take(&mut *log.lock().unwrap());
     settle(&mut report, log, &identities, network, spec).await;
     report
+}
+
+/// Adds the interval `from..to` (seconds counted from `begin`) to the report, printing it
+/// when the run is live.
+fn close_interval(
+    report: &mut Report,
+    log: &Mutex<Log>,
+    (from, to, begin): (Instant, Instant, Instant),
+    net: &ProcessNet,
+    spec: &ChurnSpec,
+    kills_before: u32,
+) {
+    let iv = interval(
+        &log.lock().unwrap(),
+        from,
+        to,
+        begin,
+        net,
+        report.kills - kills_before,
+    );
+    if spec.live {
+        print!("{}", interval_line(&iv, spec.spare));
+    }
+    report.intervals.push(iv);
 }
 
 fn interval(
