@@ -103,7 +103,7 @@ bench-app: setup bundle
 ## crash fails the pipeline (pipefail + -e), stopping the loop.
 fuzz:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  cargo fuzz run -s none $$t corpus/$$t $$(ls -d regressions/$$t 2>/dev/null) -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' ; \
+	  cargo fuzz run -s none $$t corpus/$$t $$(ls -d regressions/$$t 2>/dev/null) -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' | sed "s/^/fuzz $$t: /"; \
 	done
 
 fuzz-smoke:
