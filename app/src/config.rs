@@ -1,18 +1,9 @@
 //! Runtime configuration: `config.json` beside `index.html`, so one build serves any network.
-//! Same shape as a devnet's `devnet.json` and the CLI's network file:
-//! `{"seeds": ["https://node.example.org:22021", ...], "operator_pubkey": "<hex>"}`
-//! (other fields are ignored, so a `devnet.json` can be served as is).
+//! It is `murmur_core::network::NetworkFile`, the shape of a devnet's `devnet.json` and the
+//! CLI's network file: `{"seeds": ["https://node.example.org:22021", ...], "operator_pubkey":
+//! "<hex>"}` (other fields are ignored, so a `devnet.json` can be served as is).
 
-use murmur_core::client::NetworkConfig;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    seeds: Vec<String>,
-    #[serde(default)]
-    operator_pubkey: String,
-}
+use murmur_core::network::{NetworkConfig, NetworkFile, NetworkFileError};
 
 /// Why the configuration cannot be used; shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,25 +31,14 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-/// Parses config.json.
+/// Parses config.json (the network file shared with the CLI and the devnet).
 pub fn parse(bytes: &[u8]) -> Result<NetworkConfig, ConfigError> {
-    let file: ConfigFile = serde_json::from_slice(bytes).map_err(|_| ConfigError::Malformed)?;
-    let seeds: Vec<String> = file
-        .seeds
-        .into_iter()
-        .map(|s| s.trim().trim_end_matches('/').to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if seeds.is_empty() {
-        return Err(ConfigError::NoNetwork);
-    }
-    let mut operator_key = [0u8; 32];
-    hex::decode_to_slice(file.operator_pubkey.trim(), &mut operator_key)
-        .map_err(|_| ConfigError::BadOperatorKey)?;
-    Ok(NetworkConfig {
-        seeds,
-        operator_key,
-    })
+    let file = NetworkFile::parse(bytes).map_err(|e| match e {
+        NetworkFileError::Malformed => ConfigError::Malformed,
+        NetworkFileError::NoSeeds => ConfigError::NoNetwork,
+        NetworkFileError::BadOperatorKey => ConfigError::BadOperatorKey,
+    })?;
+    file.config().map_err(|_| ConfigError::Malformed)
 }
 
 /// Fetches and parses `config.json` from the page's own origin.

@@ -18,6 +18,8 @@ use murmur_core::{Identity, Seed};
 use rand_core::UnwrapErr;
 
 use crate::platform::idb::IdbStore;
+use crate::platform::page::request_persistent_storage;
+pub use crate::platform::page::{storage_is_persistent, wipe_origin};
 use crate::platform::web::{BrowserClock, FetchTransport};
 use crate::settings::Settings;
 
@@ -181,95 +183,3 @@ impl Session {
 
 /// The sealed record holding the preferences.
 const SETTINGS_RECORD: &str = "settings";
-
-/// Asks the browser not to evict this origin's storage under pressure (a kept history
-/// should not vanish). Best effort: the browser may say no, and the app works either way.
-fn request_persistent_storage() {
-    if let Some(window) = web_sys::window()
-        && let Ok(promise) = window.navigator().storage().persist()
-    {
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        });
-    }
-}
-
-/// Whether the browser has granted persistent storage to this origin.
-pub async fn storage_is_persistent() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let Ok(promise) = window.navigator().storage().persisted() else {
-        return false;
-    };
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
-/// Deletes everything this origin stored: the IndexedDB database, Cache Storage entries,
-/// service worker registrations, localStorage and sessionStorage. Each step is attempted even
-/// if an earlier one fails; the first failure is reported.
-pub async fn wipe_origin() -> Result<(), String> {
-    use wasm_bindgen::JsCast as _;
-    use wasm_bindgen_futures::JsFuture;
-
-    let mut first_error: Option<String> = None;
-    let mut note = |what: &str, e: &dyn std::fmt::Debug| {
-        if first_error.is_none() {
-            first_error = Some(format!("{what}: {e:?}"));
-        }
-    };
-    // Every database of the origin (connections of this tab close when their stores drop).
-    match crate::platform::idb::database_names().await {
-        Ok(names) => {
-            for name in names {
-                let deleted = match indexed_db_futures::database::Database::delete_by_name(&name) {
-                    Ok(request) => request.await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                if let Err(e) = deleted {
-                    note("IndexedDB", &e);
-                }
-            }
-        }
-        Err(e) => note("IndexedDB", &e),
-    }
-    let Some(window) = web_sys::window() else {
-        return Err("no window".into());
-    };
-    if let Ok(caches) = window.caches()
-        && let Ok(keys) = JsFuture::from(caches.keys()).await
-    {
-        for key in js_sys::Array::from(&keys).iter() {
-            if let Some(name) = key.as_string()
-                && let Err(e) = JsFuture::from(caches.delete(&name)).await
-            {
-                note("Cache Storage", &e);
-            }
-        }
-    }
-    let container = window.navigator().service_worker();
-    if let Ok(regs) = JsFuture::from(container.get_registrations()).await {
-        for reg in js_sys::Array::from(&regs).iter() {
-            if let Ok(reg) = reg.dyn_into::<web_sys::ServiceWorkerRegistration>()
-                && let Ok(promise) = reg.unregister()
-                && let Err(e) = JsFuture::from(promise).await
-            {
-                note("service worker", &e);
-            }
-        }
-    }
-    for storage in [window.local_storage(), window.session_storage()]
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if let Err(e) = storage.clear() {
-            note("Web Storage", &e);
-        }
-    }
-    first_error.map_or(Ok(()), Err)
-}

@@ -10,7 +10,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use murmur_core::crypto;
 use murmur_core::message;
 use murmur_core::onion::{self, Destination, EncType, Hop, NodeKey, Peeled};
-use murmur_core::rpc::{AccountId, Auth, Namespace, Request, StoreParams};
+use murmur_core::rpc::{AccountId, Namespace, Request, StoreParams};
 use murmur_core::vault::{DataKey, KdfParams, WrappedKey};
 use murmur_core::{Identity, Seed};
 use prost::Message as _;
@@ -166,16 +166,13 @@ impl Workload {
             .wrap(PASSPHRASE, KdfParams::generate(&mut rng), &mut rng)
             .expect("wrap");
         // What a client sends: a store of that message, as JSON.
-        let store_rpc = Request::Store(StoreParams {
-            pubkey: AccountId::from(recipient.session_id()).to_hex(),
-            namespace: Namespace(0),
-            timestamp: 1_790_000_000_000,
-            ttl: Some(14 * 24 * 3_600_000),
-            expiry: None,
-            data: crypto::b64_encode(&message::wrap(message_sealed.clone(), 1_790_000_000_000)),
-            sig_timestamp: None,
-            auth: Auth::default(),
-        })
+        let store_rpc = Request::Store(StoreParams::new(
+            &AccountId::from(recipient.session_id()),
+            Namespace(0),
+            &message::wrap(message_sealed.clone(), 1_790_000_000_000),
+            1_790_000_000_000,
+            14 * 24 * 3_600_000,
+        ))
         .to_json()
         .to_string()
         .into_bytes();

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use murmur_cli::home::NetworkFile;
+use murmur_cli::home::read_network_file;
 use murmur_cli::platform::{HttpTransport, SystemClock};
 use murmur_core::client::{Client, ClientConfig, MemoryStore, parse_recipient};
 use murmur_core::{Identity, Seed};
@@ -57,7 +57,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() {
     let args = args();
-    let network = NetworkFile::read(&args.network_file).unwrap();
+    let network = read_network_file(&args.network_file).unwrap();
     let home = tempfile::tempdir().unwrap();
     let b_home = home.path().join("b");
 

@@ -5,9 +5,10 @@ use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
 
 use clap::Args;
-use murmur_cli::home::{Home, NetworkFile};
+use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
 use murmur_core::client::{Client, ClientConfig, ClientError, Incoming, parse_recipient};
+use murmur_core::network::NetworkFile;
 use murmur_core::{Identity, Seed};
 use rand_core::UnwrapErr;
 use serde_json::json;
@@ -75,13 +76,13 @@ fn home(common: &Common) -> Home {
 /// The network from the flags (remembered in the home) or from the home.
 fn network(common: &Common, home: &Home) -> Result<NetworkFile> {
     let given = if let Some(path) = &common.network_file {
-        Some(NetworkFile::read(path).map_err(Failure::Input)?)
+        Some(read_network_file(path).map_err(Failure::Input)?)
     } else if let Some(key) = &common.operator_key {
         let file = NetworkFile {
             seeds: common.seed.clone(),
             operator_pubkey: key.clone(),
         };
-        file.config().map_err(Failure::Input)?;
+        file.config().map_err(|e| Failure::Input(e.to_string()))?;
         Some(file)
     } else {
         None
@@ -96,7 +97,9 @@ fn network(common: &Common, home: &Home) -> Result<NetworkFile> {
 }
 
 fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClient> {
-    let network = network(common, home)?.config().map_err(Failure::Input)?;
+    let network = network(common, home)?
+        .config()
+        .map_err(|e| Failure::Input(e.to_string()))?;
     let transport = HttpTransport::new(common.ca_file.as_deref()).map_err(Failure::Input)?;
     let store = home.store().map_err(Failure::Input)?;
     Ok(Client::new(

@@ -10,47 +10,17 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use murmur_core::client::NetworkConfig;
+use murmur_core::network::NetworkFile;
 use murmur_core::{Identity, Seed};
-use serde::{Deserialize, Serialize};
 
 use crate::platform::DirStore;
 
-/// A network as clients are told about it: a devnet's `devnet.json` or its first two fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetworkFile {
-    pub seeds: Vec<String>,
-    pub operator_pubkey: String,
-}
-
-impl NetworkFile {
-    /// Reads a network file (extra fields, such as a devnet's node list, are ignored).
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read(path)
-            .map_err(|e| format!("cannot read network file {}: {e}", path.display()))?;
-        let file: Self = serde_json::from_slice(&text).map_err(|_| {
-            format!(
-                "{} is not a network file (expected {{\"seeds\": [...], \"operator_pubkey\": \"hex\"}})",
-                path.display()
-            )
-        })?;
-        file.config()?;
-        Ok(file)
-    }
-
-    /// The client's view: seeds and the pinned operator key.
-    pub fn config(&self) -> Result<NetworkConfig, String> {
-        if self.seeds.is_empty() {
-            return Err("the network has no seed URLs".into());
-        }
-        let mut key = [0u8; 32];
-        hex::decode_to_slice(self.operator_pubkey.trim(), &mut key)
-            .map_err(|_| "the operator key is 64 hex characters".to_string())?;
-        Ok(NetworkConfig {
-            seeds: self.seeds.clone(),
-            operator_key: key,
-        })
-    }
+/// Reads a network file (`murmur_core::network::NetworkFile`: a devnet's `devnet.json`, the
+/// app's `config.json`; extra fields are ignored), naming the file in any error.
+pub fn read_network_file(path: &Path) -> Result<NetworkFile, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read network file {}: {e}", path.display()))?;
+    NetworkFile::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The home directory.
@@ -133,7 +103,7 @@ impl Home {
         if !path.exists() {
             return Err("no network configured: pass --network-file FILE, or --seed URL and --operator-key HEX".into());
         }
-        NetworkFile::read(&path)
+        read_network_file(&path)
     }
 
     /// The client state store.
@@ -201,12 +171,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("n.json");
         std::fs::write(&path, r#"{"seeds": [], "operator_pubkey": "00"}"#).unwrap();
-        assert!(NetworkFile::read(&path).unwrap_err().contains("no seed"));
+        assert!(read_network_file(&path).unwrap_err().contains("no seed"));
         std::fs::write(&path, r#"{"seeds": ["http://x"], "operator_pubkey": "00"}"#).unwrap();
-        assert!(NetworkFile::read(&path).unwrap_err().contains("64 hex"));
+        assert!(read_network_file(&path).unwrap_err().contains("64 hex"));
         std::fs::write(&path, "nope").unwrap();
         assert!(
-            NetworkFile::read(&path)
+            read_network_file(&path)
                 .unwrap_err()
                 .contains("not a network file")
         );
@@ -215,6 +185,6 @@ mod tests {
             "ab".repeat(32)
         );
         std::fs::write(&path, ok).unwrap();
-        assert_eq!(NetworkFile::read(&path).unwrap().seeds, ["http://x"]);
+        assert_eq!(read_network_file(&path).unwrap().seeds, ["http://x"]);
     }
 }

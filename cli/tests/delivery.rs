@@ -257,7 +257,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let info = net.info();
     std::fs::write(
         &dead,
-        serde_json::json!({"seeds": ["http://127.0.0.1:9"], "operator_pubkey": info.operator_pubkey})
+        serde_json::json!({"seeds": ["http://127.0.0.1:9"], "operator_pubkey": info.network.operator_pubkey})
             .to_string(),
     )
     .unwrap();
@@ -268,7 +268,8 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let forged = dir.path().join("forged.json");
     std::fs::write(
         &forged,
-        serde_json::json!({"seeds": info.seeds, "operator_pubkey": "ab".repeat(32)}).to_string(),
+        serde_json::json!({"seeds": info.network.seeds, "operator_pubkey": "ab".repeat(32)})
+            .to_string(),
     )
     .unwrap();
     send_fails_with(

@@ -331,7 +331,7 @@ async fn a_moved_swarm_is_followed_through_421() {
     let http = http();
     for _ in 0..100 {
         let mut all = true;
-        for n in &net.info().seeds {
+        for n in &net.info().network.seeds {
             let r = http.get(&format!("{n}/network")).await.unwrap();
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
             all &= v["manifest"]["sequence"] == 2;

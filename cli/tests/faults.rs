@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use churn::{ChurnSpec, ProcessNet, node_bin, rpc, run_churn};
-use murmur_core::rpc::{AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams};
+use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, StoreParams};
 use murmur_core::{Identity, crypto};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
@@ -29,16 +29,13 @@ fn now_ms() -> u64 {
 
 /// An unsigned store to the public inbox (namespace 0) of `id`.
 fn store(id: &Identity, data: &[u8]) -> Request {
-    Request::Store(StoreParams {
-        pubkey: AccountId::from(id.session_id()).to_hex(),
-        namespace: Namespace(0),
-        timestamp: now_ms(),
-        ttl: Some(DAY_MS),
-        expiry: None,
-        data: crypto::b64_encode(data),
-        sig_timestamp: None,
-        auth: Auth::default(),
-    })
+    Request::Store(StoreParams::new(
+        &AccountId::from(id.session_id()),
+        Namespace(0),
+        data,
+        now_ms(),
+        DAY_MS,
+    ))
 }
 
 /// Every message hash `url` holds for `id` (paging by last_hash).
@@ -46,15 +43,12 @@ async fn held_hashes(url: &str, id: &Identity) -> Vec<String> {
     let mut hashes = Vec::new();
     let mut last = String::new();
     loop {
-        let request = Request::Retrieve(RetrieveParams {
-            pubkey: AccountId::from(id.session_id()).to_hex(),
-            namespace: Namespace(0),
-            last_hash: last.clone(),
-            max_count: None,
-            max_size: None,
-            timestamp: now_ms(),
-            auth: Auth::default(),
-        })
+        let request = Request::Retrieve(RetrieveParams::new(
+            &AccountId::from(id.session_id()),
+            Namespace(0),
+            last.clone(),
+            now_ms(),
+        ))
         .signed_by(id);
         let (status, body) = rpc(url, &request).await;
         assert_eq!(status, 200, "retrieve: {body}");

@@ -14,7 +14,7 @@ use std::time::Duration;
 use churn::{ProcessNet, client, node_bin};
 use ed25519_dalek::Signer as _;
 use murmur_core::message::{pad, text_content, wrap};
-use murmur_core::rpc::{AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams};
+use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, StoreParams};
 use murmur_core::{Identity, crypto};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
@@ -201,16 +201,13 @@ async fn rpc(port: u16, request: &Request) -> (u16, Value) {
 async fn plant(port: u16, to: &Identity, data: &[u8]) {
     let (status, body) = rpc(
         port,
-        &Request::Store(StoreParams {
-            pubkey: AccountId::from(to.session_id()).to_hex(),
-            namespace: Namespace(0),
-            timestamp: now_ms(),
-            ttl: Some(24 * 3600 * 1000),
-            expiry: None,
-            data: crypto::b64_encode(data),
-            sig_timestamp: None,
-            auth: Auth::default(),
-        }),
+        &Request::Store(StoreParams::new(
+            &AccountId::from(to.session_id()),
+            Namespace(0),
+            data,
+            now_ms(),
+            24 * 3600 * 1000,
+        )),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -330,15 +327,12 @@ async fn hostile_relays_and_swarm_members_are_routed_around_and_forge_nothing() 
     );
     let (status, body) = rpc(
         hidden[b_swarm[0]],
-        &Request::Retrieve(RetrieveParams {
-            pubkey: AccountId::from(b_session).to_hex(),
-            namespace: Namespace(0),
-            last_hash: String::new(),
-            max_count: None,
-            max_size: None,
-            timestamp: now_ms(),
-            auth: Auth::default(),
-        })
+        &Request::Retrieve(RetrieveParams::new(
+            &AccountId::from(b_session),
+            Namespace(0),
+            String::new(),
+            now_ms(),
+        ))
         .signed_by(&b_id),
     )
     .await;

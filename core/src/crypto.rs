@@ -193,3 +193,18 @@ pub fn b64_encode_unpadded(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(data)
 }
+
+/// Whether `signature_b64` (base64, 64 bytes) is `key`'s strict Ed25519 signature of `message`.
+/// Any malformed part is simply "does not verify".
+pub fn verify_ed25519(key: &[u8; 32], message: &[u8], signature_b64: &str) -> bool {
+    let Ok(sig) = b64_decode(signature_b64) else {
+        return false;
+    };
+    let (Ok(sig), Ok(key)) = (
+        ed25519_dalek::Signature::from_slice(&sig),
+        ed25519_dalek::VerifyingKey::from_bytes(key),
+    ) else {
+        return false;
+    };
+    key.verify_strict(message, &sig).is_ok()
+}

@@ -51,6 +51,11 @@ pub enum ManifestError {
     /// Structurally unusable.
     #[error("invalid manifest: {0}")]
     Invalid(&'static str),
+    /// Written in a newer manifest format than this build understands.
+    #[error(
+        "the network manifest is version {offered}; this Murmur understands up to version {supported}: update it"
+    )]
+    UnsupportedVersion { offered: u32, supported: u32 },
 }
 
 /// Why a recovery phrase was refused. Positions are 1-based, as a user counts words; the words

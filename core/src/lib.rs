@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod error;
 pub mod history;
 pub mod keys;
+pub mod limits;
 pub mod message;
 pub mod messenger;
 pub mod network;

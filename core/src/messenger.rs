@@ -33,6 +33,15 @@ pub enum MessengerError {
 
 type Result<T> = core::result::Result<T, MessengerError>;
 
+/// A message filed as `Sending`, not yet sent (see [`Messenger::queue`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    peer: SessionId,
+    id: String,
+    text: String,
+    timer: Option<u32>,
+}
+
 /// A client and its history, for one identity.
 #[derive(Debug)]
 pub struct Messenger<T, C, S, R, H> {
@@ -55,8 +64,15 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
 
     /// Sends `text` to `peer` with the conversation's disappearing timer. The message is in
     /// the history as `Sending` before the network is touched, and ends `Sent` (its id then the
-    /// message hash) or `Failed`. Returns the message's final id.
+    /// message hash) or `Failed`. Returns the message's final id. A caller that shows the
+    /// history calls [`Self::queue`] and [`Self::deliver_queued`] instead, refreshing between.
     pub async fn send(&self, peer: &SessionId, text: &str) -> Result<String> {
+        let queued = self.queue(peer, text).await?;
+        self.deliver_queued(queued).await
+    }
+
+    /// The first half of [`Self::send`]: files `text` in `peer`'s conversation as `Sending`.
+    pub async fn queue(&self, peer: &SessionId, text: &str) -> Result<Queued> {
         let peer_hex = peer.to_string();
         let conv = self.history.open(&peer_hex).await?;
         let n = self.next_local.get();
@@ -76,7 +92,23 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                 },
             )
             .await?;
-        self.deliver(&peer_hex, peer, &local_id, text, conv.disappear_after_s)
+        Ok(Queued {
+            peer: *peer,
+            id: local_id,
+            text: text.to_string(),
+            timer: conv.disappear_after_s,
+        })
+    }
+
+    /// The second half of [`Self::send`]: sends a queued message; it ends `Sent` or `Failed`.
+    pub async fn deliver_queued(&self, queued: Queued) -> Result<String> {
+        let Queued {
+            peer,
+            id,
+            text,
+            timer,
+        } = queued;
+        self.deliver(&peer.to_string(), &peer, &id, &text, timer)
             .await
     }
 

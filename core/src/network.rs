@@ -21,6 +21,15 @@ use crate::swarm::{SwarmId, swarm_for, swarm_space};
 /// Domain separation for manifest signatures.
 const MANIFEST_DOMAIN: &[u8] = b"murmur-manifest-v1";
 
+/// The manifest format this build writes and understands. Version 1 (no `version` field) is the
+/// original: nodes with keys, URL and swarm. Version 2 adds optional fields — an expiry, node
+/// capabilities, file servers — that older clients cannot check, so they refuse it (their parser
+/// refuses unknown fields). A manifest of a version above this one is refused with
+/// [`ManifestError::UnsupportedVersion`] instead of being half understood.
+pub const MANIFEST_VERSION: u32 = 2;
+/// A node capability: it answers waiting retrieves (live delivery).
+pub const CAPABILITY_WAITING_RETRIEVE: &str = "waiting_retrieve";
+
 /// Session's smallest healthy swarm (`MIN_SWARM_SIZE`); used once a network is big enough.
 pub const MIN_SWARM_SIZE: usize = 5;
 /// Session's size for a new swarm (`NEW_SWARM_SIZE`).
@@ -42,9 +51,29 @@ pub struct ManifestNode {
     pub url: String,
     /// The swarm this node belongs to.
     pub swarm_id: u64,
+    /// Version 2: what the node offers beyond Session's storage RPC (e.g.
+    /// [`CAPABILITY_WAITING_RETRIEVE`]). Names this build does not know are kept and ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
 }
 
 impl ManifestNode {
+    /// A node of version 1's shape: keys, URL and swarm, no capabilities.
+    pub fn new(ed25519: String, x25519: String, url: String, swarm_id: u64) -> Self {
+        Self {
+            ed25519,
+            x25519,
+            url,
+            swarm_id,
+            capabilities: Vec::new(),
+        }
+    }
+
+    /// Whether the manifest says this node offers `capability`.
+    pub fn has_capability(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
+
     /// The node's Ed25519 key bytes.
     pub fn ed25519_bytes(&self) -> Result<[u8; 32]> {
         hex32(&self.ed25519)
@@ -69,15 +98,45 @@ impl ManifestNode {
     }
 }
 
+/// A file server the operator runs (version 2): where it is and the key onion requests to it
+/// are encrypted to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileServer {
+    /// Base URL, `https://host:port`.
+    pub url: String,
+    /// X25519 public key, 64 hex chars.
+    pub x25519: String,
+}
+
+fn is_v1(version: &u32) -> bool {
+    *version == 1
+}
+
+fn v1() -> u32 {
+    1
+}
+
 /// The membership of a network at one `sequence`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The format ([`MANIFEST_VERSION`]); absent means 1, and is left out when 1 so a version-1
+    /// manifest signs and verifies exactly as it always did.
+    #[serde(default = "v1", skip_serializing_if = "is_v1")]
+    pub version: u32,
     /// A name for the network (shown to operators; not a security boundary).
     pub network: String,
     /// Strictly increasing with every change the operator signs.
     pub sequence: u64,
     pub nodes: Vec<ManifestNode>,
+    /// Version 2: when this manifest stops being valid (ms since the epoch); the operator
+    /// signs a fresh one before then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
+    /// Version 2: the operator's file servers, the only ones clients upload to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_servers: Vec<FileServer>,
 }
 
 fn hex32(text: &str) -> Result<[u8; 32]> {
@@ -88,9 +147,43 @@ fn hex32(text: &str) -> Result<[u8; 32]> {
 }
 
 impl Manifest {
+    /// A manifest of the current version with no optional fields.
+    pub fn new(network: String, sequence: u64, nodes: Vec<ManifestNode>) -> Self {
+        Self {
+            version: MANIFEST_VERSION,
+            network,
+            sequence,
+            nodes,
+            expires_ms: None,
+            file_servers: Vec::new(),
+        }
+    }
+
     /// Checks the manifest is usable: at least one node, well-formed unique keys, http(s) URLs.
     pub fn validate(&self) -> Result<()> {
         let invalid = |why| Err(Error::Manifest(ManifestError::Invalid(why)));
+        if self.version == 0 {
+            return invalid("manifest versions start at 1");
+        }
+        if self.version > MANIFEST_VERSION {
+            return Err(Error::Manifest(ManifestError::UnsupportedVersion {
+                offered: self.version,
+                supported: MANIFEST_VERSION,
+            }));
+        }
+        let v2_fields = self.expires_ms.is_some()
+            || !self.file_servers.is_empty()
+            || self.nodes.iter().any(|n| !n.capabilities.is_empty());
+        if self.version < 2 && v2_fields {
+            return invalid("expiry, capabilities and file servers need manifest version 2");
+        }
+        for server in &self.file_servers {
+            if hex32(&server.x25519)? == [0u8; 32]
+                || !server.url.starts_with("https://") && !server.url.starts_with("http://")
+            {
+                return invalid("file servers are an http(s) URL and an X25519 key");
+            }
+        }
         if self.nodes.is_empty() {
             return invalid("a manifest lists at least one node");
         }
@@ -191,8 +284,28 @@ impl SignedManifest {
 
     /// Parses a signed manifest from JSON and checks it against the pinned operator key.
     pub fn from_json(data: &[u8], operator: &[u8; 32]) -> Result<Self> {
-        let signed: Self = serde_json::from_slice(data)
-            .map_err(|_| Error::Manifest(ManifestError::Invalid("not a signed manifest")))?;
+        let signed: Self = serde_json::from_slice(data).map_err(|_| {
+            // A newer format than this build knows fails to parse (unknown fields): say so
+            // rather than "not a manifest".
+            #[derive(Deserialize)]
+            struct Versioned {
+                manifest: VersionOnly,
+            }
+            #[derive(Deserialize)]
+            struct VersionOnly {
+                #[serde(default = "v1")]
+                version: u32,
+            }
+            match serde_json::from_slice::<Versioned>(data) {
+                Ok(v) if v.manifest.version > MANIFEST_VERSION => {
+                    Error::Manifest(ManifestError::UnsupportedVersion {
+                        offered: v.manifest.version,
+                        supported: MANIFEST_VERSION,
+                    })
+                }
+                _ => Error::Manifest(ManifestError::Invalid("not a signed manifest")),
+            }
+        })?;
         signed.verify(operator)?;
         Ok(signed)
     }
@@ -228,6 +341,76 @@ impl SignedManifest {
     /// The manifest as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a signed manifest always serialises")
+    }
+}
+
+/// Where a network is and who vouches for it, as a client uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Base URLs of nodes to fetch the manifest from (`GET /network`), without a trailing `/`.
+    pub seeds: Vec<String>,
+    /// The operator's Ed25519 key: only manifests it signed are accepted.
+    pub operator_key: [u8; 32],
+}
+
+/// The network file clients are given: `{"seeds": [...], "operator_pubkey": "hex"}`. It is the
+/// web app's `config.json`, the CLI's `network.json` and `--network-file`, what `murmur-node
+/// network app-config` prints, and the first two fields of a devnet's `devnet.json` (other
+/// fields are ignored on reading, so a `devnet.json` serves as is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkFile {
+    #[serde(default)]
+    pub seeds: Vec<String>,
+    #[serde(default)]
+    pub operator_pubkey: String,
+}
+
+/// Why a network file cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkFileError {
+    #[error("not a network file (expected {{\"seeds\": [...], \"operator_pubkey\": \"hex\"}})")]
+    Malformed,
+    #[error("the network has no seed URLs")]
+    NoSeeds,
+    #[error("the operator key is not 64 hex characters")]
+    BadOperatorKey,
+}
+
+impl NetworkFile {
+    /// The file for a signed manifest: every node a seed.
+    pub fn for_manifest(signed: &SignedManifest) -> Self {
+        Self {
+            seeds: signed.manifest.urls(),
+            operator_pubkey: signed.operator.clone(),
+        }
+    }
+
+    /// Parses a network file and checks it can be used.
+    pub fn parse(bytes: &[u8]) -> core::result::Result<Self, NetworkFileError> {
+        let file: Self = serde_json::from_slice(bytes).map_err(|_| NetworkFileError::Malformed)?;
+        file.config()?;
+        Ok(file)
+    }
+
+    /// The client's view: seeds trimmed (blank ones dropped, no trailing `/`) and the pinned
+    /// operator key.
+    pub fn config(&self) -> core::result::Result<NetworkConfig, NetworkFileError> {
+        let seeds: Vec<String> = self
+            .seeds
+            .iter()
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if seeds.is_empty() {
+            return Err(NetworkFileError::NoSeeds);
+        }
+        let mut operator_key = [0u8; 32];
+        hex::decode_to_slice(self.operator_pubkey.trim(), &mut operator_key)
+            .map_err(|_| NetworkFileError::BadOperatorKey)?;
+        Ok(NetworkConfig {
+            seeds,
+            operator_key,
+        })
     }
 }
 

@@ -246,9 +246,11 @@ fn peel_of_build_over_1_to_15_hops_both_enc_types() {
             assert_eq!(request, payload.as_bytes());
             // The reply travels back encrypted with the innermost key.
             let reply = onion::encrypt_node_reply(&node_key, 200, r#"{"ok":true}"#, &mut rng);
-            let (status, body) =
-                onion::decrypt_node_reply(&built.reply_key, reply.as_bytes()).unwrap();
-            assert_eq!((status, body), (200, serde_json::json!({"ok": true})));
+            let reply = onion::decrypt_node_reply(&built.reply_key, reply.as_bytes()).unwrap();
+            assert_eq!(
+                (reply.status, reply.body_value()),
+                (200, serde_json::json!({"ok": true}))
+            );
         }
     }
     assert!(matches!(
@@ -501,8 +503,11 @@ fn node_reply_parsing() {
     // Legacy wrapper form is accepted too.
     let wrapped = format!(r#"{{"result":"{reply}"}}"#);
     for form in [reply.as_str(), wrapped.as_str()] {
-        let (status, body) = onion::decrypt_node_reply(&key, form.as_bytes()).unwrap();
-        assert_eq!((status, body), (421, serde_json::json!({"snodes": []})));
+        let reply = onion::decrypt_node_reply(&key, form.as_bytes()).unwrap();
+        assert_eq!(
+            (reply.status, reply.body_value()),
+            (421, serde_json::json!({"snodes": []}))
+        );
     }
     assert!(matches!(
         onion::decrypt_node_reply(&key, b"502 Next node not found"),

@@ -65,16 +65,7 @@ fn world() -> &'static World {
         let dir = tempfile::tempdir().unwrap();
         let operator = SigningKey::from_bytes(&[7; 32]);
         let me = NodeIdentity::load_or_create(dir.path()).unwrap();
-        let manifest = Manifest {
-            network: "fuzz".into(),
-            sequence: 1,
-            nodes: vec![ManifestNode {
-                ed25519: me.ed25519_hex(),
-                x25519: hex::encode(me.x25519()),
-                url: "http://127.0.0.1:1".into(),
-                swarm_id: 0,
-            }],
-        };
+        let manifest = Manifest::new("fuzz".into(), 1, vec![ManifestNode::new(me.ed25519_hex(), hex::encode(me.x25519()), "http://127.0.0.1:1".into(), 0)]);
         let signed = SignedManifest::sign(manifest, &operator).unwrap();
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -165,7 +156,8 @@ fn offset(now: u64, seconds: i64) -> u64 {
 /// The request, and whether it needs (and has) Alice's valid signature to do anything.
 fn build(w: &World, op: &Op, signer: Signer, known: &[String]) -> (Value, bool) {
     let now = w.node.clock.now_ms();
-    let pubkey = AccountId::from(w.alice.session_id()).to_hex();
+    let account = AccountId::from(w.alice.session_id());
+    let pubkey = account.to_hex();
     let pick = |p: &[u8]| -> Vec<String> {
         p.iter()
             .filter_map(|i| known.get(usize::from(*i) % known.len().max(1)).cloned())
@@ -173,25 +165,19 @@ fn build(w: &World, op: &Op, signer: Signer, known: &[String]) -> (Value, bool) 
     };
     let auth = Auth::default();
     let request = match op {
-        Op::Store { ns: n, data, ttl_s, skew_s } => Request::Store(StoreParams {
-            pubkey,
-            namespace: ns(*n),
-            timestamp: offset(now, i64::from(*skew_s)),
-            ttl: Some(u64::from(*ttl_s) * 1000),
-            expiry: None,
-            data: murmur_core::crypto::b64_encode(data),
-            sig_timestamp: None,
-            auth,
-        }),
-        Op::Retrieve { ns: n, from, skew_s } => Request::Retrieve(RetrieveParams {
-            pubkey,
-            namespace: ns(*n),
-            last_hash: pick(&[*from]).pop().unwrap_or_default(),
-            max_count: None,
-            max_size: None,
-            timestamp: offset(now, i64::from(*skew_s)),
-            auth,
-        }),
+        Op::Store { ns: n, data, ttl_s, skew_s } => Request::Store(StoreParams::new(
+            &account,
+            ns(*n),
+            data,
+            offset(now, i64::from(*skew_s)),
+            u64::from(*ttl_s) * 1000,
+        )),
+        Op::Retrieve { ns: n, from, skew_s } => Request::Retrieve(RetrieveParams::new(
+            &account,
+            ns(*n),
+            pick(&[*from]).pop().unwrap_or_default(),
+            offset(now, i64::from(*skew_s)),
+        )),
         Op::Delete { pick: p } => Request::Delete(DeleteParams {
             pubkey,
             messages: pick(p),

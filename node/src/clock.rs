@@ -1,8 +1,23 @@
-//! Wall-clock time in milliseconds. Tests move it forward (expiry, signature windows) instead
-//! of sleeping; nothing else in the node reads the system clock directly.
+//! The node's only reads of the outside world's time and randomness: wall-clock time in
+//! milliseconds (tests move it forward — expiry, signature windows — instead of sleeping), a
+//! monotonic instant for rate limiting, and the OS RNG. `node/clippy.toml` refuses
+//! `SystemTime::now`, `Instant::now` and `getrandom::SysRng` everywhere else.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rand_core::UnwrapErr;
+
+/// The operating system's CSPRNG (keys, reply nonces).
+pub fn os_rng() -> UnwrapErr<getrandom::SysRng> {
+    UnwrapErr(getrandom::SysRng)
+}
+
+/// A monotonic instant, for intervals that must not jump with the wall clock.
+pub fn monotonic_now() -> Instant {
+    Instant::now()
+}
 
 /// The node's clock: system time plus an adjustable offset.
 #[derive(Debug, Default)]

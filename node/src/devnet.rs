@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
-use murmur_core::network::{Manifest, ManifestNode, SignedManifest, plan_swarms};
+use murmur_core::network::{Manifest, ManifestNode, NetworkFile, SignedManifest, plan_swarms};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -20,11 +20,11 @@ use crate::config::{Config, NetworkConfig, RateLimitConfig, ReplicationConfig, S
 use crate::identity::{NodeIdentity, load_or_create_seed};
 use crate::server::{self, RunningNode};
 
-/// What clients need to use a devnet (`DIR/devnet.json`).
+/// What clients need to use a devnet (`DIR/devnet.json`): the network file, and the nodes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DevnetInfo {
-    pub seeds: Vec<String>,
-    pub operator_pubkey: String,
+    #[serde(flatten)]
+    pub network: NetworkFile,
     pub nodes: Vec<ManifestNode>,
 }
 
@@ -52,8 +52,7 @@ pub struct Devnet {
 
 fn devnet_info(signed: &SignedManifest) -> DevnetInfo {
     DevnetInfo {
-        seeds: signed.manifest.urls(),
-        operator_pubkey: signed.operator.clone(),
+        network: NetworkFile::for_manifest(signed),
         nodes: signed.manifest.nodes.clone(),
     }
 }
@@ -85,12 +84,12 @@ impl Devnet {
         let swarms = plan_swarms(spec.nodes);
         let mut nodes = Vec::new();
         for ((listener, identity), swarm) in listeners.iter().zip(&identities).zip(&swarms) {
-            nodes.push(ManifestNode {
-                ed25519: identity.ed25519_hex(),
-                x25519: hex::encode(identity.x25519()),
-                url: format!("http://{}", listener.local_addr()?),
-                swarm_id: swarm.0,
-            });
+            nodes.push(ManifestNode::new(
+                identity.ed25519_hex(),
+                hex::encode(identity.x25519()),
+                format!("http://{}", listener.local_addr()?),
+                swarm.0,
+            ));
         }
         let manifest_path = spec.dir.join("manifest.json");
         let previous = std::fs::read(&manifest_path)
@@ -99,11 +98,11 @@ impl Devnet {
         let manifest = match previous {
             Some(p) if p.manifest.nodes == nodes => p,
             p => SignedManifest::sign(
-                Manifest {
-                    network: "murmur-devnet".into(),
-                    sequence: p.map_or(1, |p| p.manifest.sequence + 1),
+                Manifest::new(
+                    "murmur-devnet".into(),
+                    p.map_or(1, |p| p.manifest.sequence + 1),
                     nodes,
-                },
+                ),
                 &operator,
             )?,
         };
@@ -123,7 +122,7 @@ impl Devnet {
                 data_dir: spec.dir.join(format!("node-{i}")),
                 tls: None,
                 network: NetworkConfig {
-                    operator_key: info.operator_pubkey.clone(),
+                    operator_key: info.network.operator_pubkey.clone(),
                     manifest_file: Some(manifest_path.clone()),
                     seed_urls: Vec::new(),
                     reload_seconds: 2,

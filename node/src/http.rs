@@ -6,7 +6,6 @@
 //! manifest node key, no CORS): `POST /murmur/v1/{replicate,messages,handoff}`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,18 +14,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use murmur_core::limits::{PEER_MAX_BODY, STORAGE_RPC_MAX_BODY};
+use murmur_core::rpc::response::{Reply, ReplyBody};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_PATH};
-use crate::rpc::{Origin, RpcReply};
 use crate::state::SharedNode;
 use crate::{network, onion, peer, rpc};
-
-/// Largest `/storage_rpc/v1` body: a batch of 20 maximal stores in base64, plus JSON.
-pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
-/// Largest peer request body (a handoff page of 500 messages is far smaller).
-pub const PEER_MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// The node's router.
 pub fn router(node: SharedNode) -> Router {
@@ -98,7 +93,10 @@ async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next
     if request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
-    if !node.limiter.allow(client_ip(&request), Instant::now()) {
+    if !node
+        .limiter
+        .allow(client_ip(&request), crate::clock::monotonic_now())
+    {
         node.metrics
             .rate_limited
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -126,11 +124,11 @@ fn status_of(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn rpc_response(reply: RpcReply) -> Response {
+fn rpc_response(reply: Reply) -> Response {
     let status = status_of(reply.status);
     match reply.body {
-        Value::String(s) => text(status, s),
-        body => (status, axum::Json(body)).into_response(),
+        ReplyBody::Text(s) => text(status, s),
+        ReplyBody::Json(body) => (status, axum::Json(body)).into_response(),
     }
 }
 
@@ -139,7 +137,7 @@ async fn storage_rpc(State(node): State<SharedNode>, headers: HeaderMap, body: B
     if headers.contains_key("x-loki-long-poll") {
         return text(StatusCode::GONE, "long polling is no longer supported");
     }
-    rpc_response(rpc::handle(&node, &body, Origin::Client).await)
+    rpc_response(rpc::handle(&node, &body).await)
 }
 
 async fn onion_req(State(node): State<SharedNode>, body: Bytes) -> Response {
@@ -254,8 +252,7 @@ async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next)
 }
 
 async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let reply = replication::serve_replicate(&node, &body).await;
-    (status_of(reply.status), axum::Json(reply.body)).into_response()
+    rpc_response(replication::serve_replicate(&node, &body).await)
 }
 
 async fn peer_messages(State(node): State<SharedNode>, body: Bytes) -> Response {

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use murmur_core::onion::NodeKey;
 use murmur_core::{Identity, Seed};
-use rand_core::UnwrapErr;
 
 /// File name of the node key inside the data directory.
 pub const KEY_FILE: &str = "node_ed25519.key";
@@ -73,7 +72,7 @@ pub fn load_or_create_seed(path: &Path) -> anyhow::Result<Seed> {
         return Seed::from_bytes(&bytes)
             .map_err(|_| anyhow::anyhow!("{} must hold a 32-byte seed", path.display()));
     }
-    let seed = Seed::generate(&mut UnwrapErr(getrandom::SysRng));
+    let seed = Seed::generate(&mut crate::clock::os_rng());
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -7,6 +7,7 @@
 //! together; `devnet` runs a whole network on loopback; `operator` is the operator's tooling.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod clock;
 pub mod config;
 pub mod devnet;

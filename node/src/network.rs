@@ -84,7 +84,7 @@ impl Topology {
             snodes,
             swarm: format!("{:x}", swarm.map_or(u64::MAX, |s| s.0)),
             t: now_ms,
-            hf: crate::rpc::HARDFORK.to_vec(),
+            hf: murmur_core::rpc::response::HARDFORK.to_vec(),
         }
     }
 }

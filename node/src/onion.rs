@@ -9,14 +9,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use murmur_core::Error;
-use murmur_core::onion::{self, Peeled};
-use rand_core::UnwrapErr;
+use murmur_core::onion::{self, Peeled, RelayError};
 
-use crate::rpc::{self, Origin};
+use crate::rpc;
 use crate::state::Node;
 
 /// How long a relay waits for the next hop (Session: 30 s).
-pub const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const RELAY_TIMEOUT: Duration = Duration::from_millis(murmur_core::limits::RELAY_TIMEOUT_MS);
 
 /// An onion answer: the status and body to send back (plain text unless the status is 200).
 #[derive(Debug)]
@@ -25,10 +24,10 @@ pub struct OnionReply {
     pub body: Bytes,
 }
 
-fn plain(status: u16, text: impl Into<String>) -> OnionReply {
+fn plain(error: RelayError) -> OnionReply {
     OnionReply {
-        status,
-        body: Bytes::from(text.into()),
+        status: error.status(),
+        body: Bytes::from(error.text()),
     }
 }
 
@@ -37,20 +36,20 @@ pub async fn handle(node: &Node, body: &[u8]) -> OnionReply {
     let peeled = match onion::peel_layer(node.identity.onion_key(), body) {
         Ok(p) => p,
         Err(Error::DecryptionFailed | Error::InvalidKey) => {
-            return plain(400, "Invalid ciphertext");
+            return plain(RelayError::Undecryptable);
         }
-        Err(Error::UnknownEncType) => return plain(400, "Invalid ciphertext: unknown enc_type"),
-        Err(Error::LimitExceeded(why)) => return plain(400, format!("Invalid request: {why}")),
-        Err(_) => return plain(400, "Invalid request: malformed onion layer"),
+        Err(Error::UnknownEncType) => return plain(RelayError::UnknownEncType),
+        Err(Error::LimitExceeded(why)) => return plain(RelayError::Invalid(why.into())),
+        Err(_) => return plain(RelayError::Invalid("malformed onion layer".into())),
     };
     match peeled {
         Peeled::Final { request, reply_key } => {
-            let reply = rpc::handle(node, &request, Origin::Client).await;
+            let reply = rpc::handle(node, &request).await;
             let encrypted = onion::encrypt_node_reply(
                 &reply_key,
                 reply.status,
                 &reply.body_text(),
-                &mut UnwrapErr(getrandom::SysRng),
+                &mut crate::clock::os_rng(),
             );
             OnionReply {
                 status: 200,
@@ -63,20 +62,14 @@ pub async fn handle(node: &Node, body: &[u8]) -> OnionReply {
         } => relay(node, &destination_ed25519, body).await,
         // Proxying to HTTP servers (SOGS, file server) arrives with attachments; until then a
         // clear refusal rather than a silent drop.
-        Peeled::RelayToServer { .. } => plain(
-            501,
-            "Relaying onion requests to HTTP servers is not supported by this node yet",
-        ),
+        Peeled::RelayToServer { .. } => plain(RelayError::ServerRelayUnsupported),
     }
 }
 
 async fn relay(node: &Node, destination: &[u8; 32], body: Vec<u8>) -> OnionReply {
     let topology = node.network.current();
     let Some(next) = topology.signed.manifest.node(destination) else {
-        return plain(
-            502,
-            format!("Next node not found: {}", hex::encode(destination)),
-        );
+        return plain(RelayError::NextNodeNotFound(hex::encode(destination)));
     };
     let result = node
         .http
@@ -88,13 +81,8 @@ async fn relay(node: &Node, destination: &[u8; 32], body: Vec<u8>) -> OnionReply
         .await;
     let response = match result {
         Ok(r) => r,
-        Err(e) if e.is_timeout() => return plain(504, "Request time out"),
-        Err(_) => {
-            return plain(
-                502,
-                format!("Next node is currently unreachable: {}", next.ed25519),
-            );
-        }
+        Err(e) if e.is_timeout() => return plain(RelayError::Timeout),
+        Err(_) => return plain(RelayError::NextNodeUnreachable(next.ed25519.clone())),
     };
     let status = response.status().as_u16();
     match response.bytes().await {
@@ -102,7 +90,7 @@ async fn relay(node: &Node, destination: &[u8; 32], body: Vec<u8>) -> OnionReply
             status,
             body: bytes,
         },
-        Err(e) if e.is_timeout() => plain(504, "Request time out"),
-        Err(_) => plain(502, "Invalid response from snode"),
+        Err(e) if e.is_timeout() => plain(RelayError::Timeout),
+        Err(_) => plain(RelayError::InvalidResponse),
     }
 }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail, ensure};
 use ed25519_dalek::SigningKey;
-use murmur_core::network::{Manifest, ManifestNode, SignedManifest, swarm_for_new_node};
+use murmur_core::network::{
+    Manifest, ManifestNode, NetworkFile, SignedManifest, swarm_for_new_node,
+};
 use murmur_core::swarm::SwarmId;
 use serde::{Deserialize, Serialize};
 
@@ -42,13 +44,6 @@ impl NodeCard {
             url: url.trim_end_matches('/').to_string(),
         })
     }
-}
-
-/// What the web app's `config.json` holds for a network.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppConfig {
-    pub seeds: Vec<String>,
-    pub operator_pubkey: String,
 }
 
 /// A network directory.
@@ -81,11 +76,7 @@ impl NetworkDir {
             dir: dir.to_path_buf(),
             operator: SigningKey::from_bytes(seed.as_bytes()),
         };
-        network.save_draft(&Manifest {
-            network: name.to_string(),
-            sequence: 0,
-            nodes: Vec::new(),
-        })?;
+        network.save_draft(&Manifest::new(name.to_string(), 0, Vec::new()))?;
         Ok(network)
     }
 
@@ -144,12 +135,12 @@ impl NetworkDir {
             bail!("another node already has the URL {}", card.url);
         }
         let swarm = swarm_for_new_node(&draft);
-        draft.nodes.push(ManifestNode {
-            ed25519: card.ed25519.clone(),
-            x25519: card.x25519.clone(),
-            url: card.url.clone(),
-            swarm_id: swarm.0,
-        });
+        draft.nodes.push(ManifestNode::new(
+            card.ed25519.clone(),
+            card.x25519.clone(),
+            card.url.clone(),
+            swarm.0,
+        ));
         // The whole draft must stay a valid manifest (keys, URL, no duplicates).
         draft
             .validate()
@@ -187,14 +178,11 @@ impl NetworkDir {
     }
 
     /// The web app's `config.json` for the signed manifest: every node a seed.
-    pub fn app_config(&self) -> anyhow::Result<AppConfig> {
+    pub fn app_config(&self) -> anyhow::Result<NetworkFile> {
         let signed = self
             .signed()?
             .context("nothing signed yet: run `murmur-node network sign`")?;
-        Ok(AppConfig {
-            seeds: signed.manifest.urls(),
-            operator_pubkey: self.operator_pubkey(),
-        })
+        Ok(NetworkFile::for_manifest(&signed))
     }
 }
 

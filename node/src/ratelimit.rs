@@ -67,6 +67,7 @@ impl RateLimiter {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // instants to feed the limiter
 mod tests {
     use super::*;
     use std::time::Duration;

@@ -19,14 +19,17 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use murmur_core::crypto;
 use murmur_core::network::ManifestNode;
+use murmur_core::rpc::response::{FailedEntry, Reply};
+use murmur_core::rpc::rules::{self, Sender};
 use murmur_core::rpc::{self, AccountId, Namespace, Request};
 use murmur_core::swarm::SwarmId;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 
+use crate::apply;
 use crate::peer::{self, PeerError};
-use crate::rpc::{Origin, RpcReply};
+use crate::rpc::{self as storage_rpc, Checked};
 use crate::state::Node;
 use crate::storage::{StorageError, StoredMessage};
 
@@ -35,7 +38,7 @@ pub const MESSAGES_PATH: &str = "/murmur/v1/messages";
 pub const HANDOFF_PATH: &str = "/murmur/v1/handoff";
 /// Messages per catch-up page or handoff request.
 pub const PAGE_SIZE: usize = 500;
-const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+const PEER_TIMEOUT: Duration = Duration::from_millis(murmur_core::limits::PEER_TIMEOUT_MS);
 
 /// A stored message as peers exchange it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,32 +113,33 @@ pub struct Handoff {
 }
 
 /// Forwards a client's write to every other member of this node's swarm; returns each
-/// member's entry keyed by its Ed25519 hex (a failure entry for those that did not answer).
-pub async fn forward(node: &Node, request: &Value) -> BTreeMap<String, Value> {
+/// member's entry keyed by its Ed25519 hex, as JSON (a failure entry for those that did not
+/// answer). The caller reads each as the write's result type.
+pub async fn forward(node: &Node, request: &Request) -> BTreeMap<String, Value> {
     let peers = node.network.current().peers();
-    let body = request.to_string().into_bytes();
+    let body = request.to_json().to_string().into_bytes();
     let timeout = Duration::from_millis(node.config.replication.forward_timeout_ms);
     let results = join_all(peers.iter().map(|p| {
         let body = body.clone();
         async move { (p, peer::post(node, p, REPLICATE_PATH, body, timeout).await) }
     }))
     .await;
+    let failed = |entry: FailedEntry| serde_json::to_value(entry).expect("entries serialise");
     results
         .into_iter()
         .map(|(p, result)| {
             let entry = match result {
                 Ok((200, bytes)) => serde_json::from_slice(&bytes)
-                    .unwrap_or_else(|_| json!({ "failed": true, "bad_peer_response": true })),
+                    .unwrap_or_else(|_| failed(FailedEntry::bad_response())),
                 Ok((code, bytes)) => match serde_json::from_slice::<Value>(&bytes) {
                     Ok(v @ Value::Object(_)) if v.get("failed").is_some() => v,
-                    _ => json!({
-                        "failed": true,
-                        "code": code,
-                        "reason": String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
-                    }),
+                    _ => failed(FailedEntry::refused(
+                        code,
+                        String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
+                    )),
                 },
-                Err(PeerError::Timeout) => json!({ "failed": true, "timeout": true }),
-                Err(PeerError::Unreachable) => json!({ "failed": true, "query_failure": true }),
+                Err(PeerError::Timeout) => failed(FailedEntry::timeout()),
+                Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
             };
             if entry.get("failed").is_some() {
                 node.metrics
@@ -147,16 +151,30 @@ pub async fn forward(node: &Node, request: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// `/murmur/v1/replicate`: a peer forwards a client's write; it is checked again here.
-pub async fn serve_replicate(node: &Node, body: &[u8]) -> RpcReply {
-    match Request::from_json(body) {
-        Ok(request) if crate::rpc::is_forwarded_write(&request) => {
-            crate::rpc::execute(node, request, Origin::Peer).await
+/// `/murmur/v1/replicate`: a peer forwards a client's write. It is checked again here, as a
+/// client's would be (with the peer's wider signature window), and applied here only: this
+/// node's own signed entry is the answer.
+pub async fn serve_replicate(node: &Node, body: &[u8]) -> Reply {
+    let not_forwardable =
+        || Reply::json(400, &FailedEntry::refused(400, "not a forwardable write"));
+    let Ok(request) = Request::from_json(body) else {
+        return not_forwardable();
+    };
+    if !rules::is_swarm_write(&request) {
+        return not_forwardable();
+    }
+    let now_ms = node.clock.now_ms();
+    let write = match storage_rpc::check(&node.network.current(), &request, now_ms, Sender::Peer) {
+        Ok(Checked::Write(write)) => write,
+        Ok(_) => return not_forwardable(),
+        Err(reply) => return reply,
+    };
+    match apply::apply(&node.storage, &node.identity, &write) {
+        Ok(applied) => Reply::ok(&applied),
+        Err(e) => {
+            let (status, entry) = apply::failure(&e);
+            Reply::json(status, &entry)
         }
-        _ => RpcReply {
-            status: 400,
-            body: json!({ "failed": true, "code": 400, "reason": "not a forwardable write" }),
-        },
     }
 }
 

@@ -268,7 +268,7 @@ async fn bad_input_matrix_stores_nothing_and_keeps_serving() {
 #[tokio::test]
 async fn oversized_body_is_413() {
     let n = one_node(1 << 30).await;
-    let body = vec![b' '; murmur_node::http::STORAGE_RPC_MAX_BODY + 1];
+    let body = vec![b' '; murmur_core::limits::STORAGE_RPC_MAX_BODY + 1];
     let (status, _) = post(&n.router, "/storage_rpc/v1", body).await;
     assert_eq!(status, 413);
     assert_unchanged(&n, (0, 0)).await;

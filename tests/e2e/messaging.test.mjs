@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openPage, screenshot, murmurText, startWorld } from './harness.mjs';
-import { EMPTY_ORIGIN, indexedDbRecords, logOutAndSurvey, restoreInto, send, shownTexts, waitForText } from './ui.mjs';
+import { EMPTY_ORIGIN, indexedDbRecords, logOutAndSurvey, restoreInto, send, shownTexts, startChat, startTemporary, waitForText } from './ui.mjs';
 
 let world; let users; let browser; let network; let devnet; let server;
 
@@ -123,4 +123,24 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   assert.deepEqual(B.problems, []);
   await A.context.close();
   await B.context.close();
+});
+
+test('a message shows "Sending" while the network is slow, then "Sent"', async () => {
+  const A = await openPage(browser, server.url);
+  await startTemporary(A.page, users.a.phrase);
+  await startChat(A.page, users.c.id);
+  // Every onion request now takes 1.5 s more: the delivery state must be visible meanwhile.
+  let slowed = 0;
+  await A.page.route('**/onion_req/v2', async (route) => {
+    slowed += 1;
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await send(A.page, 'a slow one');
+  const meta = A.page.locator('.message.out', { hasText: 'a slow one' }).locator('.meta');
+  await meta.filter({ hasText: 'Sending' }).waitFor({ timeout: 5000 });
+  await meta.filter({ hasText: 'Sent' }).waitFor({ timeout: 30000 });
+  assert.ok(slowed > 0, 'the requests went through the slowed route');
+  assert.deepEqual(A.problems, []);
+  await A.context.close();
 });

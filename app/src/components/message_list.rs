@@ -4,21 +4,11 @@
 
 use leptos::html::Ol;
 use leptos::prelude::*;
+use murmur_app::platform::page::{local_day, local_hh_mm};
 use murmur_core::history::{Delivery, MessageRecord};
 
 /// Pages rendered at once.
 pub const WINDOW_PAGES: u32 = 2;
-
-fn day_of(ms: u64) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-        .to_date_string()
-        .into()
-}
-
-fn time_of(ms: u64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-}
 
 /// Which pages are shown: `None` follows the newest; `Some(first)` is a fixed window the
 /// user paged back to.
@@ -78,7 +68,7 @@ pub fn MessageList(
             {move || {
                 let mut last_day = String::new();
                 messages.get().into_iter().map(|m| {
-                    let day = day_of(m.sent_ms);
+                    let day = local_day(m.sent_ms);
                     let separator = (day != last_day).then(|| view! { <li class="day">{day.clone()}</li> });
                     last_day = day;
                     let (id, text) = (m.id.clone(), m.text.clone());
@@ -93,7 +83,7 @@ pub fn MessageList(
                         <li class="message" class:out=m.outgoing class:in=!m.outgoing>
                             <p class="text" dir="auto">{m.text.clone()}</p>
                             <span class="meta">
-                                {time_of(m.sent_ms)}
+                                {local_hh_mm(m.sent_ms)}
                                 {m.expires_ms.is_some().then_some(" · ⏱")}
                                 {state.map(|s| view! { " · " {s} })}
                                 {(m.delivery == Delivery::Failed).then(|| view! {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use murmur_app::platform::web::BrowserClock;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
 use murmur_core::client::{Clock as _, MAX_TEXT_BYTES, parse_recipient};
@@ -17,18 +18,13 @@ use murmur_core::history::{Conversation, MessageRecord};
 use crate::components::conversation_header::{ConversationHeader, HeaderChange};
 use crate::components::conversation_list::{ConversationList, label};
 use crate::components::message_list::{MessageList, PageWindow};
-use crate::notify;
 use crate::pages::settings::SettingsPanel;
+use murmur_app::platform::notify;
+use murmur_app::platform::page::tab_hidden;
 
 const POLL_VISIBLE_MS: u64 = 2_000;
 const POLL_HIDDEN_MS: u64 = 15_000;
 const AUTOLOCK_CHECK_MS: u64 = 5_000;
-
-fn tab_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
-}
 
 fn days(ms: u64) -> u64 {
     ms / (24 * 3600 * 1000)
@@ -188,10 +184,12 @@ pub fn ChatPage(
         window.update(|w| w.first = None);
         spawn_local(async move {
             let s = session.get_value();
-            let sending = s.messenger.send(&to, &text);
+            let Ok(queued) = s.messenger.queue(&to, &text).await else {
+                return;
+            };
             // The message shows as "Sending" as soon as it is in the history.
             bump();
-            let _ = sending.await;
+            let _ = s.messenger.deliver_queued(queued).await;
             bump();
         });
     };
@@ -222,11 +220,11 @@ pub fn ChatPage(
 
     // Auto-lock: a kept profile locks after the chosen idle time (activity = key or pointer).
     if kept {
-        let last_active = Arc::new(AtomicU64::new(js_sys::Date::now() as u64));
+        let last_active = Arc::new(AtomicU64::new(BrowserClock.now_ms()));
         for event in ["keydown", "pointerdown"] {
             let last_active = last_active.clone();
             let handle = window_event_listener_untyped(event, move |_| {
-                last_active.store(js_sys::Date::now() as u64, Ordering::Relaxed);
+                last_active.store(BrowserClock.now_ms(), Ordering::Relaxed);
             });
             on_cleanup(move || handle.remove());
         }
@@ -236,8 +234,8 @@ pub fn ChatPage(
                 let s = session.get_value();
                 s.messenger.client.clock().sleep(AUTOLOCK_CHECK_MS).await;
                 if let Some(minutes) = s.settings().autolock_minutes {
-                    let idle = (js_sys::Date::now() as u64)
-                        .saturating_sub(last_active.load(Ordering::Relaxed));
+                    let idle =
+                        (BrowserClock.now_ms()).saturating_sub(last_active.load(Ordering::Relaxed));
                     if alive.load(Ordering::Relaxed) && idle >= u64::from(minutes) * 60_000 {
                         on_lock.run(());
                         return;

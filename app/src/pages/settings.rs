@@ -13,7 +13,7 @@ use murmur_core::vault::{UnlockError, VaultError};
 use crate::components::phrase::PhraseGrid;
 use crate::components::session_id::ShareSessionId;
 use crate::components::short_id;
-use crate::notify;
+use murmur_app::platform::notify;
 
 /// Auto-lock choices: label and minutes (0 = never).
 const AUTOLOCK: [(&str, u32); 4] = [

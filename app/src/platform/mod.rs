@@ -4,9 +4,16 @@
 //! - `idb`: the client [`Store`](murmur_core::client::Store) over IndexedDB (wrapped in a
 //!   `murmur_core::vault::VaultStore` when history is kept).
 //! - `web`: HTTP through `fetch` and the clock through `Date.now`/`setTimeout`.
+//! - `notify`: the Notification API.
+//! - `page`: the tab (visibility), local dates and times, the origin's storage (persistence,
+//!   and wiping it all at logout).
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
+#[cfg(target_arch = "wasm32")]
+pub mod notify;
+#[cfg(target_arch = "wasm32")]
+pub mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

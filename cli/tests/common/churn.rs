@@ -118,12 +118,12 @@ impl ProcessNet {
         for (i, (port, swarm)) in ports.iter().zip(&swarms).enumerate() {
             let data_dir = dir.join(format!("node-{i}"));
             let id = NodeIdentity::load_or_create(&data_dir).unwrap();
-            manifest_nodes.push(ManifestNode {
-                ed25519: id.ed25519_hex(),
-                x25519: hex::encode(id.x25519()),
-                url: format!("http://127.0.0.1:{port}"),
-                swarm_id: swarm.0,
-            });
+            manifest_nodes.push(ManifestNode::new(
+                id.ed25519_hex(),
+                hex::encode(id.x25519()),
+                format!("http://127.0.0.1:{port}"),
+                swarm.0,
+            ));
             nodes.push(NodeProc {
                 port: *port,
                 config: dir.join(format!("node-{i}.toml")),
@@ -134,11 +134,7 @@ impl ProcessNet {
             });
         }
         let manifest = SignedManifest::sign(
-            Manifest {
-                network: "murmur-churn".into(),
-                sequence: 1,
-                nodes: manifest_nodes,
-            },
+            Manifest::new("murmur-churn".into(), 1, manifest_nodes),
             &operator,
         )
         .unwrap();

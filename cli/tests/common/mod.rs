@@ -27,13 +27,7 @@ pub async fn devnet(nodes: usize) -> (Devnet, TempDir) {
 }
 
 pub fn network(devnet: &Devnet) -> NetworkConfig {
-    let info = devnet.info();
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(&info.operator_pubkey, &mut key).unwrap();
-    NetworkConfig {
-        seeds: info.seeds,
-        operator_key: key,
-    }
+    devnet.info().network.config().unwrap()
 }
 
 pub type TestClient<T, S> = Client<T, SystemClock, S, ChaCha20Rng>;

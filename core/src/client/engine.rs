@@ -8,16 +8,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rand_core::CryptoRng;
-use serde_json::Value;
 
 use super::error::{ClientError, ClientResult};
 use super::path::{OnionPath, PathPool};
 use super::platform::{Clock, Store, Transport, TransportError};
+use super::retry::{Action, Outcome, Retry};
 use crate::Identity;
 use crate::error::{Error, ManifestError};
-use crate::network::{ManifestNode, SignedManifest};
-use crate::onion::{Destination, EncType, build_onion_request, decrypt_node_reply};
-use crate::rpc::response::GetSwarmResponse;
+use crate::network::{ManifestNode, NetworkConfig, SignedManifest};
+use crate::onion::{Destination, EncType, RelayError, build_onion_request, decrypt_node_reply};
+use crate::rpc::response::{GetSwarmResponse, NetworkTime, Reply};
 use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
 
 /// Store key of the signed manifest.
@@ -28,15 +28,6 @@ const KEY_PATHS: &str = "paths";
 const KEY_SEEN: &str = "seen";
 /// Most hashes remembered; the ones expiring soonest go first.
 const SEEN_MAX: usize = 100_000;
-
-/// Where the network is and who vouches for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkConfig {
-    /// Base URLs of nodes to fetch the manifest from (`GET /network`).
-    pub seeds: Vec<String>,
-    /// The operator's Ed25519 key: only manifests it signed are accepted.
-    pub operator_key: [u8; 32],
-}
 
 /// Client settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,19 +79,6 @@ pub(super) struct State {
     pub(super) last_hashes: HashMap<String, Option<String>>,
 }
 
-/// What one attempt came to.
-enum Outcome {
-    /// The destination answered: its status and body.
-    Reply(u16, Value),
-    /// The path failed before reaching the destination.
-    PathFailed(&'static str),
-    /// No usable answer came back (timeout, cut off, does not decrypt): a hop or the
-    /// destination is at fault.
-    Unreadable(&'static str),
-    /// The last hop could not reach the destination.
-    DestinationDown,
-}
-
 /// The Murmur client engine for one identity. See the module docs of [`crate::client`].
 pub struct Client<T, C, S, R> {
     pub(super) transport: T,
@@ -119,40 +97,21 @@ impl<T, C, S, R> std::fmt::Debug for Client<T, C, S, R> {
     }
 }
 
-/// The last 64 hex characters of a relay's error text (`Next node not found: <hex>`).
-fn named_node(text: &str) -> Option<&str> {
-    let tail = text.trim_end();
-    let start = tail.len().checked_sub(64)?;
-    let hex = tail.get(start..)?;
-    hex.bytes().all(|b| b.is_ascii_hexdigit()).then_some(hex)
-}
-
-fn swarm_from_421(body: &Value) -> Option<Vec<ManifestNode>> {
-    let swarm: GetSwarmResponse = serde_json::from_value(body.clone()).ok()?;
+fn swarm_from_421(reply: &Reply) -> Option<Vec<ManifestNode>> {
+    let swarm: GetSwarmResponse = reply.parse()?;
     let swarm_id = u64::from_str_radix(&swarm.swarm, 16).ok()?;
     let nodes: Vec<ManifestNode> = swarm
         .snodes
         .into_iter()
-        .map(|n| ManifestNode {
-            url: n
+        .map(|n| {
+            let url = n
                 .url
-                .unwrap_or_else(|| format!("https://{}:{}", n.ip, n.port_https)),
-            ed25519: n.pubkey_ed25519,
-            x25519: n.pubkey_x25519,
-            swarm_id,
+                .unwrap_or_else(|| format!("https://{}:{}", n.ip, n.port_https));
+            ManifestNode::new(n.pubkey_ed25519, n.pubkey_x25519, url, swarm_id)
         })
         .filter(|n| n.hop().is_ok())
         .collect();
     (!nodes.is_empty()).then_some(nodes)
-}
-
-/// A short reason from a refusal body, without echoing anything long.
-fn reason(body: &Value) -> String {
-    let text = match body {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    text.chars().take(200).collect()
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
@@ -421,8 +380,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(())
     }
 
-    fn learn_time(&self, body: &Value) {
-        if let Some(t) = body.get("t").and_then(Value::as_u64) {
+    fn learn_time(&self, reply: &Reply) {
+        if let Some(NetworkTime { t }) = reply.parse() {
             let local = self.clock.now_ms();
             let offset = i64::try_from(t).unwrap_or(i64::MAX) - i64::try_from(local).unwrap_or(0);
             self.state.borrow_mut().offset_ms = Some(offset);
@@ -441,7 +400,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         mut candidates: Vec<ManifestNode>,
         account: Option<&AccountId>,
         make: &dyn Fn(u64, &ManifestNode) -> Request,
-    ) -> ClientResult<(ManifestNode, Value)> {
+    ) -> ClientResult<(ManifestNode, Reply)> {
         if candidates.is_empty() {
             return Err(ClientError::Exhausted {
                 attempts: 0,
@@ -449,21 +408,38 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             });
         }
         let mut member = 0usize;
-        let mut backoff = self.config.backoff_ms;
-        let mut last = String::new();
-        for attempt in 1..=self.config.max_attempts {
+        let mut retry = Retry::new(
+            self.config.max_attempts,
+            self.config.backoff_ms,
+            self.config.backoff_max_ms,
+        );
+        loop {
             let dest = candidates[member % candidates.len()].clone();
             let request = make(self.network_now_ms(), &dest);
             let outcome = self.attempt(&dest, &request).await;
             self.save_paths().await?;
-            match outcome? {
-                Outcome::Reply(200, body) => {
-                    self.learn_time(&body);
-                    return Ok((dest, body));
+            let outcome = outcome?;
+            match retry.next(&outcome) {
+                Action::Return => {
+                    let Outcome::Reply(reply) = outcome else {
+                        unreachable!("only a reply is returned")
+                    };
+                    self.learn_time(&reply);
+                    return Ok((dest, reply));
                 }
-                Outcome::Reply(421, body) => {
-                    last = "the swarm moved".into();
-                    if let (Some(account), Some(nodes)) = (account, swarm_from_421(&body)) {
+                Action::Refuse => {
+                    let Outcome::Reply(reply) = outcome else {
+                        unreachable!("only a reply is refused")
+                    };
+                    return Err(ClientError::Refused {
+                        status: reply.status,
+                        reason: reply.reason(),
+                    });
+                }
+                Action::FollowSwarm => {
+                    if let (Some(account), Outcome::Reply(reply)) = (account, &outcome)
+                        && let Some(nodes) = swarm_from_421(reply)
+                    {
                         self.state
                             .borrow_mut()
                             .swarms
@@ -473,46 +449,32 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     }
                     // Our manifest is behind the node's: fetch it before the next request.
                     self.state.borrow_mut().manifest_checked_ms = None;
-                    continue;
                 }
-                Outcome::Reply(406, body) => {
-                    last = format!("clock refused: {}", reason(&body));
+                Action::SyncClock => {
                     // Learn the time from the same node, then sign again.
-                    if let Ok(Outcome::Reply(200, info)) = self.attempt(&dest, &Request::Info).await
+                    if let Ok(Outcome::Reply(info)) = self.attempt(&dest, &Request::Info).await
+                        && info.status == 200
                     {
                         self.learn_time(&info);
                     }
-                    continue;
                 }
-                Outcome::Reply(status, body) if (400..500).contains(&status) && status != 429 => {
-                    return Err(ClientError::Refused {
-                        status,
-                        reason: reason(&body),
+                Action::Again {
+                    next_member,
+                    wait_ms,
+                } => {
+                    if next_member {
+                        member += 1;
+                    }
+                    self.clock.sleep(wait_ms).await;
+                }
+                Action::GiveUp => {
+                    return Err(ClientError::Exhausted {
+                        attempts: retry.attempts(),
+                        last: outcome.describe(),
                     });
                 }
-                Outcome::Reply(status, _) => {
-                    last = format!("a swarm member answered {status}");
-                    member += 1;
-                }
-                Outcome::DestinationDown => {
-                    last = "a swarm member is unreachable".into();
-                    member += 1;
-                }
-                Outcome::PathFailed(why) => last = why.into(),
-                Outcome::Unreadable(why) => {
-                    last = why.into();
-                    member += 1;
-                }
-            }
-            if attempt < self.config.max_attempts {
-                self.clock.sleep(backoff).await;
-                backoff = (backoff * 2).min(self.config.backoff_max_ms);
             }
         }
-        Err(ClientError::Exhausted {
-            attempts: self.config.max_attempts,
-            last,
-        })
     }
 
     /// One try: pick a path avoiding `dest`'s swarm, wrap `request` in onion layers, post it to
@@ -560,9 +522,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 Outcome::Unreadable("no answer through the path")
             }
             Ok(r) if r.status == 200 => match decrypt_node_reply(&built.reply_key, &r.body) {
-                Ok((status, body)) => {
+                Ok(reply) => {
                     st.pool.record_success(&path);
-                    Outcome::Reply(status, body)
+                    Outcome::Reply(reply)
                 }
                 Err(_) => {
                     st.pool.discard(&path);
@@ -571,10 +533,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             },
             Ok(r) => {
                 let text = String::from_utf8_lossy(&r.body);
-                match named_node(&text) {
+                let relay_error = RelayError::parse(r.status, &text);
+                match relay_error.as_ref().and_then(RelayError::named_node) {
                     Some(ed) if ed.eq_ignore_ascii_case(&dest.ed25519) => Outcome::DestinationDown,
                     Some(ed) if path.hops.iter().any(|h| h.ed25519.eq_ignore_ascii_case(ed)) => {
-                        st.pool.exclude_node(&ed.to_ascii_lowercase());
+                        st.pool.exclude_node(ed);
                         Outcome::PathFailed("a node of the path is down")
                     }
                     // A relay's own error (it timed out, or the next hop's answer was
@@ -643,21 +606,17 @@ mod tests {
         let nodes = (0..count)
             .map(|i| {
                 let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
-                ManifestNode {
-                    ed25519: hex::encode(key.verifying_key().to_bytes()),
-                    x25519: hex::encode(
+                ManifestNode::new(
+                    hex::encode(key.verifying_key().to_bytes()),
+                    hex::encode(
                         crate::keys::ed25519_pk_to_x25519(&key.verifying_key().to_bytes()).unwrap(),
                     ),
-                    url: format!("http://127.0.0.1:{}", 30000 + i),
-                    swarm_id: swarms[i].0,
-                }
+                    format!("http://127.0.0.1:{}", 30000 + i),
+                    swarms[i].0,
+                )
             })
             .collect();
-        let m = Manifest {
-            network: "t".into(),
-            sequence,
-            nodes,
-        };
+        let m = Manifest::new("t".into(), sequence, nodes);
         SignedManifest::sign(m, operator)
             .unwrap()
             .to_json()
@@ -759,20 +718,5 @@ mod tests {
             Err(ClientError::Unreachable { seeds: 1 })
         );
         assert!(c.manifest().is_none());
-    }
-
-    #[test]
-    fn relay_errors_name_the_node() {
-        let ed = "ab".repeat(32);
-        assert_eq!(
-            named_node(&format!("Next node not found: {ed}")),
-            Some(ed.as_str())
-        );
-        assert_eq!(
-            named_node(&format!("Next node is currently unreachable: {ed}\n")),
-            Some(ed.as_str())
-        );
-        assert_eq!(named_node("Request time out"), None);
-        assert_eq!(named_node(""), None);
     }
 }

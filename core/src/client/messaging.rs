@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use rand_core::CryptoRng;
-use serde_json::Value;
 
 use super::engine::Client;
 use super::error::{ClientError, ClientResult};
@@ -15,10 +13,9 @@ use crate::SessionId;
 use crate::crypto;
 use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
 use crate::network::ManifestNode;
-use crate::rpc::response::RetrieveResponse;
+use crate::rpc::response::{RetrieveResponse, StoreResponse};
 use crate::rpc::{
-    AccountId, Auth, Namespace, Request, RetrieveParams, StoreParams, TTL_MAXIMUM_MS,
-    TTL_MINIMUM_MS,
+    AccountId, Namespace, Request, RetrieveParams, StoreParams, TTL_MAXIMUM_MS, TTL_MINIMUM_MS,
 };
 
 /// Namespace of direct messages (and their sync copies).
@@ -69,31 +66,13 @@ pub fn parse_recipient(text: &str) -> ClientResult<SessionId> {
     })
 }
 
-/// Acknowledgements in a store reply that verify: signed over the hash by a node of `swarm`.
-fn verified_acks(body: &Value, hash: &str, swarm: &[ManifestNode]) -> usize {
-    let Some(entries) = body.get("swarm").and_then(Value::as_object) else {
-        return 0;
-    };
-    entries
+/// Acknowledgements in a store reply that verify: signed over `hash` by a member of `swarm`.
+fn verified_acks(reply: &StoreResponse, hash: &str, swarm: &[ManifestNode]) -> usize {
+    let keys: Vec<[u8; 32]> = swarm
         .iter()
-        .filter(|(ed, entry)| {
-            let member = swarm.iter().any(|n| n.ed25519.eq_ignore_ascii_case(ed));
-            let same_hash = entry.get("hash").and_then(Value::as_str) == Some(hash);
-            let sig = entry
-                .get("signature")
-                .and_then(Value::as_str)
-                .and_then(|s| crypto::b64_decode(s).ok())
-                .and_then(|b| Signature::from_slice(&b).ok());
-            let key = hex::decode(ed)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .and_then(|b| VerifyingKey::from_bytes(&b).ok());
-            match (member && same_hash, sig, key) {
-                (true, Some(sig), Some(key)) => key.verify_strict(hash.as_bytes(), &sig).is_ok(),
-                _ => false,
-            }
-        })
-        .count()
+        .filter_map(|n| n.ed25519_bytes().ok())
+        .collect();
+    reply.verified_acks(hash, &keys)
 }
 
 /// Names a signed message by its sender and content, whatever envelope it came in.
@@ -182,23 +161,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     ) -> ClientResult<(String, u64, usize)> {
         let account = AccountId::from(*to);
         let hash = crate::rpc::message_hash(&account, NAMESPACE_DM, data);
-        let params = StoreParams {
-            pubkey: account.to_hex(),
-            namespace: NAMESPACE_DM,
-            timestamp: sent_ms,
-            ttl: Some(ttl_ms),
-            expiry: None,
-            data: crypto::b64_encode(data),
-            sig_timestamp: None,
-            auth: Auth::default(),
-        };
+        let params = StoreParams::new(&account, NAMESPACE_DM, data, sent_ms, ttl_ms);
         let mut members = self.swarm_of(&account);
         super::shuffle(&mut members, &mut *self.rng.borrow_mut());
-        let (_, body) = self
+        let (_, reply) = self
             .call(members, Some(&account), &|_, _| {
                 Request::Store(params.clone())
             })
             .await?;
+        let body: StoreResponse = reply
+            .parse()
+            .ok_or(crate::Error::Malformed("store reply has the wrong shape"))?;
         // A 421 may have replaced the swarm during the call: check against the current one.
         let accepted_by = verified_acks(&body, &hash, &self.swarm_of(&account));
         if accepted_by == 0 {
@@ -246,20 +219,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let hashes = last_hashes.clone();
             let identity = &self.identity;
             let make = move |now: u64, node: &ManifestNode| {
-                Request::Retrieve(RetrieveParams {
-                    pubkey: account.to_hex(),
-                    namespace: NAMESPACE_DM,
-                    last_hash: hashes.get(&node.ed25519).cloned().unwrap_or_default(),
-                    max_count: None,
-                    max_size: None,
-                    timestamp: now,
-                    auth: Auth::default(),
-                })
+                Request::Retrieve(RetrieveParams::new(
+                    &account,
+                    NAMESPACE_DM,
+                    hashes.get(&node.ed25519).cloned().unwrap_or_default(),
+                    now,
+                ))
                 .signed_by(identity)
             };
-            let (node, body) = self.call(members.clone(), Some(&account), &make).await?;
-            let page: RetrieveResponse = serde_json::from_value(body)
-                .map_err(|_| crate::Error::Malformed("retrieve reply has the wrong shape"))?;
+            let (node, reply) = self.call(members.clone(), Some(&account), &make).await?;
+            let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
+                "retrieve reply has the wrong shape",
+            ))?;
             for m in &page.messages {
                 if !self.mark_seen(&m.hash, m.expiration) {
                     continue;
@@ -356,12 +327,12 @@ mod tests {
         let members: Vec<(Identity, ManifestNode)> = (0..3)
             .map(|i| {
                 let id = Identity::generate(&mut rng);
-                let node = ManifestNode {
-                    ed25519: hex::encode(id.ed25519_pubkey().to_bytes()),
-                    x25519: hex::encode(id.x25519_pubkey()),
-                    url: format!("http://127.0.0.1:{}", 9000 + i),
-                    swarm_id: 0,
-                };
+                let node = ManifestNode::new(
+                    hex::encode(id.ed25519_pubkey().to_bytes()),
+                    hex::encode(id.x25519_pubkey()),
+                    format!("http://127.0.0.1:{}", 9000 + i),
+                    0,
+                );
                 (id, node)
             })
             .collect();
@@ -389,10 +360,14 @@ mod tests {
             hex::encode(outsider.ed25519_pubkey().to_bytes()),
             serde_json::json!({"hash": hash, "signature": sign(&outsider, hash), "expiry": 1}),
         );
-        let body = serde_json::json!({ "swarm": swarm, "hash": hash, "t": 1 });
+        let body: StoreResponse =
+            serde_json::from_value(serde_json::json!({ "swarm": swarm, "hash": hash, "t": 1 }))
+                .unwrap();
         let nodes: Vec<ManifestNode> = members.into_iter().map(|(_, n)| n).collect();
         assert_eq!(verified_acks(&body, hash, &nodes), 1);
         assert_eq!(verified_acks(&body, "another", &nodes), 0);
-        assert_eq!(verified_acks(&serde_json::json!({}), hash, &nodes), 0);
+        let empty: StoreResponse =
+            serde_json::from_value(serde_json::json!({"swarm": {}, "t": 1})).unwrap();
+        assert_eq!(verified_acks(&empty, hash, &nodes), 0);
     }
 }

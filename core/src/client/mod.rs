@@ -14,10 +14,12 @@ mod error;
 mod messaging;
 pub mod path;
 pub mod platform;
+pub mod retry;
 
 use rand_core::CryptoRng;
 
-pub use engine::{Client, ClientConfig, NetworkConfig};
+pub use crate::network::NetworkConfig;
+pub use engine::{Client, ClientConfig};
 pub use error::{ClientError, ClientResult};
 pub use messaging::{Incoming, MAX_TEXT_BYTES, NAMESPACE_DM, Sent, parse_recipient};
 pub use platform::{

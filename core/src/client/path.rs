@@ -208,18 +208,20 @@ mod tests {
 
     fn manifest(n: usize) -> Manifest {
         let swarms = plan_swarms(n);
-        Manifest {
-            network: "t".into(),
-            sequence: 1,
-            nodes: (0..n)
-                .map(|i| ManifestNode {
-                    ed25519: format!("{i:064x}"),
-                    x25519: format!("{:064x}", i + 1000),
-                    url: format!("http://127.0.0.1:{}", 20000 + i),
-                    swarm_id: swarms[i].0,
+        Manifest::new(
+            "t".into(),
+            1,
+            (0..n)
+                .map(|i| {
+                    ManifestNode::new(
+                        format!("{i:064x}"),
+                        format!("{:064x}", i + 1000),
+                        format!("http://127.0.0.1:{}", 20000 + i),
+                        swarms[i].0,
+                    )
                 })
                 .collect(),
-        }
+        )
     }
 
     fn rng() -> rand_chacha::ChaCha20Rng {

@@ -8,19 +8,21 @@
 //! "relay to an HTTP server", and otherwise `destination` names the next node.
 
 pub mod hop;
+mod relay;
 pub mod v4;
 
 use rand_core::CryptoRng;
 use serde_json::{Map, Value, json};
 
 pub use hop::{EncType, NodeKey, ReplyKey};
+pub use relay::RelayError;
 
 use crate::error::{Error, Result};
+use crate::rpc::response::{Reply, ReplyBody};
 
 /// Most hops a request may pass through (a relay refuses to forward past this).
 pub const MAX_ONION_HOPS: u64 = 15;
-/// Largest onion request body a node accepts (10 MB, Session's attachment bound).
-pub const MAX_ONION_BODY: usize = 10 * 1024 * 1024 + 4096;
+pub use crate::limits::MAX_ONION_BODY;
 
 /// `[N: u32 LE][N bytes][JSON object]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -313,8 +315,8 @@ pub fn encrypt_node_reply(
 }
 
 /// Reads a node's reply to an onion request: base64 → decrypt → `{"status", "body"}` with the
-/// double-encoded body parsed again. Returns the status and the body as JSON.
-pub fn decrypt_node_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value)> {
+/// double-encoded body parsed again. Returns the storage RPC reply it carries.
+pub fn decrypt_node_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<Reply> {
     let text = core::str::from_utf8(reply).map_err(|_| Error::Malformed("reply is not text"))?;
     let text = text.trim();
     // A legacy wrapper `{"result": "<b64>"}` is accepted too.
@@ -335,10 +337,13 @@ pub fn decrypt_node_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<(u16, Va
         .and_then(Value::as_u64)
         .and_then(|s| u16::try_from(s).ok())
         .ok_or(Error::Malformed("reply has no status"))?;
-    let body = match outer.get("body") {
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
-        Some(other) => other.clone(),
-        None => Value::Null,
-    };
-    Ok((status, body))
+    Ok(match outer.get("body") {
+        Some(Value::String(s)) => Reply::from_wire(status, s),
+        Some(other @ (Value::Object(_) | Value::Array(_))) => Reply {
+            status,
+            body: ReplyBody::Json(other.clone()),
+        },
+        Some(other) => Reply::text(status, other.to_string()),
+        None => Reply::text(status, ""),
+    })
 }

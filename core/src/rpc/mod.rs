@@ -8,6 +8,7 @@
 pub mod auth;
 mod params;
 pub mod response;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::Namespace;
+use super::{AccountId, Namespace};
 
 /// Accepts an integer or a string holding one (Session clients send both).
 pub(crate) fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -66,6 +66,27 @@ pub struct StoreParams {
 }
 
 impl StoreParams {
+    /// A store of `data` for `account` in `namespace`, written at `timestamp_ms` and kept for
+    /// `ttl_ms`; unsigned (sign with [`super::Request::signed_by`] where the namespace needs it).
+    pub fn new(
+        account: &AccountId,
+        namespace: Namespace,
+        data: &[u8],
+        timestamp_ms: u64,
+        ttl_ms: u64,
+    ) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            namespace,
+            timestamp: timestamp_ms,
+            ttl: Some(ttl_ms),
+            expiry: None,
+            data: crate::crypto::b64_encode(data),
+            sig_timestamp: None,
+            auth: Auth::default(),
+        }
+    }
+
     /// The timestamp the signature covers (defaults to `timestamp`).
     pub fn sig_timestamp(&self) -> u64 {
         self.sig_timestamp.unwrap_or(self.timestamp)
@@ -89,6 +110,27 @@ pub struct RetrieveParams {
     pub timestamp: u64,
     #[serde(flatten)]
     pub auth: Auth,
+}
+
+impl RetrieveParams {
+    /// A retrieve of `account`'s messages in `namespace` after `last_hash` (empty: from the
+    /// start), at `timestamp_ms`; unsigned until [`super::Request::signed_by`].
+    pub fn new(
+        account: &AccountId,
+        namespace: Namespace,
+        last_hash: String,
+        timestamp_ms: u64,
+    ) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            namespace,
+            last_hash,
+            max_count: None,
+            max_size: None,
+            timestamp: timestamp_ms,
+            auth: Auth::default(),
+        }
+    }
 }
 
 /// `delete`.

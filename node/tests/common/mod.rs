@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::http::Request as HttpRequest;
 use ed25519_dalek::SigningKey;
 use http_body_util::BodyExt as _;
+use murmur_core::Identity;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_core::rpc::{
     self, AccountId, Auth, DeleteParams, Namespace, Request, RetrieveParams, StoreParams,
 };
-use murmur_core::{Identity, crypto};
 use murmur_node::clock::Clock;
 use murmur_node::config::Config;
 use murmur_node::identity::NodeIdentity;
@@ -51,16 +51,7 @@ pub fn account(id: &Identity) -> AccountId {
 
 /// A store request (signed when the namespace needs it).
 pub fn store(id: &Identity, ns: i16, data: &[u8], ttl_ms: u64, now_ms: u64) -> Request {
-    let p = StoreParams {
-        pubkey: account(id).to_hex(),
-        namespace: Namespace(ns),
-        timestamp: now_ms,
-        ttl: Some(ttl_ms),
-        expiry: None,
-        data: crypto::b64_encode(data),
-        sig_timestamp: None,
-        auth: Auth::default(),
-    };
+    let p = StoreParams::new(&account(id), Namespace(ns), data, now_ms, ttl_ms);
     if Namespace(ns).is_public_inbox() {
         Request::Store(p)
     } else {
@@ -70,15 +61,7 @@ pub fn store(id: &Identity, ns: i16, data: &[u8], ttl_ms: u64, now_ms: u64) -> R
 
 /// A signed retrieve.
 pub fn retrieve(id: &Identity, ns: i16, last_hash: &str, now_ms: u64) -> Request {
-    let p = RetrieveParams {
-        pubkey: account(id).to_hex(),
-        namespace: Namespace(ns),
-        last_hash: last_hash.into(),
-        max_count: None,
-        max_size: None,
-        timestamp: now_ms,
-        auth: Auth::default(),
-    };
+    let p = RetrieveParams::new(&account(id), Namespace(ns), last_hash.into(), now_ms);
     Request::Retrieve(p).signed_by(id)
 }
 
@@ -101,12 +84,12 @@ pub fn hash_of(id: &Identity, ns: i16, data: &[u8]) -> String {
 /// A fake manifest node (never contacted) in `swarm_id`.
 pub fn phantom_node(swarm_id: u64, seed: u8) -> ManifestNode {
     let id = NodeIdentity::from_seed(murmur_core::Seed::from_bytes(&[seed; 32]).expect("seed"));
-    ManifestNode {
-        ed25519: id.ed25519_hex(),
-        x25519: hex::encode(id.x25519()),
-        url: "http://127.0.0.1:9".into(),
+    ManifestNode::new(
+        id.ed25519_hex(),
+        hex::encode(id.x25519()),
+        "http://127.0.0.1:9".into(),
         swarm_id,
-    }
+    )
 }
 
 /// One node (swarm 0) built without a socket, in a manifest that also names a phantom node in
@@ -128,19 +111,19 @@ pub async fn one_node_with(adjust: impl FnOnce(&mut Config)) -> OneNode {
     let dir = tempfile::tempdir().expect("tempdir");
     let operator = SigningKey::from_bytes(&[7; 32]);
     let me = NodeIdentity::load_or_create(dir.path()).expect("node key");
-    let manifest = Manifest {
-        network: "test".into(),
-        sequence: 1,
-        nodes: vec![
-            ManifestNode {
-                ed25519: me.ed25519_hex(),
-                x25519: hex::encode(me.x25519()),
-                url: "http://127.0.0.1:1".into(),
-                swarm_id: 0,
-            },
+    let manifest = Manifest::new(
+        "test".into(),
+        1,
+        vec![
+            ManifestNode::new(
+                me.ed25519_hex(),
+                hex::encode(me.x25519()),
+                "http://127.0.0.1:1".into(),
+                0,
+            ),
             phantom_node(1 << 63, 1),
         ],
-    };
+    );
     let signed = SignedManifest::sign(manifest.clone(), &operator).expect("sign");
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),

@@ -2,7 +2,7 @@
 //! them on in settings and the browser granted permission, and only as much as the chosen
 //! mode allows. Notifications render text only; the tag makes a new one replace the last.
 
-use murmur_app::settings::NotificationMode;
+use crate::settings::NotificationMode;
 use wasm_bindgen::JsValue;
 use web_sys::{Notification, NotificationOptions, NotificationPermission};
 

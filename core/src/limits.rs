@@ -1,0 +1,71 @@
+//! The limits that nodes, relays and clients tune together, in one table (`docs/protocol.md`
+//! lists them). A limit that two sides must agree on — a body a relay accepts and a client
+//! sends, a wait a relay outlasts — is one constant here, used by both.
+//!
+//! Some are not enforced yet: they are the numbers the next pieces of work (waiting retrieve,
+//! per-account quotas, the file server, connection caps) build on, written down once so their
+//! relationships are checked at compile time below instead of rediscovered later. Each says so.
+//!
+//! Protocol constants of Session's storage RPC (message size, TTLs, signature windows, batch
+//! size) stay in [`crate::rpc`], beside the rules that use them.
+
+/// Largest onion request body a node accepts (10 MiB + framing, Session's attachment bound).
+pub const MAX_ONION_BODY: usize = 10 * 1024 * 1024 + 4096;
+/// Largest `/storage_rpc/v1` body: a batch of 20 maximal stores in base64, plus JSON.
+pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
+/// Largest node-to-node request body a node reads (a handoff page of 500 messages is far
+/// smaller; the Byzantine-nodes work bounds it to what a peer legitimately sends).
+pub const PEER_MAX_BODY: usize = 64 * 1024 * 1024;
+/// Onion bodies over 1 MiB a node handles at once (not enforced yet: the file server work).
+pub const LARGE_BODIES_AT_ONCE: usize = 8;
+
+/// How long a relay waits for the next hop's answer (Session: 30 s).
+pub const RELAY_TIMEOUT_MS: u64 = 30_000;
+/// How long a client waits for an answer through a 3-hop path: a relay's own timeout plus
+/// a margin, so the relay's "Request time out" arrives before the client gives up.
+pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = RELAY_TIMEOUT_MS + 5_000;
+/// How long a client waits to connect to a node.
+pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// How long a node waits for a peer's answer to a catch-up or handoff request.
+pub const PEER_TIMEOUT_MS: u64 = 10_000;
+/// How long a node waits for a peer to take a forwarded write (the node's default;
+/// `replication.forward_timeout_ms` overrides it).
+pub const FORWARD_TIMEOUT_MS: u64 = 5_000;
+
+/// Longest a waiting retrieve is held before it answers empty (not enforced yet: live
+/// delivery). Below [`RELAY_TIMEOUT_MS`], so no relay gives up on a waiting request.
+pub const MAX_RETRIEVE_WAIT_MS: u64 = 25_000;
+/// How long a node gives a client to send a request's headers (not enforced yet).
+pub const HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// How long a node gives a client to send a request's body (not enforced yet).
+pub const BODY_READ_TIMEOUT_MS: u64 = 30_000;
+/// How long an idle keep-alive connection stays open (not enforced yet). Longer than the
+/// longest waiting retrieve plus three relay hops, so a held request never finds its
+/// connection closed.
+pub const IDLE_TIMEOUT_MS: u64 = 90_000;
+
+/// Waiting retrieves one account may hold on one node (not enforced yet: live delivery).
+pub const WAITERS_PER_ACCOUNT: usize = 4;
+/// Waiting retrieves one node holds in all (not enforced yet: live delivery).
+pub const WAITERS_PER_NODE: usize = 10_000;
+/// Open connections one node accepts (not enforced yet); at least the waiter cap, since
+/// every waiter holds one.
+pub const MAX_CONNECTIONS: usize = 12_000;
+
+/// Bytes one account may hold in one swarm (not enforced yet: the Byzantine-nodes work).
+pub const ACCOUNT_QUOTA_BYTES: u64 = 100 * 1024 * 1024;
+/// Messages one account may hold in one swarm (not enforced yet).
+pub const ACCOUNT_QUOTA_MESSAGES: u64 = 20_000;
+
+/// Largest attachment, encrypted (not enforced yet: the file server work; Session's 10 MB).
+pub const MAX_FILE_BYTES: usize = 10_000_000;
+/// Part size of an attachment streamed through an onion path (not enforced yet).
+pub const FILE_PART_BYTES: usize = 1024 * 1024;
+
+// The relationships the table promises.
+const _: () = assert!(MAX_RETRIEVE_WAIT_MS < RELAY_TIMEOUT_MS);
+const _: () = assert!(IDLE_TIMEOUT_MS > MAX_RETRIEVE_WAIT_MS + RELAY_TIMEOUT_MS);
+const _: () = assert!(MAX_CONNECTIONS >= WAITERS_PER_NODE);
+const _: () = assert!(CLIENT_REQUEST_TIMEOUT_MS > RELAY_TIMEOUT_MS);
+const _: () = assert!(MAX_FILE_BYTES < MAX_ONION_BODY);
+const _: () = assert!(FILE_PART_BYTES <= MAX_FILE_BYTES);
