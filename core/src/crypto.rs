@@ -42,15 +42,35 @@ pub fn x25519_keypair(rng: &mut impl CryptoRng) -> (Zeroizing<[u8; 32]>, [u8; 32
     (secret, public)
 }
 
-/// BLAKE2b with an output of `len` bytes (1–64), an optional key and a 16-byte personalisation.
+/// BLAKE2b with an output of `len` bytes (24, 32 or 64: the lengths the protocol uses), an
+/// optional key (empty: unkeyed; at most 64 bytes) and a personalisation of at most 16 bytes,
+/// as libsodium's `crypto_generichash_blake2b_salt_personal` computes it.
 pub fn blake2b(len: usize, key: &[u8], personal: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut params = blake2b_simd::Params::new();
-    params.hash_length(len).key(key).personal(personal);
-    let mut state = params.to_state();
-    for part in parts {
-        state.update(part);
+    use blake2::digest::consts::{U24, U32, U64};
+    match len {
+        24 => blake2b_n::<U24>(key, personal, parts),
+        32 => blake2b_n::<U32>(key, personal, parts),
+        64 => blake2b_n::<U64>(key, personal, parts),
+        _ => panic!("BLAKE2b output length {len} is not one the protocol uses"),
     }
-    state.finalize().as_bytes().to_vec()
+}
+
+fn blake2b_n<N>(key: &[u8], personal: &[u8], parts: &[&[u8]]) -> Vec<u8>
+where
+    N: blake2::digest::array::ArraySize
+        + blake2::digest::typenum::IsLessOrEqual<
+            blake2::digest::consts::U64,
+            Output = blake2::digest::typenum::True,
+        >,
+{
+    use blake2::digest::Mac as _;
+    let key = (!key.is_empty()).then_some(key);
+    let mut mac = blake2::Blake2bMac::<N>::new_with_salt_and_personal(key, &[], personal)
+        .expect("key ≤ 64 and personalisation ≤ 16 bytes, as every caller passes");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// 32-byte unkeyed BLAKE2b of the concatenation of `parts`.
@@ -149,19 +169,17 @@ pub fn sealed_box_seal(
     plaintext: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<u8>> {
-    use xsalsa20poly1305::aead::{Aead as _, KeyInit as _};
     let (secret, ephemeral) = x25519_keypair(rng);
     let key = box_key(&secret, recipient)?;
     let nonce = seal_nonce(&ephemeral, recipient);
-    let ct = xsalsa20poly1305::XSalsa20Poly1305::new((&*key).into())
-        .encrypt((&nonce).into(), plaintext)
-        .map_err(|_| Error::Malformed("message too long"))?;
-    Ok([ephemeral.as_slice(), &ct].concat())
+    let mut out = Vec::with_capacity(SEALED_BOX_OVERHEAD + plaintext.len());
+    out.extend_from_slice(&ephemeral);
+    out.extend_from_slice(&secretbox::seal(&key, &nonce, plaintext));
+    Ok(out)
 }
 
 /// libsodium `crypto_box_seal_open`.
 pub fn sealed_box_open(secret: &[u8; 32], public: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
-    use xsalsa20poly1305::aead::{Aead as _, KeyInit as _};
     if data.len() < SEALED_BOX_OVERHEAD {
         return Err(Error::Malformed("sealed box too short"));
     }
@@ -169,9 +187,56 @@ pub fn sealed_box_open(secret: &[u8; 32], public: &[u8; 32], data: &[u8]) -> Res
     let ephemeral: [u8; 32] = ephemeral.try_into().map_err(|_| Error::DecryptionFailed)?;
     let key = box_key(secret, &ephemeral).map_err(|_| Error::DecryptionFailed)?;
     let nonce = seal_nonce(&ephemeral, public);
-    xsalsa20poly1305::XSalsa20Poly1305::new((&*key).into())
-        .decrypt((&nonce).into(), ct)
-        .map_err(|_| Error::DecryptionFailed)
+    secretbox::open(&key, &nonce, ct)
+}
+
+/// NaCl's `crypto_secretbox` (XSalsa20-Poly1305), `tag(16) || ciphertext`: the Poly1305 key is
+/// the first 32 bytes of the XSalsa20 keystream, the message is encrypted with the rest, and
+/// the tag covers the ciphertext. Written here on the same `cipher`/`poly1305` releases the
+/// ChaCha AEAD uses, so the bundle carries one copy of each (the `xsalsa20poly1305` crate is
+/// deprecated and pins the older line).
+mod secretbox {
+    use poly1305::Poly1305;
+    use poly1305::universal_hash::KeyInit as _;
+    use salsa20::XSalsa20;
+    use salsa20::cipher::{KeyIvInit as _, StreamCipher as _};
+    use subtle::ConstantTimeEq as _;
+    use zeroize::Zeroizing;
+
+    use super::TAG;
+    use crate::error::{Error, Result};
+
+    fn start(key: &[u8; 32], nonce: &[u8; 24]) -> (XSalsa20, Poly1305) {
+        let mut cipher = XSalsa20::new(key.into(), nonce.into());
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        cipher.apply_keystream(mac_key.as_mut());
+        let mac = Poly1305::new((&*mac_key).into());
+        (cipher, mac)
+    }
+
+    pub fn seal(key: &[u8; 32], nonce: &[u8; 24], plaintext: &[u8]) -> Vec<u8> {
+        let (mut cipher, mac) = start(key, nonce);
+        let mut out = vec![0u8; TAG + plaintext.len()];
+        out[TAG..].copy_from_slice(plaintext);
+        cipher.apply_keystream(&mut out[TAG..]);
+        let tag = mac.compute_unpadded(&out[TAG..]);
+        out[..TAG].copy_from_slice(&tag);
+        out
+    }
+
+    pub fn open(key: &[u8; 32], nonce: &[u8; 24], boxed: &[u8]) -> Result<Vec<u8>> {
+        let (tag, ct) = boxed
+            .split_at_checked(TAG)
+            .ok_or(Error::Malformed("secretbox too short"))?;
+        let (mut cipher, mac) = start(key, nonce);
+        let expected = mac.compute_unpadded(ct);
+        if !bool::from(expected.as_slice().ct_eq(tag)) {
+            return Err(Error::DecryptionFailed);
+        }
+        let mut plaintext = ct.to_vec();
+        cipher.apply_keystream(&mut plaintext);
+        Ok(plaintext)
+    }
 }
 
 /// Standard base64 (`+/`) with padding, as Session's JSON carries bytes.

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod devnet;

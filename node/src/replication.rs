@@ -28,8 +28,8 @@ use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 use crate::apply;
+use crate::checks::{self, Checked};
 use crate::peer::{self, PeerError};
-use crate::rpc::{self as storage_rpc, Checked};
 use crate::state::Node;
 use crate::storage::{StorageError, StoredMessage};
 
@@ -164,7 +164,7 @@ pub async fn serve_replicate(node: &Node, body: &[u8]) -> Reply {
         return not_forwardable();
     }
     let now_ms = node.clock.now_ms();
-    let write = match storage_rpc::check(&node.network.current(), &request, now_ms, Sender::Peer) {
+    let write = match checks::check(&node.network.current(), &request, now_ms, Sender::Peer) {
         Ok(Checked::Write(write)) => write,
         Ok(_) => return not_forwardable(),
         Err(reply) => return reply,

@@ -104,7 +104,10 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
 
     let (_, body) = rpc(&n.router, &delete(&alice, std::slice::from_ref(&hash))).await;
     let deleted: WriteResponse<DeleteNodeResult> = round_trip("delete", &body);
-    assert_eq!(deleted.swarm[&me].ok().unwrap().deleted, std::slice::from_ref(&hash));
+    assert_eq!(
+        deleted.swarm[&me].ok().unwrap().deleted,
+        std::slice::from_ref(&hash)
+    );
     let (_, body) = rpc(
         &n.router,
         &signed(Request::DeleteAll(DeleteAllParams {
