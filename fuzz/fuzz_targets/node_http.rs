@@ -19,7 +19,7 @@ use libfuzzer_sys::fuzz_target;
 use murmur_core::Identity;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_core::rpc::{
-    AccountId, Auth, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams,
+    AccountId, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams,
     ExpireParams, GetExpiriesParams, Namespace, Request, RetrieveParams, StoreParams,
 };
 use murmur_node::clock::Clock;
@@ -157,13 +157,11 @@ fn offset(now: u64, seconds: i64) -> u64 {
 fn build(w: &World, op: &Op, signer: Signer, known: &[String]) -> (Value, bool) {
     let now = w.node.clock.now_ms();
     let account = AccountId::from(w.alice.session_id());
-    let pubkey = account.to_hex();
     let pick = |p: &[u8]| -> Vec<String> {
         p.iter()
             .filter_map(|i| known.get(usize::from(*i) % known.len().max(1)).cloned())
             .collect()
     };
-    let auth = Auth::default();
     let request = match op {
         Op::Store { ns: n, data, ttl_s, skew_s } => Request::Store(StoreParams::new(
             &account,
@@ -178,44 +176,32 @@ fn build(w: &World, op: &Op, signer: Signer, known: &[String]) -> (Value, bool) 
             pick(&[*from]).pop().unwrap_or_default(),
             offset(now, i64::from(*skew_s)),
         )),
-        Op::Delete { pick: p } => Request::Delete(DeleteParams {
-            pubkey,
-            messages: pick(p),
-            required: false,
-            auth,
-        }),
-        Op::DeleteAll { ns: n, skew_s } => Request::DeleteAll(DeleteAllParams {
-            pubkey,
-            namespace: ns(*n),
-            timestamp: offset(now, i64::from(*skew_s)),
-            auth,
-        }),
-        Op::DeleteBefore { ns: n, before_s } => Request::DeleteBefore(DeleteBeforeParams {
-            pubkey,
-            namespace: ns(*n),
-            before: offset(now, i64::from(*before_s)),
-            auth,
-        }),
+        Op::Delete { pick: p } => Request::Delete(DeleteParams::new(&account, pick(p))),
+        Op::DeleteAll { ns: n, skew_s } => Request::DeleteAll(DeleteAllParams::new(
+            &account,
+            ns(*n),
+            offset(now, i64::from(*skew_s)),
+        )),
+        Op::DeleteBefore { ns: n, before_s } => Request::DeleteBefore(DeleteBeforeParams::new(
+            &account,
+            ns(*n),
+            offset(now, i64::from(*before_s)),
+        )),
         Op::Expire { pick: p, in_s, mode } => Request::Expire(ExpireParams {
-            pubkey,
-            messages: pick(p),
-            expiry: offset(now, i64::from(*in_s)),
             shorten: mode % 3 == 1,
             extend: mode % 3 == 2,
-            auth,
+            ..ExpireParams::new(&account, pick(p), offset(now, i64::from(*in_s)))
         }),
-        Op::ExpireAll { ns: n, in_s } => Request::ExpireAll(ExpireAllParams {
-            pubkey,
-            namespace: ns(*n),
-            expiry: offset(now, i64::from(*in_s)),
-            auth,
-        }),
-        Op::GetExpiries { pick: p, skew_s } => Request::GetExpiries(GetExpiriesParams {
-            pubkey,
-            messages: pick(p),
-            timestamp: offset(now, i64::from(*skew_s)),
-            auth,
-        }),
+        Op::ExpireAll { ns: n, in_s } => Request::ExpireAll(ExpireAllParams::new(
+            &account,
+            ns(*n),
+            offset(now, i64::from(*in_s)),
+        )),
+        Op::GetExpiries { pick: p, skew_s } => Request::GetExpiries(GetExpiriesParams::new(
+            &account,
+            pick(p),
+            offset(now, i64::from(*skew_s)),
+        )),
     };
     let request = match signer {
         Signer::Alice | Signer::AliceAltered => request.signed_by(&w.alice),

@@ -34,7 +34,7 @@ fn holdings(n: &OneNode, id: &Identity) -> BTreeMap<String, u64> {
 
 /// Every RPC that reads or changes `owner`'s messages, for `owner`'s account, unsigned.
 fn requests(owner: &Identity, hashes: &[String], now: u64) -> Vec<(&'static str, Request)> {
-    let pubkey = account(owner).to_hex();
+    let acct = account(owner);
     let auth = Auth::default;
     // Reading the public inbox (namespace 0) needs no signature, in Session too: what waits
     // there is end-to-end encrypted to the owner. Every other namespace does.
@@ -51,50 +51,23 @@ fn requests(owner: &Identity, hashes: &[String], now: u64) -> Vec<(&'static str,
         ("delete", delete_one),
         (
             "delete_all",
-            Request::DeleteAll(DeleteAllParams {
-                pubkey: pubkey.clone(),
-                namespace: Namespace(0),
-                timestamp: now,
-                auth: auth(),
-            }),
+            Request::DeleteAll(DeleteAllParams::new(&acct, Namespace(0), now)),
         ),
         (
             "delete_before",
-            Request::DeleteBefore(DeleteBeforeParams {
-                pubkey: pubkey.clone(),
-                namespace: Namespace(0),
-                before: now + 1,
-                auth: auth(),
-            }),
+            Request::DeleteBefore(DeleteBeforeParams::new(&acct, Namespace(0), now + 1)),
         ),
         (
             "expire (shorten)",
-            Request::Expire(ExpireParams {
-                pubkey: pubkey.clone(),
-                messages: hashes.to_vec(),
-                expiry: now + 60_000,
-                shorten: true,
-                extend: false,
-                auth: auth(),
-            }),
+            Request::Expire(ExpireParams::new(&acct, hashes.to_vec(), now + 60_000).shorten_only()),
         ),
         (
             "expire_all",
-            Request::ExpireAll(ExpireAllParams {
-                pubkey: pubkey.clone(),
-                namespace: Namespace(0),
-                expiry: now + 60_000,
-                auth: auth(),
-            }),
+            Request::ExpireAll(ExpireAllParams::new(&acct, Namespace(0), now + 60_000)),
         ),
         (
             "get_expiries",
-            Request::GetExpiries(GetExpiriesParams {
-                pubkey,
-                messages: hashes.to_vec(),
-                timestamp: now,
-                auth: auth(),
-            }),
+            Request::GetExpiries(GetExpiriesParams::new(&acct, hashes.to_vec(), now)),
         ),
     ]
 }

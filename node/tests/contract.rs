@@ -12,8 +12,8 @@ use murmur_core::rpc::response::{
     WriteResponse,
 };
 use murmur_core::rpc::{
-    Auth, DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, GetSwarmParams,
-    Namespace, Request,
+    DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, GetSwarmParams, Namespace,
+    Request,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,7 +40,7 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     let alice = account_for(&n.manifest, &me, true, 1);
     let elsewhere = account_for(&n.manifest, &me, false, 2);
     let now = n.clock.now_ms();
-    let pubkey = account(&alice).to_hex();
+    let acct = account(&alice);
 
     let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
     assert_eq!(status, 200);
@@ -62,12 +62,11 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     let signed = |r: Request| r.signed_by(&alice);
     let (_, body) = rpc(
         &n.router,
-        &signed(Request::GetExpiries(GetExpiriesParams {
-            pubkey: pubkey.clone(),
-            messages: vec![hash.clone()],
-            timestamp: now,
-            auth: Auth::default(),
-        })),
+        &signed(Request::GetExpiries(GetExpiriesParams::new(
+            &acct,
+            vec![hash.clone()],
+            now,
+        ))),
     )
     .await;
     let expiries: GetExpiriesResponse = round_trip("get_expiries", &body);
@@ -77,12 +76,8 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
         let (status, body) = rpc(
             &n.router,
             &signed(Request::Expire(ExpireParams {
-                pubkey: pubkey.clone(),
-                messages: vec![hash.clone()],
-                expiry: now + DAY_MS,
                 shorten,
-                extend: false,
-                auth: Auth::default(),
+                ..ExpireParams::new(&acct, vec![hash.clone()], now + DAY_MS)
             })),
         )
         .await;
@@ -92,12 +87,11 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     }
     let (_, body) = rpc(
         &n.router,
-        &signed(Request::ExpireAll(ExpireAllParams {
-            pubkey: pubkey.clone(),
-            namespace: Namespace(0),
-            expiry: now + DAY_MS / 2,
-            auth: Auth::default(),
-        })),
+        &signed(Request::ExpireAll(ExpireAllParams::new(
+            &acct,
+            Namespace(0),
+            now + DAY_MS / 2,
+        ))),
     )
     .await;
     let _: WriteResponse<ExpireAllNodeResult> = round_trip("expire_all", &body);
@@ -110,19 +104,16 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     );
     let (_, body) = rpc(
         &n.router,
-        &signed(Request::DeleteAll(DeleteAllParams {
-            pubkey: pubkey.clone(),
-            namespace: Namespace(0),
-            timestamp: now,
-            auth: Auth::default(),
-        })),
+        &signed(Request::DeleteAll(DeleteAllParams::new(
+            &acct,
+            Namespace(0),
+            now,
+        ))),
     )
     .await;
     let _: WriteResponse<DeleteNodeResult> = round_trip("delete_all", &body);
 
-    let get_swarm = Request::GetSwarm(GetSwarmParams {
-        pubkey: pubkey.clone(),
-    });
+    let get_swarm = Request::GetSwarm(GetSwarmParams::new(&acct));
     let (_, body) = rpc(&n.router, &get_swarm).await;
     let swarm: GetSwarmResponse = round_trip("get_swarm", &body);
     assert_eq!(swarm.snodes[0].pubkey_ed25519, me);

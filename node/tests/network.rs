@@ -472,3 +472,18 @@ async fn https_with_a_certificate_from_the_config() {
     );
     node.stop().await;
 }
+
+#[test]
+fn a_relay_re_encodes_routing_json_numbers_exactly() {
+    // Found by the combined_payload fuzz target (fuzz/regressions/combined_payload): a relay
+    // decodes its layer's routing JSON and re-encodes it for the next hop, and serde_json's
+    // default float parser is not correctly rounded, so a number changed by an ULP. The node is
+    // built with serde_json's `float_roundtrip` (node/Cargo.toml); clients, which never
+    // re-encode someone else's JSON, are not (it is ~12 KB of the wasm bundle).
+    let input = include_bytes!("../../fuzz/regressions/combined_payload/float-roundtrip");
+    let payload = onion::CombinedPayload::decode(input).unwrap();
+    assert_eq!(
+        onion::CombinedPayload::decode(&payload.encode()).unwrap(),
+        payload
+    );
+}

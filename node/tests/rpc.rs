@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use murmur_core::crypto;
 use murmur_core::rpc::{
-    Auth, DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, Namespace, Request,
+    DeleteAllParams, ExpireAllParams, ExpireParams, GetExpiriesParams, Namespace, Request,
 };
 use serde_json::{Value, json};
 
@@ -86,18 +86,13 @@ async fn expire_get_expiries_and_delete_all() {
     let b = hash_of(&alice, 0, b"b");
 
     let sign = |req: Request| req.signed_by(&alice);
-    let pubkey = account(&alice).to_hex();
+    let acct = account(&alice);
     let shorter = now + 3_600_000;
     let (status, body) = rpc(
         &n.router,
-        &sign(Request::Expire(ExpireParams {
-            pubkey: pubkey.clone(),
-            messages: vec![a.clone()],
-            expiry: shorter,
-            shorten: true,
-            extend: false,
-            auth: Auth::default(),
-        })),
+        &sign(Request::Expire(
+            ExpireParams::new(&acct, vec![a.clone()], shorter).shorten_only(),
+        )),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -105,12 +100,11 @@ async fn expire_get_expiries_and_delete_all() {
 
     let (status, body) = rpc(
         &n.router,
-        &sign(Request::GetExpiries(GetExpiriesParams {
-            pubkey: pubkey.clone(),
-            messages: vec![a.clone(), b.clone()],
-            timestamp: now,
-            auth: Auth::default(),
-        })),
+        &sign(Request::GetExpiries(GetExpiriesParams::new(
+            &acct,
+            vec![a.clone(), b.clone()],
+            now,
+        ))),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -119,12 +113,11 @@ async fn expire_get_expiries_and_delete_all() {
 
     let (status, body) = rpc(
         &n.router,
-        &sign(Request::ExpireAll(ExpireAllParams {
-            pubkey: pubkey.clone(),
-            namespace: Namespace(0),
-            expiry: now + 60_000,
-            auth: Auth::default(),
-        })),
+        &sign(Request::ExpireAll(ExpireAllParams::new(
+            &acct,
+            Namespace(0),
+            now + 60_000,
+        ))),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -134,12 +127,11 @@ async fn expire_get_expiries_and_delete_all() {
 
     let (status, body) = rpc(
         &n.router,
-        &sign(Request::DeleteAll(DeleteAllParams {
-            pubkey,
-            namespace: Namespace(0),
-            timestamp: now,
-            auth: Auth::default(),
-        })),
+        &sign(Request::DeleteAll(DeleteAllParams::new(
+            &acct,
+            Namespace(0),
+            now,
+        ))),
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -31,9 +31,11 @@ fn word_at(index: usize) -> &'static str {
 }
 
 fn prefix(word: &str) -> String {
+    // The list is ASCII, so ASCII case folding is all a match needs (and it keeps the
+    // Unicode case tables out of the wasm bundle).
     word.chars()
         .take(PREFIX_LEN)
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 

@@ -219,6 +219,102 @@ pub struct GetSwarmParams {
     pub pubkey: String,
 }
 
+impl DeleteParams {
+    /// A delete of `account`'s messages `hashes`; unsigned until [`super::Request::signed_by`].
+    pub fn new(account: &AccountId, hashes: Vec<String>) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            messages: hashes,
+            required: false,
+            auth: Auth::default(),
+        }
+    }
+}
+
+impl DeleteAllParams {
+    /// A delete of everything `account` holds in `namespace`, signed at `timestamp_ms`.
+    pub fn new(account: &AccountId, namespace: Namespace, timestamp_ms: u64) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            namespace,
+            timestamp: timestamp_ms,
+            auth: Auth::default(),
+        }
+    }
+}
+
+impl DeleteBeforeParams {
+    /// A delete of `account`'s messages in `namespace` stored before `before_ms`.
+    pub fn new(account: &AccountId, namespace: Namespace, before_ms: u64) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            namespace,
+            before: before_ms,
+            auth: Auth::default(),
+        }
+    }
+}
+
+impl ExpireParams {
+    /// Sets `account`'s messages `hashes` to expire at `expiry_ms` (either way: neither
+    /// `shorten` nor `extend` is set).
+    pub fn new(account: &AccountId, hashes: Vec<String>, expiry_ms: u64) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            messages: hashes,
+            expiry: expiry_ms,
+            shorten: false,
+            extend: false,
+            auth: Auth::default(),
+        }
+    }
+
+    /// Only shortens: a message that would expire sooner keeps its expiry.
+    pub fn shorten_only(mut self) -> Self {
+        self.shorten = true;
+        self
+    }
+
+    /// Only extends: a message that would expire later keeps its expiry.
+    pub fn extend_only(mut self) -> Self {
+        self.extend = true;
+        self
+    }
+}
+
+impl ExpireAllParams {
+    /// Sets every message `account` holds in `namespace` to expire at `expiry_ms`.
+    pub fn new(account: &AccountId, namespace: Namespace, expiry_ms: u64) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            namespace,
+            expiry: expiry_ms,
+            auth: Auth::default(),
+        }
+    }
+}
+
+impl GetExpiriesParams {
+    /// Asks when `account`'s messages `hashes` expire, signed at `timestamp_ms`.
+    pub fn new(account: &AccountId, hashes: Vec<String>, timestamp_ms: u64) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+            messages: hashes,
+            timestamp: timestamp_ms,
+            auth: Auth::default(),
+        }
+    }
+}
+
+impl GetSwarmParams {
+    /// Asks which swarm holds `account`.
+    pub fn new(account: &AccountId) -> Self {
+        Self {
+            pubkey: account.to_hex(),
+        }
+    }
+}
+
 /// `batch` / `sequence`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct BatchParams {

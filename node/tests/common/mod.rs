@@ -11,7 +11,7 @@ use http_body_util::BodyExt as _;
 use murmur_core::Identity;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_core::rpc::{
-    self, AccountId, Auth, DeleteParams, Namespace, Request, RetrieveParams, StoreParams,
+    self, AccountId, DeleteParams, Namespace, Request, RetrieveParams, StoreParams,
 };
 use murmur_node::clock::Clock;
 use murmur_node::config::Config;
@@ -67,13 +67,7 @@ pub fn retrieve(id: &Identity, ns: i16, last_hash: &str, now_ms: u64) -> Request
 
 /// A signed delete of `hashes`.
 pub fn delete(id: &Identity, hashes: &[String]) -> Request {
-    let p = DeleteParams {
-        pubkey: account(id).to_hex(),
-        messages: hashes.to_vec(),
-        required: false,
-        auth: Auth::default(),
-    };
-    Request::Delete(p).signed_by(id)
+    Request::Delete(DeleteParams::new(&account(id), hashes.to_vec())).signed_by(id)
 }
 
 /// The hash a store of `data` for `id` in `ns` gets.
