@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# The node and CLI binaries with their examples, in target/node/ (one build line, in scripts/lib).
+BUILD_NODE_BINARIES = source scripts/lib/common.sh && build_node_binaries
 export CARGO_TERM_COLOR := never
 WASM := --target wasm32-unknown-unknown
 
@@ -65,7 +67,7 @@ test-e2e:
 ## machine and the command of each row (~10 min on 2 cores). QUICK=1: a one-minute subset,
 ## written to target/BENCHMARKS-quick.md. The parts below run alone too.
 bench: setup bundle
-	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	$(BUILD_NODE_BINARIES)
 	QUICK=$(QUICK) node scripts/bench.mjs
 
 ## make bench-crypto: murmur-core crypto natively (criterion) and as wasm beside libsodium.js in
@@ -93,7 +95,7 @@ bench-latency: setup
 ## latency and opening a 10,000-message conversation, release bundle in headless Chromium
 ## against a 9-node devnet (see scripts/bench-app.mjs for the knobs).
 bench-app: setup bundle
-	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	$(BUILD_NODE_BINARIES)
 	MURMUR_BIN_DIR=$(CURDIR)/target/node node scripts/bench-app.mjs
 
 ## make fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 300); new inputs join the
@@ -120,7 +122,7 @@ fuzz-smoke:
 ## latency per minute and node memory growth; report in target/soak/report.txt.
 MINUTES ?= 20
 soak: setup
-	cargo build --profile node --locked -q -p murmur-node -p murmur-cli --bins --examples
+	$(BUILD_NODE_BINARIES)
 	target/node/examples/soak --minutes $(MINUTES) --node-bin target/node/murmur-node
 
 clean:

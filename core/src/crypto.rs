@@ -2,9 +2,10 @@
 //! §0.1): X25519, BLAKE2b with key and personalisation, the sealed box, XChaCha20-Poly1305 and
 //! AES-256-GCM with the nonce carried in front of the ciphertext.
 
+#[cfg(feature = "aes-gcm-layers")]
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -124,6 +125,7 @@ pub fn xchacha_open_aad(key: &[u8; 32], data: &[u8], aad: &[u8]) -> Result<Vec<u
         .map_err(|_| Error::DecryptionFailed)
 }
 
+#[cfg(feature = "aes-gcm-layers")]
 /// AES-256-GCM with a random IV: `iv(12) || ciphertext || tag(16)`, no associated data.
 pub fn gcm_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
     let mut iv = [0u8; GCM_IV];
@@ -134,6 +136,7 @@ pub fn gcm_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> V
     [iv.as_slice(), &ct].concat()
 }
 
+#[cfg(feature = "aes-gcm-layers")]
 /// Opens `iv(12) || ciphertext || tag(16)`.
 pub fn gcm_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
     if data.len() < GCM_IV + TAG {

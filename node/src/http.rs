@@ -77,8 +77,10 @@ async fn count_requests(State(node): State<SharedNode>, request: Request, next: 
             .get::<MatchedPath>()
             .map(MatchedPath::as_str),
     );
+    let started = crate::clock::monotonic_now();
     let response = next.run(request).await;
-    node.metrics.record(label, response.status().as_u16());
+    let took = crate::clock::monotonic_now().duration_since(started);
+    node.metrics.record(label, response.status().as_u16(), took);
     response
 }
 
@@ -97,9 +99,7 @@ async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next
         .limiter
         .allow(client_ip(&request), crate::clock::monotonic_now())
     {
-        node.metrics
-            .rate_limited
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        node.metrics.rate_limited.inc();
         return text(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later",
@@ -234,7 +234,7 @@ async fn metrics(State(node): State<SharedNode>) -> Response {
         node.storage.stats(),
         node.network.current().signed.manifest.sequence,
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response()
 }
 
 /// Every peer route: the body is read once here and the signature checked over it, so no

@@ -25,7 +25,6 @@ use murmur_core::rpc::{self, AccountId, Namespace, Request};
 use murmur_core::swarm::SwarmId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::atomic::Ordering;
 
 use crate::apply;
 use crate::checks::{self, Checked};
@@ -142,9 +141,7 @@ pub async fn forward(node: &Node, request: &Request) -> BTreeMap<String, Value> 
                 Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
             };
             if entry.get("failed").is_some() {
-                node.metrics
-                    .forward_failures
-                    .fetch_add(1, Ordering::Relaxed);
+                node.metrics.forward_failures.inc();
             }
             (p.ed25519.clone(), entry)
         })
@@ -227,9 +224,7 @@ pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static
             }
         }
     }
-    node.metrics
-        .replicated_in
-        .fetch_add(stored as u64, Ordering::Relaxed);
+    node.metrics.replicated_in.inc_by(stored as u64);
     Ok(stored)
 }
 
@@ -319,9 +314,7 @@ pub async fn hand_off(node: &Node) -> bool {
             .await;
             let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
             if all_acked && node.storage.remove(&messages).is_ok() {
-                node.metrics
-                    .handed_off
-                    .fetch_add(messages.len() as u64, Ordering::Relaxed);
+                node.metrics.handed_off.inc_by(messages.len() as u64);
             } else {
                 all_done = false;
             }
@@ -369,10 +362,8 @@ pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::R
                 if catch_up(&node).await {
                     last_complete = node.clock.now_ms();
                 }
-                node.metrics.replication_lag_ms.store(
-                    node.clock.now_ms().saturating_sub(last_complete),
-                    Ordering::Relaxed,
-                );
+                node.metrics
+                    .set_replication_lag(node.clock.now_ms().saturating_sub(last_complete));
                 if handoff_pending {
                     handoff_pending = !hand_off(&node).await;
                 }

@@ -51,8 +51,16 @@ async fn batch(node: &Node, subs: Vec<Request>, stop_on_error: bool) -> Reply {
     Reply::ok(&BatchResponse { results })
 }
 
-/// Runs one (non-batch) client request.
+/// Runs one (non-batch) client request, timed per method.
 pub async fn execute(node: &Node, request: &Request) -> Reply {
+    let started = crate::clock::monotonic_now();
+    let reply = run(node, request).await;
+    let took = crate::clock::monotonic_now().duration_since(started);
+    node.metrics.record_method(request.method(), took);
+    reply
+}
+
+async fn run(node: &Node, request: &Request) -> Reply {
     let now_ms = node.clock.now_ms();
     let topology = node.network.current();
     let checked = match check(&topology, request, now_ms, Sender::Client) {

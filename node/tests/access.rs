@@ -93,16 +93,13 @@ async fn send(n: &OneNode, json: &Value) -> (u16, Value) {
 #[tokio::test]
 async fn only_the_owners_key_reads_deletes_or_expires() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 31);
-    let mallory = account_for(&n.manifest, &me, true, 32);
-    let now = n.clock.now_ms();
+    let alice = n.member(31);
+    let mallory = n.member(32);
+    let now = n.now();
     for (ns, data) in [(0, &b"one"[..]), (0, b"two"), (2, b"three")] {
-        let (status, body) = rpc(&n.router, &store(&alice, ns, data, DAY_MS, now)).await;
-        assert_eq!(status, 200, "{body}");
+        n.ok(&store(&alice, ns, data, DAY_MS, now)).await;
     }
-    let (status, _) = rpc(&n.router, &store(&mallory, 0, b"mallory's", DAY_MS, now)).await;
-    assert_eq!(status, 200);
+    n.ok(&store(&mallory, 0, b"mallory's", DAY_MS, now)).await;
     let hashes = vec![hash_of(&alice, 0, b"one"), hash_of(&alice, 0, b"two")];
     let alice_has = holdings(&n, &alice);
     let mallory_has = holdings(&n, &mallory);
@@ -150,14 +147,12 @@ async fn only_the_owners_key_reads_deletes_or_expires() {
 #[tokio::test]
 async fn replayed_requests_are_refused_or_change_nothing() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 41);
-    let now = n.clock.now_ms();
+    let me = n.me();
+    let alice = n.member(41);
+    let now = n.now();
     let stored = store(&alice, 2, b"private note", DAY_MS, now);
-    let (status, _) = rpc(&n.router, &stored).await;
-    assert_eq!(status, 200);
-    let (status, _) = rpc(&n.router, &store(&alice, 0, b"inbox", DAY_MS, now)).await;
-    assert_eq!(status, 200);
+    n.ok(&stored).await;
+    n.ok(&store(&alice, 0, b"inbox", DAY_MS, now)).await;
     let hashes = vec![hash_of(&alice, 0, b"inbox")];
     let signed: Vec<(&str, Value)> = requests(&alice, &hashes, now)
         .into_iter()
@@ -166,8 +161,7 @@ async fn replayed_requests_are_refused_or_change_nothing() {
         .collect();
 
     // A store sent again (a retry, or a replay by a relay) is the same message: no copy.
-    let (status, body) = rpc(&n.router, &stored).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&stored).await;
     assert_eq!(body["swarm"][&me]["already"], true, "{body}");
     assert_eq!(holdings(&n, &alice).len(), 2);
 

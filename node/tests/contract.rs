@@ -36,14 +36,13 @@ fn round_trip<T: DeserializeOwned + Serialize>(what: &str, body: &Value) -> T {
 #[tokio::test]
 async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 1);
-    let elsewhere = account_for(&n.manifest, &me, false, 2);
-    let now = n.clock.now_ms();
+    let me = n.me();
+    let alice = n.member(1);
+    let elsewhere = n.outsider(2);
+    let now = n.now();
     let acct = account(&alice);
 
-    let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
     let stored: StoreResponse = round_trip("store", &body);
     let hash = hash_of(&alice, 0, b"hello");
     assert_eq!(stored.hash.as_deref(), Some(hash.as_str()));
@@ -73,15 +72,12 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
     assert_eq!(expiries.expiries[&hash], now + 14 * DAY_MS);
 
     for shorten in [false, true] {
-        let (status, body) = rpc(
-            &n.router,
-            &signed(Request::Expire(ExpireParams {
+        let body = n
+            .ok(&signed(Request::Expire(ExpireParams {
                 shorten,
                 ..ExpireParams::new(&acct, vec![hash.clone()], now + DAY_MS)
-            })),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+            })))
+            .await;
         let reply: WriteResponse<ExpireNodeResult> = round_trip("expire", &body);
         assert!(reply.swarm[&me].ok().is_some());
     }
@@ -129,8 +125,7 @@ async fn every_reply_the_node_writes_reads_back_as_its_core_type() {
 
     // A batch nests each reply, refusals as their text.
     let batch = Request::Batch(vec![Request::Info, store(&elsewhere, 0, b"y", DAY_MS, now)]);
-    let (status, body) = rpc(&n.router, &batch).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&batch).await;
     let results: BatchResponse = round_trip("batch", &body);
     assert!(results.results[0].parse::<InfoResponse>().is_some());
     assert_eq!(results.results[1].code, 421);

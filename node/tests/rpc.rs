@@ -25,12 +25,11 @@ async fn assert_unchanged(n: &OneNode, expected: (u64, u64)) {
 #[tokio::test]
 async fn store_retrieve_delete_round_trip() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 1);
-    let now = n.clock.now_ms();
+    let me = n.me();
+    let alice = n.member(1);
+    let now = n.now();
 
-    let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
-    assert_eq!(status, 200, "{body}");
+    let body = n.ok(&store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
     let hash = hash_of(&alice, 0, b"hello");
     assert_eq!(body["hash"], json!(hash));
     let entry = &body["swarm"][&me];
@@ -46,17 +45,14 @@ async fn store_retrieve_delete_round_trip() {
     .expect("node signature verifies");
 
     // A duplicate is not stored twice.
-    let (status, body) = rpc(&n.router, &store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&store(&alice, 0, b"hello", 14 * DAY_MS, now)).await;
     assert_eq!(body["swarm"][&me]["already"], json!(true));
     assert_eq!(n.node.storage.stats().0, 1);
 
     // Namespace 2 needs a signature; with one it is stored.
-    let (status, _) = rpc(&n.router, &store(&alice, 2, b"config", 30 * DAY_MS, now)).await;
-    assert_eq!(status, 200);
+    n.ok(&store(&alice, 2, b"config", 30 * DAY_MS, now)).await;
 
-    let (status, body) = rpc(&n.router, &retrieve(&alice, 0, "", now)).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&retrieve(&alice, 0, "", now)).await;
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["hash"], json!(hash));
@@ -67,8 +63,7 @@ async fn store_retrieve_delete_round_trip() {
     let (_, body) = rpc(&n.router, &retrieve(&alice, 0, &hash, now)).await;
     assert_eq!(body["messages"], json!([]));
 
-    let (status, body) = rpc(&n.router, &delete(&alice, std::slice::from_ref(&hash))).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&delete(&alice, std::slice::from_ref(&hash))).await;
     assert_eq!(body["swarm"][&me]["deleted"], json!([hash]));
     let (_, body) = rpc(&n.router, &retrieve(&alice, 0, "", now)).await;
     assert_eq!(body["messages"], json!([]));
@@ -77,9 +72,9 @@ async fn store_retrieve_delete_round_trip() {
 #[tokio::test]
 async fn expire_get_expiries_and_delete_all() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 2);
-    let now = n.clock.now_ms();
+    let me = n.me();
+    let alice = n.member(2);
+    let now = n.now();
     rpc(&n.router, &store(&alice, 0, b"a", DAY_MS, now)).await;
     rpc(&n.router, &store(&alice, 0, b"b", DAY_MS, now)).await;
     let a = hash_of(&alice, 0, b"a");
@@ -88,53 +83,41 @@ async fn expire_get_expiries_and_delete_all() {
     let sign = |req: Request| req.signed_by(&alice);
     let acct = account(&alice);
     let shorter = now + 3_600_000;
-    let (status, body) = rpc(
-        &n.router,
-        &sign(Request::Expire(
+    let body = n
+        .ok(&sign(Request::Expire(
             ExpireParams::new(&acct, vec![a.clone()], shorter).shorten_only(),
-        )),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+        )))
+        .await;
     assert_eq!(body["swarm"][&me]["updated"], json!([a]));
 
-    let (status, body) = rpc(
-        &n.router,
-        &sign(Request::GetExpiries(GetExpiriesParams::new(
+    let body = n
+        .ok(&sign(Request::GetExpiries(GetExpiriesParams::new(
             &acct,
             vec![a.clone(), b.clone()],
             now,
-        ))),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+        ))))
+        .await;
     assert_eq!(body["expiries"][&a], json!(shorter));
     assert_eq!(body["expiries"][&b], json!(now + DAY_MS));
 
-    let (status, body) = rpc(
-        &n.router,
-        &sign(Request::ExpireAll(ExpireAllParams::new(
+    let body = n
+        .ok(&sign(Request::ExpireAll(ExpireAllParams::new(
             &acct,
             Namespace(0),
             now + 60_000,
-        ))),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+        ))))
+        .await;
     let mut both = vec![a.clone(), b.clone()];
     both.sort();
     assert_eq!(body["swarm"][&me]["updated"], json!(both));
 
-    let (status, body) = rpc(
-        &n.router,
-        &sign(Request::DeleteAll(DeleteAllParams::new(
+    let body = n
+        .ok(&sign(Request::DeleteAll(DeleteAllParams::new(
             &acct,
             Namespace(0),
             now,
-        ))),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+        ))))
+        .await;
     assert_eq!(body["swarm"][&me]["deleted"], json!(both));
     assert_eq!(n.node.storage.stats(), (0, 0));
 }
@@ -142,18 +125,15 @@ async fn expire_get_expiries_and_delete_all() {
 #[tokio::test]
 async fn a_ten_second_message_is_never_returned_after_its_expiry() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 3);
-    let now = n.clock.now_ms();
-    let (status, _) = rpc(&n.router, &store(&alice, 0, b"brief", 10_000, now)).await;
-    assert_eq!(status, 200);
+    let alice = n.member(3);
+    let now = n.now();
+    n.ok(&store(&alice, 0, b"brief", 10_000, now)).await;
     let (_, body) = rpc(&n.router, &retrieve(&alice, 0, "", n.clock.now_ms())).await;
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
 
     // Just past its expiry: not returned, even before the sweep removes it.
     n.clock.advance(10_001);
-    let (status, body) = rpc(&n.router, &retrieve(&alice, 0, "", n.clock.now_ms())).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&retrieve(&alice, 0, "", n.clock.now_ms())).await;
     assert_eq!(body["messages"], json!([]));
     assert_eq!(n.node.storage.stats().0, 1, "still on disk until the sweep");
     assert_eq!(n.node.storage.sweep(n.clock.now_ms()).unwrap(), 1);
@@ -163,9 +143,8 @@ async fn a_ten_second_message_is_never_returned_after_its_expiry() {
 #[tokio::test]
 async fn wrong_swarm_is_421_with_the_right_swarm() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let bob = account_for(&n.manifest, &me, false, 4);
-    let now = n.clock.now_ms();
+    let bob = n.outsider(4);
+    let now = n.now();
     for request in [
         store(&bob, 0, b"x", DAY_MS, now),
         retrieve(&bob, 0, "", now),
@@ -186,10 +165,9 @@ async fn wrong_swarm_is_421_with_the_right_swarm() {
 
 /// The bad-input matrix: (what, request body, expected status).
 fn bad_requests(n: &OneNode) -> Vec<(&'static str, String, u16)> {
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 5);
-    let mallory = account_for(&n.manifest, &me, true, 6);
-    let now = n.clock.now_ms();
+    let alice = n.member(5);
+    let mallory = n.member(6);
+    let now = n.now();
     let good = store(&alice, 2, b"payload", DAY_MS, now).to_json();
     let with = |f: &dyn Fn(&mut Value)| {
         let mut v = good.clone();
@@ -235,14 +213,9 @@ fn bad_requests(n: &OneNode) -> Vec<(&'static str, String, u16)> {
 async fn bad_input_matrix_stores_nothing_and_keeps_serving() {
     let n = one_node(1 << 30).await;
     // One message already there, so "nothing lost" is checked too.
-    let me = n.node.identity.ed25519_hex();
-    let keeper = account_for(&n.manifest, &me, true, 9);
-    let (status, _) = rpc(
-        &n.router,
-        &store(&keeper, 0, b"keep me", DAY_MS, n.clock.now_ms()),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let keeper = n.member(9);
+    n.ok(&store(&keeper, 0, b"keep me", DAY_MS, n.clock.now_ms()))
+        .await;
     let before = n.node.storage.stats();
     for (what, body, expected) in bad_requests(&n) {
         let (status, reply) = post(&n.router, "/storage_rpc/v1", body).await;
@@ -269,9 +242,8 @@ async fn oversized_body_is_413() {
 #[tokio::test]
 async fn batch_and_sequence_run_each_subrequest_with_its_own_auth() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 10);
-    let now = n.clock.now_ms();
+    let alice = n.member(10);
+    let now = n.now();
     let good = store(&alice, 0, b"one", DAY_MS, now).to_json();
     let mut unsigned = store(&alice, 2, b"two", DAY_MS, now).to_json();
     unsigned["params"]
@@ -312,9 +284,9 @@ async fn batch_and_sequence_run_each_subrequest_with_its_own_auth() {
 #[tokio::test]
 async fn a_full_node_refuses_with_507_and_keeps_what_it_has() {
     let n = one_node(1_000).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 11);
-    let now = n.clock.now_ms();
+    let me = n.me();
+    let alice = n.member(11);
+    let now = n.now();
     let (status, _) = rpc(&n.router, &store(&alice, 0, &[1; 800], DAY_MS, now)).await;
     assert_eq!(status, 200);
     let (status, body) = rpc(&n.router, &store(&alice, 0, &[2; 800], DAY_MS, now)).await;
@@ -328,8 +300,7 @@ async fn a_full_node_refuses_with_507_and_keeps_what_it_has() {
 #[tokio::test]
 async fn info_get_swarm_network_json_rpc_and_metrics() {
     let n = one_node(1 << 30).await;
-    let (status, body) = rpc(&n.router, &Request::Info).await;
-    assert_eq!(status, 200);
+    let body = n.ok(&Request::Info).await;
     assert_eq!(body["version"].as_array().unwrap().len(), 3);
     assert!(body["t"].as_u64().unwrap() > 1_700_000_000_000);
 
@@ -410,8 +381,7 @@ async fn long_poll_header_is_gone() {
 #[tokio::test]
 async fn peer_endpoints_refuse_unsigned_and_unknown_senders() {
     let n = one_node(1 << 30).await;
-    let me = n.node.identity.ed25519_hex();
-    let alice = account_for(&n.manifest, &me, true, 12);
+    let alice = n.member(12);
     let body = store(&alice, 0, b"forged", DAY_MS, n.clock.now_ms())
         .to_json()
         .to_string();

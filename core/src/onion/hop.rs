@@ -2,9 +2,11 @@
 //! layer; the hop learns its public half from the JSON of the enclosing layer. Both sides derive
 //! one symmetric key, used for the request and for the reply.
 
+#[cfg(feature = "aes-gcm-layers")]
 use hmac::{Hmac, KeyInit as _, Mac};
 use rand_core::CryptoRng;
 use serde_json::Value;
+#[cfg(feature = "aes-gcm-layers")]
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -14,7 +16,10 @@ use crate::error::{Error, Result};
 /// How a layer is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncType {
-    /// AES-256-GCM, key = HMAC-SHA256("LOKI", X25519). Session's default when unnamed.
+    /// AES-256-GCM, key = HMAC-SHA256("LOKI", X25519). Session's default when unnamed. Only
+    /// with the `aes-gcm-layers` feature: nodes accept it from Session clients; Murmur's
+    /// clients build XChaCha20 layers only.
+    #[cfg(feature = "aes-gcm-layers")]
     AesGcm,
     /// XChaCha20-Poly1305, key = BLAKE2b-32(X25519 || client pk || node pk).
     XChaCha20,
@@ -24,21 +29,25 @@ impl EncType {
     /// The name written in routing JSON.
     pub fn as_str(self) -> &'static str {
         match self {
+            #[cfg(feature = "aes-gcm-layers")]
             Self::AesGcm => "aes-gcm",
             Self::XChaCha20 => "xchacha20",
         }
     }
 
     /// Parses `enc_type` from routing JSON: absent means AES-GCM; aliases as the node accepts.
+    /// (Without `aes-gcm-layers`, AES-GCM is an unknown type.)
     pub fn from_json(value: Option<&Value>) -> Result<Self> {
         match value {
+            #[cfg(feature = "aes-gcm-layers")]
             None => Ok(Self::AesGcm),
             Some(Value::String(s)) => match s.as_str() {
+                #[cfg(feature = "aes-gcm-layers")]
                 "aes-gcm" | "gcm" => Ok(Self::AesGcm),
                 "xchacha20" | "xchacha20-poly1305" => Ok(Self::XChaCha20),
                 _ => Err(Error::UnknownEncType),
             },
-            Some(_) => Err(Error::UnknownEncType),
+            _ => Err(Error::UnknownEncType),
         }
     }
 }
@@ -64,6 +73,7 @@ fn derive(
 ) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
     match enc_type {
+        #[cfg(feature = "aes-gcm-layers")]
         EncType::AesGcm => {
             let mut mac =
                 <Hmac<Sha256>>::new_from_slice(b"LOKI").expect("HMAC takes a key of any length");
@@ -152,6 +162,7 @@ impl ReplyKey {
     /// Encrypts with a random nonce/IV in front.
     pub fn encrypt(&self, plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
         match self.enc_type {
+            #[cfg(feature = "aes-gcm-layers")]
             EncType::AesGcm => crypto::gcm_seal(&self.key, plaintext, rng),
             EncType::XChaCha20 => crypto::xchacha_seal(&self.key, plaintext, rng),
         }
@@ -160,6 +171,7 @@ impl ReplyKey {
     /// Decrypts `nonce/IV || ciphertext || tag`.
     pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>> {
         match self.enc_type {
+            #[cfg(feature = "aes-gcm-layers")]
             EncType::AesGcm => crypto::gcm_open(&self.key, data),
             EncType::XChaCha20 => crypto::xchacha_open(&self.key, data),
         }

@@ -96,6 +96,35 @@ pub struct OneNode {
     pub clock: Arc<Clock>,
 }
 
+impl OneNode {
+    /// This node's Ed25519 key in hex, as its replies name it.
+    pub fn me(&self) -> String {
+        self.node.identity.ed25519_hex()
+    }
+
+    /// An account this node's swarm holds (`seed` picks which).
+    pub fn member(&self, seed: u64) -> Identity {
+        account_for(&self.manifest, &self.me(), true, seed)
+    }
+
+    /// An account another swarm holds.
+    pub fn outsider(&self, seed: u64) -> Identity {
+        account_for(&self.manifest, &self.me(), false, seed)
+    }
+
+    /// The node's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Runs `request` and returns the body of its reply, which must be a 200.
+    pub async fn ok(&self, request: &Request) -> Value {
+        let (status, body) = rpc(&self.router, request).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
 pub async fn one_node(max_bytes: u64) -> OneNode {
     one_node_with(|c| c.storage.max_bytes = max_bytes).await
 }
