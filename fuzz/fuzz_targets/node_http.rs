@@ -162,46 +162,36 @@ fn build(w: &World, op: &Op, signer: Signer, known: &[String]) -> (Value, bool) 
             .filter_map(|i| known.get(usize::from(*i) % known.len().max(1)).cloned())
             .collect()
     };
+    // `now` moved by a number of seconds the input chose.
+    let at = |seconds: i32| offset(now, i64::from(seconds));
+    let a = &account;
     let request = match op {
-        Op::Store { ns: n, data, ttl_s, skew_s } => Request::Store(StoreParams::new(
-            &account,
-            ns(*n),
-            data,
-            offset(now, i64::from(*skew_s)),
-            u64::from(*ttl_s) * 1000,
-        )),
-        Op::Retrieve { ns: n, from, skew_s } => Request::Retrieve(RetrieveParams::new(
-            &account,
-            ns(*n),
-            pick(&[*from]).pop().unwrap_or_default(),
-            offset(now, i64::from(*skew_s)),
-        )),
-        Op::Delete { pick: p } => Request::Delete(DeleteParams::new(&account, pick(p))),
-        Op::DeleteAll { ns: n, skew_s } => Request::DeleteAll(DeleteAllParams::new(
-            &account,
-            ns(*n),
-            offset(now, i64::from(*skew_s)),
-        )),
-        Op::DeleteBefore { ns: n, before_s } => Request::DeleteBefore(DeleteBeforeParams::new(
-            &account,
-            ns(*n),
-            offset(now, i64::from(*before_s)),
-        )),
+        Op::Store { ns: n, data, ttl_s, skew_s } => {
+            let ttl_ms = u64::from(*ttl_s) * 1000;
+            Request::Store(StoreParams::new(a, ns(*n), data, at((*skew_s).into()), ttl_ms))
+        }
+        Op::Retrieve { ns: n, from, skew_s } => {
+            let last = pick(&[*from]).pop().unwrap_or_default();
+            Request::Retrieve(RetrieveParams::new(a, ns(*n), last, at((*skew_s).into())))
+        }
+        Op::Delete { pick: p } => Request::Delete(DeleteParams::new(a, pick(p))),
+        Op::DeleteAll { ns: n, skew_s } => {
+            Request::DeleteAll(DeleteAllParams::new(a, ns(*n), at((*skew_s).into())))
+        }
+        Op::DeleteBefore { ns: n, before_s } => {
+            Request::DeleteBefore(DeleteBeforeParams::new(a, ns(*n), at(*before_s)))
+        }
         Op::Expire { pick: p, in_s, mode } => Request::Expire(ExpireParams {
             shorten: mode % 3 == 1,
             extend: mode % 3 == 2,
-            ..ExpireParams::new(&account, pick(p), offset(now, i64::from(*in_s)))
+            ..ExpireParams::new(a, pick(p), at(*in_s))
         }),
-        Op::ExpireAll { ns: n, in_s } => Request::ExpireAll(ExpireAllParams::new(
-            &account,
-            ns(*n),
-            offset(now, i64::from(*in_s)),
-        )),
-        Op::GetExpiries { pick: p, skew_s } => Request::GetExpiries(GetExpiriesParams::new(
-            &account,
-            pick(p),
-            offset(now, i64::from(*skew_s)),
-        )),
+        Op::ExpireAll { ns: n, in_s } => {
+            Request::ExpireAll(ExpireAllParams::new(a, ns(*n), at(*in_s)))
+        }
+        Op::GetExpiries { pick: p, skew_s } => {
+            Request::GetExpiries(GetExpiriesParams::new(a, pick(p), at((*skew_s).into())))
+        }
     };
     let request = match signer {
         Signer::Alice | Signer::AliceAltered => request.signed_by(&w.alice),

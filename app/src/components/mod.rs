@@ -1,7 +1,9 @@
 //! Small reusable components: props in, callbacks out, no protocol logic.
+pub mod confirm;
 pub mod conversation_header;
 pub mod conversation_list;
 pub mod message_list;
+pub mod password_field;
 pub mod phrase;
 pub mod qr;
 pub mod session_id;

@@ -10,6 +10,8 @@ use murmur_app::session::{Session, storage_is_persistent};
 use murmur_app::settings::NotificationMode;
 use murmur_core::vault::{UnlockError, VaultError};
 
+use crate::components::confirm::ConfirmAction;
+use crate::components::password_field::PasswordField;
 use crate::components::phrase::PhraseGrid;
 use crate::components::session_id::ShareSessionId;
 use crate::components::short_id;
@@ -142,7 +144,6 @@ pub fn SettingsPanel(
         });
     };
 
-    let confirm_logout = RwSignal::new(false);
     view! {
         <section class="panel" aria-label="Settings">
             <h2>"Your Session ID"</h2>
@@ -188,15 +189,12 @@ pub fn SettingsPanel(
                 }}</p>
                 <h2>"Change passphrase"</h2>
                 <form on:submit=change>
-                    <label for="old-passphrase">"Current passphrase"</label>
-                    <input id="old-passphrase" type="password" autocomplete="current-password"
-                        prop:value=move || old.get() on:input=move |ev| old.set(event_target_value(&ev)) />
-                    <label for="changed-passphrase">"New passphrase"</label>
-                    <input id="changed-passphrase" type="password" autocomplete="new-password"
-                        prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev)) />
-                    <label for="changed-again">"New passphrase again"</label>
-                    <input id="changed-again" type="password" autocomplete="new-password"
-                        prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev)) />
+                    <PasswordField id="old-passphrase" label="Current passphrase" value=old
+                        autocomplete="current-password" />
+                    <PasswordField id="changed-passphrase" label="New passphrase" value=new
+                        autocomplete="new-password" />
+                    <PasswordField id="changed-again" label="New passphrase again" value=again
+                        autocomplete="new-password" />
                     <p class="status" role="status">{move || change_status.get()}</p>
                     <div class="actions"><button type="submit" class="secondary">"Change passphrase"</button></div>
                 </form>
@@ -210,10 +208,8 @@ pub fn SettingsPanel(
                 None => view! {
                     <form on:submit=reveal>
                         {kept.then(|| view! {
-                            <label for="phrase-passphrase">"Passphrase"</label>
-                            <input id="phrase-passphrase" type="password" autocomplete="current-password"
-                                prop:value=move || phrase_pass.get()
-                                on:input=move |ev| phrase_pass.set(event_target_value(&ev)) />
+                            <PasswordField id="phrase-passphrase" label="Passphrase" value=phrase_pass
+                                autocomplete="current-password" />
                         })}
                         <p class="error" role="alert">{move || phrase_error.get()}</p>
                         <div class="actions"><button type="submit" class="secondary">"Show recovery phrase"</button></div>
@@ -221,17 +217,9 @@ pub fn SettingsPanel(
                 }.into_any(),
             }}
             <h2>"Log out"</h2>
-            {move || if confirm_logout.get() {
-                view! {
-                    <p>"Logging out erases this account and its history from this browser."</p>
-                    <div class="actions">
-                        <button class="secondary" on:click=move |_| confirm_logout.set(false)>"Cancel"</button>
-                        <button class="danger" on:click=move |_| on_logout.run(())>"Log out and erase"</button>
-                    </div>
-                }.into_any()
-            } else {
-                view! { <button class="danger" on:click=move |_| confirm_logout.set(true)>"Log out"</button> }.into_any()
-            }}
+            <ConfirmAction ask="Log out" ask_class="danger"
+                warning="Logging out erases this account and its history from this browser."
+                cancel="Cancel" confirm="Log out and erase" on_confirm=on_logout />
         </section>
     }
 }

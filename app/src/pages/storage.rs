@@ -11,6 +11,7 @@ use murmur_core::client::NetworkConfig;
 
 use murmur_app::onboarding::passphrase_problem;
 
+use crate::components::password_field::PasswordField;
 use crate::components::session_id::SessionIdBox;
 
 #[component]
@@ -26,6 +27,7 @@ pub fn StoragePage(
     let confirm = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let clear_error = Callback::new(move |()| error.set(None));
 
     let keep = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -58,14 +60,10 @@ pub fn StoragePage(
             <form on:submit=keep>
                 <h2>"Keep history on this device"</h2>
                 <p>"Messages are stored encrypted in this browser, behind a passphrase you choose."</p>
-                <label for="new-passphrase">"Passphrase"</label>
-                <input id="new-passphrase" type="password" autocomplete="new-password"
-                    prop:value=move || passphrase.get()
-                    on:input=move |ev| { error.set(None); passphrase.set(event_target_value(&ev)); } />
-                <label for="confirm-passphrase">"Passphrase again"</label>
-                <input id="confirm-passphrase" type="password" autocomplete="new-password"
-                    prop:value=move || confirm.get()
-                    on:input=move |ev| { error.set(None); confirm.set(event_target_value(&ev)); } />
+                <PasswordField id="new-passphrase" label="Passphrase" value=passphrase
+                    autocomplete="new-password" on_input=clear_error />
+                <PasswordField id="confirm-passphrase" label="Passphrase again" value=confirm
+                    autocomplete="new-password" on_input=clear_error />
                 <p class="error" role="alert">{move || error.get()}</p>
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || busy.get()>

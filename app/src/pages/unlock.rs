@@ -8,6 +8,9 @@ use murmur_app::session::Session;
 use murmur_core::client::NetworkConfig;
 use murmur_core::vault::{UnlockError, VaultError};
 
+use crate::components::confirm::ConfirmAction;
+use crate::components::password_field::PasswordField;
+
 #[component]
 pub fn UnlockPage(
     network: NetworkConfig,
@@ -18,7 +21,6 @@ pub fn UnlockPage(
     let passphrase = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let forgetting = RwSignal::new(false);
 
     let unlock = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -45,10 +47,8 @@ pub fn UnlockPage(
         <section class="card" aria-labelledby="unlock-title">
             <h1 id="unlock-title">"Unlock Murmur"</h1>
             <form on:submit=unlock>
-                <label for="passphrase">"Passphrase"</label>
-                <input id="passphrase" type="password" autocomplete="current-password" autofocus
-                    prop:value=move || passphrase.get()
-                    on:input=move |ev| passphrase.set(event_target_value(&ev)) />
+                <PasswordField id="passphrase" label="Passphrase" value=passphrase
+                    autocomplete="current-password" autofocus=true />
                 <p class="error" role="alert">{move || error.get()}</p>
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || busy.get()>
@@ -56,19 +56,9 @@ pub fn UnlockPage(
                     </button>
                 </div>
             </form>
-            {move || if forgetting.get() {
-                view! {
-                    <p>"This erases the account and its history from this browser. Without the recovery phrase it cannot be restored."</p>
-                    <div class="actions">
-                        <button class="secondary" on:click=move |_| forgetting.set(false)>"Keep it"</button>
-                        <button class="danger" on:click=move |_| on_forget.run(())>"Erase from this browser"</button>
-                    </div>
-                }.into_any()
-            } else {
-                view! {
-                    <button class="link" on:click=move |_| forgetting.set(true)>"Use another account"</button>
-                }.into_any()
-            }}
+            <ConfirmAction ask="Use another account" ask_class="link"
+                warning="This erases the account and its history from this browser. Without the recovery phrase it cannot be restored."
+                cancel="Keep it" confirm="Erase from this browser" on_confirm=on_forget />
         </section>
     }
 }

@@ -14,6 +14,10 @@ pub const PREFIX_LEN: usize = 3;
 const WORDLIST_TEXT: &str = include_str!("wordlist_english.txt");
 const N: u64 = 1626;
 
+/// zlib's CRC-32 (ISO-HDLC), as Session computes the checksum word.
+const CRC_32: crc::Crc<u32, crc::Table<1>> =
+    crc::Crc::<u32, crc::Table<1>>::new(&crc::CRC_32_ISO_HDLC);
+
 /// The list as a slice, split once: lookups run on every keystroke of the restore form.
 /// (Every word is lowercase ASCII with at least 4 letters, so `&w[..PREFIX_LEN]` is its prefix.)
 static WORDS: std::sync::LazyLock<Vec<&'static str>> =
@@ -53,7 +57,7 @@ pub fn index_of(word: &str) -> Option<usize> {
 
 fn checksum_index(words: &[&str]) -> usize {
     let joined: String = words.iter().map(|w| prefix(w)).collect();
-    (crc32fast::hash(joined.as_bytes()) as usize) % words.len()
+    (CRC_32.checksum(joined.as_bytes()) as usize) % words.len()
 }
 
 /// Encodes bytes (a multiple of 4, non-empty) as words, checksum word last.
