@@ -174,4 +174,13 @@ mod tests {
         }
         assert!(!dir.path().join("x").exists());
     }
+
+    #[tokio::test]
+    async fn dir_store_keeps_the_store_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::open(dir.path().join("state")).unwrap();
+        murmur_core::client::conformance::check_store(&store)
+            .await
+            .unwrap();
+    }
 }

@@ -344,6 +344,65 @@ impl SignedManifest {
     }
 }
 
+/// Where a node (a seed) serves the signed manifest.
+pub fn manifest_url(node_url: &str) -> String {
+    format!("{}/network", node_url.trim_end_matches('/'))
+}
+
+/// How an offered manifest stands against the one held: the one rule by which clients (when
+/// they refresh from the seeds) and nodes (when they reload from a file or the seeds) take a
+/// manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// Signed by the operator, valid and newer: take it.
+    Newer(SignedManifest),
+    /// The manifest held, again.
+    Same,
+    /// Not taken: not the operator's, a bad signature, invalid, or not newer (a seed that is
+    /// behind, or a rollback attempt).
+    Refused(ManifestError),
+}
+
+fn manifest_error(e: Error) -> ManifestError {
+    match e {
+        Error::Manifest(e) => e,
+        _ => ManifestError::Invalid("not a signed manifest"),
+    }
+}
+
+impl Offer {
+    /// Judges `offered` against `held` (which was verified when it was taken).
+    pub fn judge(
+        offered: SignedManifest,
+        held: Option<&SignedManifest>,
+        operator: &[u8; 32],
+    ) -> Self {
+        if held == Some(&offered) {
+            return Self::Same;
+        }
+        match offered.verify(operator) {
+            Ok(()) => Self::judge_verified(offered, held),
+            Err(e) => Self::Refused(manifest_error(e)),
+        }
+    }
+
+    /// Judges a manifest's JSON as fetched.
+    pub fn judge_json(body: &[u8], held: Option<&SignedManifest>, operator: &[u8; 32]) -> Self {
+        match SignedManifest::from_json(body, operator) {
+            Ok(offered) if held == Some(&offered) => Self::Same,
+            Ok(offered) => Self::judge_verified(offered, held),
+            Err(e) => Self::Refused(manifest_error(e)),
+        }
+    }
+
+    fn judge_verified(offered: SignedManifest, held: Option<&SignedManifest>) -> Self {
+        match offered.check_newer_than(held) {
+            Ok(()) => Self::Newer(offered),
+            Err(e) => Self::Refused(manifest_error(e)),
+        }
+    }
+}
+
 /// Where a network is and who vouches for it, as a client uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkConfig {
@@ -484,6 +543,71 @@ mod tests {
         assert_eq!(next_swarm_id(&[SwarmId(0)]), SwarmId(1 << 63));
         let third = next_swarm_id(&[SwarmId(0), SwarmId(1 << 63)]);
         assert_eq!(third, SwarmId(3 << 62));
+    }
+
+    fn signed(sequence: u64, operator: &SigningKey) -> SignedManifest {
+        let nodes = (0..4u8)
+            .map(|i| {
+                let key = SigningKey::from_bytes(&[i + 1; 32]).verifying_key();
+                ManifestNode::new(
+                    hex::encode(key.to_bytes()),
+                    hex::encode(key.to_montgomery().to_bytes()),
+                    format!("https://127.0.0.1:{}", 4000 + u16::from(i)),
+                    0,
+                )
+            })
+            .collect();
+        SignedManifest::sign(Manifest::new("t".into(), sequence, nodes), operator).unwrap()
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn an_offered_manifest_is_taken_only_if_the_operators_and_newer() {
+        let operator = SigningKey::from_bytes(&[7; 32]);
+        let key = operator.verifying_key().to_bytes();
+        let (v1, v2) = (signed(1, &operator), signed(2, &operator));
+        assert_eq!(
+            Offer::judge(v1.clone(), None, &key),
+            Offer::Newer(v1.clone())
+        );
+        assert_eq!(
+            Offer::judge(v2.clone(), Some(&v1), &key),
+            Offer::Newer(v2.clone())
+        );
+        assert_eq!(Offer::judge(v2.clone(), Some(&v2), &key), Offer::Same);
+        assert_eq!(
+            Offer::judge(v1.clone(), Some(&v2), &key),
+            Offer::Refused(ManifestError::NotNewer {
+                held: 2,
+                offered: 1
+            }),
+            "a rollback"
+        );
+        let stranger = signed(3, &SigningKey::from_bytes(&[8; 32]));
+        assert_eq!(
+            Offer::judge(stranger, Some(&v1), &key),
+            Offer::Refused(ManifestError::WrongOperator)
+        );
+        let mut forged = signed(3, &operator);
+        forged.manifest.sequence = 4;
+        assert_eq!(
+            Offer::judge(forged, Some(&v1), &key),
+            Offer::Refused(ManifestError::BadSignature)
+        );
+        let json = v2.to_json();
+        assert_eq!(
+            Offer::judge_json(json.as_bytes(), Some(&v2), &key),
+            Offer::Same
+        );
+        assert_eq!(
+            Offer::judge_json(json.as_bytes(), Some(&v1), &key),
+            Offer::Newer(v2)
+        );
+        assert!(matches!(
+            Offer::judge_json(b"{}", None, &key),
+            Offer::Refused(_)
+        ));
+        assert_eq!(manifest_url("https://n:1/"), "https://n:1/network");
     }
 
     /// How many nodes the plan puts in each swarm, by swarm id.

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use murmur_core::network::{ManifestNode, SignedManifest};
+use murmur_core::network::{ManifestNode, Offer, SignedManifest};
 use murmur_core::rpc::AccountId;
 use murmur_core::rpc::response::{GetSwarmResponse, SwarmNode};
 use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
@@ -160,12 +160,14 @@ impl Network {
     /// Offers a manifest: accepted only if the operator signed it and it is newer than the one
     /// held. Returns whether it replaced the current one.
     pub fn offer(&self, signed: SignedManifest) -> Result<bool, murmur_core::Error> {
-        // The manifest in force, offered again (every reload tick): already verified.
-        if self.current().signed == signed {
-            return Ok(false);
-        }
-        signed.verify(&self.operator)?;
+        // The manifest in force comes again on every reload tick: `Same`, not re-verified.
+        let signed = match Offer::judge(signed, Some(&self.current().signed), &self.operator) {
+            Offer::Newer(signed) => signed,
+            Offer::Same => return Ok(false),
+            Offer::Refused(e) => return Err(murmur_core::Error::Manifest(e)),
+        };
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        // Judged against a snapshot: still newer than what is in force now?
         signed.check_newer_than(Some(&current.signed))?;
         let sequence = signed.manifest.sequence;
         let old = std::mem::replace(

@@ -80,9 +80,8 @@ async fn fetch_manifest(
     seed: &str,
     operator: &[u8; 32],
 ) -> anyhow::Result<SignedManifest> {
-    let url = format!("{}/network", seed.trim_end_matches('/'));
     let bytes = client
-        .get(url)
+        .get(murmur_core::network::manifest_url(seed))
         .timeout(Duration::from_secs(10))
         .send()
         .await?

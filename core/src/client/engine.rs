@@ -13,9 +13,10 @@ use super::error::{ClientError, ClientResult};
 use super::path::{OnionPath, PathPool};
 use super::platform::{Clock, Store, Transport, TransportError};
 use super::retry::{Action, Outcome, Retry};
+use super::seen::{KEY_SEEN, SeenSet};
 use crate::Identity;
 use crate::error::{Error, ManifestError};
-use crate::network::{ManifestNode, NetworkConfig, SignedManifest};
+use crate::network::{ManifestNode, NetworkConfig, Offer, SignedManifest, manifest_url};
 use crate::onion::{Destination, EncType, RelayError, build_onion_request, decrypt_node_reply};
 use crate::rpc::response::{GetSwarmResponse, NetworkTime, Reply};
 use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
@@ -24,10 +25,6 @@ use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
 const KEY_MANIFEST: &str = "manifest";
 /// Store key of the guards and paths.
 const KEY_PATHS: &str = "paths";
-/// Store key of the hashes already handed to the caller (or stored by us as sync copies).
-const KEY_SEEN: &str = "seen";
-/// Most hashes remembered; the ones expiring soonest go first.
-const SEEN_MAX: usize = 100_000;
 
 /// Client settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,9 +66,9 @@ pub(super) struct State {
     swarms: HashMap<String, Vec<ManifestNode>>,
     /// Network time minus local time, learnt from node replies.
     offset_ms: Option<i64>,
-    /// Message hashes not to hand out (again), with their expiry: loaded once, saved when
-    /// they change. Our own sync copies join it as they are stored.
-    seen: std::collections::BTreeMap<String, u64>,
+    /// Message hashes not to hand out (again): loaded once here, marked and saved by
+    /// `messaging`. Our own sync copies join it as they are stored.
+    pub(super) seen: SeenSet,
     /// The paths JSON last written, so an unchanged pool is not written again.
     saved_paths: Vec<u8>,
     /// Each swarm member's `last_hash` as read from or written to the store (`None`: the
@@ -222,9 +219,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let seen = self.store.get(KEY_SEEN).await?;
         let mut st = self.state.borrow_mut();
         st.loaded = true;
-        st.seen = seen
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        st.seen = SeenSet::from_bytes(seen.as_deref());
         // A saved manifest is checked like a fetched one: the store is not trusted blindly.
         st.manifest = manifest
             .and_then(|m| SignedManifest::from_json(&m, &self.config.network.operator_key).ok());
@@ -246,27 +241,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         super::shuffle(&mut seeds, &mut *self.rng.borrow_mut());
         let mut refusal: Option<ManifestError> = None;
         for seed in &seeds {
-            let url = format!("{}/network", seed.trim_end_matches('/'));
-            let Ok(response) = self.transport.get(&url).await else {
+            let Ok(response) = self.transport.get(&manifest_url(seed)).await else {
                 continue;
             };
             if response.status != 200 {
                 continue;
             }
-            let offered = match SignedManifest::from_json(
-                &response.body,
-                &self.config.network.operator_key,
-            ) {
-                Ok(m) => m,
-                Err(Error::Manifest(e)) => {
-                    refusal = Some(e);
-                    continue;
-                }
-                Err(_) => continue,
-            };
             let held = self.state.borrow().manifest.clone();
-            match offered.check_newer_than(held.as_ref()) {
-                Ok(()) => {
+            let operator = &self.config.network.operator_key;
+            match Offer::judge_json(&response.body, held.as_ref(), operator) {
+                Offer::Newer(offered) => {
                     self.store
                         .put(KEY_MANIFEST, offered.to_json().into_bytes())
                         .await?;
@@ -280,15 +264,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     self.save_paths().await?;
                     return Ok(());
                 }
-                Err(Error::Manifest(ManifestError::NotNewer { held, offered }))
-                    if held == offered =>
-                {
+                Offer::Same => {
                     self.state.borrow_mut().manifest_checked_ms = Some(self.clock.now_ms());
                     return Ok(());
                 }
-                // An older manifest: a seed that is behind, or a rollback attempt.
-                Err(Error::Manifest(e)) => refusal = Some(e),
-                Err(_) => {}
+                Offer::Refused(e) => refusal = Some(e),
             }
         }
         let mut st = self.state.borrow_mut();
@@ -313,38 +293,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 .unwrap_or_default()
         };
         self.call(nodes, None, &|_, _| Request::Info).await?;
-        Ok(())
-    }
-
-    /// Records `hash` (expiring at `expiry`) as seen; false if it already was.
-    pub(super) fn mark_seen(&self, hash: &str, expiry: u64) -> bool {
-        let mut st = self.state.borrow_mut();
-        if st.seen.contains_key(hash) {
-            return false;
-        }
-        st.seen.insert(hash.to_string(), expiry);
-        true
-    }
-
-    /// Saves the seen hashes, dropping the expired ones (and the soonest-expiring beyond
-    /// [`SEEN_MAX`]).
-    pub(super) async fn save_seen(&self) -> ClientResult<()> {
-        let now = self.network_now_ms();
-        let json = {
-            let mut st = self.state.borrow_mut();
-            st.seen.retain(|_, expiry| *expiry > now);
-            if st.seen.len() > SEEN_MAX {
-                let mut by_expiry: Vec<(u64, String)> =
-                    st.seen.iter().map(|(h, e)| (*e, h.clone())).collect();
-                by_expiry.sort_unstable();
-                let excess = st.seen.len() - SEEN_MAX;
-                for (_, h) in by_expiry.into_iter().take(excess) {
-                    st.seen.remove(&h);
-                }
-            }
-            serde_json::to_vec(&st.seen).map_err(|_| Error::Malformed("seen set"))?
-        };
-        self.store.put(KEY_SEEN, json).await?;
         Ok(())
     }
 
@@ -419,26 +367,20 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let outcome = self.attempt(&dest, &request).await;
             self.save_paths().await?;
             let outcome = outcome?;
-            match retry.next(&outcome) {
-                Action::Return => {
-                    let Outcome::Reply(reply) = outcome else {
-                        unreachable!("only a reply is returned")
-                    };
+            match retry.next(outcome) {
+                Action::Return(reply) => {
                     self.learn_time(&reply);
                     return Ok((dest, reply));
                 }
-                Action::Refuse => {
-                    let Outcome::Reply(reply) = outcome else {
-                        unreachable!("only a reply is refused")
-                    };
+                Action::Refuse(reply) => {
                     return Err(ClientError::Refused {
                         status: reply.status,
                         reason: reply.reason(),
                     });
                 }
-                Action::FollowSwarm => {
-                    if let (Some(account), Outcome::Reply(reply)) = (account, &outcome)
-                        && let Some(nodes) = swarm_from_421(reply)
+                Action::FollowSwarm(reply) => {
+                    if let Some(account) = account
+                        && let Some(nodes) = swarm_from_421(&reply)
                     {
                         self.state
                             .borrow_mut()
@@ -467,10 +409,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     }
                     self.clock.sleep(wait_ms).await;
                 }
-                Action::GiveUp => {
+                Action::GiveUp { last } => {
                     return Err(ClientError::Exhausted {
                         attempts: retry.attempts(),
-                        last: outcome.describe(),
+                        last,
                     });
                 }
             }

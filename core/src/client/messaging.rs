@@ -9,6 +9,7 @@ use rand_core::CryptoRng;
 use super::engine::Client;
 use super::error::{ClientError, ClientResult};
 use super::platform::{Clock, Store, Transport};
+use super::seen::KEY_SEEN;
 use crate::SessionId;
 use crate::crypto;
 use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
@@ -87,6 +88,19 @@ fn last_hash_key(node: &ManifestNode, namespace: Namespace) -> String {
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    /// Records `hash` (expiring at `expiry`) as seen; false if it already was.
+    fn mark_seen(&self, hash: &str, expiry: u64) -> bool {
+        self.state.borrow_mut().seen.mark(hash, expiry)
+    }
+
+    /// Saves the seen hashes, dropping the expired ones.
+    async fn save_seen(&self) -> ClientResult<()> {
+        let now = self.network_now_ms();
+        let bytes = self.state.borrow_mut().seen.pruned_bytes(now);
+        self.store.put(KEY_SEEN, bytes).await?;
+        Ok(())
+    }
+
     /// Sends `text` to `to` as a v1 direct message. With `disappear_after_s`, the message
     /// carries the disappearing-message fields and the swarm keeps it exactly that long;
     /// otherwise for the configured TTL (14 days). Returns once a swarm member's signed

@@ -5,7 +5,8 @@
 //! - `path`: guards and three-hop onion paths, with Session's failure policy.
 //! - `engine`: the [`Client`]: manifest bootstrap and refresh (pinned operator key), network
 //!   time, swarm cache, one storage RPC through a path with retries.
-//! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe.
+//! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe
+//!   (against `seen`, the hashes already handed out).
 //! - `conformance`: the rules every `Store` backend is tested against.
 
 pub mod conformance;
@@ -15,6 +16,7 @@ mod messaging;
 pub mod path;
 pub mod platform;
 pub mod retry;
+mod seen;
 
 use rand_core::CryptoRng;
 

@@ -37,21 +37,21 @@ impl Outcome {
     }
 }
 
-/// What the driver does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the driver does next; the reply travels with the action that needs it.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The reply is the answer.
-    Return,
+    Return(Reply),
     /// The node refused the request itself: give the refusal to the caller.
-    Refuse,
+    Refuse(Reply),
     /// 421: take the swarm the reply names and ask it at once.
-    FollowSwarm,
+    FollowSwarm(Reply),
     /// 406: learn the network time from the same member and ask again at once.
     SyncClock,
     /// Ask again after `wait_ms`, at the next swarm member or the same one.
     Again { next_member: bool, wait_ms: u64 },
-    /// Every attempt is spent.
-    GiveUp,
+    /// Every attempt is spent; `last` describes the last outcome.
+    GiveUp { last: String },
 }
 
 /// The attempts and backoff of one request.
@@ -76,24 +76,27 @@ impl Retry {
     }
 
     /// Records an attempt's outcome and decides what comes next.
-    pub fn next(&mut self, outcome: &Outcome) -> Action {
+    pub fn next(&mut self, outcome: Outcome) -> Action {
         self.attempts += 1;
-        let action = match outcome {
-            Outcome::Reply(r) if r.status == 200 => return Action::Return,
-            Outcome::Reply(r) if r.status == 421 => Action::FollowSwarm,
-            Outcome::Reply(r) if r.status == 406 => Action::SyncClock,
-            Outcome::Reply(r) if (400..500).contains(&r.status) && r.status != 429 => {
-                return Action::Refuse;
+        let spent = self.attempts >= self.max_attempts;
+        match outcome {
+            // An answer, or a refusal of the request itself, ends the call even on the last
+            // attempt; anything else then gives up.
+            Outcome::Reply(r) if r.status == 200 => Action::Return(r),
+            Outcome::Reply(r)
+                if (400..500).contains(&r.status) && ![406, 421, 429].contains(&r.status) =>
+            {
+                Action::Refuse(r)
             }
+            other if spent => Action::GiveUp {
+                last: other.describe(),
+            },
+            Outcome::Reply(r) if r.status == 421 => Action::FollowSwarm(r),
+            Outcome::Reply(r) if r.status == 406 => Action::SyncClock,
+            Outcome::PathFailed(_) => self.again(false),
             Outcome::Reply(_) | Outcome::DestinationDown | Outcome::Unreadable(_) => {
                 self.again(true)
             }
-            Outcome::PathFailed(_) => self.again(false),
-        };
-        if self.attempts >= self.max_attempts {
-            Action::GiveUp
-        } else {
-            action
         }
     }
 
@@ -122,12 +125,16 @@ mod tests {
 
     #[test]
     fn each_outcome_has_its_action() {
+        let answer = |status| Reply::text(status, "x");
         let mut r = Retry::new(8, 100, 2_000);
-        assert_eq!(r.next(&reply(200)), Action::Return);
-        assert_eq!(r.next(&reply(421)), Action::FollowSwarm);
-        assert_eq!(r.next(&reply(406)), Action::SyncClock);
+        assert_eq!(r.next(reply(200)), Action::Return(answer(200)));
+        assert_eq!(r.next(reply(421)), Action::FollowSwarm(answer(421)));
+        assert_eq!(r.next(reply(406)), Action::SyncClock);
         for refused in [400, 401, 403, 404, 413] {
-            assert_eq!(Retry::new(8, 1, 1).next(&reply(refused)), Action::Refuse);
+            assert_eq!(
+                Retry::new(8, 1, 1).next(reply(refused)),
+                Action::Refuse(answer(refused))
+            );
         }
         let next = |wait_ms| Action::Again {
             next_member: true,
@@ -135,16 +142,16 @@ mod tests {
         };
         let mut r = Retry::new(8, 100, 2_000);
         assert_eq!(
-            r.next(&reply(429)),
+            r.next(reply(429)),
             next(100),
             "rate limited: another member"
         );
-        assert_eq!(r.next(&reply(500)), next(200));
-        assert_eq!(r.next(&reply(507)), next(400));
-        assert_eq!(r.next(&Outcome::DestinationDown), next(800));
-        assert_eq!(r.next(&Outcome::Unreadable("cut off")), next(1_600));
+        assert_eq!(r.next(reply(500)), next(200));
+        assert_eq!(r.next(reply(507)), next(400));
+        assert_eq!(r.next(Outcome::DestinationDown), next(800));
+        assert_eq!(r.next(Outcome::Unreadable("cut off")), next(1_600));
         assert_eq!(
-            r.next(&Outcome::PathFailed("guard down")),
+            r.next(Outcome::PathFailed("guard down")),
             Action::Again {
                 next_member: false,
                 wait_ms: 2_000
@@ -152,7 +159,7 @@ mod tests {
             "the same member again over a new path; backoff capped"
         );
         assert_eq!(
-            r.next(&Outcome::PathFailed("guard down")),
+            r.next(Outcome::PathFailed("guard down")),
             Action::Again {
                 next_member: false,
                 wait_ms: 2_000
@@ -160,8 +167,10 @@ mod tests {
         );
         assert_eq!(r.attempts(), 7);
         assert_eq!(
-            r.next(&reply(503)),
-            Action::GiveUp,
+            r.next(reply(503)),
+            Action::GiveUp {
+                last: "a swarm member answered 503".into()
+            },
             "the eighth attempt was the last"
         );
     }
@@ -170,10 +179,17 @@ mod tests {
     fn a_last_attempt_gives_up_unless_it_answered() {
         for outcome in [reply(421), reply(406), reply(502), Outcome::DestinationDown] {
             let mut r = Retry::new(1, 100, 100);
-            assert_eq!(r.next(&outcome), Action::GiveUp, "{outcome:?}");
+            let last = outcome.describe();
+            assert_eq!(r.next(outcome), Action::GiveUp { last });
         }
-        assert_eq!(Retry::new(1, 1, 1).next(&reply(200)), Action::Return);
-        assert_eq!(Retry::new(1, 1, 1).next(&reply(401)), Action::Refuse);
+        assert!(matches!(
+            Retry::new(1, 1, 1).next(reply(200)),
+            Action::Return(_)
+        ));
+        assert!(matches!(
+            Retry::new(1, 1, 1).next(reply(401)),
+            Action::Refuse(_)
+        ));
     }
 
     #[test]
