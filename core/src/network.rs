@@ -284,7 +284,14 @@ impl SignedManifest {
 
     /// Parses a signed manifest from JSON and checks it against the pinned operator key.
     pub fn from_json(data: &[u8], operator: &[u8; 32]) -> Result<Self> {
-        let signed: Self = serde_json::from_slice(data).map_err(|_| {
+        let signed = Self::parse_json(data)?;
+        signed.verify(operator)?;
+        Ok(signed)
+    }
+
+    /// Parses a signed manifest from JSON, not yet verified.
+    fn parse_json(data: &[u8]) -> Result<Self> {
+        serde_json::from_slice(data).map_err(|_| {
             // A newer format than this build knows fails to parse (unknown fields): say so
             // rather than "not a manifest".
             #[derive(Deserialize)]
@@ -305,9 +312,7 @@ impl SignedManifest {
                 }
                 _ => Error::Manifest(ManifestError::Invalid("not a signed manifest")),
             }
-        })?;
-        signed.verify(operator)?;
-        Ok(signed)
+        })
     }
 
     /// Checks that `operator` signed this manifest and that the manifest is valid.
@@ -377,27 +382,23 @@ impl Offer {
         held: Option<&SignedManifest>,
         operator: &[u8; 32],
     ) -> Self {
+        // The one held comes again on most refreshes: equal, so not verified again.
         if held == Some(&offered) {
             return Self::Same;
         }
-        match offered.verify(operator) {
-            Ok(()) => Self::judge_verified(offered, held),
+        match offered
+            .verify(operator)
+            .and_then(|()| offered.check_newer_than(held))
+        {
+            Ok(()) => Self::Newer(offered),
             Err(e) => Self::Refused(manifest_error(e)),
         }
     }
 
     /// Judges a manifest's JSON as fetched.
     pub fn judge_json(body: &[u8], held: Option<&SignedManifest>, operator: &[u8; 32]) -> Self {
-        match SignedManifest::from_json(body, operator) {
-            Ok(offered) if held == Some(&offered) => Self::Same,
-            Ok(offered) => Self::judge_verified(offered, held),
-            Err(e) => Self::Refused(manifest_error(e)),
-        }
-    }
-
-    fn judge_verified(offered: SignedManifest, held: Option<&SignedManifest>) -> Self {
-        match offered.check_newer_than(held) {
-            Ok(()) => Self::Newer(offered),
+        match SignedManifest::parse_json(body) {
+            Ok(offered) => Self::judge(offered, held, operator),
             Err(e) => Self::Refused(manifest_error(e)),
         }
     }

@@ -61,7 +61,7 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let m = Self {
+        let mut m = Self {
             registry: Registry::default(),
             requests: Family::default(),
             request_seconds: Family::new_with_constructor(latency_histogram),
@@ -75,7 +75,7 @@ impl Default for Metrics {
             stored_bytes: Gauge::default(),
             manifest_sequence: Gauge::default(),
         };
-        let mut registry = m.registry;
+        let registry = &mut m.registry;
         // Counters get their `_total` suffix, and help texts their full stop, from the encoder.
         let counters = [
             (
@@ -142,7 +142,7 @@ impl Default for Metrics {
         for (name, help, gauge) in gauges {
             registry.register(name, help, gauge.clone());
         }
-        Self { registry, ..m }
+        m
     }
 }
 
