@@ -180,3 +180,38 @@ async fn replayed_requests_are_refused_or_change_nothing() {
         );
     }
 }
+
+/// What the node_http fuzz target's replay rule rests on: a message's hash covers its account,
+/// namespace and data only, so a second store of the same data adds nothing, and replaying
+/// that second store after the owner deleted the message brings back that one message (its
+/// signature, where one is needed, covers no more — as in Session) and nothing else.
+#[tokio::test]
+async fn a_store_replayed_after_a_delete_brings_back_only_its_own_message() {
+    let n = one_node(1 << 30).await;
+    let alice = n.member(42);
+    let now = n.now();
+    n.ok(&store(&alice, 0, b"same words", DAY_MS, now)).await;
+    n.ok(&store(&alice, 0, b"other words", DAY_MS, now)).await;
+    let again = store(&alice, 0, b"same words", 2 * DAY_MS, now + 1);
+    let body = n.ok(&again).await;
+    assert_eq!(body["swarm"][&n.me()]["already"], true, "{body}");
+    assert_eq!(
+        holdings(&n, &alice).len(),
+        2,
+        "the second store added nothing"
+    );
+
+    let same = hash_of(&alice, 0, b"same words");
+    let other = hash_of(&alice, 0, b"other words");
+    n.ok(&delete(&alice, &[same.clone(), other])).await;
+    assert!(holdings(&n, &alice).is_empty());
+
+    let body = n.ok(&again).await;
+    assert_eq!(body["hash"], same.as_str(), "{body}");
+    let held: Vec<String> = holdings(&n, &alice).into_keys().collect();
+    assert_eq!(
+        held,
+        vec![same],
+        "the replay brought back its own message only"
+    );
+}
