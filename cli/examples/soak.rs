@@ -9,13 +9,11 @@
 //!     --node-bin target/node/murmur-node
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/churn.rs"]
-mod churn;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use churn::{ChurnSpec, ProcessNet, run_churn};
+use murmur_testkit::churn::{ChurnSpec, run_churn};
+use murmur_testkit::processes::ProcessNet;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

@@ -8,7 +8,8 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{devnet, murmur, murmur_with_stdin, stderr, stdout};
+use common::{murmur, murmur_with_stdin, stderr, stdout};
+use murmur_testkit::devnet;
 use serde_json::Value;
 
 /// Creates an identity in `home`, remembers the devnet there, and returns the Session ID.
@@ -70,7 +71,7 @@ async fn inbox(home: &Path) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_talk_both_ways_and_nothing_shows_twice() {
-    let (net, dir) = devnet(9).await;
+    let (net, dir) = devnet::start(9, 500).await;
     let file = net.dir.join("devnet.json");
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = new_user(&home_a, &file).await;
@@ -151,7 +152,7 @@ async fn two_users_talk_both_ways_and_nothing_shows_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_messages_wait_for_an_offline_recipient() {
-    let (net, dir) = devnet(9).await;
+    let (net, dir) = devnet::start(9, 500).await;
     let file = net.dir.join("devnet.json");
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = new_user(&home_a, &file).await;
@@ -183,7 +184,7 @@ async fn send_fails_with(home: &Path, network_file: &Path, to: &str, why: &str) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
-    let (net, dir) = devnet(9).await;
+    let (net, dir) = devnet::start(9, 500).await;
     let file = net.dir.join("devnet.json");
     let home = dir.path().join("a");
     let nobody = dir.path().join("nobody");

@@ -3,20 +3,19 @@
 //! can see.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::{client, devnet, http, identity, node_index};
 use murmur_cli::platform::HttpTransport;
 use murmur_core::client::{HttpResponse, MemoryStore, Transport, TransportError};
 use murmur_core::onion::{Peeled, peel_layer};
 use murmur_node::devnet::Devnet;
+use murmur_testkit::devnet::{self, client, node_index, transport as http};
+use murmur_testkit::identity;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_path_node_is_routed_around_without_restarting_the_client() {
-    let (mut net, _dir) = devnet(9).await;
+    let (mut net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(1), identity(2));
     let b_session = b_id.session_id();
     let a = client(&net, a_id, http(), MemoryStore::new(), 0, 11);
@@ -56,7 +55,7 @@ async fn a_dead_path_node_is_routed_around_without_restarting_the_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_swarm_member_loses_nothing_acknowledged() {
-    let (mut net, _dir) = devnet(9).await;
+    let (mut net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(3), identity(4));
     let b_session = b_id.session_id();
     let b_store = MemoryStore::new();
@@ -98,7 +97,7 @@ async fn a_dead_swarm_member_loses_nothing_acknowledged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ten_minute_clock_skew_still_sends_and_receives() {
-    let (net, _dir) = devnet(9).await;
+    let (net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(5), identity(6));
     let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
     const TEN_MINUTES: i64 = 10 * 60 * 1000;
@@ -189,7 +188,7 @@ fn relay_as(net: &Devnet, ed25519: &str, body: &[u8]) -> ([u8; 32], Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
-    let (net, _dir) = devnet(9).await;
+    let (net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(7), identity(8));
     let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
     let secrets: Vec<Vec<u8>> = [&a_session, &b_session]
@@ -267,7 +266,7 @@ async fn a_relay_in_the_middle_of_a_path_sees_no_session_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disappearing_message_carries_its_timer_and_the_matching_ttl() {
-    let (net, _dir) = devnet(9).await;
+    let (net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(9), identity(10));
     let b_session = b_id.session_id();
     let a = client(&net, a_id, http(), MemoryStore::new(), 0, 19);
@@ -294,7 +293,7 @@ async fn a_disappearing_message_carries_its_timer_and_the_matching_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moved_swarm_is_followed_through_421() {
-    let (mut net, _dir) = devnet(9).await;
+    let (mut net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(21), identity(22));
     let b_session = b_id.session_id();
     let a = client(&net, a_id, http(), MemoryStore::new(), 0, 23);
@@ -376,7 +375,7 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
     use murmur_core::history::{Delivery, History};
     use murmur_core::messenger::Messenger;
 
-    let (mut net, _dir) = devnet(9).await;
+    let (mut net, _dir) = devnet::start(9, 500).await;
     let (a_session, b_session) = (identity(31).session_id(), identity(32).session_id());
     let messenger = |seed: u64, rng: u64| {
         Messenger::new(

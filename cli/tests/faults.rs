@@ -6,64 +6,16 @@
 //! churn for minutes (examples/soak.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/churn.rs"]
-mod churn;
-
 use std::process::Command;
 use std::time::Duration;
 
-use churn::{ChurnSpec, ProcessNet, node_bin, rpc, run_churn};
-use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, StoreParams};
-use murmur_core::{Identity, crypto};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng as _;
-
-const DAY_MS: u64 = 24 * 3600 * 1000;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// An unsigned store to the public inbox (namespace 0) of `id`.
-fn store(id: &Identity, data: &[u8]) -> Request {
-    Request::Store(StoreParams::new(
-        &AccountId::from(id.session_id()),
-        Namespace(0),
-        data,
-        now_ms(),
-        DAY_MS,
-    ))
-}
-
-/// Every message hash `url` holds for `id` (paging by last_hash).
-async fn held_hashes(url: &str, id: &Identity) -> Vec<String> {
-    let mut hashes = Vec::new();
-    let mut last = String::new();
-    loop {
-        let request = Request::Retrieve(RetrieveParams::new(
-            &AccountId::from(id.session_id()),
-            Namespace(0),
-            last.clone(),
-            now_ms(),
-        ))
-        .signed_by(id);
-        let (status, body) = rpc(url, &request).await;
-        assert_eq!(status, 200, "retrieve: {body}");
-        let page = body["messages"].as_array().unwrap();
-        hashes.extend(page.iter().map(|m| m["hash"].as_str().unwrap().to_string()));
-        if !body["more"].as_bool().unwrap_or(false) || page.is_empty() {
-            return hashes;
-        }
-        last = hashes.last().unwrap().clone();
-    }
-}
-
-fn identity(seed: u64) -> Identity {
-    Identity::generate(&mut ChaCha20Rng::seed_from_u64(seed))
-}
+use murmur_core::crypto;
+use murmur_core::rpc::{AccountId, Namespace, Request};
+use murmur_testkit::churn::{ChurnSpec, run_churn};
+use murmur_testkit::identity;
+use murmur_testkit::net::rpc;
+use murmur_testkit::processes::{ProcessNet, node_bin};
+use murmur_testkit::requests::{held_hashes, public_store as store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_churn_loses_no_acknowledged_message() {

@@ -4,18 +4,18 @@
 //! forged or replayed into a recipient's swarm are never shown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/churn.rs"]
-mod churn;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use churn::{ProcessNet, client, node_bin};
 use ed25519_dalek::Signer as _;
 use murmur_core::message::{pad, text_content, wrap};
-use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, StoreParams};
+use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams};
 use murmur_core::{Identity, crypto};
+use murmur_testkit::churn::client;
+use murmur_testkit::processes::{ProcessNet, node_bin};
+use murmur_testkit::requests::public_store;
+use murmur_testkit::{identity, now_ms};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
@@ -172,7 +172,7 @@ async fn put_behind_proxy(net: &mut ProcessNet, i: usize) -> (Proxy, u16) {
     let listener = TcpListener::bind(("127.0.0.1", published)).await.unwrap();
     let mode = Arc::new(AtomicU8::new(Mode::Honest as u8));
     let proxy_mode = mode.clone();
-    let http = churn::http();
+    let http = murmur_testkit::net::http();
     tokio::spawn(async move {
         while let Ok((conn, _)) = listener.accept().await {
             tokio::spawn(handle(conn, hidden, proxy_mode.clone(), http.clone()));
@@ -181,35 +181,16 @@ async fn put_behind_proxy(net: &mut ProcessNet, i: usize) -> (Proxy, u16) {
     (Proxy { mode }, hidden)
 }
 
-fn identity(seed: u64) -> Identity {
-    Identity::generate(&mut ChaCha20Rng::seed_from_u64(seed))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 async fn rpc(port: u16, request: &Request) -> (u16, Value) {
-    churn::rpc(&format!("http://127.0.0.1:{port}"), request).await
+    murmur_testkit::net::rpc(&format!("http://127.0.0.1:{port}"), request).await
 }
 
 /// Stores `data` straight into `to`'s inbox at a node (an unsigned public-inbox store: anyone
 /// can, and a hostile swarm member can write its own database anyway).
+/// Stores `data` straight into `to`'s inbox at a node (an unsigned public-inbox store: anyone
+/// can, and a hostile swarm member can write its own database anyway).
 async fn plant(port: u16, to: &Identity, data: &[u8]) {
-    let (status, body) = rpc(
-        port,
-        &Request::Store(StoreParams::new(
-            &AccountId::from(to.session_id()),
-            Namespace(0),
-            data,
-            now_ms(),
-            24 * 3600 * 1000,
-        )),
-    )
-    .await;
+    let (status, body) = rpc(port, &public_store(to, data)).await;
     assert_eq!(status, 200, "{body}");
 }
 

@@ -9,16 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// `murmur-node`, built beside `murmur` by `cargo test --workspace`.
-fn node_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_murmur")).with_file_name("murmur-node");
-    assert!(
-        bin.exists(),
-        "{} is missing: build the workspace (cargo test --workspace builds it)",
-        bin.display()
-    );
-    bin
-}
+use murmur_testkit::net::free_port;
+use murmur_testkit::processes::node_bin;
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
@@ -32,14 +24,6 @@ fn run(cmd: &mut Command) -> Output {
 
 fn text(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Node {

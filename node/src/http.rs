@@ -244,7 +244,14 @@ async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next)
     let Ok(bytes) = axum::body::to_bytes(body, PEER_MAX_BODY).await else {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "peer request too large");
     };
-    if let Err(why) = peer::verify(&node, &parts.headers, parts.uri.path(), &bytes) {
+    let now_ms = node.clock.now_ms();
+    if let Err(why) = peer::verify(
+        &node.network,
+        now_ms,
+        &parts.headers,
+        parts.uri.path(),
+        &bytes,
+    ) {
         return text(StatusCode::UNAUTHORIZED, why);
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
@@ -252,14 +259,23 @@ async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next)
 }
 
 async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response {
-    rpc_response(replication::serve_replicate(&node, &body).await)
+    let topology = node.network.current();
+    let now_ms = node.clock.now_ms();
+    rpc_response(replication::serve_replicate(
+        &node.storage,
+        &node.identity,
+        &topology,
+        now_ms,
+        &body,
+    ))
 }
 
 async fn peer_messages(State(node): State<SharedNode>, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid page request");
     };
-    match replication::serve_messages(&node, &request) {
+    let topology = node.network.current();
+    match replication::serve_messages(&node.storage, &topology, node.clock.now_ms(), &request) {
         Ok(page) => axum::Json(page).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot read messages for a peer");
@@ -272,7 +288,15 @@ async fn peer_handoff(State(node): State<SharedNode>, body: Bytes) -> Response {
     let Ok(handoff) = serde_json::from_slice::<replication::Handoff>(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid handoff");
     };
-    match replication::accept(&node, handoff.messages) {
+    let topology = node.network.current();
+    let now_ms = node.clock.now_ms();
+    match replication::accept(
+        &node.storage,
+        &topology,
+        &node.metrics,
+        now_ms,
+        handoff.messages,
+    ) {
         Ok(n) => axum::Json(json!({ "accepted": n })).into_response(),
         Err(why) => text(StatusCode::CONFLICT, why),
     }

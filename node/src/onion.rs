@@ -11,6 +11,7 @@ use bytes::Bytes;
 use murmur_core::Error;
 use murmur_core::onion::{self, Peeled, RelayError};
 
+use crate::network::Topology;
 use crate::rpc;
 use crate::state::Node;
 
@@ -59,20 +60,33 @@ pub async fn handle(node: &Node, body: &[u8]) -> OnionReply {
         Peeled::RelayToNode {
             destination_ed25519,
             body,
-        } => relay(node, &destination_ed25519, body).await,
+        } => {
+            relay(
+                &node.http,
+                &node.network.current(),
+                &destination_ed25519,
+                body,
+            )
+            .await
+        }
         // Proxying to HTTP servers (SOGS, file server) arrives with attachments; until then a
         // clear refusal rather than a silent drop.
         Peeled::RelayToServer { .. } => plain(RelayError::ServerRelayUnsupported),
     }
 }
 
-async fn relay(node: &Node, destination: &[u8; 32], body: Vec<u8>) -> OnionReply {
-    let topology = node.network.current();
+/// Passes `body` on to the manifest node `destination` names in `topology`, and its answer
+/// back.
+async fn relay(
+    http: &reqwest::Client,
+    topology: &Topology,
+    destination: &[u8; 32],
+    body: Vec<u8>,
+) -> OnionReply {
     let Some(next) = topology.signed.manifest.node(destination) else {
         return plain(RelayError::NextNodeNotFound(hex::encode(destination)));
     };
-    let result = node
-        .http
+    let result = http
         .post(next.endpoint("/onion_req/v2"))
         .header("content-type", "application/octet-stream")
         .timeout(RELAY_TIMEOUT)

@@ -13,7 +13,9 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use murmur_core::crypto;
 use murmur_core::network::ManifestNode;
 
-use crate::state::Node;
+use crate::clock::Clock;
+use crate::identity::NodeIdentity;
+use crate::network::Network;
 
 const DOMAIN: &str = "murmur-peer-v1";
 /// How far a peer request's time may be from this node's clock.
@@ -34,31 +36,42 @@ pub enum PeerError {
     Unreachable,
 }
 
-/// Sends a signed POST to `peer` at `path`; returns the status and body.
-pub async fn post(
-    node: &Node,
-    peer: &ManifestNode,
-    path: &str,
-    body: Vec<u8>,
-    timeout: Duration,
-) -> Result<(u16, bytes::Bytes), PeerError> {
-    let time = node.clock.now_ms();
-    let signature = node.identity.sign(&signed_bytes(path, time, &body));
-    let response = node
-        .http
-        .post(peer.endpoint(path))
-        .header("content-type", "application/json")
-        .header("x-murmur-node", node.identity.ed25519_hex())
-        .header("x-murmur-time", time.to_string())
-        .header("x-murmur-signature", crypto::b64_encode(&signature))
-        .timeout(timeout)
-        .body(body)
-        .send()
-        .await
-        .map_err(classify)?;
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.map_err(classify)?;
-    Ok((status, bytes))
+/// What sending a peer request takes: this node's key to sign with, its clock to date the
+/// request, and the keep-alive HTTP client.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub signer: &'a NodeIdentity,
+    pub clock: &'a Clock,
+    pub http: &'a reqwest::Client,
+}
+
+impl Caller<'_> {
+    /// Sends a signed POST to `peer` at `path`; returns the status and body.
+    pub async fn post(
+        self,
+        peer: &ManifestNode,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(u16, bytes::Bytes), PeerError> {
+        let time = self.clock.now_ms();
+        let signature = self.signer.sign(&signed_bytes(path, time, &body));
+        let response = self
+            .http
+            .post(peer.endpoint(path))
+            .header("content-type", "application/json")
+            .header("x-murmur-node", self.signer.ed25519_hex())
+            .header("x-murmur-time", time.to_string())
+            .header("x-murmur-signature", crypto::b64_encode(&signature))
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(classify)?;
+        Ok((status, bytes))
+    }
 }
 
 fn classify(e: reqwest::Error) -> PeerError {
@@ -69,9 +82,11 @@ fn classify(e: reqwest::Error) -> PeerError {
     }
 }
 
-/// Checks a peer request's headers; returns the sender as the manifest lists it.
+/// Checks a peer request's headers at `now_ms`; returns the sender as the manifest (the
+/// current one or the one before) lists it.
 pub fn verify(
-    node: &Node,
+    network: &Network,
+    now_ms: u64,
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
@@ -85,11 +100,10 @@ pub fn verify(
         .and_then(|s| crypto::b64_decode(s).ok())
         .and_then(|s| Signature::from_slice(&s).ok())
         .ok_or("missing x-murmur-signature")?;
-    if time.abs_diff(node.clock.now_ms()) > PEER_TOLERANCE_MS {
+    if time.abs_diff(now_ms) > PEER_TOLERANCE_MS {
         return Err("peer request time outside the window");
     }
-    let peer = node
-        .network
+    let peer = network
         .peer_node(sender)
         .ok_or("sender is not in the manifest")?;
     let key = peer

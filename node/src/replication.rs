@@ -28,9 +28,12 @@ use serde_json::Value;
 
 use crate::apply;
 use crate::checks::{self, Checked};
-use crate::peer::{self, PeerError};
+use crate::identity::NodeIdentity;
+use crate::metrics::Metrics;
+use crate::network::Topology;
+use crate::peer::{Caller, PeerError};
 use crate::state::Node;
-use crate::storage::{StorageError, StoredMessage};
+use crate::storage::{Storage, StorageError, StoredMessage};
 
 pub const REPLICATE_PATH: &str = "/murmur/v1/replicate";
 pub const MESSAGES_PATH: &str = "/murmur/v1/messages";
@@ -111,16 +114,21 @@ pub struct Handoff {
     pub messages: Vec<WireMessage>,
 }
 
-/// Forwards a client's write to every other member of this node's swarm; returns each
-/// member's entry keyed by its Ed25519 hex, as JSON (a failure entry for those that did not
-/// answer). The caller reads each as the write's result type.
-pub async fn forward(node: &Node, request: &Request) -> BTreeMap<String, Value> {
-    let peers = node.network.current().peers();
+/// Forwards a client's write to `peers` (the other members of this node's swarm), waiting
+/// at most `timeout` for each; returns each member's entry keyed by its Ed25519 hex, as JSON
+/// (a failure entry for those that did not answer, counted in `metrics`). The caller reads
+/// each as the write's result type.
+pub async fn forward(
+    caller: Caller<'_>,
+    metrics: &Metrics,
+    peers: &[ManifestNode],
+    request: &Request,
+    timeout: Duration,
+) -> BTreeMap<String, Value> {
     let body = request.to_json().to_string().into_bytes();
-    let timeout = Duration::from_millis(node.config.replication.forward_timeout_ms);
     let results = join_all(peers.iter().map(|p| {
         let body = body.clone();
-        async move { (p, peer::post(node, p, REPLICATE_PATH, body, timeout).await) }
+        async move { (p, caller.post(p, REPLICATE_PATH, body, timeout).await) }
     }))
     .await;
     let failed = |entry: FailedEntry| serde_json::to_value(entry).expect("entries serialise");
@@ -141,17 +149,23 @@ pub async fn forward(node: &Node, request: &Request) -> BTreeMap<String, Value> 
                 Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
             };
             if entry.get("failed").is_some() {
-                node.metrics.forward_failures.inc();
+                metrics.forward_failures.inc();
             }
             (p.ed25519.clone(), entry)
         })
         .collect()
 }
 
-/// `/murmur/v1/replicate`: a peer forwards a client's write. It is checked again here, as a
-/// client's would be (with the peer's wider signature window), and applied here only: this
-/// node's own signed entry is the answer.
-pub async fn serve_replicate(node: &Node, body: &[u8]) -> Reply {
+/// `/murmur/v1/replicate`: a peer forwards a client's write. It is checked again here against
+/// `topology` at `now_ms`, as a client's would be (with the peer's wider signature window),
+/// and applied to `storage` only: this node's own entry, signed by `signer`, is the answer.
+pub fn serve_replicate(
+    storage: &Storage,
+    signer: &NodeIdentity,
+    topology: &Topology,
+    now_ms: u64,
+    body: &[u8],
+) -> Reply {
     let not_forwardable =
         || Reply::json(400, &FailedEntry::refused(400, "not a forwardable write"));
     let Ok(request) = Request::from_json(body) else {
@@ -160,13 +174,12 @@ pub async fn serve_replicate(node: &Node, body: &[u8]) -> Reply {
     if !rules::is_swarm_write(&request) {
         return not_forwardable();
     }
-    let now_ms = node.clock.now_ms();
-    let write = match checks::check(&node.network.current(), &request, now_ms, Sender::Peer) {
+    let write = match checks::check(topology, &request, now_ms, Sender::Peer) {
         Ok(Checked::Write(write)) => write,
         Ok(_) => return not_forwardable(),
         Err(reply) => return reply,
     };
-    match apply::apply(&node.storage, &node.identity, &write) {
+    match apply::apply(storage, signer, &write) {
         Ok(applied) => Reply::ok(&applied),
         Err(e) => {
             let (status, entry) = apply::failure(&e);
@@ -175,12 +188,16 @@ pub async fn serve_replicate(node: &Node, body: &[u8]) -> Reply {
     }
 }
 
-/// `/murmur/v1/messages`: a page of this node's messages that belong to `swarm_id`.
-pub fn serve_messages(node: &Node, request: &PageRequest) -> Result<PageReply, StorageError> {
+/// `/murmur/v1/messages`: a page of this node's unexpired messages (at `now_ms`) that belong
+/// to `swarm_id` in `topology`.
+pub fn serve_messages(
+    storage: &Storage,
+    topology: &Topology,
+    now_ms: u64,
+    request: &PageRequest,
+) -> Result<PageReply, StorageError> {
     let limit = request.limit.clamp(1, PAGE_SIZE);
-    let now = node.clock.now_ms();
-    let page = node.storage.page_after(request.after, now, limit)?;
-    let topology = node.network.current();
+    let page = storage.page_after(request.after, now_ms, limit)?;
     let wanted = Some(SwarmId(request.swarm_id));
     let next = page.last().map_or(request.after, |m| m.id);
     let done = page.len() < limit;
@@ -196,11 +213,17 @@ pub fn serve_messages(node: &Node, request: &PageRequest) -> Result<PageReply, S
     })
 }
 
-/// Stores messages received from a peer; returns how many were new or refreshed, or `Err`
-/// when any is not for this swarm (the sender's manifest may be newer than ours).
-pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static str> {
-    let topology = node.network.current();
-    let now = node.clock.now_ms();
+/// Stores messages received from a peer in `storage` (those unexpired at `now_ms`); returns
+/// how many were new or refreshed (counted in `metrics`), or `Err` when any does not match
+/// its hash or is not for this swarm in `topology` (the sender's manifest may be newer).
+pub fn accept(
+    storage: &Storage,
+    topology: &Topology,
+    metrics: &Metrics,
+    now_ms: u64,
+    messages: Vec<WireMessage>,
+) -> Result<usize, &'static str> {
+    let now = now_ms;
     let mut decoded = Vec::with_capacity(messages.len());
     for m in messages {
         let m = m.into_stored().ok_or("a message does not match its hash")?;
@@ -213,7 +236,7 @@ pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static
     }
     let mut stored = 0;
     for m in &decoded {
-        match node.storage.store(m, false) {
+        match storage.store(m, false) {
             Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
             Ok(crate::storage::StoreOutcome::Already { .. }) => {}
             Err(StorageError::Full) => return Err("storage full"),
@@ -224,20 +247,29 @@ pub fn accept(node: &Node, messages: Vec<WireMessage>) -> Result<usize, &'static
             }
         }
     }
-    node.metrics.replicated_in.inc_by(stored as u64);
+    metrics.replicated_in.inc_by(stored as u64);
     Ok(stored)
+}
+
+/// What a background round reads and writes: the peers it calls, this node's store, the
+/// topology in force when the round began, and the counters it bumps.
+#[derive(Debug, Clone, Copy)]
+pub struct Round<'a> {
+    pub caller: Caller<'a>,
+    pub storage: &'a Storage,
+    pub topology: &'a Topology,
+    pub metrics: &'a Metrics,
 }
 
 /// Pulls what each swarm peer stored since the last round. Returns true when every peer was
 /// read to the end.
-pub async fn catch_up(node: &Node) -> bool {
-    let topology = node.network.current();
-    let Some(swarm) = topology.my_swarm else {
+pub async fn catch_up(round: Round<'_>) -> bool {
+    let Some(swarm) = round.topology.my_swarm else {
         return true;
     };
     let mut complete = true;
-    for p in topology.peers() {
-        if let Err(why) = catch_up_from(node, &p, swarm).await {
+    for p in round.topology.peers() {
+        if let Err(why) = catch_up_from(round, &p, swarm).await {
             tracing::debug!(peer = %short(&p.ed25519), why, "catch-up incomplete");
             complete = false;
         }
@@ -249,9 +281,13 @@ fn short(ed: &str) -> &str {
     &ed[..ed.len().min(12)]
 }
 
-async fn catch_up_from(node: &Node, p: &ManifestNode, swarm: SwarmId) -> Result<(), &'static str> {
+async fn catch_up_from(
+    round: Round<'_>,
+    p: &ManifestNode,
+    swarm: SwarmId,
+) -> Result<(), &'static str> {
     loop {
-        let after = node
+        let after = round
             .storage
             .peer_cursor(&p.ed25519)
             .map_err(|_| "database error")?;
@@ -261,15 +297,25 @@ async fn catch_up_from(node: &Node, p: &ManifestNode, swarm: SwarmId) -> Result<
             swarm_id: swarm.0,
         };
         let body = serde_json::to_vec(&request).expect("a page request serialises");
-        let (status, bytes) = peer::post(node, p, MESSAGES_PATH, body, PEER_TIMEOUT)
+        let (status, bytes) = round
+            .caller
+            .post(p, MESSAGES_PATH, body, PEER_TIMEOUT)
             .await
             .map_err(|_| "peer unreachable")?;
         if status != 200 {
             return Err("peer refused");
         }
         let page: PageReply = serde_json::from_slice(&bytes).map_err(|_| "bad peer page")?;
-        accept(node, page.messages)?;
-        node.storage
+        let now_ms = round.caller.clock.now_ms();
+        accept(
+            round.storage,
+            round.topology,
+            round.metrics,
+            now_ms,
+            page.messages,
+        )?;
+        round
+            .storage
             .set_peer_cursor(&p.ed25519, page.next)
             .map_err(|_| "database error")?;
         if page.done {
@@ -280,13 +326,18 @@ async fn catch_up_from(node: &Node, p: &ManifestNode, swarm: SwarmId) -> Result<
 
 /// Pushes messages this node no longer owns to their new swarm, dropping each batch once every
 /// member of that swarm acknowledged it. Returns true when nothing is left to hand off.
-pub async fn hand_off(node: &Node) -> bool {
-    let topology = node.network.current();
-    let now = node.clock.now_ms();
+pub async fn hand_off(round: Round<'_>) -> bool {
+    let Round {
+        caller,
+        storage,
+        topology,
+        metrics,
+    } = round;
+    let now = caller.clock.now_ms();
     let mut after = 0;
     let mut all_done = true;
     loop {
-        let Ok(page) = node.storage.page_after(after, now, PAGE_SIZE) else {
+        let Ok(page) = storage.page_after(after, now, PAGE_SIZE) else {
             return false;
         };
         let Some(last) = page.last() else { break };
@@ -309,12 +360,12 @@ pub async fn hand_off(node: &Node) -> bool {
             let acks = join_all(
                 members
                     .iter()
-                    .map(|p| peer::post(node, p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
+                    .map(|p| caller.post(p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
             )
             .await;
             let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
-            if all_acked && node.storage.remove(&messages).is_ok() {
-                node.metrics.handed_off.inc_by(messages.len() as u64);
+            if all_acked && storage.remove(&messages).is_ok() {
+                metrics.handed_off.inc_by(messages.len() as u64);
             } else {
                 all_done = false;
             }
@@ -359,13 +410,20 @@ pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::R
                 }
             }
             _ = sync_tick.tick() => {
-                if catch_up(&node).await {
+                let topology = node.network.current();
+                let round = Round {
+                    caller: node.caller(),
+                    storage: &node.storage,
+                    topology: &topology,
+                    metrics: &node.metrics,
+                };
+                if catch_up(round).await {
                     last_complete = node.clock.now_ms();
                 }
                 node.metrics
                     .set_replication_lag(node.clock.now_ms().saturating_sub(last_complete));
                 if handoff_pending {
-                    handoff_pending = !hand_off(&node).await;
+                    handoff_pending = !hand_off(round).await;
                 }
             }
         }

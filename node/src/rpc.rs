@@ -151,8 +151,11 @@ async fn coordinate(node: &Node, request: &Request, write: &Write, now_ms: u64) 
             (status, NodeEntry::Failed(entry))
         }
     };
-    let mut swarm: BTreeMap<String, NodeEntry<Applied>> = replication::forward(node, request)
-        .await
+    let peers = node.network.current().peers();
+    let timeout = std::time::Duration::from_millis(node.config.replication.forward_timeout_ms);
+    let forwarded =
+        replication::forward(node.caller(), &node.metrics, &peers, request, timeout).await;
+    let mut swarm: BTreeMap<String, NodeEntry<Applied>> = forwarded
         .into_iter()
         .map(|(ed, value)| (ed, peer_entry(write, value)))
         .collect();

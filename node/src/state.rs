@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::identity::NodeIdentity;
 use crate::metrics::Metrics;
 use crate::network::Network;
+use crate::peer::Caller;
 use crate::ratelimit::RateLimiter;
 use crate::storage::Storage;
 
@@ -22,6 +23,17 @@ pub struct Node {
     pub clock: Arc<Clock>,
     /// Keep-alive connection pool for relaying onion requests and talking to peers.
     pub http: reqwest::Client,
+}
+
+impl Node {
+    /// What sending a signed peer request takes (key, clock, HTTP client).
+    pub fn caller(&self) -> Caller<'_> {
+        Caller {
+            signer: &self.identity,
+            clock: &self.clock,
+            http: &self.http,
+        }
+    }
 }
 
 /// The state as handlers hold it.

@@ -14,45 +14,20 @@ use common::*;
 use murmur_core::onion::{self, Destination, EncType, Hop};
 use murmur_core::rpc::Request;
 use murmur_core::{Identity, crypto};
-use murmur_node::devnet::{Devnet, DevnetSpec};
+use murmur_node::devnet::Devnet;
+use murmur_testkit::net::{http, rpc_with as rpc_at};
 use serde_json::{Value, json};
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
+/// A devnet syncing every 300 ms, and its directory.
 async fn devnet(nodes: usize) -> (tempfile::TempDir, Devnet) {
-    let dir = tempfile::tempdir().unwrap();
-    let net = Devnet::start(DevnetSpec {
-        nodes,
-        dir: dir.path().to_path_buf(),
-        base_port: 0,
-        sync_interval_ms: 300,
-    })
-    .await
-    .expect("devnet starts");
+    let (net, dir) = murmur_testkit::devnet::start(nodes, 300).await;
     (dir, net)
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
 }
 
 fn url(net: &Devnet, i: usize) -> String {
     net.manifest.manifest.nodes[i].url.clone()
-}
-
-async fn rpc_at(client: &reqwest::Client, base: &str, request: &Request) -> (u16, Value) {
-    let response = client
-        .post(format!("{base}/storage_rpc/v1"))
-        .body(request.to_json().to_string())
-        .send()
-        .await
-        .expect("node answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 fn hop(net: &Devnet, i: usize) -> Hop {

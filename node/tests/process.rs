@@ -16,28 +16,10 @@ use common::*;
 use ed25519_dalek::SigningKey;
 use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_core::rpc::Request;
+use murmur_testkit::net::consecutive_free_ports;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_murmur-node");
-
-/// `count` consecutive free loopback ports.
-fn free_ports(count: u16) -> u16 {
-    'search: for _ in 0..200 {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = probe.local_addr().unwrap().port();
-        drop(probe);
-        if base.checked_add(count).is_none() {
-            continue;
-        }
-        for p in base..base + count {
-            if std::net::TcpListener::bind(("127.0.0.1", p)).is_err() {
-                continue 'search;
-            }
-        }
-        return base;
-    }
-    panic!("no free ports");
-}
 
 /// Kills the child if the test fails before stopping it, so no node outlives its test.
 struct Reaper(Child);
@@ -116,7 +98,7 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
         .unwrap();
     assert!(keys.status.success());
     let keys: Value = serde_json::from_slice(&keys.stdout).unwrap();
-    let port = free_ports(1);
+    let port = consecutive_free_ports(1);
     let operator = SigningKey::from_bytes(&[21; 32]);
     let mut manifest = Manifest::new(
         "process-test".into(),
@@ -241,7 +223,7 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let base = free_ports(3);
+    let base = consecutive_free_ports(3);
     let mut child = Reaper(
         Command::new(BIN)
             .args([

@@ -1,311 +1,38 @@
-//! A network of separate `murmur-node` processes, and steady client traffic through it while
-//! nodes are killed with SIGKILL and restarted. The fault suite (`tests/faults.rs`, ~2 minutes)
-//! and `make soak MINUTES=N` (`examples/soak.rs`) both run [`run_churn`]; its [`Report`] says
-//! what was lost (must be nothing), what failed, p99 latency over time and node memory.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Steady client traffic through a [`ProcessNet`] while nodes are killed with SIGKILL and
+//! restarted. The fault suite (`cli/tests/faults.rs`, ~2 minutes) and `make soak MINUTES=N`
+//! (`cli/examples/soak.rs`) both run [`run_churn`]; its [`Report`] says what was lost (must be
+//! nothing), what failed, p99 latency over time and node memory.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::SigningKey;
-use murmur_cli::platform::{HttpTransport, SystemClock};
-use murmur_core::client::{
-    Client, ClientConfig, ClientError, Incoming, MemoryStore, NetworkConfig,
-};
-use murmur_core::network::{Manifest, ManifestNode, SignedManifest, plan_swarms};
+use murmur_cli::platform::HttpTransport;
+use murmur_core::client::{ClientError, Incoming, MemoryStore, NetworkConfig};
 use murmur_core::{Identity, SessionId};
-use murmur_node::identity::NodeIdentity;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng as _, SeedableRng as _};
 
-/// The `murmur-node` binary beside this test binary (`target/<profile>/murmur-node`, built by
-/// `cargo test --workspace`), or `MURMUR_NODE_BIN`.
-pub fn node_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("MURMUR_NODE_BIN") {
-        return bin.into();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join("murmur-node");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p murmur-node` (or `cargo test --workspace`) first",
-        bin.display()
-    );
-    bin
-}
+use crate::devnet::{self, TestClient};
+use crate::processes::ProcessNet;
 
-/// A plain reqwest client (rustls needs its crypto provider chosen first).
-pub fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
-/// POSTs a storage RPC to `base` (a node URL); status and JSON body (or null).
-pub async fn rpc(base: &str, request: &murmur_core::rpc::Request) -> (u16, serde_json::Value) {
-    let reply = http()
-        .post(format!("{base}/storage_rpc/v1"))
-        .body(request.to_json().to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = reply.status().as_u16();
-    let text = reply.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
-/// One node process: its config, log and (while running) child.
-pub struct NodeProc {
-    pub port: u16,
-    pub data_dir: PathBuf,
-    pub config: PathBuf,
-    pub log: PathBuf,
-    child: Option<Child>,
-    pub starts: u32,
-}
-
-impl NodeProc {
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
-    }
-}
-
-/// Separate `murmur-node run` processes on 127.0.0.1 sharing one signed manifest.
-pub struct ProcessNet {
-    pub dir: PathBuf,
-    bin: PathBuf,
-    pub nodes: Vec<NodeProc>,
-    pub manifest: SignedManifest,
-    pub operator: SigningKey,
-}
-
-/// Ports that were free a moment ago (each bound to port 0, then released).
-fn free_ports(count: usize) -> Vec<u16> {
-    let listeners: Vec<_> = (0..count)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
-}
-
-impl ProcessNet {
-    /// Writes keys, a signed manifest (swarms of 3) and a config per node under `dir`; starts
-    /// nothing. `extra_toml` is appended to every node's config.
-    pub fn create(bin: &Path, dir: &Path, count: usize, sync_ms: u64, extra_toml: &str) -> Self {
-        std::fs::create_dir_all(dir).unwrap();
-        let operator = SigningKey::from_bytes(&[77; 32]);
-        let ports = free_ports(count);
-        let swarms = plan_swarms(count);
-        let mut manifest_nodes = Vec::new();
-        let mut nodes = Vec::new();
-        for (i, (port, swarm)) in ports.iter().zip(&swarms).enumerate() {
-            let data_dir = dir.join(format!("node-{i}"));
-            let id = NodeIdentity::load_or_create(&data_dir).unwrap();
-            manifest_nodes.push(ManifestNode::new(
-                id.ed25519_hex(),
-                hex::encode(id.x25519()),
-                format!("http://127.0.0.1:{port}"),
-                swarm.0,
-            ));
-            nodes.push(NodeProc {
-                port: *port,
-                config: dir.join(format!("node-{i}.toml")),
-                log: dir.join(format!("node-{i}.log")),
-                data_dir,
-                child: None,
-                starts: 0,
-            });
-        }
-        let manifest = SignedManifest::sign(
-            Manifest::new("murmur-churn".into(), 1, manifest_nodes),
-            &operator,
-        )
-        .unwrap();
-        let manifest_file = dir.join("manifest.json");
-        std::fs::write(&manifest_file, manifest.to_json()).unwrap();
-        for node in &nodes {
-            // Every client shares 127.0.0.1, so the per-IP limit is set out of reach.
-            let config = format!(
-                "listen = \"127.0.0.1:{}\"\n\
-                 data_dir = \"{}\"\n\
-                 [network]\n\
-                 operator_key = \"{}\"\n\
-                 manifest_file = \"{}\"\n\
-                 reload_seconds = 2\n\
-                 [rate_limit]\n\
-                 per_second = 1000000\n\
-                 burst = 1000000\n\
-                 max_clients = 1024\n\
-                 [replication]\n\
-                 sync_interval_ms = {sync_ms}\n\
-                 forward_timeout_ms = 2000\n\
-                 {extra_toml}",
-                node.port,
-                node.data_dir.display(),
-                hex::encode(operator.verifying_key().to_bytes()),
-                manifest_file.display(),
-            );
-            std::fs::write(&node.config, config).unwrap();
-        }
-        Self {
-            dir: dir.to_path_buf(),
-            bin: bin.to_path_buf(),
-            nodes,
-            manifest,
-            operator,
-        }
-    }
-
-    /// Starts node `i` (its log is appended to across restarts).
-    pub fn start(&mut self, i: usize) {
-        self.start_with(i, Command::new(&self.bin));
-    }
-
-    /// Starts node `i` with `command` (e.g. a wrapper that runs the binary in its own mount
-    /// namespace); `run --config <file>` is appended.
-    pub fn start_with(&mut self, i: usize, mut command: Command) {
-        let node = &mut self.nodes[i];
-        assert!(node.child.is_none(), "node {i} is running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&node.log)
-            .unwrap();
-        let child = command
-            .args(["run", "--config"])
-            .arg(&node.config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        node.child = Some(child);
-        node.starts += 1;
-    }
-
-    /// The program that runs a node (for wrappers of [`Self::start_with`]).
-    pub fn bin(&self) -> &Path {
-        &self.bin
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    pub fn kill(&mut self, i: usize) {
-        if let Some(mut child) = self.nodes[i].child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Whether node `i` exited by itself (a crash), with its status.
-    pub fn exited(&mut self, i: usize) -> Option<std::process::ExitStatus> {
-        self.nodes[i].child.as_mut()?.try_wait().ok().flatten()
-    }
-
-    /// Waits until node `i` answers `GET /network`.
-    pub async fn wait_ready(&self, i: usize, timeout: Duration) -> bool {
-        let http = http();
-        let url = format!("{}/network", self.nodes[i].url());
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(r) = http.get(&url).send().await
-                && r.status() == 200
-            {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
-    }
-
-    /// Starts every node that is not running and waits for all of them.
-    pub async fn start_all(&mut self) {
-        for i in 0..self.nodes.len() {
-            if !self.nodes[i].is_running() {
-                self.start(i);
-            }
-        }
-        for i in 0..self.nodes.len() {
-            assert!(
-                self.wait_ready(i, Duration::from_secs(30)).await,
-                "node {i} did not come up: {}",
-                self.log_text(i)
-            );
-        }
-    }
-
-    /// Resident memory of node `i` in KiB (Linux `/proc`).
-    pub fn rss_kib(&self, i: usize) -> Option<u64> {
-        let pid = self.nodes[i].pid()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-    }
-
-    pub fn log_text(&self, i: usize) -> String {
-        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
-    }
-
-    /// What clients need to find this network.
-    pub fn network(&self) -> NetworkConfig {
-        NetworkConfig {
-            seeds: self.nodes.iter().take(3).map(NodeProc::url).collect(),
-            operator_key: self.operator.verifying_key().to_bytes(),
-        }
-    }
-
-    /// The indexes of the nodes in the swarm that holds `to`'s messages.
-    pub fn swarm_of(&self, to: &SessionId) -> Vec<usize> {
-        let m = &self.manifest.manifest;
-        let swarm = m.swarm_for_key(&to.x25519_pubkey()).unwrap();
-        (0..m.nodes.len())
-            .filter(|&i| m.nodes[i].swarm() == swarm)
-            .collect()
-    }
-}
-
-impl Drop for ProcessNet {
-    fn drop(&mut self) {
-        for i in 0..self.nodes.len() {
-            self.kill(i);
-        }
-    }
-}
-
-/// A client engine on the real HTTP transport, retrying fast (the policy is the same).
+/// A client engine on the real HTTP transport and an in-memory store, retrying fast and
+/// backing off at most 500 ms (the policy is the same).
 pub fn client(
     network: NetworkConfig,
     identity: Identity,
     seed: u64,
-) -> Client<HttpTransport, SystemClock, MemoryStore, ChaCha20Rng> {
-    let mut config = ClientConfig::new(network);
-    config.backoff_ms = 50;
+) -> TestClient<HttpTransport, MemoryStore> {
+    let mut config = devnet::config(network);
     config.backoff_max_ms = 500;
-    Client::new(
-        identity,
+    devnet::client_with(
         config,
-        HttpTransport::new(None).unwrap(),
-        SystemClock::default(),
+        identity,
+        devnet::transport(),
         MemoryStore::new(),
-        ChaCha20Rng::seed_from_u64(seed),
+        0,
+        seed,
     )
 }
 
@@ -618,7 +345,7 @@ pub async fn run_churn(net: &mut ProcessNet, spec: &ChurnSpec) -> Report {
                 report
                     .crashes
                     .push(format!("node {i} exited by itself: {status}"));
-                net.nodes[i].child = None;
+                net.forget_exited(i);
                 net.start(i);
             }
         }

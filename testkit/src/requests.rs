@@ -1,0 +1,43 @@
+//! Storage-RPC requests that tests send straight to a node (clients build theirs in core).
+
+use murmur_core::Identity;
+use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, StoreParams};
+
+use crate::net::rpc;
+use crate::{DAY_MS, now_ms};
+
+/// An unsigned store of `data` to `to`'s public inbox (namespace 0), now, kept a day: anyone
+/// may send it (and a hostile swarm member can write its own database anyway).
+pub fn public_store(to: &Identity, data: &[u8]) -> Request {
+    Request::Store(StoreParams::new(
+        &AccountId::from(to.session_id()),
+        Namespace(0),
+        data,
+        now_ms(),
+        DAY_MS,
+    ))
+}
+
+/// Every message hash the node at `url` holds in `id`'s public inbox (a signed retrieve,
+/// paging by `last_hash`).
+pub async fn held_hashes(url: &str, id: &Identity) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut last = String::new();
+    loop {
+        let request = Request::Retrieve(RetrieveParams::new(
+            &AccountId::from(id.session_id()),
+            Namespace(0),
+            last.clone(),
+            now_ms(),
+        ))
+        .signed_by(id);
+        let (status, body) = rpc(url, &request).await;
+        assert_eq!(status, 200, "retrieve: {body}");
+        let page = body["messages"].as_array().unwrap();
+        hashes.extend(page.iter().map(|m| m["hash"].as_str().unwrap().to_string()));
+        if !body["more"].as_bool().unwrap_or(false) || page.is_empty() {
+            return hashes;
+        }
+        last = hashes.last().unwrap().clone();
+    }
+}
