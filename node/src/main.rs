@@ -59,6 +59,11 @@ enum Command {
         /// Node i listens on base-port + i.
         #[arg(long, default_value_t = 22100)]
         base_port: u16,
+        /// Tests only: read `advance MS` lines on standard input and move every node's clock
+        /// forward by MS milliseconds (answering `clock advanced MS`), so an end-to-end test
+        /// moves network time together with the browser's instead of waiting in real time.
+        #[arg(long)]
+        test_clock: bool,
     },
 }
 
@@ -310,6 +315,7 @@ async fn main() -> anyhow::Result<()> {
             nodes,
             dir,
             base_port,
+            test_clock,
         } => {
             let devnet = Devnet::start(DevnetSpec {
                 nodes,
@@ -324,10 +330,32 @@ async fn main() -> anyhow::Result<()> {
                 usize::from(base_port) + nodes - 1,
                 dir.join("devnet.json").display()
             );
+            if test_clock {
+                let clock = devnet.clock.clone();
+                std::thread::spawn(move || advance_from_stdin(clock));
+            }
             shutdown_signal().await;
             tracing::info!("shutting down");
             devnet.stop().await;
         }
     }
     Ok(())
+}
+
+/// `devnet --test-clock`: moves the devnet's shared clock by each `advance MS` line read on
+/// standard input. Anything else is answered with an error line and changes nothing. A plain
+/// thread, not tokio's stdin: a read blocked on tokio's pool would hold the runtime open at
+/// shutdown, while this thread ends with the process.
+fn advance_from_stdin(clock: Arc<Clock>) {
+    use std::io::BufRead as _;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { return };
+        match line.trim().strip_prefix("advance ").map(str::parse::<u32>) {
+            Some(Ok(ms)) => {
+                clock.advance(i64::from(ms));
+                println!("clock advanced {ms}");
+            }
+            _ => println!("clock: expected `advance MS`, got {} bytes", line.len()),
+        }
+    }
 }

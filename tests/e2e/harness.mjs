@@ -113,8 +113,9 @@ export function murmur(...args) {
 
 /**
  * Starts a devnet of `nodes` service nodes (target/debug/murmur-node, built by `cargo test
- * --no-run`) on consecutive free loopback ports. Returns { info, dir, stop } where `info` is its
- * devnet.json (seeds, operator_pubkey, nodes), usable as the app's config.json.
+ * --no-run`) on consecutive free loopback ports. Returns { info, dir, advance, stop } where
+ * `info` is its devnet.json (seeds, operator_pubkey, nodes), usable as the app's config.json,
+ * and `advance(ms)` moves every node's clock forward (`devnet --test-clock`, on its stdin).
  */
 export async function startDevnet(nodes = 9) {
   const dir = mkdtempSync(join(tmpdir(), 'murmur-devnet-'));
@@ -127,11 +128,26 @@ export async function startDevnet(nodes = 9) {
   }
   if (base === undefined) throw new Error('no run of free ports for the devnet');
   const bin = join(BIN_DIR, 'murmur-node');
-  const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir],
-    { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir, '--test-clock'],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  // stdout: the start line, then one `clock advanced MS` per advance, in order.
+  const acks = [];
+  let pending = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (chunk) => {
+    pending += chunk;
+    for (let i; (i = pending.indexOf('\n')) >= 0; pending = pending.slice(i + 1)) {
+      if (pending.startsWith('clock advanced ')) acks.shift()?.(pending.slice(0, i));
+    }
+  });
+  const advance = (ms) => new Promise((resolve) => {
+    acks.push(resolve);
+    proc.stdin.write(`advance ${Math.round(ms)}\n`);
+  });
   const stop = () => new Promise((resolve) => {
     if (proc.exitCode !== null || proc.signalCode !== null) { rmSync(dir, { recursive: true, force: true }); return resolve(); }
     proc.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
+    proc.stdin.end();
     proc.kill('SIGTERM');
   });
   try {
@@ -141,7 +157,7 @@ export async function startDevnet(nodes = 9) {
     throw err;
   }
   const info = JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8'));
-  return { info, dir, stop };
+  return { info, dir, advance, stop };
 }
 
 function portFree(port) {
