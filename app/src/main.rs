@@ -10,6 +10,8 @@ mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod runtime;
 
 #[cfg(target_arch = "wasm32")]
 use murmur_app::platform;

@@ -1,8 +1,10 @@
 //! Small reusable components: props in, callbacks out, no protocol logic.
+pub mod composer;
 pub mod confirm;
 pub mod conversation_header;
 pub mod conversation_list;
 pub mod message_list;
+pub mod new_chat;
 pub mod password_field;
 pub mod phrase;
 pub mod qr;
