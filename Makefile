@@ -58,7 +58,7 @@ bundle:
 ## The e2e tests ask target/debug/murmur for expected values. `cargo test --no-run` with the
 ## flags of test-native builds it with the same feature set, so after test-native it is a no-op
 ## (a plain `cargo build -p murmur-cli` resolves features differently and rebuilds the deps).
-## Two files at a time.
+## Two files at a time: one browser and devnet per core on the 2-core CI machine.
 test-e2e:
 	cargo test --workspace --locked --no-run -q
 	node --test --test-concurrency=2 tests/e2e/
