@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use murmur_core::client::{Clock, HttpResponse, Store, StoreError, Transport, TransportError};
+use murmur_core::limits::MAX_REPLY_BYTES;
 
 /// Per-request limit: a 3-hop onion request plus a relay's own 30 s timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(35);
@@ -39,6 +40,8 @@ impl HttpTransport {
             .with_no_client_auth();
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
+            // A node never redirects a client; one that tries is not followed.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
@@ -59,18 +62,29 @@ impl HttpTransport {
             }
         })?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                TransportError::Timeout
-            } else {
-                TransportError::Other
-            }
-        })?;
-        Ok(HttpResponse {
-            status,
-            body: body.to_vec(),
-        })
+        let body = read_capped(response).await?;
+        Ok(HttpResponse { status, body })
     }
+}
+
+/// Reads an answer, giving up past [`MAX_REPLY_BYTES`]: a hostile guard must not be able to
+/// stream gigabytes into the client.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, TransportError> {
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            TransportError::Timeout
+        } else {
+            TransportError::Other
+        }
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Err(TransportError::Other);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl Transport for HttpTransport {

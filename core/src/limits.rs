@@ -16,6 +16,9 @@ pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
 /// Largest node-to-node request body a node reads (a handoff page of 500 messages is far
 /// smaller; the Byzantine-nodes work bounds it to what a peer legitimately sends).
 pub const PEER_MAX_BODY: usize = 64 * 1024 * 1024;
+/// Largest answer a node or client reads from any call it makes (a relay's next hop, a peer,
+/// a seed, a client's guard): an attachment in base64 inside an encrypted onion reply fits.
+pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 /// Onion bodies over 1 MiB a node handles at once (not enforced yet: the file server work).
 pub const LARGE_BODIES_AT_ONCE: usize = 8;
 
@@ -68,4 +71,5 @@ const _: () = assert!(IDLE_TIMEOUT_MS > MAX_RETRIEVE_WAIT_MS + RELAY_TIMEOUT_MS)
 const _: () = assert!(MAX_CONNECTIONS >= WAITERS_PER_NODE);
 const _: () = assert!(CLIENT_REQUEST_TIMEOUT_MS > RELAY_TIMEOUT_MS);
 const _: () = assert!(MAX_FILE_BYTES < MAX_ONION_BODY);
+const _: () = assert!(MAX_REPLY_BYTES > MAX_FILE_BYTES / 3 * 4 + 4096);
 const _: () = assert!(FILE_PART_BYTES <= MAX_FILE_BYTES);

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod network;
 pub mod onion;
 pub mod operator;
+pub mod outbound;
 pub mod peer;
 pub mod ratelimit;
 pub mod replication;

@@ -12,6 +12,7 @@ use murmur_core::Error;
 use murmur_core::onion::{self, Peeled, RelayError};
 
 use crate::network::Topology;
+use crate::outbound::{ReadError, read_capped};
 use crate::rpc;
 use crate::state::Node;
 
@@ -99,12 +100,17 @@ async fn relay(
         Err(_) => return plain(RelayError::NextNodeUnreachable(next.ed25519.clone())),
     };
     let status = response.status().as_u16();
-    match response.bytes().await {
+    // A node answers an onion request with 200 or a plain-text error, never a redirect (the
+    // client is not told where to; this relay never follows one).
+    if response.status().is_redirection() {
+        return plain(RelayError::InvalidResponse);
+    }
+    match read_capped(response).await {
         Ok(bytes) => OnionReply {
             status,
             body: bytes,
         },
-        Err(e) if e.is_timeout() => plain(RelayError::Timeout),
-        Err(_) => plain(RelayError::InvalidResponse),
+        Err(ReadError::Timeout) => plain(RelayError::Timeout),
+        Err(ReadError::Broken) => plain(RelayError::InvalidResponse),
     }
 }

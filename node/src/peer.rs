@@ -16,6 +16,7 @@ use murmur_core::network::ManifestNode;
 use crate::clock::Clock;
 use crate::identity::NodeIdentity;
 use crate::network::Network;
+use crate::outbound::ReadError;
 
 const DOMAIN: &str = "murmur-peer-v1";
 /// How far a peer request's time may be from this node's clock.
@@ -69,7 +70,12 @@ impl Caller<'_> {
             .await
             .map_err(classify)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(classify)?;
+        let bytes = crate::outbound::read_capped(response)
+            .await
+            .map_err(|e| match e {
+                ReadError::Timeout => PeerError::Timeout,
+                ReadError::Broken => PeerError::Unreachable,
+            })?;
         Ok((status, bytes))
     }
 }

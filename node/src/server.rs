@@ -50,44 +50,20 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The HTTP client for relaying and peer traffic: keep-alive pool, system roots plus the
-/// configured CA file.
-fn http_client(config: &Config) -> anyhow::Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    if let Some(ca) = &config.network.ca_file {
-        use rustls::pki_types::pem::PemObject as _;
-        for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca)
-            .with_context(|| format!("cannot read CA file {}", ca.display()))?
-        {
-            roots.add(cert.context("bad certificate in CA file")?)?;
-        }
-    }
-    let tls = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .connect_timeout(Duration::from_secs(5))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
-        .build()?)
-}
-
 async fn fetch_manifest(
     client: &reqwest::Client,
     seed: &str,
     operator: &[u8; 32],
 ) -> anyhow::Result<SignedManifest> {
-    let bytes = client
+    let response = client
         .get(murmur_core::network::manifest_url(seed))
         .timeout(Duration::from_secs(10))
         .send()
         .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
+        .error_for_status()?;
+    let bytes = crate::outbound::read_capped(response)
+        .await
+        .map_err(|e| anyhow::anyhow!("the seed's manifest could not be read: {e:?}"))?;
     Ok(SignedManifest::from_json(&bytes, operator)?)
 }
 
@@ -127,7 +103,7 @@ pub async fn build(
     let identity = NodeIdentity::load_or_create(&config.data_dir)?;
     let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.max_bytes)
         .context("cannot open the message database")?;
-    let http_client = http_client(&config)?;
+    let http_client = crate::outbound::client(&config)?;
     let operator = config.operator_key()?;
     let manifest = match manifest {
         Some(m) => m,

@@ -5,6 +5,8 @@
 //! - [`processes`]: separate `murmur-node run` processes sharing one manifest, for tests that
 //!   kill, restart or proxy nodes.
 //! - [`churn`]: steady client traffic through [`processes::ProcessNet`] while nodes die.
+//! - [`liar`]: a manifest node run by an attacker (real keys, chosen lies) for the
+//!   Byzantine tests.
 //! - [`requests`]: storage-RPC requests tests send straight to a node.
 //! - [`net`]: plain HTTP to a node and free loopback ports.
 // A failure inside the kit is a failed test: it unwraps.
@@ -14,6 +16,7 @@
 
 pub mod churn;
 pub mod devnet;
+pub mod liar;
 pub mod net;
 pub mod processes;
 pub mod requests;

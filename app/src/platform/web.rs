@@ -16,11 +16,13 @@ fn failed(e: gloo_net::Error) -> TransportError {
     }
 }
 
-/// A request without credentials or referrer: nodes learn nothing about the page.
+/// A request without credentials or referrer, so nodes learn nothing about the page, that
+/// fails rather than follow a redirect (a node never redirects a client).
 fn private(builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
     builder
         .credentials(web_sys::RequestCredentials::Omit)
         .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
+        .redirect(web_sys::RequestRedirect::Error)
 }
 
 async fn read(response: gloo_net::http::Response) -> Result<HttpResponse, TransportError> {

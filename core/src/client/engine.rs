@@ -18,7 +18,7 @@ use crate::Identity;
 use crate::error::{Error, ManifestError};
 use crate::network::{ManifestNode, NetworkConfig, Offer, SignedManifest, manifest_url};
 use crate::onion::{Destination, EncType, RelayError, build_onion_request, decrypt_node_reply};
-use crate::rpc::response::{GetSwarmResponse, NetworkTime, Reply};
+use crate::rpc::response::{NetworkTime, Reply};
 use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
 
 /// Store key of the signed manifest.
@@ -62,8 +62,6 @@ pub(super) struct State {
     /// Local time of the last manifest check (`None`: check before the next request).
     manifest_checked_ms: Option<u64>,
     pool: PathPool,
-    /// Swarms learnt from 421 replies (account hex → members), ahead of the manifest.
-    swarms: HashMap<String, Vec<ManifestNode>>,
     /// Network time minus local time, learnt from node replies.
     offset_ms: Option<i64>,
     /// Message hashes not to hand out (again): loaded once here, marked and saved by
@@ -92,23 +90,6 @@ impl<T, C, S, R> std::fmt::Debug for Client<T, C, S, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").finish_non_exhaustive()
     }
-}
-
-fn swarm_from_421(reply: &Reply) -> Option<Vec<ManifestNode>> {
-    let swarm: GetSwarmResponse = reply.parse()?;
-    let swarm_id = u64::from_str_radix(&swarm.swarm, 16).ok()?;
-    let nodes: Vec<ManifestNode> = swarm
-        .snodes
-        .into_iter()
-        .map(|n| {
-            let url = n
-                .url
-                .unwrap_or_else(|| format!("https://{}:{}", n.ip, n.port_https));
-            ManifestNode::new(n.pubkey_ed25519, n.pubkey_x25519, url, swarm_id)
-        })
-        .filter(|n| n.hop().is_ok())
-        .collect();
-    (!nodes.is_empty()).then_some(nodes)
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
@@ -257,7 +238,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     {
                         let mut st = self.state.borrow_mut();
                         st.pool.retain_listed(&offered.manifest);
-                        st.swarms.clear();
                         st.manifest = Some(offered);
                         st.manifest_checked_ms = Some(self.clock.now_ms());
                     }
@@ -299,9 +279,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// The members of `account`'s swarm, as far as this client knows.
     pub(super) fn swarm_of(&self, account: &AccountId) -> Vec<ManifestNode> {
         let st = self.state.borrow();
-        if let Some(nodes) = st.swarms.get(&account.to_hex()) {
-            return nodes.clone();
-        }
         let Some(m) = &st.manifest else {
             return Vec::new();
         };
@@ -338,10 +315,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Sends the request `make(network_now, destination)` to one of `candidates` (tried in
     /// the given order, the next after a failure) until a member answers 200. `account` names
-    /// the swarm the candidates form, so a 421 can replace it.
+    /// the swarm the candidates form, so a 421 can move to the one a newer manifest assigns.
     ///
     /// Retry policy: a path failure waits (exponential backoff) and goes again over a new or
-    /// repaired path; a dead destination moves to the next member; 421 replaces the swarm;
+    /// repaired path; a dead destination moves to the next member; 421 refreshes the manifest
+    /// and asks the swarm it assigns;
     /// 406 re-learns network time; any other 4xx is the caller's error and is not retried.
     pub(super) async fn call(
         &self,
@@ -378,19 +356,20 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         reason: reply.reason(),
                     });
                 }
-                Action::FollowSwarm(reply) => {
-                    if let Some(account) = account
-                        && let Some(nodes) = swarm_from_421(&reply)
-                    {
-                        self.state
-                            .borrow_mut()
-                            .swarms
-                            .insert(account.to_hex(), nodes.clone());
-                        candidates = nodes;
+                Action::FollowSwarm => {
+                    // A 421 only says "not here". The swarm is what the newest manifest the
+                    // operator signed assigns, never the list the node names: a lying member
+                    // would name itself and capture every send to, and poll of, the account.
+                    self.state.borrow_mut().manifest_checked_ms = None;
+                    self.refresh_manifest().await?;
+                    let assigned = account.map(|a| self.swarm_of(a)).unwrap_or_default();
+                    if assigned.is_empty() || assigned == candidates {
+                        member += 1;
+                    } else {
+                        candidates = assigned;
+                        super::shuffle(&mut candidates, &mut *self.rng.borrow_mut());
                         member = 0;
                     }
-                    // Our manifest is behind the node's: fetch it before the next request.
-                    self.state.borrow_mut().manifest_checked_ms = None;
                 }
                 Action::SyncClock => {
                     // Learn the time from the same node, then sign again.
@@ -478,7 +457,15 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 let relay_error = RelayError::parse(r.status, &text);
                 match relay_error.as_ref().and_then(RelayError::named_node) {
                     Some(ed) if ed.eq_ignore_ascii_case(&dest.ed25519) => Outcome::DestinationDown,
-                    Some(ed) if path.hops.iter().any(|h| h.ed25519.eq_ignore_ascii_case(ed)) => {
+                    // The error text is any hop's unauthenticated word, so it excludes one
+                    // node at most, and never the guard: no hop relays *to* the guard, so a
+                    // text naming it is a lie (a relay steering the client to another guard,
+                    // perhaps one it colludes with).
+                    Some(ed)
+                        if path.hops[1..]
+                            .iter()
+                            .any(|h| h.ed25519.eq_ignore_ascii_case(ed)) =>
+                    {
                         st.pool.exclude_node(ed);
                         Outcome::PathFailed("a node of the path is down")
                     }

@@ -186,7 +186,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let body: StoreResponse = reply
             .parse()
             .ok_or(crate::Error::Malformed("store reply has the wrong shape"))?;
-        // A 421 may have replaced the swarm during the call: check against the current one.
+        // A 421 may have moved the swarm (a newer manifest) during the call: check the acks
+        // against the members the current manifest assigns.
         let accepted_by = verified_acks(&body, &hash, &self.swarm_of(&account));
         if accepted_by == 0 {
             return Err(ClientError::Exhausted {

@@ -3,7 +3,8 @@
 //! waits or does I/O, so every outcome is unit-tested below.
 //!
 //! The policy: a 200 is the answer; a refusal of the request itself (4xx but 429) is the
-//! caller's error and is not retried; 421 means the swarm moved (ask the new one at once);
+//! caller's error and is not retried; 421 means the swarm moved (refresh the manifest and ask the swarm it
+//! assigns, at once);
 //! 406 means our clock is off (learn the time, sign again at once); a path that failed before
 //! reaching the destination is tried again after a backoff; a destination that is down,
 //! answers 429/5xx or whose answer cannot be read moves on to the next swarm member.
@@ -44,8 +45,9 @@ pub enum Action {
     Return(Reply),
     /// The node refused the request itself: give the refusal to the caller.
     Refuse(Reply),
-    /// 421: take the swarm the reply names and ask it at once.
-    FollowSwarm(Reply),
+    /// 421: refresh the manifest and ask the swarm it assigns at once (the reply's own list
+    /// is a node's word, not the operator's).
+    FollowSwarm,
     /// 406: learn the network time from the same member and ask again at once.
     SyncClock,
     /// Ask again after `wait_ms`, at the next swarm member or the same one.
@@ -91,7 +93,7 @@ impl Retry {
             other if spent => Action::GiveUp {
                 last: other.describe(),
             },
-            Outcome::Reply(r) if r.status == 421 => Action::FollowSwarm(r),
+            Outcome::Reply(r) if r.status == 421 => Action::FollowSwarm,
             Outcome::Reply(r) if r.status == 406 => Action::SyncClock,
             Outcome::PathFailed(_) => self.again(false),
             Outcome::Reply(_) | Outcome::DestinationDown | Outcome::Unreadable(_) => {
@@ -128,7 +130,7 @@ mod tests {
         let answer = |status| Reply::text(status, "x");
         let mut r = Retry::new(8, 100, 2_000);
         assert_eq!(r.next(reply(200)), Action::Return(answer(200)));
-        assert_eq!(r.next(reply(421)), Action::FollowSwarm(answer(421)));
+        assert_eq!(r.next(reply(421)), Action::FollowSwarm);
         assert_eq!(r.next(reply(406)), Action::SyncClock);
         for refused in [400, 401, 403, 404, 413] {
             assert_eq!(

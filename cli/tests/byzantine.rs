@@ -1,0 +1,207 @@
+//! Byzantine nodes: a node in the signed manifest, holding its real keys, run by an attacker
+//! (`murmur_testkit::liar`). Each test puts one such node among honest `murmur-node` processes
+//! and checks that its lie captures, hides or reaches nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use murmur_core::Identity;
+use murmur_core::client::{Store, Transport};
+use murmur_core::onion::{Destination, EncType, RelayError, build_onion_request};
+use murmur_core::rpc::Request;
+use murmur_testkit::churn::client;
+use murmur_testkit::devnet::{self, TestClient};
+use murmur_testkit::identity;
+use murmur_testkit::liar::{LiarHandle, Lie, corrupt};
+use murmur_testkit::processes::{ProcessNet, node_bin};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng as _;
+use tokio::io::AsyncWriteExt as _;
+
+async fn network(dir: &std::path::Path, nodes: usize) -> ProcessNet {
+    ProcessNet::create(&node_bin(), dir, nodes, 500, "")
+}
+
+/// Polls `who` until `want` texts arrived (or 30 polls), in arrival order.
+async fn receive<T: Transport, S: Store>(who: &TestClient<T, S>, want: usize) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..30 {
+        if let Ok(messages) = who.poll().await {
+            got.extend(messages.into_iter().map(|m| m.text));
+        }
+        if got.len() >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    got
+}
+
+/// Attack 1: a member of B's swarm answers every request for an account with 421 and a
+/// "swarm" of itself alone. Were that list taken, every send to B would go to the liar (and
+/// fail or be dropped) and B's polls would read only the liar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_naming_itself_the_swarm_by_421_captures_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(71), identity(72));
+    let b_swarm = net.swarm_of(&b_id.session_id());
+    let liar = corrupt(&mut net, b_swarm[0], Lie::ClaimSwarm).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 1);
+    let b = client(net.network(), b_id, 2);
+    let mut sent = Vec::new();
+    // Enough sends that the liar is asked, whatever order A tries the members in.
+    for i in 0..30 {
+        if liar.lies_told() >= 2 && i >= 3 {
+            break;
+        }
+        let text = format!("message {i}");
+        let ok = a
+            .send_text(&b.identity().session_id(), &text, None)
+            .await
+            .unwrap_or_else(|e| panic!("{text}: captured by the 421: {e}"));
+        assert!(ok.accepted_by >= 1);
+        sent.push(text);
+    }
+    assert!(liar.lies_told() >= 1, "the liar was never asked");
+    let got = receive(&b, sent.len()).await;
+    assert_eq!(got, sent, "B reads every message despite the liar");
+}
+
+/// Attack 2: a manifest node answers the relay that calls it with `307 Location:` an address
+/// inside the relay's network. The relay must not fetch it (server-side request forgery) nor
+/// pass a redirect back; the client's own transport must not follow one either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_node_or_client_follows_a_redirect() {
+    // The "internal service" the attacker wants read: it counts whoever reaches it.
+    let secret = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secret_port = secret.local_addr().unwrap().port();
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = secret.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let _ = conn
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsecret",
+                )
+                .await;
+        }
+    });
+    let location = format!("http://127.0.0.1:{secret_port}/latest/meta-data");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 4).await;
+    let liar = corrupt(&mut net, 1, Lie::Redirect(location.clone())).await;
+    net.start_all().await;
+    let nodes = net.manifest.manifest.nodes.clone();
+
+    // An honest relay (node 0) asked to pass a request on to the liar (node 1).
+    let built = build_onion_request(
+        &[nodes[0].hop().unwrap()],
+        &Destination::Node(nodes[1].hop().unwrap()),
+        Request::Info.to_json().to_string().as_bytes(),
+        EncType::XChaCha20,
+        &mut ChaCha20Rng::seed_from_u64(9),
+    )
+    .unwrap();
+    let reply = murmur_testkit::net::http()
+        .post(nodes[0].endpoint("/onion_req/v2"))
+        .body(built.body)
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    let text = reply.text().await.unwrap();
+    assert_eq!(liar.lies_told(), 1, "the relay called the liar");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the relay followed the redirect"
+    );
+    assert_eq!(
+        RelayError::parse(status, &text),
+        Some(RelayError::InvalidResponse),
+        "{status} {text}"
+    );
+
+    // The CLI's transport, talking to the liar as its guard, does not follow either.
+    let answer = devnet::transport()
+        .post(&nodes[1].endpoint("/onion_req/v2"), b"x".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 307);
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the client followed the redirect"
+    );
+
+    // The relay kept serving.
+    let (status, _) = murmur_testkit::net::rpc(&nodes[0].url, &Request::Info).await;
+    assert_eq!(status, 200);
+}
+
+/// The index in `net` of the node with Ed25519 key `ed`.
+fn index_of(net: &ProcessNet, ed: &str) -> usize {
+    net.manifest
+        .manifest
+        .nodes
+        .iter()
+        .position(|n| n.ed25519 == ed)
+        .unwrap()
+}
+
+/// An identity whose swarm none of `avoid` (node indexes) is in.
+fn recipient_outside(net: &ProcessNet, avoid: &[usize]) -> Option<Identity> {
+    (100..400).map(identity).find(|id| {
+        net.swarm_of(&id.session_id())
+            .iter()
+            .all(|i| !avoid.contains(i))
+    })
+}
+
+/// Attack 8: the middle relay of a client's path answers that the client's own guard is
+/// unreachable (unauthenticated text any hop can write). Were it believed, a relay could push
+/// clients off their guards, towards one it colludes with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_relay_cannot_move_the_clients_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let mut liars: Vec<LiarHandle> = Vec::new();
+    for i in 0..9 {
+        liars.push(corrupt(&mut net, i, Lie::Honest).await);
+    }
+    net.start_all().await;
+    // A client whose first path leaves one swarm out, and a recipient in that swarm, so the
+    // send takes that path.
+    let (a, path, to) = {
+        let mut found = None;
+        for seed in 0..50 {
+            let a = client(net.network(), identity(80), seed);
+            let path = a.current_path().await.unwrap();
+            let hops: Vec<usize> = path
+                .hops
+                .iter()
+                .map(|h| index_of(&net, &h.ed25519))
+                .collect();
+            if let Some(to) = recipient_outside(&net, &hops) {
+                found = Some((a, path, to));
+                break;
+            }
+        }
+        found.expect("a path that leaves a swarm out")
+    };
+    let guards = a.guards();
+    let guard = path.hops[0].ed25519.clone();
+    let middle = index_of(&net, &path.hops[1].ed25519);
+    liars[middle].set(Lie::Blame(guard.clone()));
+
+    let sent = a.send_text(&to.session_id(), "through a liar", None).await;
+    assert!(sent.is_ok(), "routed around the liar: {sent:?}");
+    assert!(liars[middle].lies_told() >= 1, "the liar was on the path");
+    assert_eq!(a.guards(), guards, "the lie moved the guard");
+}
