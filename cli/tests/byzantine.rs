@@ -205,3 +205,59 @@ async fn a_lying_relay_cannot_move_the_clients_guard() {
     assert!(liars[middle].lies_told() >= 1, "the liar was on the path");
     assert_eq!(a.guards(), guards, "the lie moved the guard");
 }
+
+/// Attack 0, acknowledge-and-drop: a member of B's swarm signs for every store with its real
+/// key and keeps nothing. While the honest members are up they sign too; once they are down
+/// the liar is all A can reach, and its signature alone must not make a message "stored".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_member_signing_alone_does_not_make_a_message_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(73), identity(74));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], Lie::AckAndDrop).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 3);
+    let kept = a.send_text(&b_session, "kept", None).await.unwrap();
+    assert!(kept.accepted_by >= murmur_core::limits::MIN_STORE_ACKS);
+
+    net.kill(b_swarm[1]);
+    net.kill(b_swarm[2]);
+    let dropped = a.send_text(&b_session, "dropped by the liar", None).await;
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+    let error = dropped.expect_err("the liar's signature alone was taken as stored");
+    assert!(
+        error.to_string().contains("1 of the 2"),
+        "the error says too few signed: {error}"
+    );
+}
+
+/// Attack 0, hiding: a member of B's swarm answers every retrieve with nothing. Each poll
+/// reads two members, so with the liar and one honest member up, every fresh client of B's
+/// still finds A's message on its first poll, whichever member it asks first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_member_answering_nothing_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(75), identity(76));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], Lie::HideMessages).await;
+    net.start_all().await;
+    net.kill(b_swarm[2]);
+    let a = client(net.network(), a_id, 5);
+    a.send_text(&b_session, "not hidden", None).await.unwrap();
+    for seed in 0..8 {
+        let b = client(net.network(), b_id.clone(), 10 + seed);
+        let got: Vec<String> = b
+            .poll()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(got, ["not hidden"], "client {seed} of B");
+    }
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+}

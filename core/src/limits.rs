@@ -22,6 +22,13 @@ pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 /// Onion bodies over 1 MiB a node handles at once (not enforced yet: the file server work).
 pub const LARGE_BODIES_AT_ONCE: usize = 8;
 
+/// Distinct swarm members whose signed acknowledgement a client needs before it calls a
+/// message stored (the whole swarm, if it is smaller). The trade-off: one is what Session
+/// takes, and one lying member then makes a dropped message look stored; every extra one
+/// tolerates one more liar but fails sends while that many members are down. Two, with swarms
+/// of three or more, survives one liar and one dead member at once.
+pub const MIN_STORE_ACKS: usize = 2;
+
 /// How long a relay waits for the next hop's answer (Session: 30 s).
 pub const RELAY_TIMEOUT_MS: u64 = 30_000;
 /// How long a client waits for an answer through a 3-hop path: a relay's own timeout plus

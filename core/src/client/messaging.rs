@@ -1,8 +1,9 @@
 //! Sending and receiving direct messages (DESIGN.md §2 `client`, SESSION-PROTOCOL.md §5):
 //! a v1 message stored in the recipient's swarm (namespace 0) plus a sync copy in the sender's
-//! own swarm, and a signed `retrieve` poll with per-node `last_hash`, deduplicated by hash.
+//! own swarm, acknowledged by [`MIN_STORE_ACKS`] members, and a signed `retrieve` poll of two
+//! members with per-node `last_hash`, merged and deduplicated by hash.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rand_core::CryptoRng;
 
@@ -12,6 +13,7 @@ use super::platform::{Clock, Store, Transport};
 use super::seen::KEY_SEEN;
 use crate::SessionId;
 use crate::crypto;
+use crate::limits::MIN_STORE_ACKS;
 use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
 use crate::network::ManifestNode;
 use crate::rpc::response::{RetrieveResponse, StoreResponse};
@@ -27,6 +29,8 @@ pub const NAMESPACE_DM: Namespace = Namespace(0);
 pub const MAX_TEXT_BYTES: usize = 60_000;
 /// Most `retrieve` pages fetched in one poll.
 const POLL_MAX_PAGES: usize = 20;
+/// Swarm members each poll reads from and merges.
+const POLL_MEMBERS: usize = 2;
 
 /// A message the swarm accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +71,14 @@ pub fn parse_recipient(text: &str) -> ClientResult<SessionId> {
     })
 }
 
-/// Acknowledgements in a store reply that verify: signed over `hash` by a member of `swarm`.
-fn verified_acks(reply: &StoreResponse, hash: &str, swarm: &[ManifestNode]) -> usize {
+/// The members of `swarm` whose acknowledgement in a store reply verifies (signed over
+/// `hash`).
+fn verified_signers(reply: &StoreResponse, hash: &str, swarm: &[ManifestNode]) -> BTreeSet<String> {
     let keys: Vec<[u8; 32]> = swarm
         .iter()
         .filter_map(|n| n.ed25519_bytes().ok())
         .collect();
-    reply.verified_acks(hash, &keys)
+    reply.verified_signers(hash, &keys)
 }
 
 /// Names a signed message by its sender and content, whatever envelope it came in.
@@ -103,8 +108,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Sends `text` to `to` as a v1 direct message. With `disappear_after_s`, the message
     /// carries the disappearing-message fields and the swarm keeps it exactly that long;
-    /// otherwise for the configured TTL (14 days). Returns once a swarm member's signed
-    /// acknowledgement verified; the sync copy to our own swarm is best effort.
+    /// otherwise for the configured TTL (14 days). Returns once [`MIN_STORE_ACKS`] swarm
+    /// members' signed acknowledgements verified; the sync copy to our own swarm is best
+    /// effort.
     pub async fn send_text(
         &self,
         to: &SessionId,
@@ -165,7 +171,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         })
     }
 
-    /// Stores `data` in `to`'s swarm; returns (hash, expiry, verified acknowledgements).
+    /// Stores `data` in `to`'s swarm until [`MIN_STORE_ACKS`] distinct members (the whole
+    /// swarm, if it is smaller) have signed for it; returns (hash, expiry, verified
+    /// acknowledgements). One member's word is not enough: a lying member signs and keeps
+    /// nothing. So while too few have signed, the next member is asked to store the message
+    /// too (the same store; members holding it already answer `already`).
     async fn store_message(
         &self,
         to: &SessionId,
@@ -176,31 +186,53 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let account = AccountId::from(*to);
         let hash = crate::rpc::message_hash(&account, NAMESPACE_DM, data);
         let params = StoreParams::new(&account, NAMESPACE_DM, data, sent_ms, ttl_ms);
-        let mut members = self.swarm_of(&account);
-        super::shuffle(&mut members, &mut *self.rng.borrow_mut());
-        let (_, reply) = self
-            .call(members, Some(&account), &|_, _| {
-                Request::Store(params.clone())
-            })
-            .await?;
-        let body: StoreResponse = reply
-            .parse()
-            .ok_or(crate::Error::Malformed("store reply has the wrong shape"))?;
-        // A 421 may have moved the swarm (a newer manifest) during the call: check the acks
-        // against the members the current manifest assigns.
-        let accepted_by = verified_acks(&body, &hash, &self.swarm_of(&account));
-        if accepted_by == 0 {
-            return Err(ClientError::Exhausted {
-                attempts: 1,
-                last: "no swarm member acknowledged the message".into(),
-            });
+        let mut replies: Vec<StoreResponse> = Vec::new();
+        let mut asked: Vec<String> = Vec::new();
+        loop {
+            // A 421 may move the swarm (a newer manifest) during a call: the members, and the
+            // acknowledgements that count, are always those the current manifest assigns.
+            let swarm = self.swarm_of(&account);
+            let needed = MIN_STORE_ACKS.min(swarm.len()).max(1);
+            let signers = replies
+                .iter()
+                .flat_map(|r| verified_signers(r, &hash, &swarm))
+                .collect::<BTreeSet<_>>();
+            if signers.len() >= needed {
+                return Ok((hash, sent_ms + ttl_ms, signers.len()));
+            }
+            let mut candidates: Vec<ManifestNode> = swarm
+                .into_iter()
+                .filter(|n| !asked.contains(&n.ed25519))
+                .collect();
+            let too_few = || ClientError::Exhausted {
+                attempts: asked.len() as u32,
+                last: format!(
+                    "{} of the {needed} swarm members needed acknowledged the message",
+                    signers.len()
+                ),
+            };
+            if candidates.is_empty() {
+                return Err(too_few());
+            }
+            super::shuffle(&mut candidates, &mut *self.rng.borrow_mut());
+            let store = |_: u64, _: &ManifestNode| Request::Store(params.clone());
+            match self.call(candidates, Some(&account), &store).await {
+                Ok((dest, reply)) => {
+                    asked.push(dest.ed25519);
+                    // A reply of the wrong shape is one member's fault: ask the next.
+                    replies.extend(reply.parse::<StoreResponse>());
+                }
+                // Every remaining member failed.
+                Err(e) if signers.is_empty() => return Err(e),
+                Err(_) => return Err(too_few()),
+            }
         }
-        Ok((hash, sent_ms + ttl_ms, accepted_by))
     }
 
     /// Fetches new direct messages (and sync copies of messages we sent from another device)
-    /// from our swarm: one member,
-    /// another as fallback; each message is verified, handed out once, oldest first.
+    /// from [`POLL_MEMBERS`] members of our swarm, merged (others as fallback), so one member
+    /// answering "nothing new" hides nothing; each message is verified, handed out once,
+    /// oldest first.
     /// Messages that do not open or verify are skipped (and not fetched again).
     pub async fn poll(&self) -> ClientResult<Vec<Incoming>> {
         self.ready().await?;
@@ -230,19 +262,67 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
         let mut marked = false;
         let mut fresh = Vec::new();
+        // Two members, merged: one lying member answering "nothing new" hides nothing.
+        let mut answered: Vec<String> = Vec::new();
+        for round in 0..POLL_MEMBERS {
+            let candidates: Vec<ManifestNode> = members
+                .iter()
+                .filter(|n| !answered.contains(&n.ed25519))
+                .cloned()
+                .collect();
+            if candidates.is_empty() {
+                break;
+            }
+            let pages = self
+                .poll_member(
+                    candidates,
+                    &account,
+                    &mut last_hashes,
+                    &mut fresh,
+                    &mut marked,
+                )
+                .await;
+            match pages {
+                Ok(node) => answered.push(node),
+                // The first member's failure is the poll's; a second one only means less
+                // certainty this time.
+                Err(e) if round == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        if marked {
+            self.save_seen().await?;
+        }
+        fresh.sort_by_key(|m| m.sent_ms);
+        Ok(fresh)
+    }
+
+    /// Reads new pages from one of `candidates` (the others as fallback) into `fresh`,
+    /// advancing that member's `last_hash`; returns the member that answered.
+    async fn poll_member(
+        &self,
+        mut members: Vec<ManifestNode>,
+        account: &AccountId,
+        last_hashes: &mut HashMap<String, String>,
+        fresh: &mut Vec<Incoming>,
+        marked: &mut bool,
+    ) -> ClientResult<String> {
+        let own = self.identity.session_id();
+        let mut answered = None;
         for _ in 0..POLL_MAX_PAGES {
             let hashes = last_hashes.clone();
             let identity = &self.identity;
             let make = move |now: u64, node: &ManifestNode| {
                 Request::Retrieve(RetrieveParams::new(
-                    &account,
+                    account,
                     NAMESPACE_DM,
                     hashes.get(&node.ed25519).cloned().unwrap_or_default(),
                     now,
                 ))
                 .signed_by(identity)
             };
-            let (node, reply) = self.call(members.clone(), Some(&account), &make).await?;
+            let (node, reply) = self.call(members.clone(), Some(account), &make).await?;
+            answered = Some(node.ed25519.clone());
             let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
                 "retrieve reply has the wrong shape",
             ))?;
@@ -250,7 +330,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 if !self.mark_seen(&m.hash, m.expiration) {
                     continue;
                 }
-                marked = true;
+                *marked = true;
                 let Ok(data) = crypto::b64_decode(&m.data) else {
                     continue;
                 };
@@ -309,11 +389,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 break;
             }
         }
-        if marked {
-            self.save_seen().await?;
-        }
-        fresh.sort_by_key(|m| m.sent_ms);
-        Ok(fresh)
+        answered.ok_or(ClientError::Exhausted {
+            attempts: 0,
+            last: "no swarm member answered".into(),
+        })
     }
 }
 
@@ -379,10 +458,10 @@ mod tests {
             serde_json::from_value(serde_json::json!({ "swarm": swarm, "hash": hash, "t": 1 }))
                 .unwrap();
         let nodes: Vec<ManifestNode> = members.into_iter().map(|(_, n)| n).collect();
-        assert_eq!(verified_acks(&body, hash, &nodes), 1);
-        assert_eq!(verified_acks(&body, "another", &nodes), 0);
+        assert_eq!(verified_signers(&body, hash, &nodes).len(), 1);
+        assert!(verified_signers(&body, "another", &nodes).is_empty());
         let empty: StoreResponse =
             serde_json::from_value(serde_json::json!({"swarm": {}, "t": 1})).unwrap();
-        assert_eq!(verified_acks(&empty, hash, &nodes), 0);
+        assert!(verified_signers(&empty, hash, &nodes).is_empty());
     }
 }

@@ -9,7 +9,7 @@
 //! ([`NodeEntry::Unreadable`]) so one bad member never spoils the others' results.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -411,9 +411,9 @@ pub mod node_sig {
 }
 
 impl StoreResponse {
-    /// How many entries are acknowledgements that verify: a member of `swarm` (Ed25519 hex
-    /// keys) signed `hash`, the hash the client computed itself.
-    pub fn verified_acks(&self, hash: &str, swarm: &[[u8; 32]]) -> usize {
+    /// The members whose acknowledgement verifies (lowercase Ed25519 hex): a member of
+    /// `swarm` signed `hash`, the hash the client computed itself.
+    pub fn verified_signers(&self, hash: &str, swarm: &[[u8; 32]]) -> BTreeSet<String> {
         self.swarm
             .iter()
             .filter(|(ed, entry)| {
@@ -429,7 +429,13 @@ impl StoreResponse {
                 result.hash == hash
                     && crate::crypto::verify_ed25519(key, &node_sig::store(hash), &result.signature)
             })
-            .count()
+            .map(|(ed, _)| ed.to_ascii_lowercase())
+            .collect()
+    }
+
+    /// How many acknowledgements verify (see [`Self::verified_signers`]).
+    pub fn verified_acks(&self, hash: &str, swarm: &[[u8; 32]]) -> usize {
+        self.verified_signers(hash, swarm).len()
     }
 }
 
