@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use murmur_core::Identity;
-use murmur_core::client::{Store, Transport};
+use murmur_core::client::{MemoryStore, Store, Transport};
 use murmur_core::onion::{Destination, EncType, RelayError, build_onion_request};
 use murmur_core::rpc::Request;
 use murmur_testkit::churn::client;
@@ -37,6 +37,26 @@ async fn receive<T: Transport, S: Store>(who: &TestClient<T, S>, want: usize) ->
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     got
+}
+
+/// A fresh client of `id`'s that asks node `first` of `net` before the other members: it
+/// holds a `last_hash` for that node (one the node does not know, so it serves from the start),
+/// as after polling it before; a client prefers such a member.
+async fn polling_first(
+    net: &ProcessNet,
+    id: &Identity,
+    first: usize,
+    seed: u64,
+) -> TestClient<murmur_cli::platform::HttpTransport, MemoryStore> {
+    let store = MemoryStore::new();
+    let ed = &net.manifest.manifest.nodes[first].ed25519;
+    store
+        .put(&format!("last_hash.{ed}.0"), b"unknown".to_vec())
+        .await
+        .unwrap();
+    let mut config = devnet::config(net.network());
+    config.backoff_max_ms = 500;
+    devnet::client_with(config, id.clone(), devnet::transport(), store, 0, seed)
 }
 
 /// Attack 1: a member of B's swarm answers every request for an account with 421 and a
@@ -234,8 +254,7 @@ async fn one_member_signing_alone_does_not_make_a_message_stored() {
 }
 
 /// Attack 0, hiding: a member of B's swarm answers every retrieve with nothing. Each poll
-/// reads two members, so with the liar and one honest member up, every fresh client of B's
-/// still finds A's message on its first poll, whichever member it asks first.
+/// reads two members, so a client of B's that asks the liar first still finds A's message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_member_answering_nothing_hides_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,8 +267,8 @@ async fn one_member_answering_nothing_hides_nothing() {
     net.kill(b_swarm[2]);
     let a = client(net.network(), a_id, 5);
     a.send_text(&b_session, "not hidden", None).await.unwrap();
-    for seed in 0..8 {
-        let b = client(net.network(), b_id.clone(), 10 + seed);
+    for seed in 0..2 {
+        let b = polling_first(&net, &b_id, b_swarm[0], 10 + seed).await;
         let got: Vec<String> = b
             .poll()
             .await
@@ -258,6 +277,85 @@ async fn one_member_answering_nothing_hides_nothing() {
             .map(|m| m.text)
             .collect();
         assert_eq!(got, ["not hidden"], "client {seed} of B");
+    }
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+}
+
+/// A network of 9 with one liar in B's swarm, A's message `text` (disappearing after
+/// `timer` seconds, if set) stored, and fresh clients of B's that ask the liar first, each
+/// polling once: what each saw.
+async fn fresh_polls_past(
+    lie: Lie,
+    text: &str,
+    timer: Option<u32>,
+    clients: u64,
+) -> (Vec<Vec<murmur_core::client::Incoming>>, LiarHandle) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(77), identity(78));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], lie).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 7);
+    a.send_text(&b_session, text, timer).await.unwrap();
+    let mut seen = Vec::new();
+    for seed in 0..clients {
+        let b = polling_first(&net, &b_id, b_swarm[0], 30 + seed).await;
+        seen.push(b.poll().await.unwrap());
+    }
+    (seen, liar)
+}
+
+/// Attack 5, a hash that is not the data's: the liar serves the real hash with junk. Were its
+/// hash taken, the message would be marked seen and the honest member's copy skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_under_a_real_hash_does_not_hide_the_message() {
+    let (seen, liar) = fresh_polls_past(Lie::CorruptData, "still shown", None, 2).await;
+    for (i, got) in seen.iter().enumerate() {
+        let texts: Vec<&str> = got.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["still shown"], "client {i} of B");
+    }
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+}
+
+/// Attack 5, a far expiration: the liar says a disappearing message lives until `u64::MAX`.
+/// Its deadline is its signed time plus its timer, whoever serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_far_expiration_does_not_keep_a_disappearing_message() {
+    let (seen, liar) = fresh_polls_past(Lie::FarExpiry, "gone in a minute", Some(60), 2).await;
+    for (i, got) in seen.iter().enumerate() {
+        assert_eq!(got.len(), 1, "client {i} of B");
+        assert_eq!(
+            got[0].expires_ms,
+            got[0].sent_ms + 60_000,
+            "client {i} of B"
+        );
+    }
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+}
+
+/// Attack 5, replay: the liar serves every message again on every poll, with an expiration in
+/// the past (so a seen-set entry kept until then would already be gone). A client of B's
+/// asking the liar first sees A's message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_message_with_a_past_expiration_is_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(79), identity(81));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], Lie::ReplayExpired).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 9);
+    a.send_text(&b_session, "once", None).await.unwrap();
+    for seed in 0..2 {
+        let b = polling_first(&net, &b_id, b_swarm[0], 50 + seed).await;
+        let mut texts = Vec::new();
+        for _ in 0..3 {
+            texts.extend(b.poll().await.unwrap().into_iter().map(|m| m.text));
+        }
+        assert_eq!(texts, ["once"], "client {seed} of B");
     }
     assert!(liar.lies_told() >= 1, "the liar was asked");
 }

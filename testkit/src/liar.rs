@@ -45,6 +45,24 @@ pub enum Lie {
     /// As a relay, answers that the node `.0` (Ed25519 hex) is unreachable, to get it
     /// excluded from the client's paths.
     Blame(String),
+    /// As a destination, serves the real retrieve page with every message's data replaced
+    /// by junk under its real hash.
+    CorruptData,
+    /// As a destination, serves every retrieve from the start (ignoring `last_hash`) with
+    /// every expiration in the past, to have messages shown again.
+    ReplayExpired,
+    /// As a destination, serves the real retrieve page with every expiration at `u64::MAX`.
+    FarExpiry,
+}
+
+impl Lie {
+    /// Whether the lie rewrites the real node's retrieve page.
+    fn rewrites_retrieve(&self) -> bool {
+        matches!(
+            self,
+            Self::CorruptData | Self::ReplayExpired | Self::FarExpiry
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -137,6 +155,7 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
                     liar.told.fetch_add(1, Ordering::Relaxed);
                     answer
                 }
+                None if lie.rewrites_retrieve() => liar.rewritten_retrieve(&lie, &request).await,
                 None => liar.ask_real_node(&request).await,
             };
             let sealed = onion::encrypt_node_reply(
@@ -218,6 +237,34 @@ fn lied_answer(liar: &Liar, lie: &Lie, request: &[u8]) -> Option<(u16, String)> 
 }
 
 impl Liar {
+    /// The real node's answer to `request`, with its retrieve page rewritten as `lie` says.
+    async fn rewritten_retrieve(&self, lie: &Lie, request: &[u8]) -> (u16, String) {
+        let Ok(RpcRequest::Retrieve(mut params)) = RpcRequest::from_json(request) else {
+            return self.ask_real_node(request).await;
+        };
+        if *lie == Lie::ReplayExpired {
+            // `last_hash` is not under the client's signature.
+            params.last_hash.clear();
+        }
+        let request = RpcRequest::Retrieve(params).to_json().to_string();
+        let (status, text) = self.ask_real_node(request.as_bytes()).await;
+        let Ok(mut page) = serde_json::from_str::<RetrieveResponse>(&text) else {
+            return (status, text);
+        };
+        if page.messages.is_empty() {
+            return (status, text);
+        }
+        for m in &mut page.messages {
+            match lie {
+                Lie::CorruptData => m.data = murmur_core::crypto::b64_encode(b"not the message"),
+                Lie::ReplayExpired => m.expiration = 1,
+                _ => m.expiration = u64::MAX,
+            }
+        }
+        self.told.fetch_add(1, Ordering::Relaxed);
+        (status, serde_json::to_string(&page).unwrap())
+    }
+
     /// The real node's answer to a plain storage RPC.
     async fn ask_real_node(&self, request: &[u8]) -> (u16, String) {
         let reply = self

@@ -17,6 +17,7 @@ use crate::limits::MIN_STORE_ACKS;
 use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
 use crate::network::ManifestNode;
 use crate::rpc::response::{RetrieveResponse, StoreResponse};
+use crate::rpc::rules::RETRIEVE_MAX_COUNT;
 use crate::rpc::{
     AccountId, Namespace, Request, RetrieveParams, StoreParams, TTL_MAXIMUM_MS, TTL_MINIMUM_MS,
 };
@@ -326,14 +327,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
                 "retrieve reply has the wrong shape",
             ))?;
-            for m in &page.messages {
-                if !self.mark_seen(&m.hash, m.expiration) {
-                    continue;
-                }
-                *marked = true;
+            // A node's page is its word: its hashes, times and expirations are checked or
+            // ignored, and a page longer than any node sends is cut.
+            let now = self.network_now_ms();
+            for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
                 let Ok(data) = crypto::b64_decode(&m.data) else {
                     continue;
                 };
+                // A hash that is not the data's would mark the real message seen before an
+                // honest member serves it.
+                if crate::rpc::message_hash(account, NAMESPACE_DM, &data) != m.hash
+                    || self.state.borrow().seen.contains(&m.hash)
+                {
+                    continue;
+                }
+                // What does not open is skipped, not remembered: only verified messages enter
+                // the seen set, so junk cannot crowd real entries out of it.
                 let Ok(received) = decode_direct_message(&self.identity, &data) else {
                     continue;
                 };
@@ -349,7 +358,27 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 if signed_ms.is_some_and(|t| t != received.sent_ms) {
                     continue;
                 }
-                if !self.mark_seen(&content_key(&received), m.expiration) {
+                // Times come from the signed content, never the node's `expiration`: a message
+                // is remembered as seen for as long as any swarm may keep it, refused once it is
+                // older than that (a replay), and a disappearing one is due at its signed time
+                // plus its timer.
+                let kept_until = received.sent_ms.saturating_add(TTL_MAXIMUM_MS);
+                if kept_until <= now {
+                    continue;
+                }
+                let timer = received.content.expiration_timer;
+                let due = match timer {
+                    Some(s) => received
+                        .sent_ms
+                        .saturating_add((u64::from(s) * 1000).min(TTL_MAXIMUM_MS)),
+                    None => m.expiration.min(kept_until),
+                };
+                if timer.is_some() && due <= now {
+                    continue;
+                }
+                self.mark_seen(&m.hash, kept_until);
+                *marked = true;
+                if !self.mark_seen(&content_key(&received), kept_until) {
                     continue;
                 }
                 let Some(dm) = received.content.data_message else {
@@ -366,8 +395,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     sent_ms: received.sent_ms,
                     text: dm.body.unwrap_or_default(),
                     sync_target,
-                    disappear_after_s: received.content.expiration_timer,
-                    expires_ms: m.expiration,
+                    disappear_after_s: timer,
+                    expires_ms: due,
                 });
             }
             if let Some(last) = page.messages.last() {

@@ -24,6 +24,11 @@ impl SeenSet {
         )
     }
 
+    /// Whether `hash` is recorded.
+    pub(super) fn contains(&self, hash: &str) -> bool {
+        self.0.contains_key(hash)
+    }
+
     /// Records `hash` (expiring at `expiry`); false if it already was.
     pub(super) fn mark(&mut self, hash: &str, expiry: u64) -> bool {
         if self.0.contains_key(hash) {
