@@ -104,8 +104,10 @@ async fn poll_loop(
             }
             Err(_) => runtime.network_ok.set(false),
         }
-        let now = s.messenger.client.network_now_ms();
-        if s.messenger.history.expire(now).await.unwrap_or(0) > 0 {
+        // Disappearing messages go by a time enough nodes agree on, never one node's word.
+        if let Some(now) = s.messenger.client.agreed_now_ms()
+            && s.messenger.history.expire(now).await.unwrap_or(0) > 0
+        {
             runtime.bump();
         }
         let wait = if tab_hidden() {

@@ -359,3 +359,59 @@ async fn a_replayed_message_with_a_past_expiration_is_shown_once() {
     }
     assert!(liar.lies_told() >= 1, "the liar was asked");
 }
+
+/// Attack 6: one node's network time is a month off. Were its word the clock, a client would
+/// sign every request a month off and the app would expire every disappearing message. The
+/// clock is the median of several nodes; a device whose own clock is 10 minutes off still
+/// follows the network, as the README promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_lying_about_the_time_does_not_set_the_clock() {
+    const MONTH_MS: i64 = 30 * 24 * 3600 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    // The manifest's first node, which a client asked first before.
+    let liar = corrupt(&mut net, 0, Lie::SkewClock(MONTH_MS)).await;
+    net.start_all().await;
+    let b_id = identity(82);
+    let b = client(net.network(), b_id.clone(), 11);
+    let mut sent = Vec::new();
+    for (i, (lie, device_skew_ms)) in [(MONTH_MS, 0), (-MONTH_MS, 0), (MONTH_MS, -600_000)]
+        .into_iter()
+        .enumerate()
+    {
+        liar.set(Lie::SkewClock(lie));
+        let told = liar.lies_told();
+        let mut config = devnet::config(net.network());
+        config.backoff_max_ms = 500;
+        let a = devnet::client_with(
+            config,
+            identity(83),
+            devnet::transport(),
+            MemoryStore::new(),
+            device_skew_ms,
+            60 + i as u64,
+        );
+        a.ready().await.unwrap();
+        // Ask more nodes until the liar's time is among the samples.
+        for _ in 0..30 {
+            if liar.lies_told() > told {
+                break;
+            }
+            a.sync_time().await.unwrap();
+        }
+        assert!(liar.lies_told() > told, "the liar was asked");
+        let offset = a.clock_offset_ms().unwrap();
+        assert!(
+            (offset + device_skew_ms).abs() < 60_000,
+            "case {i}: the offset {offset} ms follows the liar, not the network"
+        );
+        assert!(a.agreed_now_ms().is_some(), "case {i}: enough nodes agree");
+        let text = format!("case {i}");
+        a.send_text(&b_id.session_id(), &text, None)
+            .await
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        sent.push(text);
+    }
+    let got = receive(&b, sent.len()).await;
+    assert_eq!(got, sent, "nothing lost");
+}

@@ -53,6 +53,9 @@ pub enum Lie {
     ReplayExpired,
     /// As a destination, serves the real retrieve page with every expiration at `u64::MAX`.
     FarExpiry,
+    /// As a destination, answers as the real node would with its network time (`t`, and
+    /// `info`'s `timestamp`) moved by this many milliseconds.
+    SkewClock(i64),
 }
 
 impl Lie {
@@ -156,6 +159,14 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
                     answer
                 }
                 None if lie.rewrites_retrieve() => liar.rewritten_retrieve(&lie, &request).await,
+                None if matches!(lie, Lie::SkewClock(_)) => {
+                    let Lie::SkewClock(by) = lie else {
+                        unreachable!()
+                    };
+                    liar.told.fetch_add(1, Ordering::Relaxed);
+                    let (status, text) = liar.ask_real_node(&request).await;
+                    (status, skewed(&text, by))
+                }
                 None => liar.ask_real_node(&request).await,
             };
             let sealed = onion::encrypt_node_reply(
@@ -174,6 +185,19 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
         }
         _ => liar.pass("POST", "/onion_req/v2", Vec::new(), body).await,
     }
+}
+
+/// `text` (a JSON reply) with its times moved by `by` ms.
+fn skewed(text: &str, by: i64) -> String {
+    let Ok(mut reply) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_string();
+    };
+    for field in ["t", "timestamp"] {
+        if let Some(t) = reply.get(field).and_then(serde_json::Value::as_u64) {
+            reply[field] = t.saturating_add_signed(by).into();
+        }
+    }
+    reply.to_string()
 }
 
 /// The lie for a storage-RPC `request` arriving at the liar as its destination, or `None` to

@@ -55,6 +55,11 @@ impl ClientConfig {
     }
 }
 
+/// Nodes whose time must agree (their median) before the client deletes anything by it.
+pub const TIME_QUORUM: usize = 3;
+/// Nodes whose latest time the median is taken over.
+const TIME_SAMPLES: usize = 9;
+
 #[derive(Debug, Default)]
 pub(super) struct State {
     loaded: bool,
@@ -62,8 +67,10 @@ pub(super) struct State {
     /// Local time of the last manifest check (`None`: check before the next request).
     manifest_checked_ms: Option<u64>,
     pool: PathPool,
-    /// Network time minus local time, learnt from node replies.
+    /// Network time minus local time: the median of `time_samples`.
     offset_ms: Option<i64>,
+    /// The latest offset each recently answering node implied (one per node, newest last).
+    time_samples: Vec<(String, i64)>,
     /// Message hashes not to hand out (again): loaded once here, marked and saved by
     /// `messaging`. Our own sync copies join it as they are stored.
     pub(super) seen: SeenSet,
@@ -133,6 +140,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// The network time offset learnt so far (network − local, ms).
     pub fn clock_offset_ms(&self) -> Option<i64> {
         self.state.borrow().offset_ms
+    }
+
+    /// Network time, if at least [`TIME_QUORUM`] nodes have told it (their median): the only
+    /// time to delete anything by. One node's word, wrong by a month, must not expire history.
+    pub fn agreed_now_ms(&self) -> Option<u64> {
+        (self.state.borrow().time_samples.len() >= TIME_QUORUM).then(|| self.network_now_ms())
     }
 
     /// The manifest in use.
@@ -263,16 +276,34 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         })
     }
 
-    /// Learns network time from one node (`info`, whose reply carries `t`).
+    /// Learns network time from [`TIME_QUORUM`] nodes picked at random (`info`, whose reply
+    /// carries `t`); the offset is their median, so one node's lie does not set the clock.
     pub async fn sync_time(&self) -> ClientResult<()> {
-        let nodes = {
+        let mut nodes = {
             let st = self.state.borrow();
             st.manifest
                 .as_ref()
                 .map(|m| m.manifest.nodes.clone())
                 .unwrap_or_default()
         };
-        self.call(nodes, None, &|_, _| Request::Info).await?;
+        super::shuffle(&mut nodes, &mut *self.rng.borrow_mut());
+        let mut asked: Vec<String> = Vec::new();
+        while asked.len() < TIME_QUORUM {
+            let candidates: Vec<ManifestNode> = nodes
+                .iter()
+                .filter(|n| !asked.contains(&n.ed25519))
+                .cloned()
+                .collect();
+            if candidates.is_empty() {
+                break;
+            }
+            match self.call(candidates, None, &|_, _| Request::Info).await {
+                Ok((node, _)) => asked.push(node.ed25519),
+                Err(e) if asked.is_empty() => return Err(e),
+                // Fewer than a quorum answered: the time serves for signing, not deleting.
+                Err(_) => break,
+            }
+        }
         Ok(())
     }
 
@@ -305,12 +336,25 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(())
     }
 
-    fn learn_time(&self, reply: &Reply) {
-        if let Some(NetworkTime { t }) = reply.parse() {
-            let local = self.clock.now_ms();
-            let offset = i64::try_from(t).unwrap_or(i64::MAX) - i64::try_from(local).unwrap_or(0);
-            self.state.borrow_mut().offset_ms = Some(offset);
+    /// Takes the time `node` answered with as one sample; the offset is the median of the
+    /// latest sample of each of the last [`TIME_SAMPLES`] nodes.
+    fn learn_time(&self, node: &ManifestNode, reply: &Reply) {
+        let Some(NetworkTime { t }) = reply.parse() else {
+            return;
+        };
+        let local = self.clock.now_ms();
+        let offset = i64::try_from(t)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::try_from(local).unwrap_or(0));
+        let mut st = self.state.borrow_mut();
+        st.time_samples.retain(|(ed, _)| *ed != node.ed25519);
+        st.time_samples.push((node.ed25519.clone(), offset));
+        if st.time_samples.len() > TIME_SAMPLES {
+            st.time_samples.remove(0);
         }
+        let mut offsets: Vec<i64> = st.time_samples.iter().map(|(_, o)| *o).collect();
+        offsets.sort_unstable();
+        st.offset_ms = Some(offsets[offsets.len() / 2]);
     }
 
     /// Sends the request `make(network_now, destination)` to one of `candidates` (tried in
@@ -347,7 +391,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let outcome = outcome?;
             match retry.next(outcome) {
                 Action::Return(reply) => {
-                    self.learn_time(&reply);
+                    self.learn_time(&dest, &reply);
                     return Ok((dest, reply));
                 }
                 Action::Refuse(reply) => {
@@ -372,11 +416,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     }
                 }
                 Action::SyncClock => {
-                    // Learn the time from the same node, then sign again.
+                    // Learn the time from the same node, then sign again; if its time does not
+                    // move the median, the member's clock is the odd one: ask the next.
+                    let before = self.state.borrow().offset_ms;
                     if let Ok(Outcome::Reply(info)) = self.attempt(&dest, &Request::Info).await
                         && info.status == 200
                     {
-                        self.learn_time(&info);
+                        self.learn_time(&dest, &info);
+                    }
+                    if self.state.borrow().offset_ms == before {
+                        member += 1;
                     }
                 }
                 Action::Again {

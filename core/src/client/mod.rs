@@ -21,7 +21,7 @@ mod seen;
 use rand_core::CryptoRng;
 
 pub use crate::network::NetworkConfig;
-pub use engine::{Client, ClientConfig};
+pub use engine::{Client, ClientConfig, TIME_QUORUM};
 pub use error::{ClientError, ClientResult};
 pub use messaging::{Incoming, MAX_TEXT_BYTES, NAMESPACE_DM, Sent, parse_recipient};
 pub use platform::{
