@@ -415,3 +415,36 @@ async fn one_node_lying_about_the_time_does_not_set_the_clock() {
     let got = receive(&b, sent.len()).await;
     assert_eq!(got, sent, "nothing lost");
 }
+
+/// Attack 10, a refusal: one member refuses every request with 400. A refusal of the request
+/// itself is final only when every member refuses it, so a client asking the liar first still
+/// polls, and A's sends to B still go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_member_refusing_everything_stops_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(84), identity(85));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], Lie::Refuse).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 13);
+    let mut sent = Vec::new();
+    for i in 0..4 {
+        let text = format!("refused by one, {i}");
+        a.send_text(&b_session, &text, None)
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        sent.push(text);
+    }
+    let b = polling_first(&net, &b_id, b_swarm[0], 14).await;
+    let got: Vec<String> = b
+        .poll()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(got, sent);
+    assert!(liar.lies_told() >= 1, "the liar was asked");
+}

@@ -53,6 +53,8 @@ pub enum Lie {
     ReplayExpired,
     /// As a destination, serves the real retrieve page with every expiration at `u64::MAX`.
     FarExpiry,
+    /// As a destination, refuses every request with 400.
+    Refuse,
     /// As a destination, answers as the real node would with its network time (`t`, and
     /// `info`'s `timestamp`) moved by this many milliseconds.
     SkewClock(i64),
@@ -247,6 +249,7 @@ fn lied_answer(liar: &Liar, lie: &Lie, request: &[u8]) -> Option<(u16, String)> 
             };
             Some((200, serde_json::to_string(&ack).unwrap()))
         }
+        (Lie::Refuse, _) => Some((400, "invalid request: refused by a liar".into())),
         (Lie::HideMessages, RpcRequest::Retrieve(_)) => {
             let empty = RetrieveResponse {
                 messages: Vec::new(),

@@ -378,6 +378,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             });
         }
         let mut member = 0usize;
+        let mut refusals = 0usize;
         let mut retry = Retry::new(
             self.config.max_attempts,
             self.config.backoff_ms,
@@ -394,11 +395,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     self.learn_time(&dest, &reply);
                     return Ok((dest, reply));
                 }
+                // A refusal is one member's word: a lying member refusing everything must not
+                // stop the request, so it is final only once every candidate refused.
                 Action::Refuse(reply) => {
-                    return Err(ClientError::Refused {
-                        status: reply.status,
-                        reason: reply.reason(),
-                    });
+                    refusals += 1;
+                    if refusals >= candidates.len() {
+                        return Err(ClientError::Refused {
+                            status: reply.status,
+                            reason: reply.reason(),
+                        });
+                    }
+                    member += 1;
                 }
                 Action::FollowSwarm => {
                     // A 421 only says "not here". The swarm is what the newest manifest the

@@ -43,7 +43,8 @@ impl Outcome {
 pub enum Action {
     /// The reply is the answer.
     Return(Reply),
-    /// The node refused the request itself: give the refusal to the caller.
+    /// The node refused the request itself: give the refusal to the caller (the driver asks
+    /// the other members first, since one member's refusal may be a lie).
     Refuse(Reply),
     /// 421: refresh the manifest and ask the swarm it assigns at once (the reply's own list
     /// is a node's word, not the operator's).
