@@ -10,7 +10,9 @@ use std::time::Duration;
 use murmur_core::Identity;
 use murmur_core::client::{MemoryStore, Store, Transport};
 use murmur_core::onion::{Destination, EncType, RelayError, build_onion_request};
-use murmur_core::rpc::Request;
+use murmur_core::rpc::{AccountId, Namespace, Request};
+use murmur_node::clock::Clock;
+use murmur_node::identity::NodeIdentity;
 use murmur_testkit::churn::client;
 use murmur_testkit::devnet::{self, TestClient};
 use murmur_testkit::identity;
@@ -447,4 +449,126 @@ async fn one_member_refusing_everything_stops_nothing() {
         .collect();
     assert_eq!(got, sent);
     assert!(liar.lies_told() >= 1, "the liar was asked");
+}
+
+/// Attack 7: peer routes are signed by a manifest node, but that is not enough. A node outside
+/// B's swarm (holding its real key) asks a member for the swarm's messages, and hands it a
+/// made-up "handoff" for B; a member hands over a copy of a real message with an expiry of
+/// `u64::MAX`. The first two are refused; the last is kept no longer than the longest TTL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_routes_serve_members_and_take_only_what_the_rules_allow() {
+    use murmur_node::peer::Caller;
+    use murmur_node::replication::{HANDOFF_PATH, Handoff, MESSAGES_PATH, PageReply, WireMessage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    net.start_all().await;
+    let (a_id, b_id) = (identity(86), identity(87));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let outsider = (0..9).find(|i| !b_swarm.contains(i)).unwrap();
+    let a = client(net.network(), a_id, 15);
+    let sent = a
+        .send_text(&b_session, "for B's swarm only", None)
+        .await
+        .unwrap();
+
+    let keys = |i: usize| NodeIdentity::load_or_create(&net.nodes[i].data_dir).unwrap();
+    let nodes = net.manifest.manifest.nodes.clone();
+    let swarm_id = nodes[b_swarm[0]].swarm_id;
+    let (clock, http) = (Clock::default(), murmur_testkit::net::http());
+    let outsider_keys = keys(outsider);
+    let as_outsider = Caller {
+        signer: &outsider_keys,
+        clock: &clock,
+        http: &http,
+    };
+    let page = serde_json::json!({"after": 0, "limit": 500, "swarm_id": swarm_id});
+    let (status, body) = as_outsider
+        .post(
+            &nodes[b_swarm[0]],
+            MESSAGES_PATH,
+            page.to_string().into_bytes(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        403,
+        "an outsider read the swarm: {}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // A member may page through them; take B's message from it.
+    let member_keys = keys(b_swarm[1]);
+    let as_member = Caller {
+        signer: &member_keys,
+        clock: &clock,
+        http: &http,
+    };
+    let (status, body) = as_member
+        .post(
+            &nodes[b_swarm[0]],
+            MESSAGES_PATH,
+            page.to_string().into_bytes(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let page: PageReply = serde_json::from_slice(&body).unwrap();
+    assert!(
+        page.messages.iter().any(|m| m.hash == sent.hash),
+        "the member pages B's message"
+    );
+
+    // A message for B that a holder of B's account could hand on (its hash is right), kept
+    // for a year.
+    let account = AccountId::from(b_session);
+    let data = b"handed on with a year to live".to_vec();
+    let now = murmur_testkit::now_ms();
+    let message = WireMessage {
+        account: account.to_hex(),
+        namespace: 0,
+        hash: murmur_core::rpc::message_hash(&account, Namespace(0), &data),
+        timestamp: now,
+        expiry: now + 365 * murmur_testkit::DAY_MS,
+        data: murmur_core::crypto::b64_encode(&data),
+    };
+    let planted = message.hash.clone();
+    let handoff = serde_json::to_vec(&Handoff {
+        messages: vec![message],
+    })
+    .unwrap();
+    let (status, _) = as_outsider
+        .post(
+            &nodes[b_swarm[2]],
+            HANDOFF_PATH,
+            handoff.clone(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403, "an outsider's handoff was taken");
+    let (status, _) = as_member
+        .post(
+            &nodes[b_swarm[2]],
+            HANDOFF_PATH,
+            handoff,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let held = murmur_testkit::requests::held(&nodes[b_swarm[2]].url, &b_id).await;
+    let (_, expiry) = held
+        .iter()
+        .find(|(hash, _)| *hash == planted)
+        .expect("the member's handoff is held");
+    let longest = murmur_testkit::now_ms() + murmur_core::rpc::TTL_MAXIMUM_PRIVATE_MS;
+    assert!(
+        *expiry <= longest,
+        "an expiry past the longest TTL was kept"
+    );
 }

@@ -9,12 +9,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use murmur_core::limits::{PEER_MAX_BODY, STORAGE_RPC_MAX_BODY};
+use murmur_core::rpc::AccountId;
 use murmur_core::rpc::response::{Reply, ReplyBody};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
@@ -240,20 +241,21 @@ async fn metrics(State(node): State<SharedNode>) -> Response {
 /// Every peer route: the body is read once here and the signature checked over it, so no
 /// handler can forget to authenticate its sender.
 async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, PEER_MAX_BODY).await else {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "peer request too large");
     };
     let now_ms = node.clock.now_ms();
-    if let Err(why) = peer::verify(
+    match peer::verify(
         &node.network,
         now_ms,
         &parts.headers,
         parts.uri.path(),
         &bytes,
     ) {
-        return text(StatusCode::UNAUTHORIZED, why);
-    }
+        Ok(sender) => parts.extensions.insert(peer::PeerSender(sender)),
+        Err(why) => return text(StatusCode::UNAUTHORIZED, why),
+    };
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
 }
@@ -270,11 +272,20 @@ async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response
     ))
 }
 
-async fn peer_messages(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let Ok(request) = serde_json::from_slice(&body) else {
+async fn peer_messages(
+    State(node): State<SharedNode>,
+    Extension(peer::PeerSender(sender)): Extension<peer::PeerSender>,
+    body: Bytes,
+) -> Response {
+    let Ok(request) = serde_json::from_slice::<replication::PageRequest>(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid page request");
     };
     let topology = node.network.current();
+    // A swarm's messages go to its current members only: not to another swarm's node, nor
+    // to one the operator just removed (which the previous manifest still lists).
+    if !topology.in_swarm(&sender.ed25519, request.swarm_id) {
+        return text(StatusCode::FORBIDDEN, "not a member of that swarm");
+    }
     match replication::serve_messages(&node.storage, &topology, node.clock.now_ms(), &request) {
         Ok(page) => axum::Json(page).into_response(),
         Err(e) => {
@@ -284,10 +295,21 @@ async fn peer_messages(State(node): State<SharedNode>, body: Bytes) -> Response 
     }
 }
 
-async fn peer_handoff(State(node): State<SharedNode>, body: Bytes) -> Response {
+async fn peer_handoff(
+    State(node): State<SharedNode>,
+    Extension(peer::PeerSender(sender)): Extension<peer::PeerSender>,
+    body: Bytes,
+) -> Response {
     let Ok(handoff) = serde_json::from_slice::<replication::Handoff>(&body) else {
         return text(StatusCode::BAD_REQUEST, "invalid handoff");
     };
+    // Only a node that held these accounts (now or under the manifest before) hands them on.
+    let from_holder = handoff.messages.iter().all(|m| {
+        AccountId::parse(&m.account).is_ok_and(|a| node.network.held_by(&sender.ed25519, &a))
+    });
+    if !from_holder {
+        return text(StatusCode::FORBIDDEN, "not a holder of these accounts");
+    }
     let topology = node.network.current();
     let now_ms = node.clock.now_ms();
     match replication::accept(

@@ -47,6 +47,17 @@ impl Topology {
         self.my_swarm.is_some() && self.swarm_of(account) == self.my_swarm
     }
 
+    /// Whether the node `ed25519` is a member of the swarm that holds `account`.
+    pub fn member_for(&self, ed25519: &str, account: &AccountId) -> bool {
+        let owner = self.swarm_of(account);
+        owner.is_some() && self.node(ed25519).map(ManifestNode::swarm) == owner
+    }
+
+    /// Whether the node `ed25519` is a member of swarm `swarm_id`.
+    pub fn in_swarm(&self, ed25519: &str, swarm_id: u64) -> bool {
+        self.node(ed25519).is_some_and(|n| n.swarm_id == swarm_id)
+    }
+
     /// The other members of this node's swarm.
     pub fn peers(&self) -> Vec<ManifestNode> {
         match self.my_swarm {
@@ -188,6 +199,18 @@ impl Network {
         }
         let previous = self.previous.read().unwrap_or_else(|e| e.into_inner());
         previous.as_ref().and_then(|t| t.node(ed25519).cloned())
+    }
+
+    /// Whether `ed25519` held `account`'s messages under the current manifest or the one
+    /// before it: the only nodes whose handoff of them is taken.
+    pub fn held_by(&self, ed25519: &str, account: &AccountId) -> bool {
+        if self.current().member_for(ed25519, account) {
+            return true;
+        }
+        let previous = self.previous.read().unwrap_or_else(|e| e.into_inner());
+        previous
+            .as_ref()
+            .is_some_and(|t| t.member_for(ed25519, account))
     }
 
     /// A receiver told of every accepted manifest (its sequence).

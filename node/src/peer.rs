@@ -88,6 +88,11 @@ fn classify(e: reqwest::Error) -> PeerError {
     }
 }
 
+/// The node a peer request came from, as [`verify`] found it (set by the peer routes'
+/// authentication for their handlers).
+#[derive(Debug, Clone)]
+pub struct PeerSender(pub ManifestNode);
+
 /// Checks a peer request's headers at `now_ms`; returns the sender as the manifest (the
 /// current one or the one before) lists it.
 pub fn verify(

@@ -226,11 +226,16 @@ pub fn accept(
     let now = now_ms;
     let mut decoded = Vec::with_capacity(messages.len());
     for m in messages {
-        let m = m.into_stored().ok_or("a message does not match its hash")?;
+        let mut m = m.into_stored().ok_or("a message does not match its hash")?;
         if !topology.owns(&m.account) {
             return Err("a message is not for this swarm");
         }
-        if m.expiry > now {
+        // A peer's copy obeys the rules a client's store does: no expiry past the longest
+        // TTL from now, and no time ahead of ours by more than a peer's window.
+        m.expiry = rules::clamp_expiry(m.expiry, now);
+        if m.expiry > now
+            && m.timestamp <= now.saturating_add(rpc::FORWARDED_SIGNATURE_TOLERANCE_MS)
+        {
             decoded.push(m);
         }
     }

@@ -21,7 +21,16 @@ pub fn public_store(to: &Identity, data: &[u8]) -> Request {
 /// Every message hash the node at `url` holds in `id`'s public inbox (a signed retrieve,
 /// paging by `last_hash`).
 pub async fn held_hashes(url: &str, id: &Identity) -> Vec<String> {
-    let mut hashes = Vec::new();
+    held(url, id)
+        .await
+        .into_iter()
+        .map(|(hash, _)| hash)
+        .collect()
+}
+
+/// Every message the node at `url` holds in `id`'s public inbox, as (hash, expiration).
+pub async fn held(url: &str, id: &Identity) -> Vec<(String, u64)> {
+    let mut held = Vec::new();
     let mut last = String::new();
     loop {
         let request = Request::Retrieve(RetrieveParams::new(
@@ -34,10 +43,13 @@ pub async fn held_hashes(url: &str, id: &Identity) -> Vec<String> {
         let (status, body) = rpc(url, &request).await;
         assert_eq!(status, 200, "retrieve: {body}");
         let page = body["messages"].as_array().unwrap();
-        hashes.extend(page.iter().map(|m| m["hash"].as_str().unwrap().to_string()));
+        held.extend(page.iter().map(|m| {
+            let hash = m["hash"].as_str().unwrap().to_string();
+            (hash, m["expiration"].as_u64().unwrap())
+        }));
         if !body["more"].as_bool().unwrap_or(false) || page.is_empty() {
-            return hashes;
+            return held;
         }
-        last = hashes.last().unwrap().clone();
+        last = held.last().unwrap().0.clone();
     }
 }
