@@ -13,7 +13,7 @@ use murmur_core::onion::{Destination, EncType, RelayError, build_onion_request};
 use murmur_core::rpc::{AccountId, Namespace, Request};
 use murmur_node::clock::Clock;
 use murmur_node::identity::NodeIdentity;
-use murmur_testkit::churn::client;
+use murmur_testkit::churn::{client, fast_config};
 use murmur_testkit::devnet::{self, TestClient};
 use murmur_testkit::identity;
 use murmur_testkit::liar::{LiarHandle, Lie, corrupt};
@@ -56,9 +56,14 @@ async fn polling_first(
         .put(&format!("last_hash.{ed}.0"), b"unknown".to_vec())
         .await
         .unwrap();
-    let mut config = devnet::config(net.network());
-    config.backoff_max_ms = 500;
-    devnet::client_with(config, id.clone(), devnet::transport(), store, 0, seed)
+    devnet::client_with(
+        fast_config(net.network()),
+        id.clone(),
+        devnet::transport(),
+        store,
+        0,
+        seed,
+    )
 }
 
 /// Attack 1: a member of B's swarm answers every request for an account with 421 and a
@@ -383,10 +388,8 @@ async fn one_node_lying_about_the_time_does_not_set_the_clock() {
     {
         liar.set(Lie::SkewClock(lie));
         let told = liar.lies_told();
-        let mut config = devnet::config(net.network());
-        config.backoff_max_ms = 500;
         let a = devnet::client_with(
-            config,
+            fast_config(net.network()),
             identity(83),
             devnet::transport(),
             MemoryStore::new(),

@@ -154,21 +154,8 @@ async fn handle(mut conn: TcpStream, upstream: u16, mode: Arc<AtomicU8>, http: r
 
 /// Puts a proxy on node `i`'s published port and moves the node itself to a hidden one.
 async fn put_behind_proxy(net: &mut ProcessNet, i: usize) -> (Proxy, u16) {
-    net.kill(i);
     let published = net.nodes[i].port;
-    let hidden = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = std::fs::read_to_string(&net.nodes[i].config)
-        .unwrap()
-        .replace(
-            &format!("listen = \"127.0.0.1:{published}\""),
-            &format!("listen = \"127.0.0.1:{hidden}\""),
-        );
-    std::fs::write(&net.nodes[i].config, config).unwrap();
-    net.start(i);
+    let hidden = net.move_to_hidden_port(i);
     let listener = TcpListener::bind(("127.0.0.1", published)).await.unwrap();
     let mode = Arc::new(AtomicU8::new(Mode::Honest as u8));
     let proxy_mode = mode.clone();

@@ -9,13 +9,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use murmur_cli::platform::HttpTransport;
-use murmur_core::client::{ClientError, Incoming, MemoryStore, NetworkConfig};
+use murmur_core::client::{ClientConfig, ClientError, Incoming, MemoryStore, NetworkConfig};
 use murmur_core::{Identity, SessionId};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng as _, SeedableRng as _};
 
 use crate::devnet::{self, TestClient};
 use crate::processes::ProcessNet;
+
+/// The client configuration of [`client`]: the default, backing off at most 500 ms.
+pub fn fast_config(network: NetworkConfig) -> ClientConfig {
+    let mut config = devnet::config(network);
+    config.backoff_max_ms = 500;
+    config
+}
 
 /// A client engine on the real HTTP transport and an in-memory store, retrying fast and
 /// backing off at most 500 ms (the policy is the same).
@@ -24,10 +31,8 @@ pub fn client(
     identity: Identity,
     seed: u64,
 ) -> TestClient<HttpTransport, MemoryStore> {
-    let mut config = devnet::config(network);
-    config.backoff_max_ms = 500;
     devnet::client_with(
-        config,
+        fast_config(network),
         identity,
         devnet::transport(),
         MemoryStore::new(),

@@ -103,17 +103,8 @@ impl LiarHandle {
 /// Turns node `i` of `net` into a liar: the real node moves to a hidden port and the liar takes
 /// its published one. Call after [`ProcessNet::create`] and before or after starting it.
 pub async fn corrupt(net: &mut ProcessNet, i: usize, lie: Lie) -> LiarHandle {
-    net.kill(i);
     let published = net.nodes[i].port;
-    let hidden = crate::net::free_port();
-    let config = std::fs::read_to_string(&net.nodes[i].config)
-        .unwrap()
-        .replace(
-            &format!("listen = \"127.0.0.1:{published}\""),
-            &format!("listen = \"127.0.0.1:{hidden}\""),
-        );
-    std::fs::write(&net.nodes[i].config, config).unwrap();
-    net.start(i);
+    let hidden = net.move_to_hidden_port(i);
     let identity = NodeIdentity::load_or_create(&net.nodes[i].data_dir).unwrap();
     let me = net
         .manifest
@@ -153,24 +144,9 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
         )
             .into_response();
     }
-    match onion::peel_layer(liar.identity.onion_key(), &body) {
-        Ok(Peeled::Final { request, reply_key }) => {
-            let (status, text) = match lied_answer(&liar, &lie, &request) {
-                Some(answer) => {
-                    liar.told.fetch_add(1, Ordering::Relaxed);
-                    answer
-                }
-                None if lie.rewrites_retrieve() => liar.rewritten_retrieve(&lie, &request).await,
-                None if matches!(lie, Lie::SkewClock(_)) => {
-                    let Lie::SkewClock(by) = lie else {
-                        unreachable!()
-                    };
-                    liar.told.fetch_add(1, Ordering::Relaxed);
-                    let (status, text) = liar.ask_real_node(&request).await;
-                    (status, skewed(&text, by))
-                }
-                None => liar.ask_real_node(&request).await,
-            };
+    match (onion::peel_layer(liar.identity.onion_key(), &body), &lie) {
+        (Ok(Peeled::Final { request, reply_key }), _) => {
+            let (status, text) = liar.answer(&lie, &request).await;
             let sealed = onion::encrypt_node_reply(
                 &reply_key,
                 status,
@@ -179,10 +155,9 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
             );
             (StatusCode::OK, sealed).into_response()
         }
-        Ok(Peeled::RelayToNode { .. }) if matches!(lie, Lie::Blame(_)) => {
-            let Lie::Blame(ed) = lie else { unreachable!() };
+        (Ok(Peeled::RelayToNode { .. }), Lie::Blame(ed)) => {
             liar.told.fetch_add(1, Ordering::Relaxed);
-            let error = RelayError::NextNodeUnreachable(ed);
+            let error = RelayError::NextNodeUnreachable(ed.clone());
             (StatusCode::from_u16(error.status()).unwrap(), error.text()).into_response()
         }
         _ => liar.pass("POST", "/onion_req/v2", Vec::new(), body).await,
@@ -202,8 +177,8 @@ fn skewed(text: &str, by: i64) -> String {
     reply.to_string()
 }
 
-/// The lie for a storage-RPC `request` arriving at the liar as its destination, or `None` to
-/// let the real node answer.
+/// The lie that needs no real answer for a storage-RPC `request` arriving at the liar as its
+/// destination, or `None`.
 fn lied_answer(liar: &Liar, lie: &Lie, request: &[u8]) -> Option<(u16, String)> {
     let names_account = serde_json::from_slice::<serde_json::Value>(request)
         .is_ok_and(|v| v["params"]["pubkey"].is_string());
@@ -264,6 +239,23 @@ fn lied_answer(liar: &Liar, lie: &Lie, request: &[u8]) -> Option<(u16, String)> 
 }
 
 impl Liar {
+    /// The answer to a storage-RPC `request` arriving at the liar as its destination.
+    async fn answer(&self, lie: &Lie, request: &[u8]) -> (u16, String) {
+        if let Some(answer) = lied_answer(self, lie, request) {
+            self.told.fetch_add(1, Ordering::Relaxed);
+            return answer;
+        }
+        match lie {
+            Lie::SkewClock(by) => {
+                self.told.fetch_add(1, Ordering::Relaxed);
+                let (status, text) = self.ask_real_node(request).await;
+                (status, skewed(&text, *by))
+            }
+            _ if lie.rewrites_retrieve() => self.rewritten_retrieve(lie, request).await,
+            _ => self.ask_real_node(request).await,
+        }
+    }
+
     /// The real node's answer to `request`, with its retrieve page rewritten as `lie` says.
     async fn rewritten_retrieve(&self, lie: &Lie, request: &[u8]) -> (u16, String) {
         let Ok(RpcRequest::Retrieve(mut params)) = RpcRequest::from_json(request) else {

@@ -161,6 +161,23 @@ impl ProcessNet {
         node.starts += 1;
     }
 
+    /// Restarts node `i` on a fresh hidden port, leaving its published port (the one the
+    /// manifest names) free for a stand-in in front of it; returns the hidden port.
+    pub fn move_to_hidden_port(&mut self, i: usize) -> u16 {
+        self.kill(i);
+        let published = self.nodes[i].port;
+        let hidden = crate::net::free_port();
+        let config = std::fs::read_to_string(&self.nodes[i].config)
+            .unwrap()
+            .replace(
+                &format!("listen = \"127.0.0.1:{published}\""),
+                &format!("listen = \"127.0.0.1:{hidden}\""),
+            );
+        std::fs::write(&self.nodes[i].config, config).unwrap();
+        self.start(i);
+        hidden
+    }
+
     /// The program that runs a node (for wrappers of [`Self::start_with`]).
     pub fn bin(&self) -> &Path {
         &self.bin

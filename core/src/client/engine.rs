@@ -289,11 +289,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         super::shuffle(&mut nodes, &mut *self.rng.borrow_mut());
         let mut asked: Vec<String> = Vec::new();
         while asked.len() < TIME_QUORUM {
-            let candidates: Vec<ManifestNode> = nodes
-                .iter()
-                .filter(|n| !asked.contains(&n.ed25519))
-                .cloned()
-                .collect();
+            let candidates = super::not_asked(&nodes, &asked);
             if candidates.is_empty() {
                 break;
             }

@@ -201,10 +201,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             if signers.len() >= needed {
                 return Ok((hash, sent_ms + ttl_ms, signers.len()));
             }
-            let mut candidates: Vec<ManifestNode> = swarm
-                .into_iter()
-                .filter(|n| !asked.contains(&n.ed25519))
-                .collect();
+            let mut candidates = super::not_asked(&swarm, &asked);
             let too_few = || ClientError::Exhausted {
                 attempts: asked.len() as u32,
                 last: format!(
@@ -266,11 +263,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         // Two members, merged: one lying member answering "nothing new" hides nothing.
         let mut answered: Vec<String> = Vec::new();
         for round in 0..POLL_MEMBERS {
-            let candidates: Vec<ManifestNode> = members
-                .iter()
-                .filter(|n| !answered.contains(&n.ed25519))
-                .cloned()
-                .collect();
+            let candidates = super::not_asked(&members, &answered);
             if candidates.is_empty() {
                 break;
             }

@@ -20,6 +20,8 @@ mod seen;
 
 use rand_core::CryptoRng;
 
+use crate::network::ManifestNode;
+
 pub use crate::network::NetworkConfig;
 pub use engine::{Client, ClientConfig, TIME_QUORUM};
 pub use error::{ClientError, ClientResult};
@@ -35,4 +37,14 @@ fn shuffle<T>(items: &mut [T], rng: &mut impl CryptoRng) {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         items.swap(i, j);
     }
+}
+
+/// The nodes of `nodes` not named in `asked` (Ed25519 hex), in order: the ones left to try
+/// when a request must reach several distinct nodes.
+fn not_asked(nodes: &[ManifestNode], asked: &[String]) -> Vec<ManifestNode> {
+    nodes
+        .iter()
+        .filter(|n| !asked.contains(&n.ed25519))
+        .cloned()
+        .collect()
 }
