@@ -51,6 +51,9 @@ if (opt['node-proxy']) {
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $proxy_host;
+        # Set, not appended: the node (trusted_proxies = ["127.0.0.1"]) charges its rate
+        # limit to this address, and a client-sent header must not choose it.
+        proxy_set_header X-Forwarded-For $remote_addr;
         proxy_read_timeout 60s;
         client_max_body_size 2m;
     }

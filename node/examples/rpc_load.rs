@@ -326,7 +326,7 @@ async fn main() {
     path.truncate(3);
     // (A one-node network has no path; only the direct phases run there.)
     let onion = path.first().map(|guard| Route::Onion {
-        guard_url: guard.endpoint("/onion_req/v2"),
+        guard_url: guard.endpoint(murmur_core::onion::ONION_REQ_PATH),
         path: path
             .iter()
             .map(|n| n.hop().expect("manifest keys"))

@@ -56,14 +56,24 @@ pub struct StorageConfig {
     pub sweep_seconds: u64,
 }
 
-/// Per-client-IP token bucket on the public endpoints (Session: 300/s, burst 600).
+/// Token buckets per client address (`ratelimit` explains whom a request is charged to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
+    /// Public routes, per client IP (IPv6: per /64). Session: 300/s, burst 600.
     pub per_second: u32,
     pub burst: u32,
-    /// Most client IPs tracked at once (bounds memory).
+    /// Onion requests relayed by a manifest node: one relay carries many users.
+    pub relay_per_second: u32,
+    pub relay_burst: u32,
+    /// The signed peer routes (replication, catch-up, handoff), per peer address.
+    pub peer_per_second: u32,
+    pub peer_burst: u32,
+    /// Most buckets tracked at once (bounds memory); the least recently used go first.
     pub max_clients: usize,
+    /// Reverse proxies (such as the app's nginx with `--node-proxy`) whose `X-Forwarded-For`
+    /// names the real client. Nobody else's header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Swarm replication timing.
@@ -107,7 +117,12 @@ impl Default for RateLimitConfig {
         Self {
             per_second: 300,
             burst: 600,
+            relay_per_second: 3_000,
+            relay_burst: 6_000,
+            peer_per_second: 1_000,
+            peer_burst: 2_000,
             max_clients: 100_000,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -117,6 +132,22 @@ impl Default for ReplicationConfig {
         Self {
             sync_interval_ms: 10_000,
             forward_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// Limits no single machine reaches: for a devnet, where every client is 127.0.0.1.
+    pub fn out_of_reach() -> Self {
+        Self {
+            per_second: 1_000_000,
+            burst: 1_000_000,
+            relay_per_second: 1_000_000,
+            relay_burst: 1_000_000,
+            peer_per_second: 1_000_000,
+            peer_burst: 1_000_000,
+            max_clients: 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -141,8 +172,18 @@ impl Config {
         if self.network.manifest_file.is_none() && self.network.seed_urls.is_empty() {
             anyhow::bail!("set network.manifest_file or network.seed_urls");
         }
-        if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
-            anyhow::bail!("rate_limit.per_second and burst must be positive");
+        let r = &self.rate_limit;
+        if [
+            r.per_second,
+            r.burst,
+            r.relay_per_second,
+            r.relay_burst,
+            r.peer_per_second,
+            r.peer_burst,
+        ]
+        .contains(&0)
+        {
+            anyhow::bail!("every rate_limit rate and burst must be positive");
         }
         Ok(())
     }

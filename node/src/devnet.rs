@@ -131,11 +131,7 @@ impl Devnet {
                 storage: StorageConfig::default(),
                 // Every devnet client shares 127.0.0.1, so the per-IP limit is set far above
                 // what one machine can send.
-                rate_limit: RateLimitConfig {
-                    per_second: 1_000_000,
-                    burst: 1_000_000,
-                    max_clients: 1024,
-                },
+                rate_limit: RateLimitConfig::out_of_reach(),
                 replication: ReplicationConfig {
                     sync_interval_ms: spec.sync_interval_ms,
                     forward_timeout_ms: 5_000,

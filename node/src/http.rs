@@ -3,7 +3,8 @@
 //!
 //! Public (browser-reachable, CORS, rate-limited): `POST /storage_rpc/v1`, `POST /onion_req/v2`,
 //! `POST /json_rpc`, `GET /network`. Operators: `GET /metrics`. Peers only (signed by a
-//! manifest node key, no CORS): `POST /murmur/v1/{replicate,messages,handoff}`.
+//! manifest node key, no CORS, rate-limited in their own buckets):
+//! `POST /murmur/v1/{replicate,messages,handoff}`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -15,11 +16,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use murmur_core::limits::{PEER_MAX_BODY, STORAGE_RPC_MAX_BODY};
+use murmur_core::onion::ONION_REQ_PATH;
 use murmur_core::rpc::AccountId;
 use murmur_core::rpc::response::{Reply, ReplyBody};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
+use crate::ratelimit::Class;
 use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_PATH};
 use crate::state::SharedNode;
 use crate::{network, onion, peer, rpc};
@@ -36,7 +39,7 @@ pub fn router(node: SharedNode) -> Router {
             post(storage_rpc).layer(DefaultBodyLimit::max(STORAGE_RPC_MAX_BODY)),
         )
         .route(
-            "/onion_req/v2",
+            ONION_REQ_PATH,
             post(onion_req).layer(DefaultBodyLimit::max(murmur_core::onion::MAX_ONION_BODY)),
         )
         .route("/json_rpc", post(json_rpc))
@@ -48,6 +51,7 @@ pub fn router(node: SharedNode) -> Router {
         .route(MESSAGES_PATH, post(peer_messages))
         .route(HANDOFF_PATH, post(peer_handoff))
         .route_layer(middleware::from_fn_with_state(node.clone(), peer_auth))
+        .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit))
         .layer(DefaultBodyLimit::max(PEER_MAX_BODY));
     Router::new()
         .merge(public)
@@ -60,7 +64,7 @@ pub fn router(node: SharedNode) -> Router {
 fn endpoint_label(path: Option<&str>) -> &'static str {
     match path {
         Some("/storage_rpc/v1") => "storage_rpc",
-        Some("/onion_req/v2") => "onion_req",
+        Some(ONION_REQ_PATH) => "onion_req",
         Some("/json_rpc") => "json_rpc",
         Some("/network") => "network",
         Some("/metrics") => "metrics",
@@ -85,21 +89,32 @@ async fn count_requests(State(node): State<SharedNode>, request: Request, next: 
     response
 }
 
-fn client_ip(request: &Request) -> IpAddr {
+fn tcp_peer(request: &Request) -> IpAddr {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
 }
 
+/// Charges every request to a bucket (`ratelimit` says whose) before any work is done.
 async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
     if request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
-    if !node
-        .limiter
-        .allow(client_ip(&request), crate::clock::monotonic_now())
-    {
+    let peer = tcp_peer(&request);
+    let path = request.uri().path();
+    let (class, ip) = if [REPLICATE_PATH, MESSAGES_PATH, HANDOFF_PATH].contains(&path) {
+        (Class::Peer, peer)
+    } else if path == ONION_REQ_PATH && node.limiter.is_relay(peer) {
+        (Class::Relay, peer)
+    } else {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        (Class::Client, node.limiter.client_ip(peer, forwarded))
+    };
+    if !node.limiter.allow(class, ip, crate::clock::monotonic_now()) {
         node.metrics.rate_limited.inc();
         return text(
             StatusCode::TOO_MANY_REQUESTS,

@@ -88,7 +88,7 @@ async fn relay(
         return plain(RelayError::NextNodeNotFound(hex::encode(destination)));
     };
     let result = http
-        .post(next.endpoint("/onion_req/v2"))
+        .post(next.endpoint(murmur_core::onion::ONION_REQ_PATH))
         .header("content-type", "application/octet-stream")
         .timeout(RELAY_TIMEOUT)
         .body(body)

@@ -111,7 +111,7 @@ pub async fn build(
     };
     let network = Network::new(manifest, operator, identity.ed25519_hex())
         .context("the manifest does not verify under network.operator_key")?;
-    Ok(Arc::new(Node {
+    let node = Arc::new(Node {
         limiter: RateLimiter::new(config.rate_limit.clone()),
         config,
         identity,
@@ -120,7 +120,29 @@ pub async fn build(
         metrics: Metrics::default(),
         clock,
         http: http_client,
-    }))
+    });
+    learn_relays(&node).await;
+    Ok(node)
+}
+
+/// Tells the rate limiter which addresses are the manifest's nodes (their onion traffic is
+/// many users', charged to its own buckets). Host names are resolved here, not per request.
+async fn learn_relays(node: &Node) {
+    let topology = node.network.current();
+    let mut relays = std::collections::HashSet::new();
+    for n in &topology.signed.manifest.nodes {
+        let (host, port) = crate::network::host_port(&n.url);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            relays.insert(ip);
+            continue;
+        }
+        let lookup = tokio::net::lookup_host((host, port));
+        if let Ok(Ok(addrs)) = tokio::time::timeout(Duration::from_secs(5), lookup).await {
+            relays.extend(addrs.map(|a| a.ip()));
+        }
+    }
+    node.limiter.set_relays(relays);
 }
 
 /// Starts a node. `listener` lets a caller bind first (to learn the port); otherwise
@@ -197,11 +219,14 @@ async fn reload_manifests(node: SharedNode, mut shutdown: watch::Receiver<bool>)
         }
         let problem = match load_manifest(&node.config, &node.http, node.network.operator()).await {
             // The same manifest again is Ok(false); an older one is a rollback attempt.
-            Ok(signed) => node
-                .network
-                .offer(signed)
-                .err()
-                .map(|e| format!("manifest refused: {e}")),
+            Ok(signed) => match node.network.offer(signed) {
+                Ok(true) => {
+                    learn_relays(&node).await;
+                    None
+                }
+                Ok(false) => None,
+                Err(e) => Some(format!("manifest refused: {e}")),
+            },
             Err(e) => Some(format!("cannot load the manifest: {e:#}")),
         };
         // Said once when it starts and once when it clears, not on every tick.

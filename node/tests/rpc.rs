@@ -390,6 +390,32 @@ async fn peer_endpoints_refuse_unsigned_and_unknown_senders() {
     assert_unchanged(&n, (0, 0)).await;
 }
 
+/// One request to `path` from TCP peer `ip`, with an optional `X-Forwarded-For`.
+async fn status_from(
+    router: &axum::Router,
+    path: &str,
+    ip: [u8; 4],
+    forwarded_for: Option<&str>,
+) -> u16 {
+    let mut request = axum::http::Request::post(path);
+    if let Some(f) = forwarded_for {
+        request = request.header("x-forwarded-for", f);
+    }
+    let mut request = request
+        .body(axum::body::Body::from(Request::Info.to_json().to_string()))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 1234,
+        ))));
+    tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn rate_limit_answers_429_per_client_ip() {
     let n = one_node_with(|c| {
@@ -397,26 +423,88 @@ async fn rate_limit_answers_429_per_client_ip() {
         c.rate_limit.burst = 3;
     })
     .await;
-    let call = |ip: [u8; 4]| {
-        let router = n.router.clone();
-        async move {
-            let mut request = axum::http::Request::post("/storage_rpc/v1")
-                .body(axum::body::Body::from(Request::Info.to_json().to_string()))
-                .unwrap();
-            request.extensions_mut().insert(axum::extract::ConnectInfo(
-                std::net::SocketAddr::from((ip, 1234)),
-            ));
-            tower::ServiceExt::oneshot(router, request)
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
     for _ in 0..3 {
-        assert_eq!(call([10, 0, 0, 1]).await, 200);
+        assert_eq!(
+            status_from(&n.router, "/storage_rpc/v1", [10, 0, 0, 1], None).await,
+            200
+        );
     }
-    assert_eq!(call([10, 0, 0, 1]).await, 429);
+    assert_eq!(
+        status_from(&n.router, "/storage_rpc/v1", [10, 0, 0, 1], None).await,
+        429
+    );
     // Another client is not affected.
-    assert_eq!(call([10, 0, 0, 2]).await, 200);
+    assert_eq!(
+        status_from(&n.router, "/storage_rpc/v1", [10, 0, 0, 2], None).await,
+        200
+    );
+    // A forwarded address from someone who is not a trusted proxy changes nothing: the
+    // limited client cannot buy a fresh bucket by naming another address.
+    let spoofed = Some("192.0.2.55");
+    assert_eq!(
+        status_from(&n.router, "/storage_rpc/v1", [10, 0, 0, 1], spoofed).await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_behind_a_trusted_proxy_charges_the_forwarded_client() {
+    // Fails on the code before attack 9: every client behind the proxy shared its bucket.
+    let n = one_node_with(|c| {
+        c.rate_limit.per_second = 1;
+        c.rate_limit.burst = 2;
+        c.rate_limit.peer_per_second = 1;
+        c.rate_limit.peer_burst = 2;
+        c.rate_limit.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    })
+    .await;
+    let proxy = [127, 0, 0, 1];
+    let call =
+        |client: &'static str| status_from(&n.router, "/storage_rpc/v1", proxy, Some(client));
+    assert_eq!(call("198.51.100.1").await, 200);
+    assert_eq!(call("198.51.100.1").await, 200);
+    assert_eq!(call("198.51.100.1").await, 429);
+    // A second user behind the same proxy still gets through.
+    assert_eq!(call("198.51.100.2").await, 200);
+    // Only the rightmost entry (what the proxy saw) counts, not what the client prepended.
+    assert_eq!(call("203.0.113.9, 198.51.100.1").await, 429);
+
+    // The peer routes draw from their own buckets: a client flood on the public routes does
+    // not stop replication from the same address (401 here: unsigned, but not limited) ...
+    let peer_ip = [10, 0, 0, 7];
+    for _ in 0..2 {
+        assert_eq!(
+            status_from(&n.router, "/storage_rpc/v1", peer_ip, None).await,
+            200
+        );
+    }
+    assert_eq!(
+        status_from(&n.router, "/storage_rpc/v1", peer_ip, None).await,
+        429
+    );
+    let replicate = murmur_node::replication::REPLICATE_PATH;
+    assert_eq!(status_from(&n.router, replicate, peer_ip, None).await, 401);
+    assert_eq!(status_from(&n.router, replicate, peer_ip, None).await, 401);
+    // ... and the peer routes are limited too, before any signature is checked.
+    assert_eq!(status_from(&n.router, replicate, peer_ip, None).await, 429);
+
+    // Onion requests from a manifest node's address (this network's nodes are all on
+    // 127.0.0.1) carry many users: they draw from the relay bucket, not the client one the
+    // proxy's own requests have spent above (400: the body is no onion, but it was not limited).
+    let onion = murmur_core::onion::ONION_REQ_PATH;
+    for _ in 0..10 {
+        assert_eq!(status_from(&n.router, onion, proxy, None).await, 400);
+    }
+    // A client's onion requests are a client's.
+    for _ in 0..2 {
+        assert_eq!(
+            status_from(&n.router, onion, [10, 0, 0, 8], None).await,
+            400
+        );
+    }
+    assert_eq!(
+        status_from(&n.router, onion, [10, 0, 0, 8], None).await,
+        429
+    );
+    assert_unchanged(&n, (0, 0)).await;
 }

@@ -121,7 +121,7 @@ pub async fn corrupt(net: &mut ProcessNet, i: usize, lie: Lie) -> LiarHandle {
         http: crate::net::http(),
     });
     let app = Router::new()
-        .route("/onion_req/v2", post(onion_request))
+        .route(murmur_core::onion::ONION_REQ_PATH, post(onion_request))
         .fallback(pass_on)
         .layer(DefaultBodyLimit::max(64 << 20))
         .with_state(liar.clone());
@@ -160,7 +160,10 @@ async fn onion_request(State(liar): State<Arc<Liar>>, body: Bytes) -> Response {
             let error = RelayError::NextNodeUnreachable(ed.clone());
             (StatusCode::from_u16(error.status()).unwrap(), error.text()).into_response()
         }
-        _ => liar.pass("POST", "/onion_req/v2", Vec::new(), body).await,
+        _ => {
+            liar.pass("POST", murmur_core::onion::ONION_REQ_PATH, Vec::new(), body)
+                .await
+        }
     }
 }
 

@@ -113,6 +113,10 @@ impl ProcessNet {
                  [rate_limit]\n\
                  per_second = 1000000\n\
                  burst = 1000000\n\
+                 relay_per_second = 1000000\n\
+                 relay_burst = 1000000\n\
+                 peer_per_second = 1000000\n\
+                 peer_burst = 1000000\n\
                  max_clients = 1024\n\
                  [replication]\n\
                  sync_interval_ms = {sync_ms}\n\

@@ -480,7 +480,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let guard = &path.hops[0];
         let response = self
             .transport
-            .post(&guard.endpoint("/onion_req/v2"), built.body)
+            .post(&guard.endpoint(crate::onion::ONION_REQ_PATH), built.body)
             .await;
         let mut st = self.state.borrow_mut();
         Ok(match response {

@@ -20,6 +20,9 @@ pub use relay::RelayError;
 use crate::error::{Error, Result};
 use crate::rpc::response::{Reply, ReplyBody};
 
+/// Where clients and relays send onion requests (Session's path).
+pub const ONION_REQ_PATH: &str = "/onion_req/v2";
+
 /// Most hops a request may pass through (a relay refuses to forward past this).
 pub const MAX_ONION_HOPS: u64 = 15;
 pub use crate::limits::MAX_ONION_BODY;
