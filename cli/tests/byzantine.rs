@@ -575,3 +575,42 @@ async fn peer_routes_serve_members_and_take_only_what_the_rules_allow() {
         "an expiry past the longest TTL was kept"
     );
 }
+
+/// Attack 4: namespace-0 stores need no signature, so anyone can fill an account's mailbox.
+/// Each node holds at most a quota per account (here 4 messages): the flooded account's
+/// sender is told "their mailbox is full", and every other account keeps receiving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_flooded_account_fills_only_its_own_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = ProcessNet::create(
+        &node_bin(),
+        dir.path(),
+        4,
+        500,
+        "[storage]\naccount_max_count = 4\n",
+    );
+    net.start_all().await;
+    let (a_id, b_id, c_id) = (identity(91), identity(92), identity(93));
+    let a = client(net.network(), a_id, 21);
+    let flood: Vec<String> = (0..4).map(|i| format!("flood {i}")).collect();
+    for text in &flood {
+        a.send_text(&b_id.session_id(), text, None).await.unwrap();
+    }
+    let full = a
+        .send_text(&b_id.session_id(), "one too many", None)
+        .await
+        .expect_err("the mailbox is full");
+    assert!(
+        matches!(full, murmur_core::client::ClientError::MailboxFull),
+        "{full:?}"
+    );
+    assert_eq!(full.to_string(), "their mailbox is full; try later");
+    // Another account still receives; the flooded one lost nothing it had.
+    a.send_text(&c_id.session_id(), "still delivered", None)
+        .await
+        .unwrap();
+    let c = client(net.network(), c_id, 22);
+    assert_eq!(receive(&c, 1).await, ["still delivered"]);
+    let b = client(net.network(), b_id, 23);
+    assert_eq!(receive(&b, 4).await, flood);
+}

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use murmur_core::Identity;
 use murmur_core::rpc::{AccountId, Namespace};
-use murmur_node::storage::{DEFAULT_MAX_BYTES, Storage, StoredMessage};
+use murmur_node::storage::{Caps, DEFAULT_MAX_BYTES, Storage, StoredMessage};
 use rand_core::SeedableRng as _;
 
 fn now_ms() -> u64 {
@@ -61,8 +61,11 @@ fn message(account: &AccountId, n: u64, now: u64) -> StoredMessage {
 
 fn ceiling(seconds: u64) {
     let dir = tempfile::tempdir().expect("scratch dir");
-    let storage = Storage::open(&dir.path().join("messages.sqlite"), DEFAULT_MAX_BYTES)
-        .expect("open storage");
+    let storage = Storage::open(
+        &dir.path().join("messages.sqlite"),
+        Caps::total(DEFAULT_MAX_BYTES),
+    )
+    .expect("open storage");
     let accounts = accounts(1000);
     let now = now_ms();
     let start = Instant::now();
@@ -91,7 +94,7 @@ fn ceiling(seconds: u64) {
 fn fill(db: PathBuf, to: u64) {
     // Storage::open creates or migrates the schema; the bulk insert then uses its own
     // connection with the same pragmas.
-    let storage = Storage::open(&db, DEFAULT_MAX_BYTES).expect("open storage");
+    let storage = Storage::open(&db, Caps::total(DEFAULT_MAX_BYTES)).expect("open storage");
     let (have, _) = storage.stats();
     drop(storage);
     let mut conn = rusqlite::Connection::open(&db).expect("open");

@@ -12,6 +12,7 @@ use murmur_core::rpc::Namespace;
 use murmur_core::rpc::response::{
     DeleteNodeResult, ExpireAllNodeResult, ExpireNodeResult, FailedEntry, StoreNodeResult, node_sig,
 };
+use murmur_core::rpc::rules;
 use serde::Serialize;
 
 use crate::identity::NodeIdentity;
@@ -150,6 +151,7 @@ pub fn apply(
 pub fn failure(e: &StorageError) -> (u16, FailedEntry) {
     match e {
         StorageError::Full => (507, FailedEntry::refused(507, "storage full")),
+        StorageError::AccountFull => (507, FailedEntry::refused(507, rules::MAILBOX_FULL)),
         StorageError::DiskFull => {
             tracing::error!("disk full: refusing writes until space is freed");
             (507, FailedEntry::refused(507, "disk full"))

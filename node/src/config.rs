@@ -52,6 +52,11 @@ pub struct NetworkConfig {
 pub struct StorageConfig {
     /// Most message bytes this node holds; stores past it are refused with 507.
     pub max_bytes: u64,
+    /// Most message bytes one account may hold here; stores past it are refused with 507
+    /// "mailbox full", and every other account keeps storing.
+    pub account_max_bytes: u64,
+    /// Most messages one account may hold here (all namespaces).
+    pub account_max_count: u64,
     /// How often expired messages are deleted, in seconds.
     pub sweep_seconds: u64,
 }
@@ -107,6 +112,8 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             max_bytes: crate::storage::DEFAULT_MAX_BYTES,
+            account_max_bytes: crate::storage::DEFAULT_ACCOUNT_MAX_BYTES,
+            account_max_count: crate::storage::DEFAULT_ACCOUNT_MAX_COUNT,
             sweep_seconds: 10,
         }
     }
@@ -132,6 +139,17 @@ impl Default for ReplicationConfig {
         Self {
             sync_interval_ms: 10_000,
             forward_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The store's caps.
+    pub fn caps(&self) -> crate::storage::Caps {
+        crate::storage::Caps {
+            max_bytes: self.max_bytes,
+            account_max_bytes: self.account_max_bytes,
+            account_max_count: self.account_max_count,
         }
     }
 }

@@ -245,6 +245,8 @@ pub fn accept(
             Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
             Ok(crate::storage::StoreOutcome::Already { .. }) => {}
             Err(StorageError::Full) => return Err("storage full"),
+            // A peer cannot push an account past its quota here; the rest is taken.
+            Err(StorageError::AccountFull) => {}
             Err(StorageError::DiskFull) => return Err("disk full"),
             Err(StorageError::Db(e)) => {
                 tracing::error!(error = %e, "database error while replicating");

@@ -13,7 +13,7 @@ use murmur_core::rpc::response::{
     BatchResponse, FailedEntry, GetExpiriesResponse, HARDFORK, InfoResponse, NodeEntry, Reply,
     RetrieveResponse, RetrievedMessage, SubResult, WriteResponse,
 };
-use murmur_core::rpc::rules::{Refusal, Sender};
+use murmur_core::rpc::rules::{self, Refusal, Sender};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -21,6 +21,7 @@ use crate::apply::{self, Applied, Write};
 use crate::checks::{Checked, check};
 use crate::replication;
 use crate::state::Node;
+use crate::storage::StorageError;
 
 /// Parses and runs one client request body (`{"method", "params"}`), batches included.
 pub async fn handle(node: &Node, body: &[u8]) -> Reply {
@@ -144,9 +145,11 @@ fn peer_entry(write: &Write, value: Value) -> NodeEntry<Applied> {
 /// A client's write: applied here, forwarded to every other member, answered with every
 /// member's entry. 200 when any member carried it out; else 507 when this node is full, 500.
 async fn coordinate(node: &Node, request: &Request, write: &Write, now_ms: u64) -> Reply {
+    let mut mailbox_full = false;
     let (local_status, local) = match apply::apply(&node.storage, &node.identity, write) {
         Ok(applied) => (200, NodeEntry::Ok(applied)),
         Err(e) => {
+            mailbox_full = matches!(e, StorageError::AccountFull);
             let (status, entry) = apply::failure(&e);
             (status, NodeEntry::Failed(entry))
         }
@@ -161,6 +164,10 @@ async fn coordinate(node: &Node, request: &Request, write: &Write, now_ms: u64) 
         .collect();
     swarm.insert(node.identity.ed25519_hex(), local);
     let all_failed = swarm.values().all(NodeEntry::is_failed);
+    // Said plainly, so the sender can tell the user rather than retry for nothing.
+    if all_failed && mailbox_full {
+        return Reply::text(507, rules::MAILBOX_FULL);
+    }
     let status = match (all_failed, local_status) {
         (true, 507) => 507,
         (true, _) => 500,

@@ -101,7 +101,7 @@ pub async fn build(
     install_crypto_provider();
     // Creates the data directory on first start.
     let identity = NodeIdentity::load_or_create(&config.data_dir)?;
-    let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.max_bytes)
+    let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.caps())
         .context("cannot open the message database")?;
     let http_client = crate::outbound::client(&config)?;
     let operator = config.operator_key()?;

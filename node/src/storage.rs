@@ -17,7 +17,33 @@ use rusqlite::{Connection, OptionalExtension, params};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_messages.sql"),
     include_str!("../migrations/0002_peer_cursors.sql"),
+    include_str!("../migrations/0003_account_usage.sql"),
 ];
+
+/// Most messages one account may hold on a node (all namespaces).
+pub const DEFAULT_ACCOUNT_MAX_COUNT: u64 = 20_000;
+/// Most message bytes one account may hold on a node: with the node cap, one account cannot
+/// fill its swarm and lock out every other account there for a TTL.
+pub const DEFAULT_ACCOUNT_MAX_BYTES: u64 = 128 * 1024 * 1024;
+
+/// How much a node holds: in all, and for any one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub max_bytes: u64,
+    pub account_max_bytes: u64,
+    pub account_max_count: u64,
+}
+
+impl Caps {
+    /// A node cap and the default account quota.
+    pub fn total(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            account_max_bytes: DEFAULT_ACCOUNT_MAX_BYTES,
+            account_max_count: DEFAULT_ACCOUNT_MAX_COUNT,
+        }
+    }
+}
 
 /// Session's per-node cap (`SIZE_LIMIT` = 3.5 GiB of message data).
 pub const DEFAULT_MAX_BYTES: u64 = 3584 * 1024 * 1024;
@@ -28,6 +54,9 @@ pub enum StorageError {
     /// Accepting the message would take the node past its size cap.
     #[error("node storage is full")]
     Full,
+    /// Accepting the message would take its account past its quota (count or bytes).
+    #[error("the account's mailbox is full")]
+    AccountFull,
     /// The disk under the database is full (SQLITE_FULL): nothing was written, and what is
     /// stored stays readable.
     #[error("disk full")]
@@ -89,13 +118,13 @@ struct Inner {
 /// The SQLite-backed message store.
 pub struct Storage {
     inner: Mutex<Inner>,
-    max_bytes: u64,
+    caps: Caps,
 }
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Storage")
-            .field("max_bytes", &self.max_bytes)
+            .field("caps", &self.caps)
             .finish_non_exhaustive()
     }
 }
@@ -160,12 +189,12 @@ impl Inner {
 
 impl Storage {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path, max_bytes: u64) -> Result<Self> {
+    pub fn open(path: &Path, caps: Caps) -> Result<Self> {
         let conn = Connection::open(path)?;
-        Self::with_connection(conn, max_bytes)
+        Self::with_connection(conn, caps)
     }
 
-    fn with_connection(mut conn: Connection, max_bytes: u64) -> Result<Self> {
+    fn with_connection(mut conn: Connection, caps: Caps) -> Result<Self> {
         // WAL: readers never block the writer; NORMAL sync is durable across process crashes
         // (an OS crash can lose the last transactions, which swarm peers still hold).
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -189,7 +218,7 @@ impl Storage {
                 bytes: to_u64(bytes),
                 count: to_u64(count),
             }),
-            max_bytes,
+            caps,
         })
     }
 
@@ -226,7 +255,7 @@ impl Storage {
             return Ok(StoreOutcome::Already { expiry });
         }
         let size = msg.data.len() as u64;
-        if inner.bytes + size > self.max_bytes {
+        if inner.bytes + size > self.caps.max_bytes {
             return Err(StorageError::Full);
         }
         let space = murmur_core::swarm::swarm_space(&msg.account.key());
@@ -241,6 +270,21 @@ impl Storage {
         } else {
             (Vec::new(), 0)
         };
+        // The quota counts what the account holds after any replaced message is gone; a
+        // refusal drops the transaction, so the replaced message stays.
+        let (count, bytes): (i64, i64) = tx
+            .query_row(
+                "SELECT count, bytes FROM account_usage WHERE account = ?1",
+                params![&msg.account.0[..]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0));
+        if to_u64(count) + 1 > self.caps.account_max_count
+            || to_u64(bytes) + size > self.caps.account_max_bytes
+        {
+            return Err(StorageError::AccountFull);
+        }
         tx.execute(
             "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -555,7 +599,7 @@ mod tests {
 
     fn open() -> Storage {
         let conn = Connection::open_in_memory().expect("sqlite opens");
-        Storage::with_connection(conn, 1000).expect("schema applies")
+        Storage::with_connection(conn, Caps::total(1000)).expect("schema applies")
     }
 
     fn msg(hash: &str, data: &[u8], expiry: u64) -> StoredMessage {
@@ -632,5 +676,93 @@ mod tests {
         );
         assert_eq!(s.sweep(101).unwrap(), 2);
         assert_eq!(s.stats(), (1, 1));
+    }
+
+    fn for_account(account: u8, hash: &str, data: &[u8]) -> StoredMessage {
+        StoredMessage {
+            account: AccountId([account; 33]),
+            ..msg(hash, data, 1_000)
+        }
+    }
+
+    fn with_quota(count: u64, bytes: u64) -> Storage {
+        let conn = Connection::open_in_memory().expect("sqlite opens");
+        let caps = Caps {
+            max_bytes: 1 << 30,
+            account_max_bytes: bytes,
+            account_max_count: count,
+        };
+        Storage::with_connection(conn, caps).expect("schema applies")
+    }
+
+    #[test]
+    fn one_account_over_its_quota_is_refused_and_others_still_store() {
+        let s = with_quota(3, 1_000);
+        for h in ["a", "b", "c"] {
+            s.store(&for_account(1, h, b"xx"), false).unwrap();
+        }
+        assert!(matches!(
+            s.store(&for_account(1, "d", b"xx"), false),
+            Err(StorageError::AccountFull)
+        ));
+        // By bytes too.
+        s.store(&for_account(2, "a", &[0; 900]), false).unwrap();
+        assert!(matches!(
+            s.store(&for_account(2, "b", &[0; 101]), false),
+            Err(StorageError::AccountFull)
+        ));
+        // Another account is unaffected, and nothing was lost.
+        s.store(&for_account(3, "a", b"xx"), false).unwrap();
+        assert_eq!(s.stats(), (5, 3 * 2 + 900 + 2));
+        // Deleting frees the quota (the triggers keep it exact) ...
+        s.delete(&AccountId([1; 33]), &["a".into()]).unwrap();
+        s.store(&for_account(1, "d", b"xx"), false).unwrap();
+        // ... so does expiry, and a replaced public-outbox message does not count twice.
+        assert_eq!(s.sweep(1_000).unwrap(), 5);
+        let s = with_quota(1, 1_000);
+        s.store(&for_account(4, "a", b"x"), true).unwrap();
+        s.store(&for_account(4, "b", b"y"), true).unwrap();
+        assert_eq!(s.stats(), (1, 1));
+    }
+
+    #[test]
+    fn a_database_from_before_the_quota_opens_with_its_usage_counted() {
+        // Written as the previous version did (schema 2), then opened by this one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..2].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            for (i, account) in [7u8, 7, 8].iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
+                     VALUES (?1, 0, ?2, 1, 1000, ?3, 0)",
+                    params![&[*account; 33][..], format!("h{i}"), vec![0u8; 10]],
+                )
+                .unwrap();
+            }
+        }
+        let caps = Caps {
+            max_bytes: 1 << 30,
+            account_max_bytes: 1 << 20,
+            account_max_count: 2,
+        };
+        let s = Storage::open(&path, caps).unwrap();
+        assert_eq!(s.stats(), (3, 30));
+        // Account 7 already holds two: the quota knows it.
+        assert!(matches!(
+            s.store(&for_account(7, "new", b"x"), false),
+            Err(StorageError::AccountFull)
+        ));
+        s.store(&for_account(8, "new", b"x"), false).unwrap();
+        let (got, _) = s
+            .retrieve(&AccountId([7; 33]), Namespace(0), "", 0, 10, 10_000)
+            .unwrap();
+        assert_eq!(got.len(), 2, "the old messages are still there");
     }
 }

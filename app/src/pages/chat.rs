@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
+use murmur_core::client::ClientError;
 use murmur_core::history::{Conversation, MessageRecord};
+use murmur_core::messenger::MessengerError;
 
 use crate::components::composer::Composer;
 use crate::components::conversation_header::{ConversationHeader, HeaderChange};
@@ -34,6 +36,8 @@ pub fn ChatPage(
         pages: 0,
     });
     let show_settings = RwSignal::new(false);
+    // Why the last send failed, when it is something the user can act on.
+    let send_problem = RwSignal::new(None::<&'static str>);
     let shown = Shown {
         conversations,
         selected,
@@ -110,7 +114,7 @@ pub fn ChatPage(
             };
             // The message shows as "Sending" as soon as it is in the history.
             bump();
-            let _ = s.messenger.deliver_queued(queued).await;
+            send_problem.set(problem(&s.messenger.deliver_queued(queued).await));
             bump();
         });
     });
@@ -120,7 +124,9 @@ pub fn ChatPage(
             return;
         };
         spawn_local(async move {
-            let _ = session.get_value().messenger.retry(&to, &id, &text).await;
+            send_problem.set(problem(
+                &session.get_value().messenger.retry(&to, &id, &text).await,
+            ));
             bump();
         });
     });
@@ -192,6 +198,7 @@ pub fn ChatPage(
                         Some(conv) => view! { <ConversationHeader conv on_change=header_change /> }.into_any(),
                     }}
                     <MessageList messages window on_retry=retry />
+                    {move || send_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
                     {move || composer_state.get().map(|blocked| if blocked {
                         view! { <p class="banner" role="status">"You blocked this contact. Unblock to send and receive messages."</p> }.into_any()
                     } else {
@@ -200,5 +207,16 @@ pub fn ChatPage(
                 </section>
             </div>
         </div>
+    }
+}
+
+/// What to tell the user about a failed send beyond "Failed": a full mailbox is worth
+/// saying (waiting helps, retrying now does not).
+fn problem(sent: &Result<String, MessengerError>) -> Option<&'static str> {
+    match sent {
+        Err(MessengerError::Client(ClientError::MailboxFull)) => {
+            Some("Their mailbox is full; try later.")
+        }
+        _ => None,
     }
 }

@@ -396,9 +396,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 Action::Refuse(reply) => {
                     refusals += 1;
                     if refusals >= candidates.len() {
-                        return Err(ClientError::Refused {
-                            status: reply.status,
-                            reason: reply.reason(),
+                        return Err(if reply.status == 507 {
+                            ClientError::MailboxFull
+                        } else {
+                            ClientError::Refused {
+                                status: reply.status,
+                                reason: reply.reason(),
+                            }
                         });
                     }
                     member += 1;

@@ -22,6 +22,9 @@ pub enum ClientError {
     /// A node refused the request itself (bad request, auth, TTL); retrying will not help.
     #[error("refused by the node ({status}): {reason}")]
     Refused { status: u16, reason: String },
+    /// The recipient's swarm holds as much for them as it allows (every member said so).
+    #[error("their mailbox is full; try later")]
+    MailboxFull,
     /// The text is longer than a message may be ([`super::MAX_TEXT_BYTES`]).
     #[error("message too long: at most {max} bytes of text")]
     TooLong { max: usize },

@@ -10,6 +10,7 @@
 //! answers 429/5xx or whose answer cannot be read moves on to the next swarm member.
 
 use crate::rpc::response::Reply;
+use crate::rpc::rules::MAILBOX_FULL;
 
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +92,9 @@ impl Retry {
             {
                 Action::Refuse(r)
             }
+            // The account is over its quota: trying again now will not help (a lying member
+            // saying so moves on, like any refusal).
+            Outcome::Reply(r) if r.status == 507 && r.reason() == MAILBOX_FULL => Action::Refuse(r),
             other if spent => Action::GiveUp {
                 last: other.describe(),
             },
@@ -139,6 +143,12 @@ mod tests {
                 Action::Refuse(answer(refused))
             );
         }
+        // A full mailbox is a refusal; a full node (any other 507) is one member's trouble.
+        let full = Reply::text(507, MAILBOX_FULL);
+        assert_eq!(
+            Retry::new(8, 1, 1).next(Outcome::Reply(full.clone())),
+            Action::Refuse(full)
+        );
         let next = |wait_ms| Action::Again {
             next_member: true,
             wait_ms,

@@ -25,6 +25,11 @@ pub const MAX_HASHES_PER_REQUEST: usize = 1000;
 /// Length of a message hash: base64 (unpadded) of 32 bytes.
 pub const MESSAGE_HASH_LEN: usize = 43;
 
+/// The reason a node gives (status 507) when a store would take the account past the node's
+/// per-account quota. Distinct from "storage full" (the node's own cap): the sender is told
+/// the recipient's mailbox is full, and every other account keeps storing.
+pub const MAILBOX_FULL: &str = "mailbox full";
+
 /// Why a request is refused: Session's status and a short reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
