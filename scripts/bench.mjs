@@ -121,6 +121,14 @@ row('Node store p99 via 3-hop onion', 'node.onion-store.p99', 'ms', 'store p99, 
 row('Node retrieve via 3-hop onion', 'node.onion-retrieve.rps', 'req/s', 'retrieve, direct', 'node.retrieve.rps', 'node');
 row('Node retrieve p50 via 3-hop onion', 'node.onion-retrieve.p50', 'ms', 'retrieve p50, direct', 'node.retrieve.p50', 'node');
 row('Node retrieve p99 via 3-hop onion', 'node.onion-retrieve.p99', 'ms', 'retrieve p99, direct', 'node.retrieve.p99', 'node');
+// Byzantine nodes, attack 3: the same load while one host attacks node 0 (the attacker's
+// connection count and byte rate are fixed by bench-node and reported as measured).
+row('Attacker: slowloris connections held to node 0 (mean)', 'node.attack.slowloris', 'connections', '(fixed: 1,000 asked)', null, 'node');
+row('Attacker: 10 MiB junk onion bodies streamed at node 0', 'node.attack.body_mib_per_s', 'MiB/s', '(fixed: 40 MiB/s asked)', null, 'node');
+row('Node store, direct, under that attack', 'node.attacked-store.rps', 'req/s', 'store, direct, unattacked (≥ 0.8 wanted)', 'node.store.rps', 'node');
+row('Node retrieve, direct, under that attack', 'node.attacked-retrieve.rps', 'req/s', 'retrieve, direct, unattacked (≥ 0.8 wanted)', 'node.retrieve.rps', 'node');
+row('Node store p99 under that attack', 'node.attacked-store.p99', 'ms', 'store p99, unattacked', 'node.store.p99', 'node');
+row('Devnet process peak RSS under that attack (all 6 nodes)', 'node.attacked.rss_mib', 'MiB', 'budget 256 MiB per node (not measured)', 256, 'node');
 
 row(`Send → receive p50, native CLI, ${QUICK ? 100 : 1000} messages (poll 1 s)`, 'latency.p50', 'ms', 'store ack p50 (3-hop onion)', 'latency.ack.p50', 'latency');
 row('Send → receive p99, native CLI', 'latency.p99', 'ms', 'store ack p99 (3-hop onion)', 'latency.ack.p99', 'latency');

@@ -66,3 +66,30 @@ async fn under_the_vault_indexeddb_holds_only_sealed_records() {
     assert!(!raw.windows(6).any(|w| w == b"bridge"));
     assert_eq!(vault.inner().get(&record).await.unwrap(), None);
 }
+
+/// A `blob:` URL holding `len` bytes of `fill`, fetchable like any answer.
+fn blob_url(len: usize, fill: u8) -> String {
+    let bytes = js_sys::Uint8Array::from(vec![fill; len].as_slice());
+    let parts = js_sys::Array::of1(&bytes);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap();
+    web_sys::Url::create_object_url_with_blob(&blob).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn fetch_reads_an_answer_whole_and_refuses_one_past_the_reply_cap() {
+    use murmur_app::platform::web::FetchTransport;
+    use murmur_core::client::{Transport, TransportError};
+    use murmur_core::limits::MAX_REPLY_BYTES;
+    // Streamed in chunks and put back together.
+    let url = blob_url(3 * 1024 * 1024 + 7, 0x42);
+    let answer = FetchTransport.get(&url).await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body.len(), 3 * 1024 * 1024 + 7);
+    assert!(answer.body.iter().all(|&b| b == 0x42));
+    // One byte past the cap is refused, not read into the tab.
+    let url = blob_url(MAX_REPLY_BYTES + 1, 0);
+    assert_eq!(
+        FetchTransport.get(&url).await.unwrap_err(),
+        TransportError::Other
+    );
+}

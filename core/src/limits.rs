@@ -13,9 +13,15 @@
 pub const MAX_ONION_BODY: usize = 10 * 1024 * 1024 + 4096;
 /// Largest `/storage_rpc/v1` body: a batch of 20 maximal stores in base64, plus JSON.
 pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
-/// Largest node-to-node request body a node reads (a handoff page of 500 messages is far
-/// smaller; the Byzantine-nodes work bounds it to what a peer legitimately sends).
-pub const PEER_MAX_BODY: usize = 64 * 1024 * 1024;
+/// Largest node-to-node write a node reads: a forwarded client store (at most
+/// [`STORAGE_RPC_MAX_BODY`]) or one handoff batch (cut to [`HANDOFF_BATCH_BYTES`]).
+pub const PEER_MAX_BODY: usize = 4 * 1024 * 1024;
+/// The message data one handoff request carries at most (base64 and JSON come on top).
+pub const HANDOFF_BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// Largest catch-up page request (a swarm id and a cursor).
+pub const PEER_PAGE_REQUEST_MAX_BODY: usize = 4 * 1024;
+/// Largest `/json_rpc` request (`get_n_service_nodes` with its field list).
+pub const JSON_RPC_MAX_BODY: usize = 64 * 1024;
 /// Largest answer a node or client reads from any call it makes (a relay's next hop, a peer,
 /// a seed, a client's guard): an attachment in base64 inside an encrypted onion reply fits.
 pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
@@ -45,26 +51,30 @@ pub const FORWARD_TIMEOUT_MS: u64 = 5_000;
 /// Longest a waiting retrieve is held before it answers empty (not enforced yet: live
 /// delivery). Below [`RELAY_TIMEOUT_MS`], so no relay gives up on a waiting request.
 pub const MAX_RETRIEVE_WAIT_MS: u64 = 25_000;
-/// How long a node gives a client to send a request's headers (not enforced yet).
+/// How long a node gives a client to send a request's headers; the same timer closes a
+/// kept-alive connection idle that long (hyper runs one timer for both). A held request (a
+/// waiting retrieve) is not idle: the timer runs only while the node waits for a request.
 pub const HEADER_READ_TIMEOUT_MS: u64 = 10_000;
-/// How long a node gives a client to send a request's body (not enforced yet).
-pub const BODY_READ_TIMEOUT_MS: u64 = 30_000;
-/// How long an idle keep-alive connection stays open (not enforced yet). Longer than the
-/// longest waiting retrieve plus three relay hops, so a held request never finds its
-/// connection closed.
-pub const IDLE_TIMEOUT_MS: u64 = 90_000;
+/// How long a node gives a client to send a whole request body: a 10 MiB onion body at
+/// 1.5 Mbit/s fits.
+pub const BODY_READ_TIMEOUT_MS: u64 = 60_000;
+/// How long a node keeps an idle pooled connection to another node: shorter than the other
+/// side's idle timeout, so the caller closes first and never sends into a closing socket.
+pub const OUTBOUND_IDLE_MS: u64 = 5_000;
 
 /// Waiting retrieves one account may hold on one node (not enforced yet: live delivery).
 pub const WAITERS_PER_ACCOUNT: usize = 4;
 /// Waiting retrieves one node holds in all (not enforced yet: live delivery).
 pub const WAITERS_PER_NODE: usize = 10_000;
-/// Open connections one node accepts (not enforced yet); at least the waiter cap, since
-/// every waiter holds one.
+/// Open connections one node accepts (the default of `http.max_connections`); at least the
+/// waiter cap, since every waiter holds one.
 pub const MAX_CONNECTIONS: usize = 12_000;
 
-/// Bytes one account may hold in one swarm (not enforced yet: the Byzantine-nodes work).
+/// Bytes one account may hold on one node (the default of `storage.account_max_bytes`):
+/// with the node's own cap, one account cannot fill its swarm and lock every other account
+/// there out for a TTL.
 pub const ACCOUNT_QUOTA_BYTES: u64 = 100 * 1024 * 1024;
-/// Messages one account may hold in one swarm (not enforced yet).
+/// Messages one account may hold on one node (the default of `storage.account_max_count`).
 pub const ACCOUNT_QUOTA_MESSAGES: u64 = 20_000;
 
 /// Largest attachment, encrypted (not enforced yet: the file server work; Session's 10 MB).
@@ -74,7 +84,13 @@ pub const FILE_PART_BYTES: usize = 1024 * 1024;
 
 // The relationships the table promises.
 const _: () = assert!(MAX_RETRIEVE_WAIT_MS < RELAY_TIMEOUT_MS);
-const _: () = assert!(IDLE_TIMEOUT_MS > MAX_RETRIEVE_WAIT_MS + RELAY_TIMEOUT_MS);
+const _: () = assert!(OUTBOUND_IDLE_MS < HEADER_READ_TIMEOUT_MS);
+// A forwarded write and a handoff batch (base64 data, with one maximal message over the
+// batch size, plus JSON) fit in what a peer reads.
+const _: () = assert!(PEER_MAX_BODY > STORAGE_RPC_MAX_BODY + 64 * 1024);
+const _: () = assert!(
+    (HANDOFF_BATCH_BYTES + crate::rpc::MAX_MESSAGE_BYTES) / 3 * 4 + 512 * 1024 < PEER_MAX_BODY
+);
 const _: () = assert!(MAX_CONNECTIONS >= WAITERS_PER_NODE);
 const _: () = assert!(CLIENT_REQUEST_TIMEOUT_MS > RELAY_TIMEOUT_MS);
 const _: () = assert!(MAX_FILE_BYTES < MAX_ONION_BODY);

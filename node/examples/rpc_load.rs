@@ -1,7 +1,8 @@
 //! A small load generator for one node over HTTP keep-alive (`make bench-node`, `make bench`).
 //!
 //! `rpc_load --url http://127.0.0.1:22300 [--seconds 10] [--concurrency 32]
-//!  [--phases store,retrieve,onion-store,onion-retrieve] [--static-url URL]`
+//!  [--phases store,retrieve,onion-store,onion-retrieve] [--static-url URL] [--prefix P]
+//!  [--seed N]`
 //!
 //! - `store`: 1 KiB messages (namespace 0, TTL 1 h) for accounts in the node's swarm, posted to
 //!   `/storage_rpc/v1`. Every store is replicated to the node's swarm peers before it is
@@ -13,6 +14,9 @@
 //!   `/onion_req/v2`; a reply counts only if it decrypts to status 200. Building each onion is
 //!   part of the measured time, as it is for a client.
 //! - `--static-url`: plain GETs of a URL (nginx answering a static 200: the HTTP ceiling).
+//!
+//! `--prefix` names the figures `P<phase>` (the attacked run of `make bench-node`), and
+//! `--seed` picks other accounts, so a second run stores new messages, not duplicates.
 //!
 //! Prints a line per phase and, for `make bench`, `BENCH {"key","value","unit"}` lines.
 // Real time is what these measure or wait on (deadlines, latency), not protocol logic.
@@ -34,6 +38,8 @@ struct Args {
     concurrency: usize,
     phases: Vec<String>,
     static_url: Option<String>,
+    prefix: String,
+    seed: u64,
 }
 
 fn args() -> Args {
@@ -43,6 +49,8 @@ fn args() -> Args {
         concurrency: 32,
         phases: vec!["store".into(), "retrieve".into()],
         static_url: None,
+        prefix: String::new(),
+        seed: 7,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,6 +61,8 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = value.parse().expect("--concurrency N"),
             "--phases" => a.phases = value.split(',').map(str::to_string).collect(),
             "--static-url" => a.static_url = Some(value),
+            "--prefix" => a.prefix = value,
+            "--seed" => a.seed = value.parse().expect("--seed N"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -297,7 +307,7 @@ async fn main() {
         .expect("--url is a node of its manifest");
     let target = target_node.swarm();
     // One account per worker, each in the target node's swarm.
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(a.seed);
     let mut ids = Vec::new();
     while ids.len() < a.concurrency {
         let id = Identity::generate(&mut rng);
@@ -357,6 +367,6 @@ async fn main() {
             other => panic!("unknown phase {other}"),
         };
         let (lat, errors, elapsed) = phase(&client, route, a.seconds, a.concurrency, make).await;
-        report(name, &lat, errors, elapsed);
+        report(&format!("{}{name}", a.prefix), &lat, errors, elapsed);
     }
 }

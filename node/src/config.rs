@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address to listen on. Plain HTTP is refused unless this is a loopback address.
     pub listen: SocketAddr,
+    /// Where to serve `GET /metrics` (Prometheus), plain HTTP; unset serves it nowhere. Bind it
+    /// to loopback or a private interface: it is not served on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Holds the node key (`node_ed25519.key`) and the database (`messages.sqlite`).
     pub data_dir: PathBuf,
     /// Certificate and key for HTTPS; required unless `listen` is loopback.
@@ -20,6 +23,30 @@ pub struct Config {
     pub storage: StorageConfig,
     pub rate_limit: RateLimitConfig,
     pub replication: ReplicationConfig,
+    pub http: HttpConfig,
+}
+
+/// What one connection may cost: how many may be open, how long a client may take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Most connections open at once; more are closed on arrival.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle, in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a whole request body, in milliseconds (408 after).
+    pub body_read_timeout_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: murmur_core::limits::MAX_CONNECTIONS,
+            header_read_timeout_ms: murmur_core::limits::HEADER_READ_TIMEOUT_MS,
+            body_read_timeout_ms: murmur_core::limits::BODY_READ_TIMEOUT_MS,
+        }
+    }
 }
 
 /// PEM files for HTTPS.
@@ -95,6 +122,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 22021)),
+            metrics_listen: None,
             data_dir: PathBuf::from("murmur-node-data"),
             tls: None,
             network: NetworkConfig {
@@ -104,6 +132,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             rate_limit: RateLimitConfig::default(),
             replication: ReplicationConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -189,6 +218,12 @@ impl Config {
         self.operator_key()?;
         if self.network.manifest_file.is_none() && self.network.seed_urls.is_empty() {
             anyhow::bail!("set network.manifest_file or network.seed_urls");
+        }
+        if self.http.max_connections == 0
+            || self.http.header_read_timeout_ms == 0
+            || self.http.body_read_timeout_ms == 0
+        {
+            anyhow::bail!("http.max_connections and the http timeouts must be positive");
         }
         let r = &self.rate_limit;
         if [

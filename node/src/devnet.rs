@@ -119,6 +119,7 @@ impl Devnet {
         for (i, listener) in listeners.into_iter().enumerate() {
             let config = Config {
                 listen: listener.local_addr()?,
+                metrics_listen: None,
                 data_dir: spec.dir.join(format!("node-{i}")),
                 tls: None,
                 network: NetworkConfig {
@@ -136,6 +137,7 @@ impl Devnet {
                     sync_interval_ms: spec.sync_interval_ms,
                     forward_timeout_ms: 5_000,
                 },
+                http: crate::config::HttpConfig::default(),
             };
             let node = server::start(
                 config.clone(),

@@ -2,7 +2,8 @@
 //! counting. Handlers are thin; the work is in `rpc`, `onion` and `replication`.
 //!
 //! Public (browser-reachable, CORS, rate-limited): `POST /storage_rpc/v1`, `POST /onion_req/v2`,
-//! `POST /json_rpc`, `GET /network`. Operators: `GET /metrics`. Peers only (signed by a
+//! `POST /json_rpc`, `GET /network`. Operators: `GET /metrics`, on its own listener only
+//! ([`metrics_router`]). Peers only (signed by a
 //! manifest node key, no CORS, rate-limited in their own buckets):
 //! `POST /murmur/v1/{replicate,messages,handoff}`.
 
@@ -15,7 +16,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use murmur_core::limits::{PEER_MAX_BODY, STORAGE_RPC_MAX_BODY};
+use murmur_core::limits::{
+    JSON_RPC_MAX_BODY, MAX_ONION_BODY, PEER_MAX_BODY, PEER_PAGE_REQUEST_MAX_BODY,
+    STORAGE_RPC_MAX_BODY,
+};
 use murmur_core::onion::ONION_REQ_PATH;
 use murmur_core::rpc::AccountId;
 use murmur_core::rpc::response::{Reply, ReplyBody};
@@ -33,17 +37,14 @@ pub fn router(node: SharedNode) -> Router {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
+    // Layers run bottom-up: the rate limit first, then the body is read (bounded, with a
+    // deadline), then the handler.
     let public = Router::new()
-        .route(
-            "/storage_rpc/v1",
-            post(storage_rpc).layer(DefaultBodyLimit::max(STORAGE_RPC_MAX_BODY)),
-        )
-        .route(
-            ONION_REQ_PATH,
-            post(onion_req).layer(DefaultBodyLimit::max(murmur_core::onion::MAX_ONION_BODY)),
-        )
+        .route("/storage_rpc/v1", post(storage_rpc))
+        .route(ONION_REQ_PATH, post(onion_req))
         .route("/json_rpc", post(json_rpc))
         .route("/network", get(network_manifest))
+        .route_layer(middleware::from_fn_with_state(node.clone(), bounded_body))
         .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit))
         .layer(cors);
     let peers = Router::new()
@@ -51,14 +52,81 @@ pub fn router(node: SharedNode) -> Router {
         .route(MESSAGES_PATH, post(peer_messages))
         .route(HANDOFF_PATH, post(peer_handoff))
         .route_layer(middleware::from_fn_with_state(node.clone(), peer_auth))
-        .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit))
-        .layer(DefaultBodyLimit::max(PEER_MAX_BODY));
+        .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit));
     Router::new()
         .merge(public)
         .merge(peers)
-        .route("/metrics", get(metrics))
+        // Every body is read by `read_body`, which enforces each route's own bound.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(node.clone(), count_requests))
         .with_state(node)
+}
+
+/// `GET /metrics` alone, for the operator's own listen address (`metrics_listen`): the
+/// public listener does not serve it, so strangers learn nothing of the node's load and cannot
+/// make it render metrics at their rate.
+pub fn metrics_router(node: SharedNode) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(node)
+}
+
+/// Largest request body each route takes: what a legitimate sender sends, no more.
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        "/storage_rpc/v1" => STORAGE_RPC_MAX_BODY,
+        ONION_REQ_PATH => MAX_ONION_BODY,
+        "/json_rpc" => JSON_RPC_MAX_BODY,
+        REPLICATE_PATH | HANDOFF_PATH => PEER_MAX_BODY,
+        MESSAGES_PATH => PEER_PAGE_REQUEST_MAX_BODY,
+        _ => 0,
+    }
+}
+
+/// Reads a request body of at most `limit` bytes within the configured deadline: 413 when it
+/// is (or says it is) larger, before reading it; 408 when the client is too slow.
+async fn read_body(
+    node: &SharedNode,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, Response> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        ));
+    }
+    let deadline = std::time::Duration::from_millis(node.config.http.body_read_timeout_ms);
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            Err(if too_large {
+                text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+            } else {
+                text(StatusCode::BAD_REQUEST, "request body cut off")
+            })
+        }
+        Err(_) => Err(text(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+    }
+}
+
+async fn bounded_body(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
+    let limit = body_limit(request.uri().path());
+    let (parts, body) = request.into_parts();
+    match read_body(&node, &parts.headers, body, limit).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(refusal) => refusal,
+    }
 }
 
 fn endpoint_label(path: Option<&str>) -> &'static str {
@@ -253,21 +321,22 @@ async fn metrics(State(node): State<SharedNode>) -> Response {
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response()
 }
 
-/// Every peer route: the body is read once here and the signature checked over it, so no
-/// handler can forget to authenticate its sender.
+/// Every peer route: the headers are checked first (a manifest node, a fresh time), so a
+/// stranger's body is never read; then the body (bounded to what that route takes) is read
+/// once here and the signature checked over it, so no handler can forget to authenticate
+/// its sender.
 async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, PEER_MAX_BODY).await else {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "peer request too large");
+    let claim = match peer::Claim::from_headers(&node.network, node.clock.now_ms(), &parts.headers)
+    {
+        Ok(claim) => claim,
+        Err(why) => return text(StatusCode::UNAUTHORIZED, why),
     };
-    let now_ms = node.clock.now_ms();
-    match peer::verify(
-        &node.network,
-        now_ms,
-        &parts.headers,
-        parts.uri.path(),
-        &bytes,
-    ) {
+    let bytes = match read_body(&node, &parts.headers, body, body_limit(parts.uri.path())).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal,
+    };
+    match claim.verify(parts.uri.path(), &bytes) {
         Ok(sender) => parts.extensions.insert(peer::PeerSender(sender)),
         Err(why) => return text(StatusCode::UNAUTHORIZED, why),
     };

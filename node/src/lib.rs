@@ -11,6 +11,7 @@ pub mod apply;
 pub mod checks;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod devnet;
 pub mod http;
 pub mod identity;

@@ -40,7 +40,8 @@ pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .use_preconfigured_tls(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
-        .pool_idle_timeout(Duration::from_secs(90))
+        // Closed by us before the other node's idle timer closes it under a request.
+        .pool_idle_timeout(Duration::from_millis(murmur_core::limits::OUTBOUND_IDLE_MS))
         .pool_max_idle_per_host(64)
         .build()?)
 }

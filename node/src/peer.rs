@@ -93,8 +93,61 @@ fn classify(e: reqwest::Error) -> PeerError {
 #[derive(Debug, Clone)]
 pub struct PeerSender(pub ManifestNode);
 
-/// Checks a peer request's headers at `now_ms`; returns the sender as the manifest (the
-/// current one or the one before) lists it.
+/// Who a peer request says it is from, checked as far as the headers allow: a node the
+/// manifest (the current one or the one before) lists, at a time inside the window. Checked
+/// before the body is read, so a stranger costs no more than its headers.
+#[derive(Debug)]
+pub struct Claim {
+    peer: ManifestNode,
+    key: VerifyingKey,
+    time: u64,
+    signature: Signature,
+}
+
+impl Claim {
+    pub fn from_headers(
+        network: &Network,
+        now_ms: u64,
+        headers: &HeaderMap,
+    ) -> Result<Self, &'static str> {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let sender = header("x-murmur-node").ok_or("missing x-murmur-node")?;
+        let time: u64 = header("x-murmur-time")
+            .and_then(|t| t.parse().ok())
+            .ok_or("missing x-murmur-time")?;
+        let signature = header("x-murmur-signature")
+            .and_then(|s| crypto::b64_decode(s).ok())
+            .and_then(|s| Signature::from_slice(&s).ok())
+            .ok_or("missing x-murmur-signature")?;
+        if time.abs_diff(now_ms) > PEER_TOLERANCE_MS {
+            return Err("peer request time outside the window");
+        }
+        let peer = network
+            .peer_node(sender)
+            .ok_or("sender is not in the manifest")?;
+        let key = peer
+            .ed25519_bytes()
+            .ok()
+            .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+            .ok_or("sender key invalid")?;
+        Ok(Self {
+            peer,
+            key,
+            time,
+            signature,
+        })
+    }
+
+    /// Checks the signature over `path` and `body`; returns the sender.
+    pub fn verify(self, path: &str, body: &[u8]) -> Result<ManifestNode, &'static str> {
+        self.key
+            .verify_strict(&signed_bytes(path, self.time, body), &self.signature)
+            .map_err(|_| "bad peer signature")?;
+        Ok(self.peer)
+    }
+}
+
+/// Checks a peer request's headers and body at `now_ms`; returns the sender.
 pub fn verify(
     network: &Network,
     now_ms: u64,
@@ -102,27 +155,5 @@ pub fn verify(
     path: &str,
     body: &[u8],
 ) -> Result<ManifestNode, &'static str> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let sender = header("x-murmur-node").ok_or("missing x-murmur-node")?;
-    let time: u64 = header("x-murmur-time")
-        .and_then(|t| t.parse().ok())
-        .ok_or("missing x-murmur-time")?;
-    let signature = header("x-murmur-signature")
-        .and_then(|s| crypto::b64_decode(s).ok())
-        .and_then(|s| Signature::from_slice(&s).ok())
-        .ok_or("missing x-murmur-signature")?;
-    if time.abs_diff(now_ms) > PEER_TOLERANCE_MS {
-        return Err("peer request time outside the window");
-    }
-    let peer = network
-        .peer_node(sender)
-        .ok_or("sender is not in the manifest")?;
-    let key = peer
-        .ed25519_bytes()
-        .ok()
-        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
-        .ok_or("sender key invalid")?;
-    key.verify_strict(&signed_bytes(path, time, body), &signature)
-        .map_err(|_| "bad peer signature")?;
-    Ok(peer)
+    Claim::from_headers(network, now_ms, headers)?.verify(path, body)
 }

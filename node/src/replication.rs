@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use murmur_core::crypto;
+use murmur_core::limits::HANDOFF_BATCH_BYTES;
 use murmur_core::network::ManifestNode;
 use murmur_core::rpc::response::{FailedEntry, Reply};
 use murmur_core::rpc::rules::{self, Sender};
@@ -358,7 +359,10 @@ pub async fn hand_off(round: Round<'_>) -> bool {
                 by_swarm.entry(target).or_default().push(m);
             }
         }
-        for (target, messages) in by_swarm {
+        let batches = by_swarm
+            .into_iter()
+            .flat_map(|(target, messages)| batches(messages).map(move |b| (target, b)));
+        for (target, messages) in batches {
             let members = topology.signed.manifest.members(target);
             let body = serde_json::to_vec(&Handoff {
                 messages: messages.iter().map(WireMessage::from_stored).collect(),
@@ -382,6 +386,26 @@ pub async fn hand_off(round: Round<'_>) -> bool {
         }
     }
     all_done
+}
+
+/// Cuts one swarm's messages into handoff requests of at most [`HANDOFF_BATCH_BYTES`] of
+/// data each (one message alone may be larger, but never past the peer body bound), so
+/// every request fits in what a peer reads.
+fn batches(messages: Vec<StoredMessage>) -> impl Iterator<Item = Vec<StoredMessage>> {
+    let mut out: Vec<Vec<StoredMessage>> = Vec::new();
+    let mut size = 0;
+    for m in messages {
+        let len = m.data.len();
+        match out.last_mut() {
+            Some(batch) if size + len <= HANDOFF_BATCH_BYTES => batch.push(m),
+            _ => {
+                out.push(vec![m]);
+                size = 0;
+            }
+        }
+        size += len;
+    }
+    out.into_iter()
 }
 
 /// The background loop: sweep expired messages, catch up with peers, hand off what moved.
@@ -434,5 +458,38 @@ pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::R
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use murmur_core::limits::PEER_MAX_BODY;
+
+    #[test]
+    fn a_full_handoff_page_goes_in_requests_a_peer_reads() {
+        // A page of maximal messages (the old single request was ~50 MiB).
+        let messages: Vec<StoredMessage> = (0..PAGE_SIZE)
+            .map(|i| StoredMessage {
+                id: i as i64,
+                account: AccountId([5; 33]),
+                namespace: Namespace(0),
+                hash: format!("{i:043}"),
+                timestamp: 1,
+                expiry: 2,
+                data: vec![0xAB; rpc::MAX_MESSAGE_BYTES],
+            })
+            .collect();
+        let mut total = 0;
+        for batch in batches(messages) {
+            total += batch.len();
+            let body = serde_json::to_vec(&Handoff {
+                messages: batch.iter().map(WireMessage::from_stored).collect(),
+            })
+            .unwrap();
+            assert!(body.len() <= PEER_MAX_BODY, "{} bytes", body.len());
+        }
+        assert_eq!(total, PAGE_SIZE, "every message is in a batch");
     }
 }

@@ -25,6 +25,11 @@ use crate::storage::StorageError;
 
 /// Parses and runs one client request body (`{"method", "params"}`), batches included.
 pub async fn handle(node: &Node, body: &[u8]) -> Reply {
+    // The same bound whichever way it came (directly, or inside an onion's larger body), so
+    // every write a peer is forwarded fits in what peers read.
+    if body.len() > murmur_core::limits::STORAGE_RPC_MAX_BODY {
+        return Refusal::new(413, "request too large").into_reply();
+    }
     let request = match Request::from_json(body) {
         Ok(r) => r,
         Err(e) => return Refusal::bad(format!("invalid request: {e}")).into_reply(),

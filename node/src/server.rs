@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::connections::{self, CappedAcceptor};
 use crate::identity::NodeIdentity;
 use crate::metrics::Metrics;
 use crate::network::Network;
@@ -28,7 +29,10 @@ pub const DB_FILE: &str = "messages.sqlite";
 pub struct RunningNode {
     pub node: SharedNode,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     handle: axum_server::Handle,
+    metrics_handle: axum_server::Handle,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -38,6 +42,7 @@ impl RunningNode {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        self.metrics_handle.shutdown();
         for task in self.tasks {
             let _ = task.await;
         }
@@ -164,13 +169,19 @@ pub async fn start(
 
     let handle = axum_server::Handle::new();
     let app = http::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let http = &node.config.http;
     let server_task = match &node.config.tls {
         Some(tls) => {
             let tls =
                 axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_file, &tls.key_file)
                     .await
                     .context("cannot load the TLS certificate or key")?;
-            let server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(Duration::from_millis(http.header_read_timeout_ms));
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
+                .handle(handle.clone());
+            connections::harden(server.http_builder(), http);
             tokio::spawn(async move {
                 if let Err(e) = server.serve(app).await {
                     tracing::error!(error = %e, "server stopped");
@@ -178,7 +189,11 @@ pub async fn start(
             })
         }
         None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let acceptor = axum_server::accept::DefaultAcceptor::new();
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
+                .handle(handle.clone());
+            connections::harden(server.http_builder(), http);
             tokio::spawn(async move {
                 if let Err(e) = server.serve(app).await {
                     tracing::error!(error = %e, "server stopped");
@@ -186,12 +201,28 @@ pub async fn start(
             })
         }
     };
+    let metrics_handle = axum_server::Handle::new();
+    let mut metrics_addr = None;
+    let mut tasks = Vec::new();
+    if let Some(listen) = node.config.metrics_listen {
+        let listener = TcpListener::bind(listen)
+            .with_context(|| format!("cannot listen on {listen} for metrics"))?;
+        listener.set_nonblocking(true)?;
+        metrics_addr = Some(listener.local_addr()?);
+        let server = axum_server::from_tcp(listener).handle(metrics_handle.clone());
+        let app = http::metrics_router(node.clone()).into_make_service();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = server.serve(app).await {
+                tracing::error!(error = %e, "metrics server stopped");
+            }
+        }));
+    }
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let tasks = vec![
+    tasks.extend([
         server_task,
         tokio::spawn(replication::run(node.clone(), shutdown_rx.clone())),
         tokio::spawn(reload_manifests(node.clone(), shutdown_rx)),
-    ];
+    ]);
     tracing::info!(
         node = %&node.identity.ed25519_hex()[..12],
         tls = node.config.tls.is_some(),
@@ -200,7 +231,9 @@ pub async fn start(
     Ok(RunningNode {
         node,
         addr,
+        metrics_addr,
         handle,
+        metrics_handle,
         shutdown,
         tasks,
     })

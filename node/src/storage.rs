@@ -21,10 +21,9 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Most messages one account may hold on a node (all namespaces).
-pub const DEFAULT_ACCOUNT_MAX_COUNT: u64 = 20_000;
-/// Most message bytes one account may hold on a node: with the node cap, one account cannot
-/// fill its swarm and lock out every other account there for a TTL.
-pub const DEFAULT_ACCOUNT_MAX_BYTES: u64 = 128 * 1024 * 1024;
+pub const DEFAULT_ACCOUNT_MAX_COUNT: u64 = murmur_core::limits::ACCOUNT_QUOTA_MESSAGES;
+/// Most message bytes one account may hold on a node.
+pub const DEFAULT_ACCOUNT_MAX_BYTES: u64 = murmur_core::limits::ACCOUNT_QUOTA_BYTES;
 
 /// How much a node holds: in all, and for any one account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -342,14 +342,19 @@ async fn info_get_swarm_network_json_rpc_and_metrics() {
         .expect("the served manifest verifies");
     assert_eq!(signed.manifest, n.manifest);
 
-    let response = tower::ServiceExt::oneshot(
-        n.router.clone(),
-        axum::http::Request::get("/metrics")
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    // Not on the public listener: the operator opts in with a listen address of its own.
+    let get_metrics = |router: axum::Router| {
+        tower::ServiceExt::oneshot(
+            router,
+            axum::http::Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+    };
+    assert_eq!(get_metrics(n.router.clone()).await.unwrap().status(), 404);
+    let response = get_metrics(murmur_node::http::metrics_router(n.node.clone()))
+        .await
+        .unwrap();
     let bytes = http_body_util::BodyExt::collect(response.into_body())
         .await
         .unwrap()

@@ -1,8 +1,15 @@
 //! HTTP and time in a browser: `fetch` (gloo-net) as the client's `Transport`, `Date.now` and
 //! `setTimeout` (gloo-timers) as its `Clock`.
+//!
+//! Every node may be hostile, so a fetch is aborted after [`CLIENT_REQUEST_TIMEOUT_MS`]
+//! (body included) and its answer is read as a stream, given up past [`MAX_REPLY_BYTES`]: a
+//! guard that stalls or streams gigabytes must not hang or fill the tab.
 
 use gloo_net::http::Request;
 use murmur_core::client::{Clock, HttpResponse, Transport, TransportError};
+use murmur_core::limits::{CLIENT_REQUEST_TIMEOUT_MS, MAX_REPLY_BYTES};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen_futures::JsFuture;
 
 /// `fetch`, without credentials or referrer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,24 +32,107 @@ fn private(builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBu
         .redirect(web_sys::RequestRedirect::Error)
 }
 
-async fn read(response: gloo_net::http::Response) -> Result<HttpResponse, TransportError> {
+/// Aborts its fetch when the time is up (dropping it cancels the timer).
+struct Deadline {
+    controller: web_sys::AbortController,
+    _timer: gloo_timers::callback::Timeout,
+}
+
+impl Deadline {
+    fn new() -> Result<Self, TransportError> {
+        let controller = web_sys::AbortController::new().map_err(|_| TransportError::Other)?;
+        let abort = controller.clone();
+        let ms = u32::try_from(CLIENT_REQUEST_TIMEOUT_MS).unwrap_or(u32::MAX);
+        let timer = gloo_timers::callback::Timeout::new(ms, move || abort.abort());
+        Ok(Self {
+            controller,
+            _timer: timer,
+        })
+    }
+
+    fn signal(&self) -> web_sys::AbortSignal {
+        self.controller.signal()
+    }
+
+    /// A failure, as a timeout when the deadline caused it.
+    fn failure(&self, otherwise: TransportError) -> TransportError {
+        if self.signal().aborted() {
+            TransportError::Timeout
+        } else {
+            otherwise
+        }
+    }
+}
+
+/// Reads the answer chunk by chunk, giving up (and cancelling the stream) past
+/// [`MAX_REPLY_BYTES`].
+async fn read(
+    response: gloo_net::http::Response,
+    deadline: &Deadline,
+) -> Result<HttpResponse, TransportError> {
     let status = response.status();
-    let body = response.binary().await.map_err(|_| TransportError::Other)?;
-    Ok(HttpResponse { status, body })
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REPLY_BYTES as u64) {
+        return Err(TransportError::Other);
+    }
+    let mut body = Vec::new();
+    let Some(stream) = response.body() else {
+        return Ok(HttpResponse { status, body });
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| deadline.failure(TransportError::Other))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(HttpResponse { status, body });
+        }
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else {
+            return Err(TransportError::Other);
+        };
+        let bytes: js_sys::Uint8Array = value.unchecked_into();
+        let start = body.len();
+        let len = bytes.length() as usize;
+        if start + len > MAX_REPLY_BYTES {
+            let _ = reader.cancel();
+            return Err(TransportError::Other);
+        }
+        body.resize(start + len, 0);
+        bytes.copy_to(&mut body[start..]);
+    }
 }
 
 impl Transport for FetchTransport {
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpResponse, TransportError> {
+        let deadline = Deadline::new()?;
         let array = js_sys::Uint8Array::from(body.as_slice());
         let request = private(Request::post(url))
+            .abort_signal(Some(&deadline.signal()))
             .header("content-type", "application/octet-stream")
             .body(array)
             .map_err(failed)?;
-        read(request.send().await.map_err(failed)?).await
+        let response = request
+            .send()
+            .await
+            .map_err(|e| deadline.failure(failed(e)))?;
+        read(response, &deadline).await
     }
 
     async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
-        read(private(Request::get(url)).send().await.map_err(failed)?).await
+        let deadline = Deadline::new()?;
+        let response = private(Request::get(url))
+            .abort_signal(Some(&deadline.signal()))
+            .send()
+            .await
+            .map_err(|e| deadline.failure(failed(e)))?;
+        read(response, &deadline).await
     }
 }
 
