@@ -16,8 +16,11 @@ use murmur_app::platform::page::tab_hidden;
 use murmur_app::platform::web::BrowserClock;
 use murmur_app::session::Session;
 use murmur_app::settings::NotificationMode;
+use murmur_core::client::ClientError;
 use murmur_core::client::Clock as _;
+use murmur_core::error::ManifestError;
 use murmur_core::history::Conversation;
+use murmur_core::messenger::MessengerError;
 
 use crate::components::conversation_list::label;
 
@@ -35,6 +38,8 @@ pub struct Runtime {
     pub network_ok: RwSignal<bool>,
     /// Days the user was away, when longer than the network keeps messages (dismissable).
     pub away_days: RwSignal<Option<u64>>,
+    /// What is wrong with the network's manifest: stale (a warning) or expired (refused).
+    pub network_problem: RwSignal<Option<String>>,
 }
 
 impl Runtime {
@@ -63,6 +68,7 @@ pub fn start(
         version: RwSignal::new(0),
         network_ok: RwSignal::new(true),
         away_days: RwSignal::new(None),
+        network_problem: RwSignal::new(None),
     };
     let alive = Arc::new(AtomicBool::new(true));
     {
@@ -88,7 +94,14 @@ async fn poll_loop(
     }
     while alive.load(Ordering::Relaxed) {
         let s = session.get_value();
-        match s.messenger.poll().await {
+        let polled = s.messenger.poll().await;
+        runtime.network_problem.set(match &polled {
+            Err(MessengerError::Client(
+                e @ ClientError::Manifest(ManifestError::Expired { .. }),
+            )) => Some(e.to_string()),
+            _ => s.messenger.client.manifest_warning(),
+        });
+        match polled {
             Ok(changed) => {
                 runtime.network_ok.set(true);
                 if !changed.is_empty() {

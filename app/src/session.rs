@@ -27,6 +27,9 @@ use crate::settings::Settings;
 pub const DB_NAME: &str = "murmur";
 /// The sealed record holding the identity seed.
 const SEED_RECORD: &str = "identity.seed";
+/// The sealed record pinning the network operator's key: `config.json` comes from the web
+/// host on every load, and a host that swapped it would move the user to its own network.
+const OPERATOR_RECORD: &str = "network.operator_key";
 
 type Rng = UnwrapErr<getrandom::SysRng>;
 
@@ -65,6 +68,9 @@ pub type WebMessenger = Messenger<FetchTransport, BrowserClock, Rc<Storage>, Rng
 pub struct Session {
     pub messenger: WebMessenger,
     pub storage: Rc<Storage>,
+    /// The operator key `config.json` names now, when it is not the one this kept profile
+    /// pinned (the pinned one stays in use until the user accepts the new one).
+    pub operator_changed: Option<[u8; 32]>,
     /// Read once when the session opens; written through on change.
     settings: std::cell::RefCell<Settings>,
 }
@@ -83,6 +89,7 @@ impl Session {
         Self {
             messenger: Messenger::new(client, History::new(storage.clone())),
             storage,
+            operator_changed: None,
             settings: Default::default(),
         }
     }
@@ -117,22 +124,54 @@ impl Session {
         vault
             .put(SEED_RECORD, identity.seed().as_bytes().to_vec())
             .await?;
+        vault
+            .put(OPERATOR_RECORD, network.operator_key.to_vec())
+            .await?;
         request_persistent_storage();
         Ok(Self::start(identity, network, Storage::Kept(vault)))
     }
 
-    /// Opens the kept profile with `passphrase` (one Argon2id run).
-    pub async fn unlock(passphrase: &str, network: NetworkConfig) -> Result<Self, VaultError> {
+    /// Opens the kept profile with `passphrase` (one Argon2id run). The profile keeps the
+    /// operator key it pinned; if `network` names another, the session says so
+    /// ([`Self::operator_changed`]) and goes on with the pinned one.
+    pub async fn unlock(passphrase: &str, mut network: NetworkConfig) -> Result<Self, VaultError> {
         let vault = VaultStore::unlock(IdbStore::open(DB_NAME).await?, passphrase, rng()).await?;
         let seed = vault
             .get(SEED_RECORD)
             .await?
             .and_then(|bytes| Seed::from_bytes(&bytes).ok())
             .ok_or(VaultError::Missing)?;
+        let pinned = vault
+            .get(OPERATOR_RECORD)
+            .await?
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        let mut changed = None;
+        match pinned {
+            // A profile from before pinning: the key in use now is the one it trusts.
+            None => {
+                vault
+                    .put(OPERATOR_RECORD, network.operator_key.to_vec())
+                    .await?;
+            }
+            Some(pinned) if pinned != network.operator_key => {
+                changed = Some(network.operator_key);
+                network.operator_key = pinned;
+            }
+            Some(_) => {}
+        }
         request_persistent_storage();
-        Self::start(Identity::from_seed(seed), network, Storage::Kept(vault))
-            .load_settings()
-            .await
+        let mut session = Self::start(Identity::from_seed(seed), network, Storage::Kept(vault));
+        session.operator_changed = changed;
+        session.load_settings().await
+    }
+
+    /// Pins the operator key `config.json` names now (after the user accepted the change);
+    /// it is used from the next unlock.
+    pub async fn trust_new_operator(&self) -> Result<(), StoreError> {
+        match self.operator_changed {
+            Some(key) => self.storage.put(OPERATOR_RECORD, key.to_vec()).await,
+            None => Ok(()),
+        }
     }
 
     /// A temporary session: nothing leaves memory.

@@ -81,3 +81,70 @@ async fn profiles_open_with_their_passphrase_and_logout_leaves_nothing() {
     );
     assert!(!Session::kept_profile_exists().await.unwrap());
 }
+
+/// Byzantine nodes, attack 10: `config.json` comes from the web host on every load; a kept
+/// profile pins the operator key, keeps it when the file names another, and says so.
+#[wasm_bindgen_test]
+async fn a_kept_profile_keeps_its_operator_key_when_config_json_changes() {
+    wipe_origin().await.unwrap();
+    let identity = Identity::from_seed(Seed::from_bytes(&[6u8; 32]).unwrap());
+    let swapped = NetworkConfig {
+        operator_key: [8; 32],
+        ..network()
+    };
+    drop(
+        Session::create_kept(identity, "pinned pass", network())
+            .await
+            .unwrap(),
+    );
+    let s = Session::unlock("pinned pass", swapped.clone())
+        .await
+        .unwrap();
+    assert_eq!(s.operator_changed, Some([8; 32]));
+    assert_eq!(
+        s.messenger.client.operator_key(),
+        [7; 32],
+        "the pinned key stays"
+    );
+    // The user accepts the change: from the next unlock, the new key.
+    s.trust_new_operator().await.unwrap();
+    drop(s);
+    let s = Session::unlock("pinned pass", swapped).await.unwrap();
+    assert_eq!(s.operator_changed, None);
+    assert_eq!(s.messenger.client.operator_key(), [8; 32]);
+    drop(s);
+    wipe_origin().await.unwrap();
+
+    // A profile written before pinning (no record) pins the key of its first unlock.
+    use murmur_app::platform::idb::IdbStore;
+    use murmur_core::client::Store as _;
+    use murmur_core::vault::VaultStore;
+    let rng = || rand_core::UnwrapErr(getrandom::SysRng);
+    let vault = VaultStore::create(IdbStore::open(DB_NAME).await.unwrap(), "old pass", rng())
+        .await
+        .unwrap();
+    vault
+        .put("identity.seed", [6u8; 32].to_vec())
+        .await
+        .unwrap();
+    drop(vault);
+    let s = Session::unlock("old pass", network()).await.unwrap();
+    assert_eq!(s.operator_changed, None);
+    drop(s);
+    let s = Session::unlock(
+        "old pass",
+        NetworkConfig {
+            operator_key: [9; 32],
+            ..network()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.operator_changed,
+        Some([9; 32]),
+        "pinned at the first unlock"
+    );
+    drop(s);
+    wipe_origin().await.unwrap();
+}

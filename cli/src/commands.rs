@@ -89,6 +89,18 @@ fn network(common: &Common, home: &Home) -> Result<NetworkFile> {
     };
     match given {
         Some(file) => {
+            // The operator key decides which network's word is taken: changing it is
+            // switching networks, so it is never done quietly.
+            if let Ok(held) = home.network()
+                && held.operator_pubkey != file.operator_pubkey
+            {
+                eprintln!(
+                    "murmur: WARNING: the network's operator key changes from {} to {}. \
+                     Only go on if its operator told you so; messages now go through a \
+                     different network.",
+                    held.operator_pubkey, file.operator_pubkey
+                );
+            }
             home.save_network(&file).map_err(Failure::Input)?;
             Ok(file)
         }
@@ -110,6 +122,14 @@ fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClie
         store,
         UnwrapErr(getrandom::SysRng),
     ))
+}
+
+/// Says on stderr what the client found wrong with the network but worked around (a stale
+/// manifest).
+fn warn_about_network(client: &NativeClient) {
+    if let Some(warning) = client.manifest_warning() {
+        eprintln!("murmur: warning: {warning}");
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -182,6 +202,8 @@ pub fn send(
         vec![text.to_string()]
     };
     let runtime = runtime()?;
+    runtime.block_on(client.ready())?;
+    warn_about_network(&client);
     for text in &texts {
         let sent = runtime.block_on(client.send_text(&recipient, text, disappear))?;
         if json {
@@ -246,6 +268,13 @@ pub fn inbox(common: &Common, follow: bool, json: bool, interval_ms: u64) -> Res
         let _ = std::io::stdout().flush();
     };
     runtime()?.block_on(async {
+        // Following keeps going through outages: its polls say what failed.
+        if let Err(e) = client.ready().await
+            && !follow
+        {
+            return Err(e.into());
+        }
+        warn_about_network(&client);
         if !follow {
             show(client.poll().await?);
             return Ok(());
@@ -270,6 +299,7 @@ pub fn path(common: &Common, json: bool) -> Result<()> {
     let home = home(common);
     let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
     let path = runtime()?.block_on(client.current_path())?;
+    warn_about_network(&client);
     if json {
         let hops: Vec<_> = path
             .hops

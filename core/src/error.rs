@@ -56,6 +56,12 @@ pub enum ManifestError {
         "the network manifest is version {offered}; this Murmur understands up to version {supported}: update it"
     )]
     UnsupportedVersion { offered: u32, supported: u32 },
+    /// Past its expiry, and the seeds have no newer one.
+    #[error(
+        "this network's manifest expired on {} (UTC) and no newer one is available: its operator must sign a new one",
+        crate::network::utc_date(*at_ms)
+    )]
+    Expired { at_ms: u64 },
 }
 
 /// Why a recovery phrase was refused. Positions are 1-based, as a user counts words; the words

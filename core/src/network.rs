@@ -130,8 +130,12 @@ pub struct Manifest {
     /// Strictly increasing with every change the operator signs.
     pub sequence: u64,
     pub nodes: Vec<ManifestNode>,
-    /// Version 2: when this manifest stops being valid (ms since the epoch); the operator
-    /// signs a fresh one before then.
+    /// Version 2: when the operator means to have signed a fresh manifest (ms since the
+    /// epoch). Past it the manifest is stale: clients warn, and keep using it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_ms: Option<u64>,
+    /// Version 2: when this manifest stops being valid (ms since the epoch): past it clients
+    /// refuse it, so a network whose operator stopped signing is not used forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<u64>,
     /// Version 2: the operator's file servers, the only ones clients upload to.
@@ -146,6 +150,49 @@ fn hex32(text: &str) -> Result<[u8; 32]> {
     Ok(out)
 }
 
+/// Where a manifest stands in its lifetime ([`Manifest::freshness`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    /// Past the operator's refresh time: still used, with a warning.
+    Stale {
+        since_ms: u64,
+    },
+    /// Past its expiry: refused.
+    Expired {
+        at_ms: u64,
+    },
+}
+
+impl Freshness {
+    /// What to tell the user about a stale manifest.
+    pub fn warning(self) -> Option<String> {
+        match self {
+            Self::Stale { since_ms } => Some(format!(
+                "this network's manifest was due to be re-signed on {} (UTC) and has not been; \
+                 it still works, but tell the operator",
+                utc_date(since_ms)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a time in ms since the epoch (UTC), for messages about manifest dates.
+pub fn utc_date(ms: u64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let days = (ms / 86_400_000) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 impl Manifest {
     /// A manifest of the current version with no optional fields.
     pub fn new(network: String, sequence: u64, nodes: Vec<ManifestNode>) -> Self {
@@ -154,8 +201,18 @@ impl Manifest {
             network,
             sequence,
             nodes,
+            refresh_ms: None,
             expires_ms: None,
             file_servers: Vec::new(),
+        }
+    }
+
+    /// Whether the manifest may still be used at `now_ms`.
+    pub fn freshness(&self, now_ms: u64) -> Freshness {
+        match (self.refresh_ms, self.expires_ms) {
+            (_, Some(at)) if now_ms >= at => Freshness::Expired { at_ms: at },
+            (Some(at), _) if now_ms >= at => Freshness::Stale { since_ms: at },
+            _ => Freshness::Fresh,
         }
     }
 
@@ -171,7 +228,13 @@ impl Manifest {
                 supported: MANIFEST_VERSION,
             }));
         }
+        if let (Some(refresh), Some(expiry)) = (self.refresh_ms, self.expires_ms)
+            && refresh > expiry
+        {
+            return invalid("a manifest's refresh time comes before its expiry");
+        }
         let v2_fields = self.expires_ms.is_some()
+            || self.refresh_ms.is_some()
             || !self.file_servers.is_empty()
             || self.nodes.iter().any(|n| !n.capabilities.is_empty());
         if self.version < 2 && v2_fields {

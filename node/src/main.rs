@@ -89,9 +89,17 @@ enum NetworkCommand {
         ed25519: String,
     },
     /// Sign the draft as the next sequence into DIR/manifest.json (give it to every node).
+    /// Run it again before the refresh date, even with no change: clients warn about a stale
+    /// manifest and refuse an expired one.
     Sign {
         #[arg(long)]
         dir: PathBuf,
+        /// Days until clients call the manifest stale (and warn).
+        #[arg(long, default_value_t = 30)]
+        refresh_days: u64,
+        /// Days until clients refuse the manifest.
+        #[arg(long, default_value_t = 90)]
+        expire_days: u64,
     },
     /// Print the signed manifest and any unsigned changes.
     Show {
@@ -172,10 +180,27 @@ fn network_command(command: NetworkCommand) -> anyhow::Result<()> {
                 "removed (unsigned: run `network sign`; keep the node running until it has handed its messages off)"
             );
         }
-        NetworkCommand::Sign { dir } => {
-            let signed = NetworkDir::open(&dir)?.sign()?;
+        NetworkCommand::Sign {
+            dir,
+            refresh_days,
+            expire_days,
+        } => {
+            let lifetime = operator::Lifetime {
+                refresh_days,
+                expire_days,
+            };
+            let signed = NetworkDir::open(&dir)?.sign_with(lifetime, Clock::default().now_ms())?;
             print!("{}", operator::describe(&signed.manifest));
             println!("signed: {}", dir.join("manifest.json").display());
+            if let (Some(refresh), Some(expiry)) =
+                (signed.manifest.refresh_ms, signed.manifest.expires_ms)
+            {
+                println!(
+                    "sign again before {} (clients warn after it); it expires on {}",
+                    murmur_core::network::utc_date(refresh),
+                    murmur_core::network::utc_date(expiry)
+                );
+            }
         }
         NetworkCommand::Show { dir } => {
             let net = NetworkDir::open(&dir)?;

@@ -162,11 +162,22 @@ impl NetworkDir {
         self.save_draft(&draft)
     }
 
-    /// Signs the draft as the next sequence and writes `manifest.json`.
+    /// Signs the draft as the next sequence, valid for the default lifetime from now, and
+    /// writes `manifest.json`.
     pub fn sign(&self) -> anyhow::Result<SignedManifest> {
+        self.sign_with(Lifetime::default(), crate::clock::Clock::default().now_ms())
+    }
+
+    /// [`Self::sign`] with a chosen lifetime, dated `now_ms`.
+    pub fn sign_with(&self, lifetime: Lifetime, now_ms: u64) -> anyhow::Result<SignedManifest> {
+        if lifetime.refresh_days == 0 || lifetime.refresh_days > lifetime.expire_days {
+            anyhow::bail!("the refresh time must come after signing and before the expiry");
+        }
         let mut draft = self.draft()?;
         let held = self.signed()?.map_or(0, |s| s.manifest.sequence);
         draft.sequence = held.max(draft.sequence) + 1;
+        draft.refresh_ms = Some(now_ms + lifetime.refresh_days * DAY_MS);
+        draft.expires_ms = Some(now_ms + lifetime.expire_days * DAY_MS);
         draft
             .validate()
             .map_err(|e| anyhow::anyhow!("the draft cannot be signed: {e}"))?;
@@ -183,6 +194,25 @@ impl NetworkDir {
             .signed()?
             .context("nothing signed yet: run `murmur-node network sign`")?;
         Ok(NetworkFile::for_manifest(&signed))
+    }
+}
+
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// How long a signed manifest lasts: past `refresh_days` clients warn that it is stale, past
+/// `expire_days` they refuse it. The operator signs again (`network sign`) before the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    pub refresh_days: u64,
+    pub expire_days: u64,
+}
+
+impl Default for Lifetime {
+    fn default() -> Self {
+        Self {
+            refresh_days: 30,
+            expire_days: 90,
+        }
     }
 }
 
@@ -249,9 +279,40 @@ mod tests {
             (2, 5)
         );
         second.check_newer_than(Some(&first)).unwrap();
+        // Each signature dates the manifest: stale after 30 days, refused after 90.
+        use murmur_core::network::Freshness;
+        let m = &second.manifest;
+        let signed_at = m.refresh_ms.unwrap() - 30 * DAY_MS;
+        assert_eq!(m.expires_ms, Some(signed_at + 90 * DAY_MS));
+        assert_eq!(m.freshness(signed_at + DAY_MS), Freshness::Fresh);
+        assert!(matches!(
+            m.freshness(signed_at + 31 * DAY_MS),
+            Freshness::Stale { .. }
+        ));
+        assert!(matches!(
+            m.freshness(signed_at + 90 * DAY_MS),
+            Freshness::Expired { .. }
+        ));
+        let custom = Lifetime {
+            refresh_days: 1,
+            expire_days: 2,
+        };
+        let third = net.sign_with(custom, 1_000).unwrap();
+        assert_eq!(third.manifest.expires_ms, Some(1_000 + 2 * DAY_MS));
+        assert!(
+            net.sign_with(
+                Lifetime {
+                    refresh_days: 3,
+                    expire_days: 2
+                },
+                0
+            )
+            .is_err(),
+            "refresh after expiry"
+        );
         // Reopened from disk: same key, same manifest, verified.
         let again = NetworkDir::open(dir.path()).unwrap();
-        assert_eq!(again.signed().unwrap().unwrap(), second);
+        assert_eq!(again.signed().unwrap().unwrap(), third);
         assert_eq!(again.app_config().unwrap().seeds.len(), 5);
     }
 

@@ -44,6 +44,8 @@ pub fn ChatPage(
     };
     let rt = runtime::start(session, shown, on_lock);
     let (version, network_ok, away_days) = (rt.version, rt.network_ok, rt.away_days);
+    let network_problem = rt.network_problem;
+    let operator_changed = session.with_value(|s| s.operator_changed.is_some());
     let bump = move || rt.bump();
 
     // Opening another conversation shows its newest messages.
@@ -176,6 +178,22 @@ pub fn ChatPage(
                     "Temporary session: nothing is saved on this device. Logging out or closing the tab erases it all."
                 </p>
             })}
+            {operator_changed.then(|| view! {
+                <p class="banner warn" role="alert">
+                    "This site now names a different network operator key than the one this profile trusts. "
+                    "Murmur keeps using the trusted one, so the network may be unreachable. "
+                    "Accept the new key only if your operator announced a new network."
+                    " "
+                    <button class="link" on:click=move |_| {
+                        spawn_local(async move {
+                            if session.get_value().trust_new_operator().await.is_ok() {
+                                on_lock.run(());
+                            }
+                        });
+                    }>"Trust the new key and unlock again"</button>
+                </p>
+            })}
+            {move || network_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
             {move || (!network_ok.get()).then(|| view! {
                 <p class="banner warn" role="alert">"The network cannot be reached. Messages will be sent when it is back."</p>
             })}

@@ -16,7 +16,7 @@ use super::retry::{Action, Outcome, Retry};
 use super::seen::{KEY_SEEN, SeenSet};
 use crate::Identity;
 use crate::error::{Error, ManifestError};
-use crate::network::{ManifestNode, NetworkConfig, Offer, SignedManifest, manifest_url};
+use crate::network::{Freshness, ManifestNode, NetworkConfig, Offer, SignedManifest, manifest_url};
 use crate::onion::{Destination, EncType, RelayError, build_onion_request, decrypt_node_reply};
 use crate::rpc::response::{NetworkTime, Reply};
 use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS};
@@ -125,6 +125,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         &self.identity
     }
 
+    /// The operator key whose manifests this client takes.
+    pub fn operator_key(&self) -> [u8; 32] {
+        self.config.network.operator_key
+    }
+
     /// The platform clock (for callers that pace their own loops with it).
     pub fn clock(&self) -> &C {
         &self.clock
@@ -179,15 +184,39 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Loads saved state, makes sure a manifest is held and fresh, and learns network time.
+    /// A manifest past its expiry is refused once the seeds have nothing newer.
     pub async fn ready(&self) -> ClientResult<()> {
         self.load().await?;
         if self.manifest_due() {
             self.refresh_manifest().await?;
         }
+        if let Freshness::Expired { .. } = self.manifest_freshness() {
+            // Perhaps the operator has signed a new one since the last check.
+            self.state.borrow_mut().manifest_checked_ms = None;
+            self.refresh_manifest().await?;
+            if let Freshness::Expired { at_ms } = self.manifest_freshness() {
+                return Err(ClientError::Manifest(ManifestError::Expired { at_ms }));
+            }
+        }
         if self.state.borrow().offset_ms.is_none() {
             self.sync_time().await?;
         }
         Ok(())
+    }
+
+    fn manifest_freshness(&self) -> Freshness {
+        let now = self.network_now_ms();
+        self.state
+            .borrow()
+            .manifest
+            .as_ref()
+            .map_or(Freshness::Fresh, |m| m.manifest.freshness(now))
+    }
+
+    /// A warning for the user about the network's manifest (stale: past the operator's
+    /// refresh time, still used), if there is one.
+    pub fn manifest_warning(&self) -> Option<String> {
+        self.manifest_freshness().warning()
     }
 
     /// Whether the manifest must be fetched before the next request: none held, the last
@@ -587,6 +616,16 @@ mod tests {
     }
 
     fn manifest_of(count: usize, sequence: u64, operator: &SigningKey) -> Vec<u8> {
+        manifest_dated(count, sequence, operator, None, None)
+    }
+
+    fn manifest_dated(
+        count: usize,
+        sequence: u64,
+        operator: &SigningKey,
+        refresh_ms: Option<u64>,
+        expires_ms: Option<u64>,
+    ) -> Vec<u8> {
         let swarms = plan_swarms(count);
         let nodes = (0..count)
             .map(|i| {
@@ -601,7 +640,11 @@ mod tests {
                 )
             })
             .collect();
-        let m = Manifest::new("t".into(), sequence, nodes);
+        let m = Manifest {
+            refresh_ms,
+            expires_ms,
+            ..Manifest::new("t".into(), sequence, nodes)
+        };
         SignedManifest::sign(m, operator)
             .unwrap()
             .to_json()
@@ -670,6 +713,55 @@ mod tests {
         seeds.serve(manifest(6, &operator));
         block_on(c.refresh_manifest()).unwrap();
         assert_eq!(c.manifest().unwrap().manifest.sequence, 6);
+    }
+
+    #[test]
+    fn a_stale_manifest_warns_and_an_expired_one_is_refused_until_a_new_one_comes() {
+        let operator = SigningKey::from_bytes(&[9; 32]);
+        let now = Fixed.now_ms();
+        let seeds = Seeds::default();
+        // Past its refresh time: used (the request fails only because nothing answers POSTs
+        // here), with a warning naming the date.
+        seeds.serve(manifest_dated(
+            4,
+            1,
+            &operator,
+            Some(now - 1),
+            Some(now + 1),
+        ));
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        assert!(matches!(
+            block_on(c.ready()),
+            Err(ClientError::Exhausted { .. })
+        ));
+        let warning = c.manifest_warning().expect("a stale manifest warns");
+        assert!(warning.contains("2023-11-14"), "{warning}");
+        // Past its expiry, with nothing newer at the seeds: refused, saying so.
+        seeds.serve(manifest_dated(
+            4,
+            2,
+            &operator,
+            Some(now - 10),
+            Some(now - 1),
+        ));
+        let c = client(&seeds, MemoryStore::new(), &operator);
+        let refused = block_on(c.ready()).unwrap_err();
+        assert_eq!(
+            refused,
+            ClientError::Manifest(ManifestError::Expired { at_ms: now - 1 })
+        );
+        assert!(
+            refused.to_string().contains("expired on 2023-11-14"),
+            "{refused}"
+        );
+        // The operator signs a new one: the next request takes it at once.
+        seeds.serve(manifest_dated(4, 3, &operator, None, Some(now + 1_000)));
+        assert!(matches!(
+            block_on(c.ready()),
+            Err(ClientError::Exhausted { .. })
+        ));
+        assert_eq!(c.manifest().unwrap().manifest.sequence, 3);
+        assert_eq!(c.manifest_warning(), None);
     }
 
     #[test]
