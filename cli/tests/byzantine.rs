@@ -367,6 +367,40 @@ async fn a_replayed_message_with_a_past_expiration_is_shown_once() {
     assert!(liar.lies_told() >= 1, "the liar was asked");
 }
 
+/// Attack 5, last part: a member serves B pages of junk under hashes that match the junk
+/// (so only opening it shows it is junk), 120,000 messages expiring far in the future. Were
+/// junk remembered as seen, the set (at most 100,000 entries, soonest-expiring out first)
+/// would drop the real message's entry, and a replay would show it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_junk_messages_crowd_out_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = network(dir.path(), 9).await;
+    let (a_id, b_id) = (identity(94), identity(95));
+    let b_session = b_id.session_id();
+    let b_swarm = net.swarm_of(&b_session);
+    let liar = corrupt(&mut net, b_swarm[0], Lie::Honest).await;
+    net.start_all().await;
+    let a = client(net.network(), a_id, 24);
+    a.send_text(&b_session, "real", None).await.unwrap();
+    let b = polling_first(&net, &b_id, b_swarm[0], 25).await;
+    assert_eq!(receive(&b, 1).await, ["real"]);
+    liar.set(Lie::FloodJunk);
+    while liar.lies_told() < 120 {
+        assert!(b.poll().await.unwrap().is_empty(), "junk was shown");
+    }
+    // The liar now serves everything it holds again, from the start.
+    liar.set(Lie::ReplayExpired);
+    let told = liar.lies_told();
+    let mut again = Vec::new();
+    for _ in 0..3 {
+        again.extend(b.poll().await.unwrap().into_iter().map(|m| m.text));
+    }
+    assert!(liar.lies_told() > told, "the liar was asked");
+    assert!(again.is_empty(), "shown again after the flood: {again:?}");
+    a.send_text(&b_session, "after", None).await.unwrap();
+    assert_eq!(receive(&b, 1).await, ["after"]);
+}
+
 /// Attack 6: one node's network time is a month off. Were its word the clock, a client would
 /// sign every request a month off and the app would expire every disappearing message. The
 /// clock is the median of several nodes; a device whose own clock is 10 minutes off still

@@ -19,9 +19,10 @@ use axum::routing::post;
 use murmur_core::crypto::b64_decode;
 use murmur_core::onion::{self, Peeled, RelayError};
 use murmur_core::rpc::response::{
-    GetSwarmResponse, NodeEntry, RetrieveResponse, StoreNodeResult, StoreResponse, SwarmNode,
-    node_sig,
+    GetSwarmResponse, NodeEntry, RetrieveResponse, RetrievedMessage, StoreNodeResult,
+    StoreResponse, SwarmNode, node_sig,
 };
+use murmur_core::rpc::rules::RETRIEVE_MAX_COUNT;
 use murmur_core::rpc::{AccountId, Request as RpcRequest, message_hash};
 use murmur_node::identity::NodeIdentity;
 
@@ -55,6 +56,10 @@ pub enum Lie {
     FarExpiry,
     /// As a destination, refuses every request with 400.
     Refuse,
+    /// As a destination, answers every retrieve with a full page of junk messages (new ones
+    /// each time, each under the hash of its own data, expiring far in the future) and
+    /// "more": 1,000 per page, 20 pages per poll.
+    FloodJunk,
     /// As a destination, answers as the real node would with its network time (`t`, and
     /// `info`'s `timestamp`) moved by this many milliseconds.
     SkewClock(i64),
@@ -228,6 +233,28 @@ fn lied_answer(liar: &Liar, lie: &Lie, request: &[u8]) -> Option<(u16, String)> 
             Some((200, serde_json::to_string(&ack).unwrap()))
         }
         (Lie::Refuse, _) => Some((400, "invalid request: refused by a liar".into())),
+        (Lie::FloodJunk, RpcRequest::Retrieve(params)) => {
+            let account = AccountId::parse(&params.pubkey).ok()?;
+            let page = liar.told.load(Ordering::Relaxed);
+            let messages = (0..RETRIEVE_MAX_COUNT)
+                .map(|i| {
+                    let data = format!("junk {page} {i}").into_bytes();
+                    RetrievedMessage {
+                        hash: message_hash(&account, params.namespace, &data),
+                        timestamp: t,
+                        expiration: u64::MAX / 2,
+                        data: murmur_core::crypto::b64_encode(&data),
+                    }
+                })
+                .collect();
+            let flood = RetrieveResponse {
+                messages,
+                more: true,
+                t,
+                hf: murmur_core::rpc::response::HARDFORK.to_vec(),
+            };
+            Some((200, serde_json::to_string(&flood).unwrap()))
+        }
         (Lie::HideMessages, RpcRequest::Retrieve(_)) => {
             let empty = RetrieveResponse {
                 messages: Vec::new(),
