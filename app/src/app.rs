@@ -1,13 +1,16 @@
 //! The root component: which screen is showing.
 //!
 //! Start: load `config.json`; a kept profile on this device → unlock, else welcome. Create or
-//! restore → choose where history lives → chat. Logout wipes the origin and returns to welcome.
+//! restore → choose where history lives → chat. Logout wipes the origin and returns to welcome
+//! (or says what it could not erase). A kept profile is used by one tab at a time: another tab
+//! that unlocks it is told so and may take over (`platform::tabs`).
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::config;
+use murmur_app::platform::tabs::{self, ActiveTab};
 use murmur_app::session::{Session, wipe_origin};
 use murmur_core::Identity;
 use murmur_core::client::NetworkConfig;
@@ -28,7 +31,11 @@ pub enum Screen {
     Restore,
     ChooseStorage(Box<Identity>),
     Unlock,
+    /// Unlocked, but another tab is using the profile.
+    OtherTab(Rc<Session>),
     Chat(Rc<Session>),
+    /// Logout could not erase everything; the reason is shown.
+    LogoutFailed(String),
 }
 
 #[component]
@@ -51,12 +58,41 @@ pub fn App() -> impl IntoView {
     });
     let go = move |s: Screen| screen.set(s);
     let chosen = Callback::new(move |id: Identity| go(Screen::ChooseStorage(Box::new(id))));
+    // The lock of the tab using the kept profile; dropped when it stops using it.
+    let active_tab = StoredValue::new_local(None::<ActiveTab>);
+    let lock = Callback::new(move |()| {
+        active_tab.set_value(None);
+        go(Screen::Unlock);
+    });
+    // A session opened: a kept profile goes to the chat only with the tab lock.
+    let open = Callback::new(move |(session, take_over): (Rc<Session>, bool)| {
+        if !session.is_kept() {
+            go(Screen::Chat(session));
+            return;
+        }
+        spawn_local(async move {
+            // Another tab took over: this one locks.
+            match tabs::claim(take_over, move || lock.run(())).await {
+                Ok(Some(tab)) => {
+                    active_tab.set_value(Some(tab));
+                    go(Screen::Chat(session));
+                }
+                Ok(None) => go(Screen::OtherTab(session)),
+                // No lock to be had: better one tab too many than none.
+                Err(_) => go(Screen::Chat(session)),
+            }
+        });
+    });
+    let on_session = Callback::new(move |s: Rc<Session>| open.run((s, false)));
     let logout = Callback::new(move |()| {
+        active_tab.set_value(None);
         screen.set(Screen::Loading);
         spawn_local(async move {
             // The session (and its database connection) is gone once the screen changed.
-            let _ = wipe_origin().await;
-            screen.set(Screen::Welcome);
+            match wipe_origin().await {
+                Ok(()) => screen.set(Screen::Welcome),
+                Err(why) => screen.set(Screen::LogoutFailed(why)),
+            }
         });
     });
     view! {
@@ -85,22 +121,34 @@ pub fn App() -> impl IntoView {
                     }.into_any(),
                     Screen::ChooseStorage(identity) => match net {
                         Some(net) => view! {
-                            <StoragePage identity=*identity network=net
-                                on_session=Callback::new(move |s: Rc<Session>| go(Screen::Chat(s))) />
+                            <StoragePage identity=*identity network=net on_session />
                         }.into_any(),
                         None => ().into_any(),
                     },
                     Screen::Unlock => match net {
                         Some(net) => view! {
-                            <UnlockPage network=net
-                                on_session=Callback::new(move |s: Rc<Session>| go(Screen::Chat(s)))
-                                on_forget=logout />
+                            <UnlockPage network=net on_session on_forget=logout />
                         }.into_any(),
                         None => ().into_any(),
                     },
+                    Screen::OtherTab(session) => view! {
+                        <section class="card" aria-labelledby="other-tab-title">
+                            <h1 id="other-tab-title">"Murmur is open in another tab"</h1>
+                            <p>"One tab at a time uses this profile. Using it here locks the other tab."</p>
+                            <button class="primary" on:click=move |_| open.run((session.clone(), true))>
+                                "Use it here"
+                            </button>
+                        </section>
+                    }.into_any(),
                     Screen::Chat(session) => view! {
-                        <ChatPage session on_logout=logout
-                            on_lock=Callback::new(move |()| go(Screen::Unlock)) />
+                        <ChatPage session on_logout=logout on_lock=lock />
+                    }.into_any(),
+                    Screen::LogoutFailed(why) => view! {
+                        <section class="card" aria-labelledby="logout-failed-title">
+                            <h1 id="logout-failed-title">"Logging out did not erase everything"</h1>
+                            <p>{why}</p>
+                            <button class="primary" on:click=move |_| logout.run(())>"Try again"</button>
+                        </section>
                     }.into_any(),
                 }
             }}

@@ -332,6 +332,14 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
 
     /// Re-wraps the data key under `new_passphrase` after checking `old_passphrase`; no record
     /// is re-encrypted. A wrong old passphrase changes nothing.
+    ///
+    /// Why not re-key: slots are keyed hashes under the data key, and the vault keeps no list
+    /// of names, so a new data key could not find the records' new slots; and re-encrypting
+    /// every record needs one transaction over all of them, which the [`Store`] contract does
+    /// not offer (a tab closed half-way would lose history). The cost, tested below: whoever
+    /// kept a copy of the old key record *and* knows the old passphrase still opens records
+    /// written after the change. A passphrase change protects against someone who learns the
+    /// old passphrase later, not against one who already copied the device's storage.
     pub async fn change_passphrase(
         &self,
         old_passphrase: &str,
@@ -526,5 +534,27 @@ mod tests {
         );
         store.clear();
         assert!(!block_on(VaultStore::<_, rand_chacha::ChaCha20Rng>::exists(&store)).unwrap());
+    }
+
+    /// The documented limit of a passphrase change (Byzantine-nodes issue, point 11): it
+    /// re-wraps the data key, so an old copy of the key record with the old passphrase opens
+    /// records written afterwards. If re-keying is ever added, this test must change.
+    #[test]
+    fn an_old_key_record_with_the_old_passphrase_still_opens_later_records() {
+        let store = MemoryStore::new();
+        let vault = block_on(VaultStore::create(&store, "old pass", rng(20))).unwrap();
+        let old_key_record = block_on(store.get(WRAPPED_KEY_SLOT)).unwrap().unwrap();
+        block_on(vault.change_passphrase("old pass", "new pass")).unwrap();
+        block_on(vault.put("later", b"written after the change".to_vec())).unwrap();
+        let copy = MemoryStore::new();
+        for k in store.keys() {
+            block_on(copy.put(&k, block_on(store.get(&k)).unwrap().unwrap())).unwrap();
+        }
+        block_on(copy.put(WRAPPED_KEY_SLOT, old_key_record)).unwrap();
+        let old = block_on(VaultStore::unlock(&copy, "old pass", rng(21))).unwrap();
+        assert_eq!(
+            block_on(old.get("later")).unwrap().as_deref(),
+            Some(b"written after the change".as_slice())
+        );
     }
 }

@@ -21,6 +21,9 @@ fn error(what: &str, e: impl std::fmt::Display) -> StoreError {
 #[derive(Debug)]
 pub struct IdbStore {
     db: Database,
+    /// Closes this connection when another tab deletes the database (logout there), so the
+    /// delete is not blocked, and reloads the page, which no longer has a profile.
+    _on_versionchange: wasm_bindgen::closure::Closure<dyn FnMut()>,
 }
 
 impl IdbStore {
@@ -36,7 +39,19 @@ impl IdbStore {
             })
             .await
             .map_err(|e| error("open", e))?;
-        Ok(Self { db })
+        use indexed_db_futures::internals::SystemRepr as _;
+        use wasm_bindgen::JsCast as _;
+        let connection = db.as_sys().clone();
+        let on_versionchange = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            connection.close();
+            crate::platform::tabs::reload();
+        });
+        db.as_sys()
+            .set_onversionchange(Some(on_versionchange.as_ref().unchecked_ref()));
+        Ok(Self {
+            db,
+            _on_versionchange: on_versionchange,
+        })
     }
 
     /// Closes the connection and deletes the database `name` with everything in it.

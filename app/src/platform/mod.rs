@@ -7,6 +7,7 @@
 //! - `notify`: the Notification API.
 //! - `page`: the tab (visibility), local dates and times, the origin's storage (persistence,
 //!   and wiping it all at logout).
+//! - `tabs`: one active tab per kept profile (Web Locks).
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
@@ -14,6 +15,8 @@ pub mod idb;
 pub mod notify;
 #[cfg(target_arch = "wasm32")]
 pub mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod tabs;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

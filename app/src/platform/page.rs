@@ -65,8 +65,13 @@ pub async fn wipe_origin() -> Result<(), String> {
     match crate::platform::idb::database_names().await {
         Ok(names) => {
             for name in names {
+                // Other tabs close their connections when asked (`idb`); one that does not
+                // would block the delete for ever, so it is given 10 s.
                 let deleted = match indexed_db_futures::database::Database::delete_by_name(&name) {
-                    Ok(request) => request.await.map_err(|e| e.to_string()),
+                    Ok(request) => match crate::platform::tabs::within(10_000, request).await {
+                        Some(done) => done.map_err(|e| e.to_string()),
+                        None => Err("another Murmur tab keeps the database open; close it".into()),
+                    },
                     Err(e) => Err(e.to_string()),
                 };
                 if let Err(e) = deleted {
