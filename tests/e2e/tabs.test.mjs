@@ -43,6 +43,7 @@ test('one tab uses a kept profile; another may take over; logout with both open 
   // Logout in the second tab: the first closes its connection and reloads; nothing is left.
   assert.deepEqual(await logOutAndSurvey(second), EMPTY_ORIGIN);
   await first.page.getByRole('button', { name: 'Restore from recovery phrase' }).waitFor();
-  assert.deepEqual(first.problems, []);
+  // The network here is deliberately unreachable (a seed on a port browsers refuse).
+  assert.deepEqual(first.problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), []);
   await first.context.close();
 });
