@@ -192,7 +192,7 @@ impl Session {
         }
     }
 
-    /// Changes the passphrase of a kept profile (records are not re-encrypted).
+    /// Changes the passphrase of a kept profile and re-keys its records.
     pub async fn change_passphrase(&self, old: &str, new: &str) -> Result<(), VaultError> {
         match &*self.storage {
             Storage::Kept(vault) => vault.change_passphrase(old, new).await,

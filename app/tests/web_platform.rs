@@ -93,3 +93,42 @@ async fn fetch_reads_an_answer_whole_and_refuses_one_past_the_reply_cap() {
         TransportError::Other
     );
 }
+
+/// Point 11 over IndexedDB: a passphrase change re-seals every record in one transaction (the
+/// profile opens under the new passphrase with everything in it), and a record put back from
+/// an older copy is refused.
+#[wasm_bindgen_test]
+async fn indexeddb_vault_rekeys_and_refuses_a_record_from_an_older_copy() {
+    let name = "murmur-test-rekey";
+    let vault = VaultStore::create(IdbStore::open(name).await.unwrap(), "first pass", rng())
+        .await
+        .unwrap();
+    vault.put("history.page", b"one".to_vec()).await.unwrap();
+    let slot = vault.slot("history.page");
+    let older = vault.inner().get(&slot).await.unwrap().unwrap();
+    vault.put("history.page", b"two".to_vec()).await.unwrap();
+    vault
+        .change_passphrase("first pass", "second pass")
+        .await
+        .unwrap();
+    drop(vault);
+    let vault = VaultStore::unlock(IdbStore::open(name).await.unwrap(), "second pass", rng())
+        .await
+        .unwrap();
+    assert_eq!(
+        vault.get("history.page").await.unwrap().as_deref(),
+        Some(b"two".as_slice())
+    );
+    vault.inner().put(&slot, older).await.unwrap();
+    assert!(
+        vault.get("history.page").await.is_err(),
+        "an older copy was read"
+    );
+    drop(vault);
+    IdbStore::open(name)
+        .await
+        .unwrap()
+        .delete(name)
+        .await
+        .unwrap();
+}

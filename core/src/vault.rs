@@ -7,8 +7,15 @@
 //!   so a ciphertext moved to another slot fails to open.
 //! - Slot names: a keyed hash of the logical name, so no Session ID, contact name or
 //!   conversation name appears in the clear in the store's keys.
-//! - [`VaultStore`] puts both over any [`Store`]: the client's state and the app's records then
-//!   pass through one encrypted store, whatever the backend (IndexedDB, memory).
+//! - [`VaultStore`] puts both over any [`Backing`] store: the client's state and the app's
+//!   records then pass through one encrypted store, whatever the backend (IndexedDB, memory).
+//! - An index (itself a sealed record) holds a digest of every record's ciphertext, written in
+//!   the same atomic batch as the record: a record swapped for an older copy, or an index from
+//!   another copy of the store, is refused instead of mixed in unnoticed. (A whole store rolled
+//!   back at once is consistent and cannot be told from the real one without storage the
+//!   attacker cannot also roll back.)
+//! - A passphrase change re-keys: a new record key, every record re-sealed, all in one batch,
+//!   so an old copy of the key record with the old passphrase opens nothing written after.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::CryptoRng;
@@ -19,8 +26,10 @@ use crate::client::platform::{Store, StoreError};
 use crate::crypto;
 use crate::error::{Error, Result};
 
-/// Format version of a wrapped key.
-pub const WRAP_VERSION: u8 = 1;
+/// Format version of a wrapped key. Version 1 wraps one 32-byte key that both names and seals
+/// records; version 2 wraps two (names, then records), so records can be re-keyed while their
+/// slots stay.
+pub const WRAP_VERSION: u8 = 2;
 /// Argon2id memory, KiB (19 MiB: OWASP's floor for Argon2id).
 pub const DEFAULT_MEMORY_KIB: u32 = 19 * 1024;
 /// Argon2id passes.
@@ -96,11 +105,12 @@ pub enum UnlockError {
     Damaged(Error),
 }
 
-/// The random key every record is encrypted under.
+/// The random keys records are named (slots) and sealed under.
 pub struct DataKey {
     enc: Zeroizing<[u8; 32]>,
     names: Zeroizing<[u8; 32]>,
-    raw: Zeroizing<[u8; 32]>,
+    names_raw: Zeroizing<[u8; 32]>,
+    records_raw: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for DataKey {
@@ -115,20 +125,30 @@ fn subkey(raw: &[u8; 32], purpose: &[u8]) -> Zeroizing<[u8; 32]> {
     out
 }
 
+fn random_key(rng: &mut impl CryptoRng) -> Zeroizing<[u8; 32]> {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(raw.as_mut());
+    raw
+}
+
 impl DataKey {
-    fn from_raw(raw: Zeroizing<[u8; 32]>) -> Self {
+    fn from_raw(names_raw: Zeroizing<[u8; 32]>, records_raw: Zeroizing<[u8; 32]>) -> Self {
         Self {
-            enc: subkey(&raw, b"records"),
-            names: subkey(&raw, b"names"),
-            raw,
+            enc: subkey(&records_raw, b"records"),
+            names: subkey(&names_raw, b"names"),
+            names_raw,
+            records_raw,
         }
     }
 
     /// A new random data key.
     pub fn generate(rng: &mut impl CryptoRng) -> Self {
-        let mut raw = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(raw.as_mut());
-        Self::from_raw(raw)
+        Self::from_raw(random_key(rng), random_key(rng))
+    }
+
+    /// The same names (slots), a new random record key: what a re-key seals under.
+    fn rekeyed(&self, rng: &mut impl CryptoRng) -> Self {
+        Self::from_raw(Zeroizing::new(*self.names_raw), random_key(rng))
     }
 
     /// Wraps the key under `passphrase` with `kdf` (one Argon2id run).
@@ -139,7 +159,10 @@ impl DataKey {
         rng: &mut impl CryptoRng,
     ) -> Result<WrappedKey> {
         let kek = kdf.derive(passphrase)?;
-        let wrapped = crypto::xchacha_seal_aad(&kek, self.raw.as_ref(), b"murmur-vault-key", rng);
+        let mut both = Zeroizing::new([0u8; 64]);
+        both[..32].copy_from_slice(self.names_raw.as_ref());
+        both[32..].copy_from_slice(self.records_raw.as_ref());
+        let wrapped = crypto::xchacha_seal_aad(&kek, both.as_ref(), b"murmur-vault-key", rng);
         Ok(WrappedKey {
             version: WRAP_VERSION,
             kdf,
@@ -152,7 +175,7 @@ impl DataKey {
         wrapped: &WrappedKey,
         passphrase: &str,
     ) -> core::result::Result<Self, UnlockError> {
-        if wrapped.version != WRAP_VERSION {
+        if !(1..=WRAP_VERSION).contains(&wrapped.version) {
             return Err(UnlockError::Damaged(Error::Malformed(
                 "unknown key version",
             )));
@@ -167,10 +190,19 @@ impl DataKey {
                 Error::DecryptionFailed => UnlockError::WrongPassphrase,
                 other => UnlockError::Damaged(other),
             })?;
-        let raw: [u8; 32] = raw
-            .try_into()
-            .map_err(|_| UnlockError::Damaged(Error::Malformed("data key length")))?;
-        Ok(Self::from_raw(Zeroizing::new(raw)))
+        let raw = Zeroizing::new(raw);
+        let key = |bytes: &[u8]| -> core::result::Result<Zeroizing<[u8; 32]>, UnlockError> {
+            let key: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| UnlockError::Damaged(Error::Malformed("data key length")))?;
+            Ok(Zeroizing::new(key))
+        };
+        match (wrapped.version, raw.len()) {
+            // Version 1: one key names and seals.
+            (1, 32) => Ok(Self::from_raw(key(&raw)?, key(&raw)?)),
+            (2, 64) => Ok(Self::from_raw(key(&raw[..32])?, key(&raw[32..])?)),
+            _ => Err(UnlockError::Damaged(Error::Malformed("data key length"))),
+        }
     }
 
     /// The slot a logical record name is stored under: hex of a keyed BLAKE2b.
@@ -194,51 +226,213 @@ impl DataKey {
     }
 }
 
-/// A [`Store`] whose keys are keyed hashes and whose values are sealed under a [`DataKey`].
+/// What the vault needs of the store underneath beyond [`Store`]: listing what is there, and
+/// writing several records as one (all of them or none), so a record and the index that vouches
+/// for it never disagree after a crash, and a re-key never leaves half the records behind.
+// Futures are not `Send`, as everywhere in the client (a browser is single-threaded).
+#[allow(async_fn_in_trait)]
+pub trait Backing: Store {
+    /// Every key held.
+    async fn keys(&self) -> core::result::Result<Vec<String>, StoreError>;
+    /// Writes every record or none.
+    async fn put_all(
+        &self,
+        records: Vec<(String, Vec<u8>)>,
+    ) -> core::result::Result<(), StoreError>;
+}
+
+impl Backing for crate::client::MemoryStore {
+    async fn keys(&self) -> core::result::Result<Vec<String>, StoreError> {
+        Ok(crate::client::MemoryStore::keys(self))
+    }
+
+    async fn put_all(
+        &self,
+        records: Vec<(String, Vec<u8>)>,
+    ) -> core::result::Result<(), StoreError> {
+        // One synchronous run: nothing can observe half of it.
+        for (k, v) in records {
+            self.put(&k, v).await?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Backing + ?Sized> Backing for &T {
+    async fn keys(&self) -> core::result::Result<Vec<String>, StoreError> {
+        (**self).keys().await
+    }
+
+    async fn put_all(
+        &self,
+        records: Vec<(String, Vec<u8>)>,
+    ) -> core::result::Result<(), StoreError> {
+        (**self).put_all(records).await
+    }
+}
+
+/// The logical name of the index record.
+const INDEX_NAME: &str = "vault.index";
+/// Bytes of a record digest in the index.
+const DIGEST_LEN: usize = 24;
+
+fn digest(sealed: &[u8]) -> [u8; DIGEST_LEN] {
+    let mut out = [0u8; DIGEST_LEN];
+    out.copy_from_slice(&crypto::blake2b(
+        DIGEST_LEN,
+        &[],
+        b"murmur-vault-idx",
+        &[sealed],
+    ));
+    out
+}
+
+/// Slot → digest of the ciphertext stored there, for every record of the vault.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Index(std::collections::BTreeMap<String, [u8; DIGEST_LEN]>);
+
+impl Index {
+    /// `[slot: 32 bytes][digest: 24 bytes]` per record.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() * (32 + DIGEST_LEN));
+        for (slot, d) in &self.0 {
+            let mut raw = [0u8; 32];
+            // Slots are always 64 hex characters (`DataKey::slot`).
+            let _ = hex::decode_to_slice(slot, &mut raw);
+            out.extend_from_slice(&raw);
+            out.extend_from_slice(d);
+        }
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if !bytes.len().is_multiple_of(32 + DIGEST_LEN) {
+            return None;
+        }
+        let mut map = std::collections::BTreeMap::new();
+        for entry in bytes.chunks_exact(32 + DIGEST_LEN) {
+            let mut d = [0u8; DIGEST_LEN];
+            d.copy_from_slice(&entry[32..]);
+            map.insert(hex::encode(&entry[..32]), d);
+        }
+        Some(Self(map))
+    }
+}
+
+/// The error a record from another copy of the store gets.
+fn mixed() -> StoreError {
+    StoreError(
+        "a stored record does not match the rest of this profile (part of it was restored from another copy)"
+            .into(),
+    )
+}
+
+/// A [`Store`] whose keys are keyed hashes and whose values are sealed under a [`DataKey`],
+/// each vouched for by the vault's index.
 #[derive(Debug)]
 pub struct VaultStore<S, R> {
     inner: S,
-    key: DataKey,
+    key: std::cell::RefCell<DataKey>,
+    index: std::cell::RefCell<Index>,
     rng: std::cell::RefCell<R>,
 }
 
-impl<S: Store, R: CryptoRng> VaultStore<S, R> {
+impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
+    /// A vault over `inner` with `key` and an empty index (a new vault, or a test's).
     pub fn new(inner: S, key: DataKey, rng: R) -> Self {
         Self {
             inner,
-            key,
+            key: std::cell::RefCell::new(key),
+            index: std::cell::RefCell::default(),
             rng: std::cell::RefCell::new(rng),
         }
     }
 
     /// The slot `name` is stored under in the store underneath.
     pub fn slot(&self, name: &str) -> String {
-        self.key.slot(name)
+        self.key.borrow().slot(name)
     }
 
     /// The store underneath (what is actually written).
     pub fn inner(&self) -> &S {
         &self.inner
     }
+
+    /// The index as a sealed record (slot, bytes).
+    fn sealed_index(&self, index: &Index) -> (String, Vec<u8>) {
+        let key = self.key.borrow();
+        let slot = key.slot(INDEX_NAME);
+        let sealed = key.seal(&slot, &index.to_bytes(), &mut *self.rng.borrow_mut());
+        (slot, sealed)
+    }
+
+    /// Reads the index; a vault from before the index (none stored) gets one made from what
+    /// is there now, taken on trust once.
+    async fn load_index(&self) -> core::result::Result<(), VaultError> {
+        let slot = self.slot(INDEX_NAME);
+        let index = match self.inner.get(&slot).await? {
+            Some(sealed) => {
+                let bytes = self
+                    .key
+                    .borrow()
+                    .open(&slot, &sealed)
+                    .map_err(|_| mixed())?;
+                Index::from_bytes(&bytes).ok_or_else(mixed)?
+            }
+            None => {
+                let mut index = Index::default();
+                for k in self.inner.keys().await? {
+                    if k == WRAPPED_KEY_SLOT || k == slot {
+                        continue;
+                    }
+                    if let Some(sealed) = self.inner.get(&k).await? {
+                        index.0.insert(k, digest(&sealed));
+                    }
+                }
+                let record = self.sealed_index(&index);
+                self.inner.put_all(vec![record]).await?;
+                index
+            }
+        };
+        *self.index.borrow_mut() = index;
+        Ok(())
+    }
 }
 
-impl<S: Store, R: CryptoRng> Store for VaultStore<S, R> {
+impl<S: Backing, R: CryptoRng> Store for VaultStore<S, R> {
     async fn get(&self, key: &str) -> core::result::Result<Option<Vec<u8>>, StoreError> {
-        let slot = self.key.slot(key);
-        match self.inner.get(&slot).await? {
-            None => Ok(None),
-            Some(sealed) => self
+        let slot = self.slot(key);
+        let stored = self.inner.get(&slot).await?;
+        let expected = self.index.borrow().0.get(&slot).copied();
+        match (stored, expected) {
+            (None, None) => Ok(None),
+            (Some(sealed), Some(d)) if digest(&sealed) == d => self
                 .key
+                .borrow()
                 .open(&slot, &sealed)
                 .map(Some)
                 .map_err(|_| StoreError("a stored record failed its integrity check".into())),
+            // Present but not vouched for, vouched for but absent, or another ciphertext
+            // than the one written last: not this copy's record.
+            _ => Err(mixed()),
         }
     }
 
     async fn put(&self, key: &str, value: Vec<u8>) -> core::result::Result<(), StoreError> {
-        let slot = self.key.slot(key);
-        let sealed = self.key.seal(&slot, &value, &mut *self.rng.borrow_mut());
-        self.inner.put(&slot, sealed).await
+        let slot = self.slot(key);
+        let sealed = self
+            .key
+            .borrow()
+            .seal(&slot, &value, &mut *self.rng.borrow_mut());
+        // Entered before the write is awaited, so a put that starts meanwhile writes an index
+        // that includes this one (writes commit in the order they start).
+        let index = {
+            let mut index = self.index.borrow_mut();
+            index.0.insert(slot.clone(), digest(&sealed));
+            index.clone()
+        };
+        let index_record = self.sealed_index(&index);
+        self.inner.put_all(vec![(slot, sealed), index_record]).await
     }
 }
 
@@ -276,17 +470,13 @@ async fn read_wrapped<S: Store>(inner: &S) -> core::result::Result<Option<Wrappe
     }
 }
 
-async fn write_wrapped<S: Store>(
-    inner: &S,
-    wrapped: &WrappedKey,
-) -> core::result::Result<(), VaultError> {
+fn wrapped_record(wrapped: &WrappedKey) -> core::result::Result<(String, Vec<u8>), VaultError> {
     let json = serde_json::to_vec(wrapped)
         .map_err(|_| VaultError::Store(StoreError("key record does not serialise".into())))?;
-    inner.put(WRAPPED_KEY_SLOT, json).await?;
-    Ok(())
+    Ok((WRAPPED_KEY_SLOT.to_string(), json))
 }
 
-impl<S: Store, R: CryptoRng> VaultStore<S, R> {
+impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
     /// Whether `inner` holds a vault.
     pub async fn exists(inner: &S) -> core::result::Result<bool, VaultError> {
         Ok(read_wrapped(inner).await?.is_some())
@@ -305,8 +495,13 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
         let wrapped = key
             .wrap(passphrase, KdfParams::generate(&mut rng), &mut rng)
             .map_err(|e| VaultError::Unlock(UnlockError::Damaged(e)))?;
-        write_wrapped(&inner, &wrapped).await?;
-        Ok(Self::new(inner, key, rng))
+        let vault = Self::new(inner, key, rng);
+        let index = vault.sealed_index(&Index::default());
+        vault
+            .inner
+            .put_all(vec![wrapped_record(&wrapped)?, index])
+            .await?;
+        Ok(vault)
     }
 
     /// Opens the vault in `inner` with `passphrase` (one Argon2id run).
@@ -317,7 +512,9 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
     ) -> core::result::Result<Self, VaultError> {
         let wrapped = read_wrapped(&inner).await?.ok_or(VaultError::Missing)?;
         let key = DataKey::unwrap(&wrapped, passphrase)?;
-        Ok(Self::new(inner, key, rng))
+        let vault = Self::new(inner, key, rng);
+        vault.load_index().await?;
+        Ok(vault)
     }
 
     /// Checks `passphrase` against the stored key (one Argon2id run), e.g. before showing the
@@ -330,16 +527,10 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
         Ok(())
     }
 
-    /// Re-wraps the data key under `new_passphrase` after checking `old_passphrase`; no record
-    /// is re-encrypted. A wrong old passphrase changes nothing.
-    ///
-    /// Why not re-key: slots are keyed hashes under the data key, and the vault keeps no list
-    /// of names, so a new data key could not find the records' new slots; and re-encrypting
-    /// every record needs one transaction over all of them, which the [`Store`] contract does
-    /// not offer (a tab closed half-way would lose history). The cost, tested below: whoever
-    /// kept a copy of the old key record *and* knows the old passphrase still opens records
-    /// written after the change. A passphrase change protects against someone who learns the
-    /// old passphrase later, not against one who already copied the device's storage.
+    /// Changes the passphrase after checking `old_passphrase`, and re-keys: every record is
+    /// re-sealed under a new record key (slots stay), and the key record, the records and the
+    /// index are written as one batch. A wrong old passphrase, or a record that does not match
+    /// the index, changes nothing.
     pub async fn change_passphrase(
         &self,
         old_passphrase: &str,
@@ -349,14 +540,41 @@ impl<S: Store, R: CryptoRng> VaultStore<S, R> {
             .await?
             .ok_or(VaultError::Missing)?;
         DataKey::unwrap(&wrapped, old_passphrase)?;
+        let new_key = self.key.borrow().rekeyed(&mut *self.rng.borrow_mut());
+        let slots: Vec<String> = self.index.borrow().0.keys().cloned().collect();
+        let mut batch = Vec::with_capacity(slots.len() + 2);
+        let mut index = Index::default();
+        for slot in slots {
+            let sealed = self.inner.get(&slot).await?.ok_or_else(mixed)?;
+            if Some(digest(&sealed)) != self.index.borrow().0.get(&slot).copied() {
+                return Err(mixed().into());
+            }
+            let plain = Zeroizing::new(
+                self.key
+                    .borrow()
+                    .open(&slot, &sealed)
+                    .map_err(|_| mixed())?,
+            );
+            let resealed = new_key.seal(&slot, &plain, &mut *self.rng.borrow_mut());
+            index.0.insert(slot.clone(), digest(&resealed));
+            batch.push((slot, resealed));
+        }
         let rewrapped = {
             let mut rng = self.rng.borrow_mut();
             let kdf = KdfParams::generate(&mut *rng);
-            self.key
+            new_key
                 .wrap(new_passphrase, kdf, &mut *rng)
                 .map_err(|e| VaultError::Unlock(UnlockError::Damaged(e)))?
         };
-        write_wrapped(&self.inner, &rewrapped).await
+        batch.push(wrapped_record(&rewrapped)?);
+        let index_slot = new_key.slot(INDEX_NAME);
+        let sealed_index =
+            new_key.seal(&index_slot, &index.to_bytes(), &mut *self.rng.borrow_mut());
+        batch.push((index_slot, sealed_index));
+        self.inner.put_all(batch).await?;
+        *self.key.borrow_mut() = new_key;
+        *self.index.borrow_mut() = index;
+        Ok(())
     }
 }
 
@@ -485,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn a_vault_is_created_unlocked_and_rekeyed_without_touching_records() {
+    fn a_vault_is_created_unlocked_and_rekeyed() {
         let store = MemoryStore::new();
         let vault = block_on(VaultStore::create(&store, "first", rng(8))).unwrap();
         block_on(vault.put("identity", b"seed bytes".to_vec())).unwrap();
@@ -521,12 +739,11 @@ mod tests {
             block_on(reopened.get("identity")).unwrap().as_deref(),
             Some(b"seed bytes".as_slice())
         );
+        // Re-keyed: the same slots, every record sealed anew.
         for (k, v) in records_before {
-            assert_eq!(
-                block_on(store.get(&k)).unwrap(),
-                v,
-                "records were not rewritten"
-            );
+            let now = block_on(store.get(&k)).unwrap();
+            assert!(now.is_some(), "the slot stays");
+            assert_ne!(now, v, "the record was re-sealed");
         }
         assert_eq!(
             block_on(VaultStore::unlock(&MemoryStore::new(), "x", rng(13))).unwrap_err(),
@@ -536,25 +753,159 @@ mod tests {
         assert!(!block_on(VaultStore::<_, rand_chacha::ChaCha20Rng>::exists(&store)).unwrap());
     }
 
-    /// The documented limit of a passphrase change (Byzantine-nodes issue, point 11): it
-    /// re-wraps the data key, so an old copy of the key record with the old passphrase opens
-    /// records written afterwards. If re-keying is ever added, this test must change.
+    /// Byzantine-nodes issue, point 11: a passphrase change re-keys, so whoever kept a copy of
+    /// the old key record and knows the old passphrase opens nothing written afterwards.
     #[test]
-    fn an_old_key_record_with_the_old_passphrase_still_opens_later_records() {
+    fn after_a_passphrase_change_the_old_key_record_opens_nothing_later() {
         let store = MemoryStore::new();
         let vault = block_on(VaultStore::create(&store, "old pass", rng(20))).unwrap();
+        block_on(vault.put("earlier", b"written before".to_vec())).unwrap();
         let old_key_record = block_on(store.get(WRAPPED_KEY_SLOT)).unwrap().unwrap();
         block_on(vault.change_passphrase("old pass", "new pass")).unwrap();
         block_on(vault.put("later", b"written after the change".to_vec())).unwrap();
+        assert_eq!(
+            block_on(vault.get("earlier")).unwrap().as_deref(),
+            Some(b"written before".as_slice())
+        );
+        // The old key, from the old record and passphrase, against today's records.
+        let wrapped: WrappedKey = serde_json::from_slice(&old_key_record).unwrap();
+        let old = DataKey::unwrap(&wrapped, "old pass").unwrap();
+        for slot in [vault.slot("earlier"), vault.slot("later")] {
+            let sealed = block_on(store.get(&slot)).unwrap().unwrap();
+            assert!(
+                old.open(&slot, &sealed).is_err(),
+                "the old key opened {slot}"
+            );
+        }
+        // And as a whole vault: the old key record put back does not open it.
         let copy = MemoryStore::new();
         for k in store.keys() {
             block_on(copy.put(&k, block_on(store.get(&k)).unwrap().unwrap())).unwrap();
         }
         block_on(copy.put(WRAPPED_KEY_SLOT, old_key_record)).unwrap();
-        let old = block_on(VaultStore::unlock(&copy, "old pass", rng(21))).unwrap();
+        assert!(block_on(VaultStore::unlock(&copy, "old pass", rng(21))).is_err());
+        // The new passphrase opens everything.
+        let reopened = block_on(VaultStore::unlock(&store, "new pass", rng(22))).unwrap();
         assert_eq!(
-            block_on(old.get("later")).unwrap().as_deref(),
+            block_on(reopened.get("later")).unwrap().as_deref(),
             Some(b"written after the change".as_slice())
+        );
+    }
+
+    /// Raw copies of every record underneath.
+    fn snapshot(store: &MemoryStore) -> Vec<(String, Vec<u8>)> {
+        store
+            .keys()
+            .into_iter()
+            .map(|k| (k.clone(), block_on(store.get(&k)).unwrap().unwrap()))
+            .collect()
+    }
+
+    /// Point 11: records from different copies of the store are never mixed unnoticed.
+    #[test]
+    fn one_record_or_the_index_from_an_older_copy_is_refused() {
+        let store = MemoryStore::new();
+        let vault = block_on(VaultStore::create(&store, "pass phrase", rng(30))).unwrap();
+        block_on(vault.put("conversation", b"first version".to_vec())).unwrap();
+        let older = snapshot(&store);
+        block_on(vault.put("conversation", b"second version".to_vec())).unwrap();
+        block_on(vault.put("other", b"untouched".to_vec())).unwrap();
+        let slot = vault.slot("conversation");
+        let old_record = older.iter().find(|(k, _)| *k == slot).unwrap().1.clone();
+        let index_slot = vault.slot(INDEX_NAME);
+        let old_index = older
+            .iter()
+            .find(|(k, _)| *k == index_slot)
+            .unwrap()
+            .1
+            .clone();
+
+        // One record swapped for its older copy: refused, now and after reopening; the rest
+        // reads as before.
+        let current = block_on(store.get(&slot)).unwrap().unwrap();
+        block_on(store.put(&slot, old_record)).unwrap();
+        assert_eq!(block_on(vault.get("conversation")).unwrap_err(), mixed());
+        let reopened = block_on(VaultStore::unlock(&store, "pass phrase", rng(31))).unwrap();
+        assert_eq!(block_on(reopened.get("conversation")).unwrap_err(), mixed());
+        assert_eq!(
+            block_on(reopened.get("other")).unwrap().as_deref(),
+            Some(b"untouched".as_slice())
+        );
+        block_on(store.put(&slot, current)).unwrap();
+
+        // The index swapped for its older copy: the records written since are refused.
+        block_on(store.put(&index_slot, old_index)).unwrap();
+        let reopened = block_on(VaultStore::unlock(&store, "pass phrase", rng(32))).unwrap();
+        assert_eq!(block_on(reopened.get("conversation")).unwrap_err(), mixed());
+        assert_eq!(block_on(reopened.get("other")).unwrap_err(), mixed());
+
+        // The limit, as documented: the whole store rolled back at once reads as that copy.
+        for (k, v) in &older {
+            block_on(store.put(k, v.clone())).unwrap();
+        }
+        let other_slot = vault.slot("other");
+        let whole = MemoryStore::new();
+        for (k, v) in snapshot(&store)
+            .into_iter()
+            .filter(|(k, _)| *k != other_slot)
+        {
+            block_on(whole.put(&k, v)).unwrap();
+        }
+        let rolled_back = block_on(VaultStore::unlock(&whole, "pass phrase", rng(33))).unwrap();
+        assert_eq!(
+            block_on(rolled_back.get("conversation"))
+                .unwrap()
+                .as_deref(),
+            Some(b"first version".as_slice())
+        );
+        assert_eq!(block_on(rolled_back.get("other")).unwrap(), None);
+    }
+
+    /// Existing users keep their history: a vault written by the previous version (a version-1
+    /// key record, one key naming and sealing, no index) opens, gets its index, and re-keys.
+    #[test]
+    fn a_vault_from_the_previous_version_opens_and_rekeys() {
+        let mut r = rng(40);
+        let store = MemoryStore::new();
+        let raw = random_key(&mut r);
+        let key = DataKey::from_raw(Zeroizing::new(*raw), Zeroizing::new(*raw));
+        let kdf = KdfParams::generate(&mut r);
+        let kek = kdf.derive("old version").unwrap();
+        let v1 = WrappedKey {
+            version: 1,
+            kdf,
+            wrapped: crypto::b64_encode(&crypto::xchacha_seal_aad(
+                &kek,
+                raw.as_ref(),
+                b"murmur-vault-key",
+                &mut r,
+            )),
+        };
+        block_on(store.put(WRAPPED_KEY_SLOT, serde_json::to_vec(&v1).unwrap())).unwrap();
+        for (name, value) in [("identity.seed", b"seed".as_slice()), ("settings", b"{}")] {
+            let slot = key.slot(name);
+            block_on(store.put(&slot, key.seal(&slot, value, &mut r))).unwrap();
+        }
+        let vault = block_on(VaultStore::unlock(&store, "old version", rng(41))).unwrap();
+        assert_eq!(
+            block_on(vault.get("identity.seed")).unwrap().as_deref(),
+            Some(b"seed".as_slice())
+        );
+        assert!(
+            block_on(store.get(&key.slot(INDEX_NAME)))
+                .unwrap()
+                .is_some(),
+            "indexed"
+        );
+        block_on(vault.change_passphrase("old version", "new version")).unwrap();
+        let wrapped: WrappedKey =
+            serde_json::from_slice(&block_on(store.get(WRAPPED_KEY_SLOT)).unwrap().unwrap())
+                .unwrap();
+        assert_eq!(wrapped.version, WRAP_VERSION);
+        let reopened = block_on(VaultStore::unlock(&store, "new version", rng(42))).unwrap();
+        assert_eq!(
+            block_on(reopened.get("settings")).unwrap().as_deref(),
+            Some(b"{}".as_slice())
         );
     }
 }

@@ -138,3 +138,44 @@ impl Store for IdbStore {
         tx.commit().await.map_err(|e| error("write", e))
     }
 }
+
+impl murmur_core::vault::Backing for IdbStore {
+    async fn keys(&self) -> Result<Vec<String>, StoreError> {
+        let tx = self
+            .db
+            .transaction(RECORDS)
+            .build()
+            .map_err(|e| error("list", e))?;
+        let records = tx.object_store(RECORDS).map_err(|e| error("list", e))?;
+        let keys: Vec<String> = records
+            .get_all_keys()
+            .primitive()
+            .map_err(|e| error("list", e))?
+            .await
+            .map_err(|e| error("list", e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| error("list", e))?;
+        Ok(keys)
+    }
+
+    /// One readwrite transaction: IndexedDB commits every put of it or none.
+    async fn put_all(&self, records: Vec<(String, Vec<u8>)>) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(RECORDS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(|e| error("write", e))?;
+        let store = tx.object_store(RECORDS).map_err(|e| error("write", e))?;
+        for (key, value) in records {
+            store
+                .put(Uint8Array::from(value))
+                .with_key(key)
+                .primitive()
+                .map_err(|e| error("write", e))?
+                .await
+                .map_err(|e| error("write", e))?;
+        }
+        tx.commit().await.map_err(|e| error("write", e))
+    }
+}

@@ -1,5 +1,6 @@
-//! Changing a kept profile's passphrase (the records are not re-encrypted: the vault's key is
-//! wrapped again under the new one).
+//! Changing a kept profile's passphrase: the vault re-keys (every record re-sealed under a new
+//! key in one transaction), so an old copy of the key record with the old passphrase opens
+//! nothing written afterwards.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
