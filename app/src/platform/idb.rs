@@ -120,22 +120,8 @@ impl Store for IdbStore {
     }
 
     async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(RECORDS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()
-            .map_err(|e| error("write", e))?;
-        let records = tx.object_store(RECORDS).map_err(|e| error("write", e))?;
-        records
-            .put(Uint8Array::from(value))
-            .with_key(key.to_string())
-            .primitive()
-            .map_err(|e| error("write", e))?
-            .await
-            .map_err(|e| error("write", e))?;
-        // Transactions here roll back unless committed.
-        tx.commit().await.map_err(|e| error("write", e))
+        use murmur_core::vault::Backing as _;
+        self.put_all(vec![(key.to_string(), value)]).await
     }
 }
 
@@ -158,7 +144,8 @@ impl murmur_core::vault::Backing for IdbStore {
         Ok(keys)
     }
 
-    /// One readwrite transaction: IndexedDB commits every put of it or none.
+    /// One readwrite transaction: IndexedDB commits every put of it or none (transactions
+    /// here roll back unless committed).
     async fn put_all(&self, records: Vec<(String, Vec<u8>)>) -> Result<(), StoreError> {
         let tx = self
             .db
