@@ -7,54 +7,22 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
-use murmur_core::network::{Manifest, ManifestNode, SignedManifest};
 use murmur_node::clock::Clock;
 use murmur_node::config::Config;
-use murmur_node::identity::NodeIdentity;
 use murmur_node::server::RunningNode;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// One node serving on a loopback port with `adjust`ed config; its Ed25519 hex.
 async fn serving(adjust: impl FnOnce(&mut Config)) -> (RunningNode, tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let operator = SigningKey::from_bytes(&[7; 32]);
-    let me = NodeIdentity::load_or_create(dir.path()).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let manifest = Manifest::new(
-        "test".into(),
-        1,
-        vec![ManifestNode::new(
-            me.ed25519_hex(),
-            hex::encode(me.x25519()),
-            url,
-            0,
-        )],
-    );
-    let signed = SignedManifest::sign(manifest, &operator).unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        listen: listener.local_addr().unwrap(),
-        ..Config::default()
-    };
-    config.network.operator_key = hex::encode(operator.verifying_key().to_bytes());
-    config.network.manifest_file = Some(dir.path().join("unused.json"));
-    adjust(&mut config);
-    let node = murmur_node::server::start(
-        config,
-        Some(listener),
-        Some(signed),
-        Arc::new(Clock::default()),
-    )
-    .await
-    .unwrap();
-    (node, dir, me.ed25519_hex())
+    let served = common::serve(Vec::new(), adjust).await;
+    let me = served.node.node.identity.ed25519_hex();
+    (served.node, served.dir, me)
 }
 
 const INFO: &str = r#"{"method":"info","params":{}}"#;

@@ -198,3 +198,53 @@ pub async fn post(router: &Router, path: &str, body: impl Into<Body>) -> (u16, V
 pub async fn rpc(router: &Router, request: &Request) -> (u16, Value) {
     post(router, "/storage_rpc/v1", request.to_json().to_string()).await
 }
+
+/// A node serving on a loopback port (see [`serve`]).
+pub struct Served {
+    pub node: murmur_node::server::RunningNode,
+    pub dir: tempfile::TempDir,
+    /// The operator key that signed its manifest.
+    pub operator: SigningKey,
+    pub manifest: Manifest,
+}
+
+/// One node (swarm 0) serving on a loopback port, in a manifest that also lists `others`,
+/// with its config `adjust`ed.
+pub async fn serve(others: Vec<ManifestNode>, adjust: impl FnOnce(&mut Config)) -> Served {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let operator = SigningKey::from_bytes(&[7; 32]);
+    let me = NodeIdentity::load_or_create(dir.path()).expect("node key");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = listener.local_addr().expect("its address");
+    let mut nodes = vec![ManifestNode::new(
+        me.ed25519_hex(),
+        hex::encode(me.x25519()),
+        format!("http://{addr}"),
+        0,
+    )];
+    nodes.extend(others);
+    let manifest = Manifest::new("test".into(), 1, nodes);
+    let signed = SignedManifest::sign(manifest.clone(), &operator).expect("sign");
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        listen: addr,
+        ..Config::default()
+    };
+    config.network.operator_key = hex::encode(operator.verifying_key().to_bytes());
+    config.network.manifest_file = Some(dir.path().join("unused.json"));
+    adjust(&mut config);
+    let node = murmur_node::server::start(
+        config,
+        Some(listener),
+        Some(signed),
+        Arc::new(Clock::default()),
+    )
+    .await
+    .expect("node starts");
+    Served {
+        node,
+        dir,
+        operator,
+        manifest,
+    }
+}
