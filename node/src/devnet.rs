@@ -37,6 +37,8 @@ pub struct DevnetSpec {
     pub base_port: u16,
     /// Catch-up interval (short, so tests and demos converge quickly).
     pub sync_interval_ms: u64,
+    /// Messages one account may hold per node, when not the default (tests of a full mailbox).
+    pub account_max_count: Option<u64>,
 }
 
 /// A running devnet.
@@ -129,7 +131,12 @@ impl Devnet {
                     reload_seconds: 2,
                     ca_file: None,
                 },
-                storage: StorageConfig::default(),
+                storage: StorageConfig {
+                    account_max_count: spec
+                        .account_max_count
+                        .unwrap_or(crate::storage::DEFAULT_ACCOUNT_MAX_COUNT),
+                    ..StorageConfig::default()
+                },
                 // Every devnet client shares 127.0.0.1, so the per-IP limit is set far above
                 // what one machine can send.
                 rate_limit: RateLimitConfig::out_of_reach(),

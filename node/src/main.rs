@@ -64,6 +64,10 @@ enum Command {
         /// moves network time together with the browser's instead of waiting in real time.
         #[arg(long)]
         test_clock: bool,
+        /// Messages one account may hold per node (default 20,000): a small number lets a
+        /// test or a demo fill a mailbox.
+        #[arg(long)]
+        account_max_count: Option<u64>,
     },
 }
 
@@ -341,12 +345,14 @@ async fn main() -> anyhow::Result<()> {
             dir,
             base_port,
             test_clock,
+            account_max_count,
         } => {
             let devnet = Devnet::start(DevnetSpec {
                 nodes,
                 dir: dir.clone(),
                 base_port,
                 sync_interval_ms: 2_000,
+                account_max_count,
             })
             .await
             .context("cannot start the devnet")?;

@@ -18,6 +18,7 @@ pub async fn start(nodes: usize, sync_interval_ms: u64) -> (Devnet, TempDir) {
         dir: dir.path().join("devnet"),
         base_port: 0,
         sync_interval_ms,
+        account_max_count: None,
     })
     .await
     .expect("the devnet starts");

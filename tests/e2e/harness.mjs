@@ -117,7 +117,7 @@ export function murmur(...args) {
  * `info` is its devnet.json (seeds, operator_pubkey, nodes), usable as the app's config.json,
  * and `advance(ms)` moves every node's clock forward (`devnet --test-clock`, on its stdin).
  */
-export async function startDevnet(nodes = 9) {
+export async function startDevnet(nodes = 9, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'murmur-devnet-'));
   // Consecutive ports: try random bases until all are free.
   let base;
@@ -128,7 +128,7 @@ export async function startDevnet(nodes = 9) {
   }
   if (base === undefined) throw new Error('no run of free ports for the devnet');
   const bin = join(BIN_DIR, 'murmur-node');
-  const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir, '--test-clock'],
+  const proc = spawn(bin, ['devnet', '--nodes', String(nodes), '--base-port', String(base), '--dir', dir, '--test-clock', ...extraArgs],
     { stdio: ['pipe', 'pipe', 'inherit'] });
   // stdout: the start line, then one `clock advanced MS` per advance, in order.
   const acks = [];
@@ -189,17 +189,17 @@ export function newCliUser(name) {
 
 /**
  * What a chat test needs: a devnet of `nodes`, the bundle served pointing at it, a browser,
- * and a CLI identity per name in `names`. Returns { devnet, network, server, browser, users,
+ * and a CLI identity per name in `names` (`devnetArgs` go to `murmur-node devnet`). Returns { devnet, network, server, browser, users,
  * stop }, where `network` is the devnet file for `murmur --network-file`.
  */
-export async function startWorld(names, nodes = 9) {
+export async function startWorld(names, nodes = 9, devnetArgs = []) {
   const world = { users: {} };
   world.stop = async () => {
     await world.browser?.close(); await world.server?.stop(); await world.devnet?.stop();
     for (const { home } of Object.values(world.users)) rmSync(home, { recursive: true, force: true });
   };
   try {
-    world.devnet = await startDevnet(nodes);
+    world.devnet = await startDevnet(nodes, devnetArgs);
     world.network = join(world.devnet.dir, 'devnet.json');
     world.server = await serveBundle(world.devnet.info);
     world.browser = await launchBrowser();
