@@ -287,35 +287,75 @@ fn digest(sealed: &[u8]) -> [u8; DIGEST_LEN] {
     out
 }
 
-/// Slot → digest of the ciphertext stored there, for every record of the vault.
+/// Bytes of one index entry: the slot (32 bytes, the hex of a slot decoded) and its digest.
+const ENTRY_LEN: usize = 32 + DIGEST_LEN;
+
+/// Slot → digest of the ciphertext stored there, for every record of the vault: entries
+/// sorted by slot, kept in the form they are sealed in (a flat byte string, not a map, which
+/// keeps the wasm small and a clone a copy).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Index(std::collections::BTreeMap<String, [u8; DIGEST_LEN]>);
+struct Index(Vec<u8>);
+
+fn slot_bytes(slot: &str) -> [u8; 32] {
+    let mut raw = [0u8; 32];
+    // Slots are always 64 hex characters (`DataKey::slot`); the vault-key record is never
+    // indexed.
+    let _ = hex::decode_to_slice(slot, &mut raw);
+    raw
+}
 
 impl Index {
-    /// `[slot: 32 bytes][digest: 24 bytes]` per record.
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.0.len() * (32 + DIGEST_LEN));
-        for (slot, d) in &self.0 {
-            let mut raw = [0u8; 32];
-            // Slots are always 64 hex characters (`DataKey::slot`).
-            let _ = hex::decode_to_slice(slot, &mut raw);
-            out.extend_from_slice(&raw);
-            out.extend_from_slice(d);
-        }
-        out
+    fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.chunks_exact(ENTRY_LEN)
     }
 
+    /// Where `slot`'s entry is, or would go.
+    fn find(&self, slot: &[u8; 32]) -> core::result::Result<usize, usize> {
+        let count = self.0.len() / ENTRY_LEN;
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = usize::midpoint(lo, hi);
+            match self.0[mid * ENTRY_LEN..mid * ENTRY_LEN + 32].cmp(slot) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+
+    fn get(&self, slot: &str) -> Option<[u8; DIGEST_LEN]> {
+        let at = self.find(&slot_bytes(slot)).ok()? * ENTRY_LEN + 32;
+        self.0[at..at + DIGEST_LEN].try_into().ok()
+    }
+
+    fn insert(&mut self, slot: &str, digest: [u8; DIGEST_LEN]) {
+        let raw = slot_bytes(slot);
+        match self.find(&raw) {
+            Ok(i) => self.0[i * ENTRY_LEN + 32..(i + 1) * ENTRY_LEN].copy_from_slice(&digest),
+            Err(i) => {
+                let at = i * ENTRY_LEN;
+                self.0.splice(at..at, raw.iter().chain(&digest).copied());
+            }
+        }
+    }
+
+    fn slots(&self) -> Vec<String> {
+        self.entries().map(|e| hex::encode(&e[..32])).collect()
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        self.0.clone()
+    }
+
+    /// Entries as sealed; refused unless whole and strictly sorted (as written).
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if !bytes.len().is_multiple_of(32 + DIGEST_LEN) {
-            return None;
-        }
-        let mut map = std::collections::BTreeMap::new();
-        for entry in bytes.chunks_exact(32 + DIGEST_LEN) {
-            let mut d = [0u8; DIGEST_LEN];
-            d.copy_from_slice(&entry[32..]);
-            map.insert(hex::encode(&entry[..32]), d);
-        }
-        Some(Self(map))
+        let whole = bytes.len().is_multiple_of(ENTRY_LEN);
+        let sorted = bytes
+            .chunks_exact(ENTRY_LEN)
+            .zip(bytes.chunks_exact(ENTRY_LEN).skip(1))
+            .all(|(a, b)| a[..32] < b[..32]);
+        (whole && sorted).then(|| Self(bytes.to_vec()))
     }
 }
 
@@ -386,7 +426,7 @@ impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
                         continue;
                     }
                     if let Some(sealed) = self.inner.get(&k).await? {
-                        index.0.insert(k, digest(&sealed));
+                        index.insert(&k, digest(&sealed));
                     }
                 }
                 let record = self.sealed_index(&index);
@@ -403,7 +443,7 @@ impl<S: Backing, R: CryptoRng> Store for VaultStore<S, R> {
     async fn get(&self, key: &str) -> core::result::Result<Option<Vec<u8>>, StoreError> {
         let slot = self.slot(key);
         let stored = self.inner.get(&slot).await?;
-        let expected = self.index.borrow().0.get(&slot).copied();
+        let expected = self.index.borrow().get(&slot);
         match (stored, expected) {
             (None, None) => Ok(None),
             (Some(sealed), Some(d)) if digest(&sealed) == d => self
@@ -428,7 +468,7 @@ impl<S: Backing, R: CryptoRng> Store for VaultStore<S, R> {
         // that includes this one (writes commit in the order they start).
         let index = {
             let mut index = self.index.borrow_mut();
-            index.0.insert(slot.clone(), digest(&sealed));
+            index.insert(&slot, digest(&sealed));
             index.clone()
         };
         let index_record = self.sealed_index(&index);
@@ -541,12 +581,12 @@ impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
             .ok_or(VaultError::Missing)?;
         DataKey::unwrap(&wrapped, old_passphrase)?;
         let new_key = self.key.borrow().rekeyed(&mut *self.rng.borrow_mut());
-        let slots: Vec<String> = self.index.borrow().0.keys().cloned().collect();
+        let slots = self.index.borrow().slots();
         let mut batch = Vec::with_capacity(slots.len() + 2);
         let mut index = Index::default();
         for slot in slots {
             let sealed = self.inner.get(&slot).await?.ok_or_else(mixed)?;
-            if Some(digest(&sealed)) != self.index.borrow().0.get(&slot).copied() {
+            if Some(digest(&sealed)) != self.index.borrow().get(&slot) {
                 return Err(mixed().into());
             }
             let plain = Zeroizing::new(
@@ -556,7 +596,7 @@ impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
                     .map_err(|_| mixed())?,
             );
             let resealed = new_key.seal(&slot, &plain, &mut *self.rng.borrow_mut());
-            index.0.insert(slot.clone(), digest(&resealed));
+            index.insert(&slot, digest(&resealed));
             batch.push((slot, resealed));
         }
         let rewrapped = {
@@ -790,6 +830,27 @@ mod tests {
             block_on(reopened.get("later")).unwrap().as_deref(),
             Some(b"written after the change".as_slice())
         );
+    }
+
+    #[test]
+    fn the_index_keeps_one_sorted_entry_per_slot() {
+        let slot = |b: u8| hex::encode([b; 32]);
+        let mut index = Index::default();
+        for (b, d) in [(9u8, 1u8), (3, 2), (7, 3), (3, 4)] {
+            index.insert(&slot(b), [d; DIGEST_LEN]);
+        }
+        assert_eq!(index.slots(), [slot(3), slot(7), slot(9)]);
+        assert_eq!(
+            index.get(&slot(3)),
+            Some([4; DIGEST_LEN]),
+            "replaced, not added"
+        );
+        assert_eq!(index.get(&slot(5)), None);
+        assert_eq!(Index::from_bytes(&index.to_bytes()), Some(index.clone()));
+        let mut swapped = index.to_bytes();
+        swapped.rotate_left(ENTRY_LEN);
+        assert_eq!(Index::from_bytes(&swapped), None, "unsorted");
+        assert_eq!(Index::from_bytes(&[0; ENTRY_LEN + 1]), None, "not whole");
     }
 
     /// Raw copies of every record underneath.
