@@ -344,8 +344,8 @@ impl Index {
         self.entries().map(|e| hex::encode(&e[..32])).collect()
     }
 
-    fn to_bytes(&self) -> Vec<u8> {
-        self.0.clone()
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
     /// Entries as sealed; refused unless whole and strictly sorted (as written).
@@ -402,7 +402,7 @@ impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
     fn sealed_index(&self, index: &Index) -> (String, Vec<u8>) {
         let key = self.key.borrow();
         let slot = key.slot(INDEX_NAME);
-        let sealed = key.seal(&slot, &index.to_bytes(), &mut *self.rng.borrow_mut());
+        let sealed = key.seal(&slot, index.as_bytes(), &mut *self.rng.borrow_mut());
         (slot, sealed)
     }
 
@@ -466,12 +466,11 @@ impl<S: Backing, R: CryptoRng> Store for VaultStore<S, R> {
             .seal(&slot, &value, &mut *self.rng.borrow_mut());
         // Entered before the write is awaited, so a put that starts meanwhile writes an index
         // that includes this one (writes commit in the order they start).
-        let index = {
+        let index_record = {
             let mut index = self.index.borrow_mut();
             index.insert(&slot, digest(&sealed));
-            index.clone()
+            self.sealed_index(&index)
         };
-        let index_record = self.sealed_index(&index);
         self.inner.put_all(vec![(slot, sealed), index_record]).await
     }
 }
@@ -608,8 +607,7 @@ impl<S: Backing, R: CryptoRng> VaultStore<S, R> {
         };
         batch.push(wrapped_record(&rewrapped)?);
         let index_slot = new_key.slot(INDEX_NAME);
-        let sealed_index =
-            new_key.seal(&index_slot, &index.to_bytes(), &mut *self.rng.borrow_mut());
+        let sealed_index = new_key.seal(&index_slot, index.as_bytes(), &mut *self.rng.borrow_mut());
         batch.push((index_slot, sealed_index));
         self.inner.put_all(batch).await?;
         *self.key.borrow_mut() = new_key;
@@ -846,8 +844,8 @@ mod tests {
             "replaced, not added"
         );
         assert_eq!(index.get(&slot(5)), None);
-        assert_eq!(Index::from_bytes(&index.to_bytes()), Some(index.clone()));
-        let mut swapped = index.to_bytes();
+        assert_eq!(Index::from_bytes(index.as_bytes()), Some(index.clone()));
+        let mut swapped = index.as_bytes().to_vec();
         swapped.rotate_left(ENTRY_LEN);
         assert_eq!(Index::from_bytes(&swapped), None, "unsorted");
         assert_eq!(Index::from_bytes(&[0; ENTRY_LEN + 1]), None, "not whole");

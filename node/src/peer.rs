@@ -146,14 +146,3 @@ impl Claim {
         Ok(self.peer)
     }
 }
-
-/// Checks a peer request's headers and body at `now_ms`; returns the sender.
-pub fn verify(
-    network: &Network,
-    now_ms: u64,
-    headers: &HeaderMap,
-    path: &str,
-    body: &[u8],
-) -> Result<ManifestNode, &'static str> {
-    Claim::from_headers(network, now_ms, headers)?.verify(path, body)
-}

@@ -361,7 +361,7 @@ pub async fn hand_off(round: Round<'_>) -> bool {
         }
         let batches = by_swarm
             .into_iter()
-            .flat_map(|(target, messages)| batches(messages).map(move |b| (target, b)));
+            .flat_map(|(target, messages)| batches(messages).into_iter().map(move |b| (target, b)));
         for (target, messages) in batches {
             let members = topology.signed.manifest.members(target);
             let body = serde_json::to_vec(&Handoff {
@@ -391,7 +391,7 @@ pub async fn hand_off(round: Round<'_>) -> bool {
 /// Cuts one swarm's messages into handoff requests of at most [`HANDOFF_BATCH_BYTES`] of
 /// data each (one message alone may be larger, but never past the peer body bound), so
 /// every request fits in what a peer reads.
-fn batches(messages: Vec<StoredMessage>) -> impl Iterator<Item = Vec<StoredMessage>> {
+fn batches(messages: Vec<StoredMessage>) -> Vec<Vec<StoredMessage>> {
     let mut out: Vec<Vec<StoredMessage>> = Vec::new();
     let mut size = 0;
     for m in messages {
@@ -405,7 +405,7 @@ fn batches(messages: Vec<StoredMessage>) -> impl Iterator<Item = Vec<StoredMessa
         }
         size += len;
     }
-    out.into_iter()
+    out
 }
 
 /// The background loop: sweep expired messages, catch up with peers, hand off what moved.

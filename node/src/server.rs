@@ -135,17 +135,28 @@ pub async fn build(
 async fn learn_relays(node: &Node) {
     let topology = node.network.current();
     let mut relays = std::collections::HashSet::new();
+    let mut names = Vec::new();
     for n in &topology.signed.manifest.nodes {
         let (host, port) = crate::network::host_port(&n.url);
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-            relays.insert(ip);
-            continue;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                relays.insert(ip);
+            }
+            Err(_) => names.push((host, port)),
         }
-        let lookup = tokio::net::lookup_host((host, port));
-        if let Ok(Ok(addrs)) = tokio::time::timeout(Duration::from_secs(5), lookup).await {
-            relays.extend(addrs.map(|a| a.ip()));
-        }
+    }
+    // All names at once, 5 s in all: start-up and reloads never wait on DNS per node.
+    let lookups = futures_util::future::join_all(
+        names
+            .iter()
+            .map(|(host, port)| tokio::net::lookup_host((host.as_str(), *port))),
+    );
+    if let Ok(results) = tokio::time::timeout(Duration::from_secs(5), lookups).await {
+        relays.extend(results.into_iter().flatten().flatten().map(|a| a.ip()));
     }
     node.limiter.set_relays(relays);
 }

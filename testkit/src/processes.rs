@@ -101,8 +101,10 @@ impl ProcessNet {
         .unwrap();
         let manifest_file = dir.join("manifest.json");
         std::fs::write(&manifest_file, manifest.to_json()).unwrap();
+        // Every client shares 127.0.0.1, so the per-IP limits are set out of reach.
+        let rate_limit = toml::to_string(&murmur_node::config::RateLimitConfig::out_of_reach())
+            .expect("the rate limits serialise");
         for node in &nodes {
-            // Every client shares 127.0.0.1, so the per-IP limit is set out of reach.
             let config = format!(
                 "listen = \"127.0.0.1:{}\"\n\
                  data_dir = \"{}\"\n\
@@ -111,13 +113,7 @@ impl ProcessNet {
                  manifest_file = \"{}\"\n\
                  reload_seconds = 2\n\
                  [rate_limit]\n\
-                 per_second = 1000000\n\
-                 burst = 1000000\n\
-                 relay_per_second = 1000000\n\
-                 relay_burst = 1000000\n\
-                 peer_per_second = 1000000\n\
-                 peer_burst = 1000000\n\
-                 max_clients = 1024\n\
+                 {rate_limit}\
                  [replication]\n\
                  sync_interval_ms = {sync_ms}\n\
                  forward_timeout_ms = 2000\n\

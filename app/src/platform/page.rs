@@ -1,6 +1,10 @@
 //! The page and its origin: whether the tab is hidden, local dates and times for display, the
 //! origin's storage persistence, and wiping everything the origin stored (logout).
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
+
 /// Whether the tab is hidden (another tab in front, the window minimised).
 pub fn tab_hidden() -> bool {
     web_sys::window()
@@ -48,6 +52,22 @@ pub async fn storage_is_persistent() -> bool {
         .unwrap_or(false)
 }
 
+/// `future`'s output, or `None` if it takes longer than `ms`.
+async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = pin!(gloo_timers::future::TimeoutFuture::new(ms));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 /// Deletes everything this origin stored: the IndexedDB database, Cache Storage entries,
 /// service worker registrations, localStorage and sessionStorage. Each step is attempted even
 /// if an earlier one fails; the first failure is reported.
@@ -68,7 +88,7 @@ pub async fn wipe_origin() -> Result<(), String> {
                 // Other tabs close their connections when asked (`idb`); one that does not
                 // would block the delete for ever, so it is given 10 s.
                 let deleted = match indexed_db_futures::database::Database::delete_by_name(&name) {
-                    Ok(request) => match crate::platform::tabs::within(10_000, request).await {
+                    Ok(request) => match within(10_000, request).await {
                         Some(done) => done.map_err(|e| e.to_string()),
                         None => Err("another Murmur tab keeps the database open; close it".into()),
                     },

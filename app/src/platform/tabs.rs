@@ -3,10 +3,6 @@
 //! over, and the tab that loses the lock locks itself. (Web Locks is reached by name: web-sys
 //! has it only behind its unstable-API flag.)
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::Poll;
-
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -89,22 +85,6 @@ pub async fn claim(
         release: Some(release),
         _lost: Some(lost),
     }))
-}
-
-/// `future`'s output, or `None` if it takes longer than `ms`.
-pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut timer = pin!(gloo_timers::future::TimeoutFuture::new(ms));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(v));
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// Reloads the page (another tab erased the profile this one had open).
