@@ -17,19 +17,23 @@ use crate::storage::{ExpireMode, StoredMessage};
 #[derive(Debug, Clone)]
 pub enum Checked {
     Write(Write),
-    Retrieve {
-        account: AccountId,
-        namespace: Namespace,
-        last_hash: String,
-        max_count: usize,
-        max_size: usize,
-    },
+    Retrieve(Read),
     GetExpiries {
         account: AccountId,
         hashes: Vec<String>,
     },
     GetSwarm(AccountId),
     Info,
+}
+
+/// A retrieve that passed every check: what to read.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub account: AccountId,
+    pub namespace: Namespace,
+    pub last_hash: String,
+    pub max_count: usize,
+    pub max_size: usize,
 }
 
 /// 421 unless this node's swarm holds `account`: the reply names the swarm that does.
@@ -95,13 +99,13 @@ pub fn check(
                 authenticate(&account, &p.auth, request).map_err(refused)?;
             }
             let (max_count, max_size) = rules::retrieve_limits(p);
-            Checked::Retrieve {
+            Checked::Retrieve(Read {
                 account,
                 namespace: p.namespace,
                 last_hash: p.last_hash.clone(),
                 max_count,
                 max_size,
-            }
+            })
         }
         Request::Delete(p) => {
             let account = account_of(&p.pubkey)?;
@@ -184,7 +188,7 @@ pub fn check(
         }
         Request::GetSwarm(p) => Checked::GetSwarm(account_of(&p.pubkey)?),
         Request::Info => Checked::Info,
-        Request::Batch(_) | Request::Sequence(_) => {
+        Request::Batch(_) | Request::Sequence(_) | Request::WaitRetrieve(_) => {
             return Err(refused(Refusal::bad(
                 "invalid request: batches cannot nest",
             )));

@@ -37,6 +37,10 @@ pub struct HttpConfig {
     pub header_read_timeout_ms: u64,
     /// How long a client may take to send a whole request body, in milliseconds (408 after).
     pub body_read_timeout_ms: u64,
+    /// Most waiting retrieves held at once (each holds a connection); more get 503.
+    pub max_waiters: usize,
+    /// Most waiting retrieves one account may hold here; more get 429.
+    pub waiters_per_account: usize,
 }
 
 impl Default for HttpConfig {
@@ -45,6 +49,8 @@ impl Default for HttpConfig {
             max_connections: murmur_core::limits::MAX_CONNECTIONS,
             header_read_timeout_ms: murmur_core::limits::HEADER_READ_TIMEOUT_MS,
             body_read_timeout_ms: murmur_core::limits::BODY_READ_TIMEOUT_MS,
+            max_waiters: murmur_core::limits::WAITERS_PER_NODE,
+            waiters_per_account: murmur_core::limits::WAITERS_PER_ACCOUNT,
         }
     }
 }

@@ -86,12 +86,14 @@ impl Devnet {
         let swarms = plan_swarms(spec.nodes);
         let mut nodes = Vec::new();
         for ((listener, identity), swarm) in listeners.iter().zip(&identities).zip(&swarms) {
-            nodes.push(ManifestNode::new(
+            let mut node = ManifestNode::new(
                 identity.ed25519_hex(),
                 hex::encode(identity.x25519()),
                 format!("http://{}", listener.local_addr()?),
                 swarm.0,
-            ));
+            );
+            node.capabilities = crate::capabilities();
+            nodes.push(node);
         }
         let manifest_path = spec.dir.join("manifest.json");
         let previous = std::fs::read(&manifest_path)

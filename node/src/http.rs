@@ -317,6 +317,11 @@ async fn metrics(State(node): State<SharedNode>) -> Response {
     let body = node.metrics.render(
         node.storage.stats(),
         node.network.current().signed.manifest.sequence,
+        {
+            let waiters = node.storage.waiters();
+            let (woken, refused) = waiters.counts();
+            (waiters.held() as u64, woken, refused)
+        },
     );
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response()
 }

@@ -7,6 +7,16 @@
 //! together; `devnet` runs a whole network on loopback; `operator` is the operator's tooling.
 #![forbid(unsafe_code)]
 
+/// What this build offers beyond Session's storage RPC, as the manifest names it
+/// (`murmur_core::network::ManifestNode::capabilities`): `node init` writes it into the node's
+/// card and devnets into their manifests, so clients know which nodes hold waits.
+pub const CAPABILITIES: &[&str] = &[murmur_core::network::CAPABILITY_WAITING_RETRIEVE];
+
+/// [`CAPABILITIES`] as a manifest entry holds them.
+pub fn capabilities() -> Vec<String> {
+    CAPABILITIES.iter().map(|c| (*c).to_string()).collect()
+}
+
 pub mod apply;
 pub mod checks;
 pub mod clock;
@@ -27,3 +37,4 @@ pub mod rpc;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod waiters;

@@ -57,6 +57,9 @@ pub struct Metrics {
     stored_messages: Gauge,
     stored_bytes: Gauge,
     manifest_sequence: Gauge,
+    waiters_held: Gauge,
+    waits_woken: Gauge,
+    waits_refused: Gauge,
 }
 
 impl Default for Metrics {
@@ -74,6 +77,9 @@ impl Default for Metrics {
             stored_messages: Gauge::default(),
             stored_bytes: Gauge::default(),
             manifest_sequence: Gauge::default(),
+            waiters_held: Gauge::default(),
+            waits_woken: Gauge::default(),
+            waits_refused: Gauge::default(),
         };
         let registry = &mut m.registry;
         // Counters get their `_total` suffix, and help texts their full stop, from the encoder.
@@ -138,6 +144,21 @@ impl Default for Metrics {
                 "Sequence of the network manifest in force",
                 &m.manifest_sequence,
             ),
+            (
+                "murmur_waiting_retrieves",
+                "Waiting retrieves held now",
+                &m.waiters_held,
+            ),
+            (
+                "murmur_waits_woken",
+                "Waiting retrieves woken by an arrival since start",
+                &m.waits_woken,
+            ),
+            (
+                "murmur_waits_refused",
+                "Waiting retrieves refused by the per-account or per-node bound since start",
+                &m.waits_refused,
+            ),
         ];
         for (name, help, gauge) in gauges {
             registry.register(name, help, gauge.clone());
@@ -173,8 +194,17 @@ impl Metrics {
         self.replication_lag_seconds.set(gauge_value(lag_ms / 1000));
     }
 
-    /// The exposition text; `stored` is (messages, bytes) from the store.
-    pub fn render(&self, stored: (u64, u64), manifest_sequence: u64) -> String {
+    /// The exposition text; `stored` is (messages, bytes) from the store, `waiters` what
+    /// it holds: (held now, woken, refused).
+    pub fn render(
+        &self,
+        stored: (u64, u64),
+        manifest_sequence: u64,
+        waiters: (u64, u64, u64),
+    ) -> String {
+        self.waiters_held.set(gauge_value(waiters.0));
+        self.waits_woken.set(gauge_value(waiters.1));
+        self.waits_refused.set(gauge_value(waiters.2));
         self.stored_messages.set(gauge_value(stored.0));
         self.stored_bytes.set(gauge_value(stored.1));
         self.manifest_sequence.set(gauge_value(manifest_sequence));
@@ -196,7 +226,7 @@ mod tests {
         m.record_method("store", Duration::from_millis(2));
         m.forward_failures.inc();
         m.set_replication_lag(4_500);
-        let text = m.render((7, 700), 3);
+        let text = m.render((7, 700), 3, (2, 5, 1));
         for line in [
             "murmur_requests_total{endpoint=\"storage_rpc\",status=\"200\"} 1",
             "murmur_request_duration_seconds_count{endpoint=\"storage_rpc\"} 1",
@@ -207,6 +237,9 @@ mod tests {
             "murmur_stored_messages 7",
             "murmur_stored_bytes 700",
             "murmur_manifest_sequence 3",
+            "murmur_waiting_retrieves 2",
+            "murmur_waits_woken 5",
+            "murmur_waits_refused 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -32,6 +32,10 @@ pub struct NodeCard {
     pub ed25519: String,
     pub x25519: String,
     pub url: String,
+    /// What the node's build offers (`crate::CAPABILITIES`); a card from a build before
+    /// capabilities has none, and clients then poll that node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
 }
 
 impl NodeCard {
@@ -42,6 +46,7 @@ impl NodeCard {
             ed25519: id.ed25519_hex(),
             x25519: hex::encode(id.x25519()),
             url: url.trim_end_matches('/').to_string(),
+            capabilities: crate::capabilities(),
         })
     }
 }
@@ -135,12 +140,14 @@ impl NetworkDir {
             bail!("another node already has the URL {}", card.url);
         }
         let swarm = swarm_for_new_node(&draft);
-        draft.nodes.push(ManifestNode::new(
+        let mut node = ManifestNode::new(
             card.ed25519.clone(),
             card.x25519.clone(),
             card.url.clone(),
             swarm.0,
-        ));
+        );
+        node.capabilities = card.capabilities.clone();
+        draft.nodes.push(node);
         // The whole draft must stay a valid manifest (keys, URL, no duplicates).
         draft
             .validate()

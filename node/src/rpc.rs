@@ -8,20 +8,22 @@
 use std::collections::BTreeMap;
 
 use murmur_core::crypto;
-use murmur_core::rpc::Request;
+use murmur_core::limits::MAX_RETRIEVE_WAIT_MS;
 use murmur_core::rpc::response::{
     BatchResponse, FailedEntry, GetExpiriesResponse, HARDFORK, InfoResponse, NodeEntry, Reply,
     RetrieveResponse, RetrievedMessage, SubResult, WriteResponse,
 };
 use murmur_core::rpc::rules::{self, Refusal, Sender};
+use murmur_core::rpc::{Request, WaitRetrieveParams};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::apply::{self, Applied, Write};
-use crate::checks::{Checked, check};
+use crate::checks::{Checked, Read, check};
 use crate::replication;
 use crate::state::Node;
 use crate::storage::StorageError;
+use crate::waiters::Refused;
 
 /// Parses and runs one client request body (`{"method", "params"}`), batches included.
 pub async fn handle(node: &Node, body: &[u8]) -> Reply {
@@ -37,6 +39,7 @@ pub async fn handle(node: &Node, body: &[u8]) -> Reply {
     match request {
         Request::Batch(subs) => batch(node, subs, false).await,
         Request::Sequence(subs) => batch(node, subs, true).await,
+        Request::WaitRetrieve(params) => wait_retrieve(node, &params).await,
         single => execute(node, &single).await,
     }
 }
@@ -75,34 +78,7 @@ async fn run(node: &Node, request: &Request) -> Reply {
     };
     match checked {
         Checked::Write(write) => coordinate(node, request, &write, now_ms).await,
-        Checked::Retrieve {
-            account,
-            namespace,
-            last_hash,
-            max_count,
-            max_size,
-        } => {
-            let read = node
-                .storage
-                .retrieve(&account, namespace, &last_hash, now_ms, max_count, max_size);
-            match read {
-                Ok((messages, more)) => Reply::ok(&RetrieveResponse {
-                    messages: messages
-                        .into_iter()
-                        .map(|m| RetrievedMessage {
-                            hash: m.hash,
-                            timestamp: m.timestamp,
-                            expiration: m.expiry,
-                            data: crypto::b64_encode(&m.data),
-                        })
-                        .collect(),
-                    more,
-                    t: now_ms,
-                    hf: HARDFORK.to_vec(),
-                }),
-                Err(e) => internal(&e),
-            }
-        }
+        Checked::Retrieve(read) => retrieve(node, &read, now_ms).map_or_else(|r| r, |(r, _)| r),
         Checked::GetExpiries { account, hashes } => {
             match node.storage.get_expiries(&account, &hashes, now_ms) {
                 Ok(expiries) => Reply::ok(&GetExpiriesResponse {
@@ -120,6 +96,92 @@ async fn run(node: &Node, request: &Request) -> Reply {
             t: now_ms,
             hf: HARDFORK.to_vec(),
         }),
+    }
+}
+
+/// Reads one checked retrieve at `now_ms`: the reply, and whether it holds any message.
+fn retrieve(node: &Node, read: &Read, now_ms: u64) -> Result<(Reply, bool), Reply> {
+    let (messages, more) = node
+        .storage
+        .retrieve(
+            &read.account,
+            read.namespace,
+            &read.last_hash,
+            now_ms,
+            read.max_count,
+            read.max_size,
+        )
+        .map_err(|e| internal(&e))?;
+    let any = !messages.is_empty();
+    let page = RetrieveResponse {
+        messages: messages
+            .into_iter()
+            .map(|m| RetrievedMessage {
+                hash: m.hash,
+                timestamp: m.timestamp,
+                expiration: m.expiry,
+                data: crypto::b64_encode(&m.data),
+            })
+            .collect(),
+        more,
+        t: now_ms,
+        hf: HARDFORK.to_vec(),
+    };
+    Ok((Reply::ok(&page), any))
+}
+
+/// `wait_retrieve`: every retrieve checked as a plain one (the first refusal is the answer),
+/// then answered as their batch once any has a message, at once if one has already. Held
+/// otherwise until a message arrives for one of them (a client's store here or a peer's
+/// copy), the node stops, or the wait (at most [`MAX_RETRIEVE_WAIT_MS`]) ends.
+async fn wait_retrieve(node: &Node, params: &WaitRetrieveParams) -> Reply {
+    let started = crate::clock::monotonic_now();
+    let now_ms = node.clock.now_ms();
+    let topology = node.network.current();
+    let mut reads = Vec::with_capacity(params.requests.len());
+    for p in &params.requests {
+        match check(
+            &topology,
+            &Request::Retrieve(p.clone()),
+            now_ms,
+            Sender::Client,
+        ) {
+            Ok(Checked::Retrieve(read)) => reads.push(read),
+            Ok(_) => return Refusal::internal().into_reply(),
+            Err(reply) => return reply,
+        }
+    }
+    let pairs: Vec<_> = reads.iter().map(|r| (r.account, r.namespace)).collect();
+    // Registered before the first read, so a message stored in between still wakes it.
+    let mut held = match node.storage.waiters().register(&pairs) {
+        Ok(held) => held,
+        Err(Refused::Account) => return Refusal::new(429, rules::TOO_MANY_WAITS).into_reply(),
+        Err(Refused::Node) => return Refusal::new(503, rules::NODE_WAITS_FULL).into_reply(),
+    };
+    let wait_ms = params.wait_ms.min(MAX_RETRIEVE_WAIT_MS);
+    let mut now_ms = now_ms;
+    loop {
+        let mut results = Vec::with_capacity(reads.len());
+        let mut any = false;
+        for read in &reads {
+            let (reply, has) = match retrieve(node, read, now_ms) {
+                Ok(r) => r,
+                Err(reply) => return reply,
+            };
+            any |= has;
+            results.push(SubResult {
+                code: reply.status,
+                body: reply.body_value(),
+            });
+        }
+        let waited = crate::clock::monotonic_now().duration_since(started);
+        let left = wait_ms.saturating_sub(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX));
+        if any || left == 0 || node.storage.waiters().is_closed() {
+            node.metrics.record_method("wait_retrieve", waited);
+            return Reply::ok(&BatchResponse { results });
+        }
+        held.until_arrival(left).await;
+        now_ms = node.clock.now_ms();
     }
 }
 

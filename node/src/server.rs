@@ -38,8 +38,10 @@ pub struct RunningNode {
 }
 
 impl RunningNode {
-    /// Stops serving (in-flight requests get a few seconds) and ends the background tasks.
+    /// Stops serving (in-flight requests get a few seconds; waiting retrieves answer at once)
+    /// and ends the background tasks.
     pub async fn stop(self) {
+        self.node.storage.waiters().close();
         let _ = self.shutdown.send(true);
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         self.metrics_handle.shutdown();
@@ -108,6 +110,9 @@ pub async fn build(
     let identity = NodeIdentity::load_or_create(&config.data_dir)?;
     let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.caps())
         .context("cannot open the message database")?;
+    storage
+        .waiters()
+        .set_limits(config.http.waiters_per_account, config.http.max_waiters);
     let http_client = crate::outbound::client(&config)?;
     let operator = config.operator_key()?;
     let manifest = match manifest {

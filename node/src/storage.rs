@@ -13,6 +13,8 @@ use std::sync::{Mutex, MutexGuard};
 use murmur_core::rpc::{AccountId, Namespace};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::waiters::Waiters;
+
 /// Schema migrations, in order. Never edit a released one; add a new file.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_messages.sql"),
@@ -118,6 +120,8 @@ struct Inner {
 pub struct Storage {
     inner: Mutex<Inner>,
     caps: Caps,
+    /// Woken after every commit that adds a message, whoever sent it.
+    waiters: Waiters,
 }
 
 impl std::fmt::Debug for Storage {
@@ -218,7 +222,13 @@ impl Storage {
                 count: to_u64(count),
             }),
             caps,
+            waiters: Waiters::default(),
         })
+    }
+
+    /// The waiting retrieves this store wakes.
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -301,6 +311,8 @@ impl Storage {
         inner.count += 1;
         inner.bytes += size;
         inner.forget(replaced.len(), freed);
+        drop(inner);
+        self.waiters.wake(&msg.account, msg.namespace);
         Ok(StoreOutcome::Stored { expiry: msg.expiry })
     }
 

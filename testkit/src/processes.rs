@@ -79,12 +79,14 @@ impl ProcessNet {
         for (i, (port, swarm)) in ports.iter().zip(&swarms).enumerate() {
             let data_dir = dir.join(format!("node-{i}"));
             let id = NodeIdentity::load_or_create(&data_dir).unwrap();
-            manifest_nodes.push(ManifestNode::new(
+            let mut entry = ManifestNode::new(
                 id.ed25519_hex(),
                 hex::encode(id.x25519()),
                 format!("http://127.0.0.1:{port}"),
                 swarm.0,
-            ));
+            );
+            entry.capabilities = murmur_node::capabilities();
+            manifest_nodes.push(entry);
             nodes.push(NodeProc {
                 port: *port,
                 config: dir.join(format!("node-{i}.toml")),

@@ -151,6 +151,8 @@ pub enum Request {
     Info,
     Batch(Vec<Request>),
     Sequence(Vec<Request>),
+    /// Murmur's extension: retrieves held until a message arrives (live delivery).
+    WaitRetrieve(WaitRetrieveParams),
 }
 
 #[derive(Deserialize)]
@@ -257,6 +259,7 @@ fn allowed_params(method: &str) -> &'static [&'static str] {
         ],
         "get_swarm" | "get_snodes_for_pubkey" => &["pubkey", "pubKey"],
         "batch" | "sequence" => &["requests"],
+        "wait_retrieve" => &["requests", "wait_ms"],
         // `info` takes none; an unknown method is refused as such by the caller.
         _ => &[],
     }
@@ -298,6 +301,7 @@ impl Request {
             Self::Info => "info",
             Self::Batch(_) => "batch",
             Self::Sequence(_) => "sequence",
+            Self::WaitRetrieve(_) => "wait_retrieve",
         }
     }
 
@@ -339,6 +343,21 @@ impl Request {
                 }
             }
             "batch" | "sequence" => return Err(Error::Malformed("batches cannot nest")),
+            "wait_retrieve" if allow_batch => {
+                let WaitEnvelope { requests, wait_ms } = params(p)?;
+                if requests.is_empty() || requests.len() > BATCH_REQUEST_MAX {
+                    return Err(Error::LimitExceeded("a wait holds 1 to 20 retrieves"));
+                }
+                let requests = requests
+                    .into_iter()
+                    .map(|r| match Self::from_value(r, false)? {
+                        Self::Retrieve(p) => Ok(p),
+                        _ => Err(Error::Malformed("a wait holds only retrieves")),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Self::WaitRetrieve(WaitRetrieveParams { requests, wait_ms })
+            }
+            "wait_retrieve" => return Err(Error::Malformed("a wait cannot be in a batch")),
             _ => return Err(Error::Malformed("unknown method")),
         })
     }
@@ -359,6 +378,14 @@ impl Request {
             Self::Batch(r) | Self::Sequence(r) => {
                 Ok(json!({ "requests": r.iter().map(Request::to_json).collect::<Vec<_>>() }))
             }
+            Self::WaitRetrieve(w) => Ok(json!({
+                "requests": w
+                    .requests
+                    .iter()
+                    .map(|p| Self::Retrieve(p.clone()).to_json())
+                    .collect::<Vec<_>>(),
+                "wait_ms": w.wait_ms,
+            })),
         }
         .expect("request parameters always serialise");
         json!({ "method": self.method(), "params": p })
@@ -375,7 +402,11 @@ impl Request {
             Self::Expire(p) => Some(&mut p.auth),
             Self::ExpireAll(p) => Some(&mut p.auth),
             Self::GetExpiries(p) => Some(&mut p.auth),
-            Self::GetSwarm(_) | Self::Info | Self::Batch(_) | Self::Sequence(_) => None,
+            Self::GetSwarm(_)
+            | Self::Info
+            | Self::Batch(_)
+            | Self::Sequence(_)
+            | Self::WaitRetrieve(_) => None,
         }
     }
 
@@ -413,7 +444,12 @@ impl Request {
             }
             Self::ExpireAll(p) => format!("expire_all{}{}", p.namespace.sig_part(), p.expiry),
             Self::GetExpiries(p) => format!("get_expiries{}{}", p.timestamp, p.messages.concat()),
-            Self::GetSwarm(_) | Self::Info | Self::Batch(_) | Self::Sequence(_) => return None,
+            // A wait's retrieves are each signed as a plain retrieve.
+            Self::GetSwarm(_)
+            | Self::Info
+            | Self::Batch(_)
+            | Self::Sequence(_)
+            | Self::WaitRetrieve(_) => return None,
         };
         Some(text.into_bytes())
     }

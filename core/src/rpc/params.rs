@@ -320,3 +320,23 @@ impl GetSwarmParams {
 pub(crate) struct BatchParams {
     pub requests: Vec<Value>,
 }
+
+/// `wait_retrieve` (Murmur's extension, `docs/protocol.md`) as it arrives: retrieves, each
+/// signed as a plain `retrieve`, and how long the node may hold the request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitEnvelope {
+    pub requests: Vec<Value>,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub wait_ms: u64,
+}
+
+/// `wait_retrieve`: the retrieves of one swarm a client follows (every namespace, every
+/// account of that swarm), answered as a `batch` of them would be, but held by the node until
+/// a message arrives for any of them or `wait_ms` (at most
+/// [`crate::limits::MAX_RETRIEVE_WAIT_MS`]) passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitRetrieveParams {
+    pub requests: Vec<RetrieveParams>,
+    pub wait_ms: u64,
+}

@@ -29,6 +29,11 @@ pub const MESSAGE_HASH_LEN: usize = 43;
 /// per-account quota. Distinct from "storage full" (the node's own cap): the sender is told
 /// the recipient's mailbox is full, and every other account keeps storing.
 pub const MAILBOX_FULL: &str = "mailbox full";
+/// The reason a `wait_retrieve` is refused (429) when its account holds as many waits at the
+/// node as it may ([`crate::limits::WAITERS_PER_ACCOUNT`]): the client polls instead.
+pub const TOO_MANY_WAITS: &str = "too many waiting retrieves for this account";
+/// The reason a `wait_retrieve` is refused (503) when the node holds as many as it may.
+pub const NODE_WAITS_FULL: &str = "this node holds as many waiting retrieves as it can";
 
 /// Why a request is refused: Session's status and a short reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
