@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
-use murmur_core::client::{Client, ClientConfig, ClientError, Incoming, parse_recipient};
+use murmur_core::client::{Client, ClientConfig, ClientError, Incoming, Step, parse_recipient};
 use murmur_core::network::NetworkFile;
 use murmur_core::{Identity, Seed};
 use rand_core::UnwrapErr;
@@ -254,12 +254,25 @@ fn print_message(m: &Incoming, json: bool) {
     }
 }
 
-pub fn inbox(common: &Common, follow: bool, json: bool, interval_ms: u64) -> Result<()> {
+/// How `murmur inbox` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbox {
+    /// Keep going until Ctrl-C.
+    pub follow: bool,
+    pub json: bool,
+    /// Poll interval where no node holds waits (or always, without `live`).
+    pub interval_ms: u64,
+    /// Follow with waiting retrieves (`Client::live`) rather than polls.
+    pub live: bool,
+}
+
+pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
     let home = home(common);
     let identity = home.identity().map_err(Failure::Input)?;
     let own = identity.session_id();
     let _lock = home.lock_inbox().map_err(Failure::Input)?;
     let client = client(common, &home, identity)?;
+    let json = how.json;
     let show = |messages: Vec<Incoming>| {
         // Sync copies of our own sent messages are history for other devices, not inbox.
         for m in messages.iter().filter(|m| m.from != own) {
@@ -268,28 +281,56 @@ pub fn inbox(common: &Common, follow: bool, json: bool, interval_ms: u64) -> Res
         let _ = std::io::stdout().flush();
     };
     runtime()?.block_on(async {
-        // Following keeps going through outages: its polls say what failed.
+        // Following keeps going through outages: its steps say what failed.
         if let Err(e) = client.ready().await
-            && !follow
+            && !how.follow
         {
             return Err(e.into());
         }
         warn_about_network(&client);
-        if !follow {
+        if !how.follow {
             show(client.poll().await?);
             return Ok(());
         }
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
+        // A full poll first (two members, merged), then live steps.
+        let mut polled = false;
         loop {
-            match client.poll().await {
-                Ok(messages) => show(messages),
-                // Keep following through outages; say so once per failed poll.
-                Err(e) => eprintln!("murmur: poll failed ({e}); retrying"),
-            }
-            tokio::select! {
+            let step = async {
+                if how.live && polled {
+                    client.live().await
+                } else {
+                    client.poll().await.map(Step::Polled)
+                }
+            };
+            let step = tokio::select! {
                 _ = &mut ctrl_c => return Ok(()),
-                () = tokio::time::sleep(std::time::Duration::from_millis(interval_ms)) => {}
+                step = step => step,
+            };
+            let pause = match step {
+                Ok(Step::Waited(messages)) => {
+                    show(messages);
+                    false
+                }
+                Ok(Step::Polled(messages)) => {
+                    show(messages);
+                    // After the first full poll, live steps start at once.
+                    let first = !polled;
+                    polled = true;
+                    !(first && how.live)
+                }
+                // Keep following through outages; say so once per failed step.
+                Err(e) => {
+                    eprintln!("murmur: receiving failed ({e}); retrying");
+                    true
+                }
+            };
+            if pause {
+                tokio::select! {
+                    _ = &mut ctrl_c => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_millis(how.interval_ms)) => {}
+                }
             }
         }
     })

@@ -74,15 +74,19 @@ struct SendArgs {
 
 #[derive(Debug, Args)]
 struct InboxArgs {
-    /// Keep polling and print messages as they arrive (Ctrl-C stops).
+    /// Keep going and print messages as they arrive (Ctrl-C stops): live, with waiting
+    /// retrieves at nodes that hold them, polling the others.
     #[arg(long)]
     follow: bool,
     /// JSON lines: {"from","text","sent_ms","hash"}.
     #[arg(long)]
     json: bool,
-    /// Poll interval with --follow.
+    /// With --follow: how often to poll when no node holds waits (or with --poll).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     interval_ms: u64,
+    /// With --follow: poll every --interval-ms instead of waiting (what Session's clients do).
+    #[arg(long)]
+    poll: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,7 +101,15 @@ fn main() -> std::process::ExitCode {
             commands::identity_show(&cli.common, phrase)
         }
         Command::Send(a) => commands::send(&cli.common, &a.to, &a.text, a.disappear, a.json),
-        Command::Inbox(a) => commands::inbox(&cli.common, a.follow, a.json, a.interval_ms),
+        Command::Inbox(a) => commands::inbox(
+            &cli.common,
+            commands::Inbox {
+                follow: a.follow,
+                json: a.json,
+                interval_ms: a.interval_ms,
+                live: !a.poll,
+            },
+        ),
         Command::Path { json } => commands::path(&cli.common, json),
     };
     match result {

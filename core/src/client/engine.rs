@@ -79,6 +79,8 @@ pub(super) struct State {
     /// Each swarm member's `last_hash` as read from or written to the store (`None`: the
     /// store has none), so a poll reads a member's record once, not every time.
     pub(super) last_hashes: HashMap<String, Option<String>>,
+    /// Who the next waiting retrieve goes to, and who only gets polled for now.
+    pub(super) live: super::live::LiveState,
 }
 
 /// The Murmur client engine for one identity. See the module docs of [`crate::client`].
@@ -493,6 +495,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 seeds: self.config.network.seeds.len(),
             })?;
             let mut rng = self.rng.borrow_mut();
+            st.pool.rotate(self.clock.now_ms());
             let path = st
                 .pool
                 .path_for(&manifest.manifest, Some(dest.swarm()), &mut *rng)?;

@@ -100,7 +100,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Saves the seen hashes, dropping the expired ones.
-    async fn save_seen(&self) -> ClientResult<()> {
+    pub(super) async fn save_seen(&self) -> ClientResult<()> {
         let now = self.network_now_ms();
         let bytes = self.state.borrow_mut().seen.pruned_bytes(now);
         self.store.put(KEY_SEEN, bytes).await?;
@@ -238,24 +238,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let account = AccountId::from(own);
         let mut members = self.swarm_of(&account);
         super::shuffle(&mut members, &mut *self.rng.borrow_mut());
+        let mut last_hashes = self.last_hashes(&members).await?;
         // Prefer a node polled before: its last_hash spares fetching everything again.
-        for node in &members {
-            if self.state.borrow().last_hashes.contains_key(&node.ed25519) {
-                continue;
-            }
-            let stored = self.store.get(&last_hash_key(node, NAMESPACE_DM)).await?;
-            self.state.borrow_mut().last_hashes.insert(
-                node.ed25519.clone(),
-                stored.map(|h| String::from_utf8_lossy(&h).into()),
-            );
-        }
-        let mut last_hashes: HashMap<String, String> = {
-            let st = self.state.borrow();
-            members
-                .iter()
-                .filter_map(|n| Some((n.ed25519.clone(), st.last_hashes.get(&n.ed25519)?.clone()?)))
-                .collect()
-        };
         members.sort_by_key(|n| !last_hashes.contains_key(&n.ed25519));
 
         let mut marked = false;
@@ -291,6 +275,127 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(fresh)
     }
 
+    /// The `last_hash` of each of `members` that has one (read from the store once per member).
+    pub(super) async fn last_hashes(
+        &self,
+        members: &[ManifestNode],
+    ) -> ClientResult<HashMap<String, String>> {
+        for node in members {
+            if self.state.borrow().last_hashes.contains_key(&node.ed25519) {
+                continue;
+            }
+            let stored = self.store.get(&last_hash_key(node, NAMESPACE_DM)).await?;
+            self.state.borrow_mut().last_hashes.insert(
+                node.ed25519.clone(),
+                stored.map(|h| String::from_utf8_lossy(&h).into()),
+            );
+        }
+        let st = self.state.borrow();
+        Ok(members
+            .iter()
+            .filter_map(|n| Some((n.ed25519.clone(), st.last_hashes.get(&n.ed25519)?.clone()?)))
+            .collect())
+    }
+
+    /// Takes one member's retrieve `page` of `account`'s DMs: each message verified and new
+    /// to the seen set goes into `fresh` (`marked` says the seen set changed), and the
+    /// member's `last_hash` moves to the page's end (saved).
+    pub(super) async fn take_page(
+        &self,
+        node: &ManifestNode,
+        account: &AccountId,
+        page: &RetrieveResponse,
+        fresh: &mut Vec<Incoming>,
+        marked: &mut bool,
+    ) -> ClientResult<()> {
+        let own = self.identity.session_id();
+        // A node's page is its word: its hashes, times and expirations are checked or
+        // ignored, and a page longer than any node sends is cut.
+        let now = self.network_now_ms();
+        for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
+            let Ok(data) = crypto::b64_decode(&m.data) else {
+                continue;
+            };
+            // A hash that is not the data's would mark the real message seen before an
+            // honest member serves it.
+            if crate::rpc::message_hash(account, NAMESPACE_DM, &data) != m.hash
+                || self.state.borrow().seen.contains(&m.hash)
+            {
+                continue;
+            }
+            // What does not open is skipped, not remembered: only verified messages enter
+            // the seen set, so junk cannot crowd real entries out of it.
+            let Ok(received) = decode_direct_message(&self.identity, &data) else {
+                continue;
+            };
+            // The envelope around the signed content is not signed. A swarm member holding a
+            // real message could re-wrap it (another hash) to have it shown again, or at
+            // another time: an envelope time that is not the signed one is dropped, and a
+            // signed content seen before is not handed out twice.
+            let signed_ms = received
+                .content
+                .data_message
+                .as_ref()
+                .and_then(|d| d.timestamp);
+            if signed_ms.is_some_and(|t| t != received.sent_ms) {
+                continue;
+            }
+            // Times come from the signed content, never the node's `expiration`: a message
+            // is remembered as seen for as long as any swarm may keep it, refused once it is
+            // older than that (a replay), and a disappearing one is due at its signed time
+            // plus its timer.
+            let kept_until = received.sent_ms.saturating_add(TTL_MAXIMUM_MS);
+            if kept_until <= now {
+                continue;
+            }
+            let timer = received.content.expiration_timer;
+            let due = match timer {
+                Some(s) => received
+                    .sent_ms
+                    .saturating_add((u64::from(s) * 1000).min(TTL_MAXIMUM_MS)),
+                None => m.expiration.min(kept_until),
+            };
+            if timer.is_some() && due <= now {
+                continue;
+            }
+            self.mark_seen(&m.hash, kept_until);
+            *marked = true;
+            if !self.mark_seen(&content_key(&received), kept_until) {
+                continue;
+            }
+            let Some(dm) = received.content.data_message else {
+                continue;
+            };
+            let sync_target = if received.sender == own {
+                dm.sync_target.as_deref().and_then(|t| t.parse().ok())
+            } else {
+                None
+            };
+            fresh.push(Incoming {
+                hash: m.hash.clone(),
+                from: received.sender,
+                sent_ms: received.sent_ms,
+                text: dm.body.unwrap_or_default(),
+                sync_target,
+                disappear_after_s: timer,
+                expires_ms: due,
+            });
+        }
+        if let Some(last) = page.messages.last() {
+            self.state
+                .borrow_mut()
+                .last_hashes
+                .insert(node.ed25519.clone(), Some(last.hash.clone()));
+            self.store
+                .put(
+                    &last_hash_key(node, NAMESPACE_DM),
+                    last.hash.clone().into_bytes(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Reads new pages from one of `candidates` (the others as fallback) into `fresh`,
     /// advancing that member's `last_hash`; returns the member that answered.
     async fn poll_member(
@@ -301,7 +406,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         fresh: &mut Vec<Incoming>,
         marked: &mut bool,
     ) -> ClientResult<String> {
-        let own = self.identity.session_id();
         let mut answered = None;
         for _ in 0..POLL_MAX_PAGES {
             let hashes = last_hashes.clone();
@@ -320,90 +424,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
                 "retrieve reply has the wrong shape",
             ))?;
-            // A node's page is its word: its hashes, times and expirations are checked or
-            // ignored, and a page longer than any node sends is cut.
-            let now = self.network_now_ms();
-            for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
-                let Ok(data) = crypto::b64_decode(&m.data) else {
-                    continue;
-                };
-                // A hash that is not the data's would mark the real message seen before an
-                // honest member serves it.
-                if crate::rpc::message_hash(account, NAMESPACE_DM, &data) != m.hash
-                    || self.state.borrow().seen.contains(&m.hash)
-                {
-                    continue;
-                }
-                // What does not open is skipped, not remembered: only verified messages enter
-                // the seen set, so junk cannot crowd real entries out of it.
-                let Ok(received) = decode_direct_message(&self.identity, &data) else {
-                    continue;
-                };
-                // The envelope around the signed content is not signed. A swarm member holding a
-                // real message could re-wrap it (another hash) to have it shown again, or at
-                // another time: an envelope time that is not the signed one is dropped, and a
-                // signed content seen before is not handed out twice.
-                let signed_ms = received
-                    .content
-                    .data_message
-                    .as_ref()
-                    .and_then(|d| d.timestamp);
-                if signed_ms.is_some_and(|t| t != received.sent_ms) {
-                    continue;
-                }
-                // Times come from the signed content, never the node's `expiration`: a message
-                // is remembered as seen for as long as any swarm may keep it, refused once it is
-                // older than that (a replay), and a disappearing one is due at its signed time
-                // plus its timer.
-                let kept_until = received.sent_ms.saturating_add(TTL_MAXIMUM_MS);
-                if kept_until <= now {
-                    continue;
-                }
-                let timer = received.content.expiration_timer;
-                let due = match timer {
-                    Some(s) => received
-                        .sent_ms
-                        .saturating_add((u64::from(s) * 1000).min(TTL_MAXIMUM_MS)),
-                    None => m.expiration.min(kept_until),
-                };
-                if timer.is_some() && due <= now {
-                    continue;
-                }
-                self.mark_seen(&m.hash, kept_until);
-                *marked = true;
-                if !self.mark_seen(&content_key(&received), kept_until) {
-                    continue;
-                }
-                let Some(dm) = received.content.data_message else {
-                    continue;
-                };
-                let sync_target = if received.sender == own {
-                    dm.sync_target.as_deref().and_then(|t| t.parse().ok())
-                } else {
-                    None
-                };
-                fresh.push(Incoming {
-                    hash: m.hash.clone(),
-                    from: received.sender,
-                    sent_ms: received.sent_ms,
-                    text: dm.body.unwrap_or_default(),
-                    sync_target,
-                    disappear_after_s: timer,
-                    expires_ms: due,
-                });
-            }
+            self.take_page(&node, account, &page, fresh, marked).await?;
             if let Some(last) = page.messages.last() {
                 last_hashes.insert(node.ed25519.clone(), last.hash.clone());
-                self.state
-                    .borrow_mut()
-                    .last_hashes
-                    .insert(node.ed25519.clone(), Some(last.hash.clone()));
-                self.store
-                    .put(
-                        &last_hash_key(&node, NAMESPACE_DM),
-                        last.hash.clone().into_bytes(),
-                    )
-                    .await?;
             }
             // Keep asking the node that answered while it has more.
             members.sort_by_key(|n| n.ed25519 != node.ed25519);

@@ -7,11 +7,14 @@
 //!   time, swarm cache, one storage RPC through a path with retries.
 //! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe
 //!   (against `seen`, the hashes already handed out).
+//! - `live`: one step of following the inbox — a waiting retrieve at the next member in
+//!   turn, or a plain poll where no member holds waits.
 //! - `conformance`: the rules every `Store` backend is tested against.
 
 pub mod conformance;
 mod engine;
 mod error;
+pub mod live;
 mod messaging;
 pub mod path;
 pub mod platform;
@@ -25,6 +28,7 @@ use crate::network::ManifestNode;
 pub use crate::network::NetworkConfig;
 pub use engine::{Client, ClientConfig, TIME_QUORUM};
 pub use error::{ClientError, ClientResult};
+pub use live::Step;
 pub use messaging::{Incoming, MAX_TEXT_BYTES, NAMESPACE_DM, Sent, parse_recipient};
 pub use platform::{
     Clock, HttpResponse, MemoryStore, Store, StoreError, Transport, TransportError,

@@ -25,6 +25,10 @@ pub const PATH_HOPS: usize = 3;
 pub const GUARD_COUNT: usize = 2;
 /// Discarded paths in a row after which their guard is replaced.
 pub const GUARD_STRIKE_LIMIT: u32 = 2;
+/// How long a path is used before it is replaced by a new one (Tor's circuit lifetime): a
+/// client holding waiting retrieves all day does not keep one set of relays for hours.
+/// Guards stay; only the relays after them change.
+pub const PATH_LIFETIME_MS: u64 = 10 * 60 * 1000;
 
 /// One onion path, guard first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +36,9 @@ pub struct OnionPath {
     pub hops: Vec<ManifestNode>,
     #[serde(skip)]
     failures: u32,
+    /// When the pool first handed the path out (0: not yet; see [`PathPool::rotate`]).
+    #[serde(default)]
+    first_used_ms: u64,
 }
 
 /// The client's guards and paths. Guards and paths are saved between runs (serde) so the
@@ -197,7 +204,24 @@ impl PathPool {
         let mut hops = vec![guard.clone()];
         let relays = pick_trusted(rest, PATH_HOPS - 1, &self.suspicion, rng);
         hops.extend(relays.into_iter().cloned());
-        OnionPath { hops, failures: 0 }
+        OnionPath {
+            hops,
+            failures: 0,
+            first_used_ms: 0,
+        }
+    }
+
+    /// Retires the paths first used [`PATH_LIFETIME_MS`] or more before `now_ms` and starts the
+    /// clock of those not used yet. Called before each request, so a path serves for its
+    /// lifetime from its first request.
+    pub fn rotate(&mut self, now_ms: u64) {
+        for p in &mut self.paths {
+            if p.first_used_ms == 0 {
+                p.first_used_ms = now_ms.max(1);
+            }
+        }
+        self.paths
+            .retain(|p| now_ms.saturating_sub(p.first_used_ms) < PATH_LIFETIME_MS);
     }
 
     /// Drops `path` at once: it timed out, or its reply was cut off or does not decrypt.
@@ -315,6 +339,7 @@ mod tests {
                 next.hops[2].clone(),
             ],
             failures: 0,
+            first_used_ms: 0,
         };
         pool.record_success(&through_guard);
         assert!(!pool.suspicion.contains_key(&guard));
@@ -421,5 +446,22 @@ mod tests {
             }
         }
         assert!(worst <= 3, "a request took {worst} attempts");
+    }
+
+    #[test]
+    fn paths_are_replaced_after_their_lifetime_and_guards_are_kept() {
+        let m = manifest(12);
+        let mut rng = rng();
+        let mut pool = PathPool::new();
+        let first = pool.path_for(&m, None, &mut rng).unwrap();
+        let guards = pool.guards().to_vec();
+        pool.rotate(1_000);
+        pool.rotate(1_000 + PATH_LIFETIME_MS - 1);
+        assert_eq!(pool.path_for(&m, None, &mut rng).unwrap().hops, first.hops);
+        pool.rotate(1_000 + PATH_LIFETIME_MS);
+        assert!(pool.paths().is_empty(), "retired at its lifetime");
+        let next = pool.path_for(&m, None, &mut rng).unwrap();
+        assert_eq!(pool.guards(), guards.as_slice(), "the guards stay");
+        assert!(guards.contains(&next.hops[0].ed25519));
     }
 }

@@ -10,7 +10,7 @@
 //! answers 429/5xx or whose answer cannot be read moves on to the next swarm member.
 
 use crate::rpc::response::Reply;
-use crate::rpc::rules::MAILBOX_FULL;
+use crate::rpc::rules::{MAILBOX_FULL, NODE_WAITS_FULL, TOO_MANY_WAITS};
 
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +95,13 @@ impl Retry {
             // The account is over its quota: trying again now will not help (a lying member
             // saying so moves on, like any refusal).
             Outcome::Reply(r) if r.status == 507 && r.reason() == MAILBOX_FULL => Action::Refuse(r),
+            // A node that will not hold a wait now: the caller polls instead of retrying.
+            Outcome::Reply(r)
+                if (r.status == 429 && r.reason() == TOO_MANY_WAITS)
+                    || (r.status == 503 && r.reason() == NODE_WAITS_FULL) =>
+            {
+                Action::Refuse(r)
+            }
             other if spent => Action::GiveUp {
                 last: other.describe(),
             },
@@ -149,6 +156,16 @@ mod tests {
             Retry::new(8, 1, 1).next(Outcome::Reply(full.clone())),
             Action::Refuse(full)
         );
+        // So is a wait the node will not hold (the client polls instead).
+        for held_no_more in [
+            Reply::text(429, TOO_MANY_WAITS),
+            Reply::text(503, NODE_WAITS_FULL),
+        ] {
+            assert_eq!(
+                Retry::new(8, 1, 1).next(Outcome::Reply(held_no_more.clone())),
+                Action::Refuse(held_no_more)
+            );
+        }
         let next = |wait_ms| Action::Again {
             next_member: true,
             wait_ms,
