@@ -139,7 +139,7 @@ impl<S: Store> History<S> {
     /// The conversations, most recent first.
     pub async fn conversations(&self) -> Result<Vec<Conversation>> {
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
-        list.sort_by_key(|c| std::cmp::Reverse(c.last_ms));
+        crate::order::by_key(&mut list, |c| u64::MAX - c.last_ms);
         Ok(list)
     }
 

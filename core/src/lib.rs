@@ -16,6 +16,7 @@ pub mod message;
 pub mod messenger;
 pub mod network;
 pub mod onion;
+pub mod order;
 pub mod rpc;
 pub mod swarm;
 #[cfg(test)]

@@ -7,7 +7,7 @@ use rand_core::CryptoRng;
 
 use crate::SessionId;
 use crate::client::platform::{Clock, Store, Transport};
-use crate::client::{Client, ClientError, Incoming};
+use crate::client::{Client, ClientError, Incoming, Step};
 use crate::history::{Delivery, History, HistoryError, MessageRecord};
 use crate::rpc::TTL_MAXIMUM_MS;
 
@@ -159,6 +159,23 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
     /// join their conversation as outgoing.
     pub async fn poll(&self) -> Result<Vec<String>> {
         let incoming = self.client.poll().await?;
+        self.take(incoming).await
+    }
+
+    /// One step of following: with `live`, a waiting retrieve where the swarm holds them
+    /// ([`Client::live`]), else a poll; files what came as [`Self::poll`] does. Returns the
+    /// conversations that changed and whether the step waited (take the next one at once) or
+    /// polled (sleep the poll interval first).
+    pub async fn follow(&self, live: bool) -> Result<(Vec<String>, bool)> {
+        let (incoming, waited) = match self.client.follow(live).await? {
+            Step::Waited(m) => (m, true),
+            Step::Polled(m) => (m, false),
+        };
+        Ok((self.take(incoming).await?, waited))
+    }
+
+    /// Files `incoming` (from a poll or a wait); returns the peers whose conversations changed.
+    async fn take(&self, incoming: Vec<Incoming>) -> Result<Vec<String>> {
         let now = self.client.network_now_ms();
         if now.saturating_sub(self.caught_up_saved.get()) >= CAUGHT_UP_EVERY_MS {
             self.history.set_caught_up_ms(now).await?;

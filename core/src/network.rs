@@ -294,10 +294,9 @@ impl Manifest {
 
     /// Every distinct swarm id, ascending.
     pub fn swarm_ids(&self) -> Vec<SwarmId> {
-        let mut ids: Vec<SwarmId> = self.nodes.iter().map(ManifestNode::swarm).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        let mut ids: Vec<u64> = self.nodes.iter().map(|n| n.swarm_id).collect();
+        crate::order::dedup_sorted(&mut ids);
+        ids.into_iter().map(SwarmId).collect()
     }
 
     /// The swarm responsible for the account whose 32 key bytes (after the prefix) are `key`.
@@ -541,8 +540,7 @@ impl NetworkFile {
 /// around the 64-bit ring (Session's rule); the first swarm is 0.
 pub fn next_swarm_id(existing: &[SwarmId]) -> SwarmId {
     let mut ids: Vec<u64> = existing.iter().map(|s| s.0).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    crate::order::dedup_sorted(&mut ids);
     let Some(&first) = ids.first() else {
         return SwarmId(0);
     };

@@ -24,8 +24,7 @@ pub fn swarm_space(pubkey: &[u8; 32]) -> u64 {
 /// position `space`; `None` when there are no swarms.
 pub fn swarm_for(space: u64, swarms: &[SwarmId]) -> Option<SwarmId> {
     let mut ids: Vec<u64> = swarms.iter().map(|s| s.0).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    crate::order::dedup_sorted(&mut ids);
     let first = *ids.first()?;
     let last = *ids.last()?;
     let right_index = ids.partition_point(|&id| id < space);

@@ -1062,3 +1062,41 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn wait_retrieve_round_trips_and_holds_only_retrieves() {
+    let id = Identity::generate(&mut ChaCha20Rng::seed_from_u64(77));
+    let account = AccountId::from(id.session_id());
+    let retrieve =
+        rpc::RetrieveParams::new(&account, Namespace(0), "h".repeat(43), 1_700_000_000_000);
+    let Request::Retrieve(signed) = Request::Retrieve(retrieve).signed_by(&id) else {
+        unreachable!()
+    };
+    let wait = Request::WaitRetrieve(rpc::WaitRetrieveParams {
+        requests: vec![signed.clone(), signed],
+        wait_ms: 25_000,
+    });
+    let json = wait.to_json();
+    assert_eq!(json["method"], "wait_retrieve");
+    assert_eq!(json["params"]["requests"][0]["method"], "retrieve");
+    let back = Request::from_json(json.to_string().as_bytes()).unwrap();
+    assert_eq!(back, wait);
+    // The retrieves inside are signed as plain retrieves; the wait itself signs nothing.
+    assert!(back.signed_message().is_none());
+    let pk = account.to_hex();
+    let info = r#"{"method":"info"}"#;
+    for bad in [
+        format!(r#"{{"method":"wait_retrieve","params":{{"requests":[{info}],"wait_ms":1}}}}"#),
+        r#"{"method":"wait_retrieve","params":{"requests":[],"wait_ms":1}}"#.to_string(),
+        format!(
+            r#"{{"method":"wait_retrieve","params":{{"requests":[{{"method":"retrieve","params":{{"pubkey":"{pk}"}}}}]}}}}"#
+        ),
+        r#"{"method":"wait_retrieve","params":{"requests":[],"wait_ms":1,"extra":2}}"#.to_string(),
+        format!(
+            r#"{{"method":"batch","params":{{"requests":[{}]}}}}"#,
+            wait.to_json()
+        ),
+    ] {
+        assert!(Request::from_json(bad.as_bytes()).is_err(), "{bad}");
+    }
+}

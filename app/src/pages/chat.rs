@@ -18,7 +18,7 @@ use crate::components::conversation_list::ConversationList;
 use crate::components::message_list::{MessageList, PageWindow};
 use crate::components::new_chat::NewChatForm;
 use crate::pages::settings::SettingsPanel;
-use crate::runtime::{self, Shown};
+use crate::runtime::{self, Link, Shown};
 
 #[component]
 pub fn ChatPage(
@@ -43,7 +43,7 @@ pub fn ChatPage(
         selected,
     };
     let rt = runtime::start(session, shown, on_lock);
-    let (version, network_ok, away_days) = (rt.version, rt.network_ok, rt.away_days);
+    let (version, link, away_days) = (rt.version, rt.link, rt.away_days);
     let network_problem = rt.network_problem;
     let operator_changed = session.with_value(|s| s.operator_changed.is_some());
     let bump = move || rt.bump();
@@ -168,6 +168,9 @@ pub fn ChatPage(
         <div class="messenger">
             <header class="topbar">
                 <strong>"Murmur"</strong>
+                <span class="link-state" role="status" data-state=move || link.get().label()>
+                    {move || link.get().label()}
+                </span>
                 <button class="secondary small" on:click=move |_| show_settings.set(!show_settings.get())
                     aria-expanded=move || show_settings.get().to_string()>
                     "Settings"
@@ -194,7 +197,7 @@ pub fn ChatPage(
                 </p>
             })}
             {move || network_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
-            {move || (!network_ok.get()).then(|| view! {
+            {move || (link.get() == Link::Reconnecting).then(|| view! {
                 <p class="banner warn" role="alert">"The network cannot be reached. Messages will be sent when it is back."</p>
             })}
             {move || away_days.get().map(|d| view! {

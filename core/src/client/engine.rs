@@ -380,7 +380,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             st.time_samples.remove(0);
         }
         let mut offsets: Vec<i64> = st.time_samples.iter().map(|(_, o)| *o).collect();
-        offsets.sort_unstable();
+        crate::order::by_key(&mut offsets, |o| crate::order::signed_key(*o));
         st.offset_ms = Some(offsets[offsets.len() / 2]);
     }
 

@@ -20,7 +20,7 @@ use super::messaging::{Incoming, NAMESPACE_DM};
 use super::platform::{Clock, Store, Transport};
 use crate::limits::MAX_RETRIEVE_WAIT_MS;
 use crate::network::{CAPABILITY_WAITING_RETRIEVE, ManifestNode};
-use crate::rpc::response::{BatchResponse, RetrieveResponse};
+use crate::rpc::response::RetrieveResponse;
 use crate::rpc::{AccountId, Request, RetrieveParams, WaitRetrieveParams};
 
 /// How long a member that would not hold a wait is polled instead.
@@ -74,6 +74,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// that holds waits, else a plain poll. Messages are verified and handed out once, as
     /// [`Client::poll`] does.
     pub async fn live(&self) -> ClientResult<Step> {
+        self.follow(true).await
+    }
+
+    /// [`Client::live`] when `wait`, else a plain poll (a hidden tab), through one call site
+    /// of the poll (the browser build stays small).
+    pub async fn follow(&self, wait: bool) -> ClientResult<Step> {
+        let waited = if wait { self.wait_step().await? } else { None };
+        Ok(match waited {
+            Some(messages) => Step::Waited(messages),
+            None => Step::Polled(self.poll().await?),
+        })
+    }
+
+    /// A waiting retrieve at the next member that holds waits; `None` when none does (the
+    /// caller polls).
+    async fn wait_step(&self) -> ClientResult<Option<Vec<Incoming>>> {
         self.ready().await?;
         let account = AccountId::from(self.identity.session_id());
         let local_now = self.clock.now_ms();
@@ -88,7 +104,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 .collect()
         };
         if members.is_empty() {
-            return Ok(Step::Polled(self.poll().await?));
+            return Ok(None);
         }
         // This step's member first, the rest as fallback.
         let mut candidates = members;
@@ -125,14 +141,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         st.live.demote(&n.ed25519, until);
                     }
                 }
-                return Ok(Step::Polled(self.poll().await?));
+                return Ok(None);
             }
             Err(e) => return Err(e),
         };
         let page = reply
-            .parse::<BatchResponse>()
-            .filter(|b| b.results.len() == 1)
-            .and_then(|b| b.results[0].parse::<RetrieveResponse>());
+            .only_result()
+            .filter(|r| r.status == 200)
+            .and_then(|r| r.parse::<RetrieveResponse>());
         {
             let mut st = self.state.borrow_mut();
             // Those asked before the one that answered refused or could not be reached.
@@ -157,10 +173,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let mut marked = false;
         self.take_page(&node, &account, &page, &mut fresh, &mut marked)
             .await?;
-        if marked {
-            self.save_seen().await?;
-        }
-        fresh.sort_by_key(|m| m.sent_ms);
-        Ok(Step::Waited(fresh))
+        Ok(Some(self.hand_out(fresh, marked).await?))
     }
 }

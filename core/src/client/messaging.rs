@@ -100,7 +100,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Saves the seen hashes, dropping the expired ones.
-    pub(super) async fn save_seen(&self) -> ClientResult<()> {
+    async fn save_seen(&self) -> ClientResult<()> {
         let now = self.network_now_ms();
         let bytes = self.state.borrow_mut().seen.pruned_bytes(now);
         self.store.put(KEY_SEEN, bytes).await?;
@@ -240,7 +240,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         super::shuffle(&mut members, &mut *self.rng.borrow_mut());
         let mut last_hashes = self.last_hashes(&members).await?;
         // Prefer a node polled before: its last_hash spares fetching everything again.
-        members.sort_by_key(|n| !last_hashes.contains_key(&n.ed25519));
+        crate::order::by_key(&mut members, |n| {
+            u64::from(!last_hashes.contains_key(&n.ed25519))
+        });
 
         let mut marked = false;
         let mut fresh = Vec::new();
@@ -268,10 +270,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 Err(_) => break,
             }
         }
+        self.hand_out(fresh, marked).await
+    }
+
+    /// Saves the seen set if `marked` (it changed) and returns `fresh` oldest first.
+    pub(super) async fn hand_out(
+        &self,
+        mut fresh: Vec<Incoming>,
+        marked: bool,
+    ) -> ClientResult<Vec<Incoming>> {
         if marked {
             self.save_seen().await?;
         }
-        fresh.sort_by_key(|m| m.sent_ms);
+        crate::order::by_key(&mut fresh, |m| m.sent_ms);
         Ok(fresh)
     }
 
@@ -429,7 +440,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 last_hashes.insert(node.ed25519.clone(), last.hash.clone());
             }
             // Keep asking the node that answered while it has more.
-            members.sort_by_key(|n| n.ed25519 != node.ed25519);
+            crate::order::by_key(&mut members, |n| u64::from(n.ed25519 != node.ed25519));
             if !page.more {
                 break;
             }

@@ -85,7 +85,9 @@ fn pick_trusted<'a>(
     let all = from.len();
     let mut shuffled = pick(from, all, rng);
     // A stable sort keeps the shuffled order among equally suspected nodes.
-    shuffled.sort_by_key(|n| suspicion.get(&n.ed25519).copied().unwrap_or(0));
+    crate::order::by_key(&mut shuffled, |n| {
+        u64::from(suspicion.get(&n.ed25519).copied().unwrap_or(0))
+    });
     shuffled.truncate(count);
     shuffled
 }

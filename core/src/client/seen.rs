@@ -51,7 +51,7 @@ impl SeenSet {
         if self.0.len() > max {
             let mut by_expiry: Vec<(u64, String)> =
                 self.0.iter().map(|(h, e)| (*e, h.clone())).collect();
-            by_expiry.sort_unstable();
+            crate::order::by_key(&mut by_expiry, |(expiry, _)| *expiry);
             let excess = self.0.len() - max;
             for (_, h) in by_expiry.into_iter().take(excess) {
                 self.0.remove(&h);

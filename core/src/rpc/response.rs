@@ -363,6 +363,21 @@ impl Reply {
         }
     }
 
+    /// The one subrequest's reply in a `batch` or `wait_retrieve` reply of one request (read
+    /// off the JSON, not through [`BatchResponse`]: the browser build stays smaller).
+    pub fn only_result(&self) -> Option<Reply> {
+        let ReplyBody::Json(v) = &self.body else {
+            return None;
+        };
+        let [result] = v.get("results")?.as_array()?.as_slice() else {
+            return None;
+        };
+        Some(Reply {
+            status: u16::try_from(result.get("code")?.as_u64()?).ok()?,
+            body: ReplyBody::Json(result.get("body")?.clone()),
+        })
+    }
+
     /// A short reason for a refusal, without echoing anything long.
     pub fn reason(&self) -> String {
         self.body_text().chars().take(200).collect()
