@@ -73,7 +73,7 @@ async fn a_dead_swarm_member_loses_nothing_acknowledged() {
             .send_text(&b_session, &format!("after {i}"), None)
             .await
             .unwrap();
-        assert_eq!(sent.accepted_by, 3, "every member acknowledged");
+        assert!(sent.accepted_by >= 2, "a quorum acknowledged");
     }
     // Kill a member B polls from (one holding its last_hash: B reads two and merges).
     let polled: Vec<String> = b_store

@@ -14,7 +14,7 @@ use murmur_core::onion::{self, Peeled, RelayError};
 use crate::network::Topology;
 use crate::outbound::{ReadError, read_capped};
 use crate::rpc;
-use crate::state::Node;
+use crate::state::SharedNode;
 
 /// How long a relay waits for the next hop (Session: 30 s).
 pub const RELAY_TIMEOUT: Duration = Duration::from_millis(murmur_core::limits::RELAY_TIMEOUT_MS);
@@ -34,7 +34,7 @@ fn plain(error: RelayError) -> OnionReply {
 }
 
 /// Handles one onion request body.
-pub async fn handle(node: &Node, body: &[u8]) -> OnionReply {
+pub async fn handle(node: &SharedNode, body: &[u8]) -> OnionReply {
     let peeled = match onion::peel_layer(node.identity.onion_key(), body) {
         Ok(p) => p,
         Err(Error::DecryptionFailed | Error::InvalidKey) => {

@@ -16,7 +16,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use futures_util::future::join_all;
+use futures_util::stream::FuturesUnordered;
 use murmur_core::crypto;
 use murmur_core::limits::HANDOFF_BATCH_BYTES;
 use murmur_core::network::ManifestNode;
@@ -33,7 +35,7 @@ use crate::identity::NodeIdentity;
 use crate::metrics::Metrics;
 use crate::network::Topology;
 use crate::peer::{Caller, PeerError};
-use crate::state::Node;
+use crate::state::{Node, SharedNode};
 use crate::storage::{Storage, StorageError, StoredMessage};
 
 pub const REPLICATE_PATH: &str = "/murmur/v1/replicate";
@@ -115,46 +117,72 @@ pub struct Handoff {
     pub messages: Vec<WireMessage>,
 }
 
-/// Forwards a client's write to `peers` (the other members of this node's swarm), waiting
-/// at most `timeout` for each; returns each member's entry keyed by its Ed25519 hex, as JSON
-/// (a failure entry for those that did not answer, counted in `metrics`). The caller reads
-/// each as the write's result type.
+/// Forwards a client's write to `peers` (the other members of this node's swarm), each call
+/// waiting at most `timeout`; returns each member's entry keyed by its Ed25519 hex, as JSON (a
+/// failure entry for those that did not answer, counted in `metrics`). The caller reads each
+/// as the write's result type.
+///
+/// With `enough`, returns as soon as that many members succeeded: the other forwards go on in
+/// the background (each is its own task) and are absent from the map. A client's store is
+/// answered once it is committed here and at enough peers for the client's quorum
+/// ([`murmur_core::limits::MIN_STORE_ACKS`] members in all); the rest of the swarm gets it
+/// moments later, and catch-up repairs a forward that failed.
 pub async fn forward(
-    caller: Caller<'_>,
-    metrics: &Metrics,
+    node: &SharedNode,
     peers: &[ManifestNode],
     request: &Request,
     timeout: Duration,
+    enough: Option<usize>,
 ) -> BTreeMap<String, Value> {
-    let body = request.to_json().to_string().into_bytes();
-    let results = join_all(peers.iter().map(|p| {
-        let body = body.clone();
-        async move { (p, caller.post(p, REPLICATE_PATH, body, timeout).await) }
-    }))
-    .await;
-    let failed = |entry: FailedEntry| serde_json::to_value(entry).expect("entries serialise");
-    results
-        .into_iter()
-        .map(|(p, result)| {
-            let entry = match result {
-                Ok((200, bytes)) => serde_json::from_slice(&bytes)
-                    .unwrap_or_else(|_| failed(FailedEntry::bad_response())),
-                Ok((code, bytes)) => match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(v @ Value::Object(_)) if v.get("failed").is_some() => v,
-                    _ => failed(FailedEntry::refused(
-                        code,
-                        String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
-                    )),
-                },
-                Err(PeerError::Timeout) => failed(FailedEntry::timeout()),
-                Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
-            };
-            if entry.get("failed").is_some() {
-                metrics.forward_failures.inc();
-            }
-            (p.ed25519.clone(), entry)
+    let body = bytes::Bytes::from(request.to_json().to_string().into_bytes());
+    let mut pending: FuturesUnordered<_> = peers
+        .iter()
+        .map(|p| {
+            let (node, p, body) = (node.clone(), p.clone(), body.clone());
+            tokio::spawn(async move {
+                let result = node
+                    .caller()
+                    .post(&p, REPLICATE_PATH, body.to_vec(), timeout)
+                    .await;
+                let entry = forward_entry(result);
+                if entry.get("failed").is_some() {
+                    node.metrics.forward_failures.inc();
+                }
+                (p.ed25519, entry)
+            })
         })
-        .collect()
+        .collect();
+    let mut entries = BTreeMap::new();
+    let mut succeeded = 0;
+    while let Some(joined) = pending.next().await {
+        // A forward task only ends by returning (the node's tasks do not panic-abort).
+        let Ok((ed, entry)) = joined else { continue };
+        succeeded += usize::from(entry.get("failed").is_none());
+        entries.insert(ed, entry);
+        if enough.is_some_and(|n| succeeded >= n) {
+            break;
+        }
+    }
+    entries
+}
+
+/// A peer's answer to a forwarded write, as the JSON entry of the reply's `swarm` map.
+fn forward_entry(result: Result<(u16, bytes::Bytes), PeerError>) -> Value {
+    let failed = |entry: FailedEntry| serde_json::to_value(entry).expect("entries serialise");
+    match result {
+        Ok((200, bytes)) => {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| failed(FailedEntry::bad_response()))
+        }
+        Ok((code, bytes)) => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v @ Value::Object(_)) if v.get("failed").is_some() => v,
+            _ => failed(FailedEntry::refused(
+                code,
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
+            )),
+        },
+        Err(PeerError::Timeout) => failed(FailedEntry::timeout()),
+        Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
+    }
 }
 
 /// `/murmur/v1/replicate`: a peer forwards a client's write. It is checked again here against

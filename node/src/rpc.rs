@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use murmur_core::crypto;
-use murmur_core::limits::MAX_RETRIEVE_WAIT_MS;
+use murmur_core::limits::{MAX_RETRIEVE_WAIT_MS, MIN_STORE_ACKS};
 use murmur_core::rpc::response::{
     BatchResponse, FailedEntry, GetExpiriesResponse, HARDFORK, InfoResponse, NodeEntry, Reply,
     RetrieveResponse, RetrievedMessage, SubResult, WriteResponse,
@@ -21,12 +21,12 @@ use serde_json::Value;
 use crate::apply::{self, Applied, Write};
 use crate::checks::{Checked, Read, check};
 use crate::replication;
-use crate::state::Node;
+use crate::state::SharedNode;
 use crate::storage::StorageError;
 use crate::waiters::Refused;
 
 /// Parses and runs one client request body (`{"method", "params"}`), batches included.
-pub async fn handle(node: &Node, body: &[u8]) -> Reply {
+pub async fn handle(node: &SharedNode, body: &[u8]) -> Reply {
     // The same bound whichever way it came (directly, or inside an onion's larger body), so
     // every write a peer is forwarded fits in what peers read.
     if body.len() > murmur_core::limits::STORAGE_RPC_MAX_BODY {
@@ -44,7 +44,7 @@ pub async fn handle(node: &Node, body: &[u8]) -> Reply {
     }
 }
 
-async fn batch(node: &Node, subs: Vec<Request>, stop_on_error: bool) -> Reply {
+async fn batch(node: &SharedNode, subs: Vec<Request>, stop_on_error: bool) -> Reply {
     let mut results = Vec::with_capacity(subs.len());
     for sub in subs {
         let reply = execute(node, &sub).await;
@@ -61,7 +61,7 @@ async fn batch(node: &Node, subs: Vec<Request>, stop_on_error: bool) -> Reply {
 }
 
 /// Runs one (non-batch) client request, timed per method.
-pub async fn execute(node: &Node, request: &Request) -> Reply {
+pub async fn execute(node: &SharedNode, request: &Request) -> Reply {
     let started = crate::clock::monotonic_now();
     let reply = run(node, request).await;
     let took = crate::clock::monotonic_now().duration_since(started);
@@ -69,7 +69,7 @@ pub async fn execute(node: &Node, request: &Request) -> Reply {
     reply
 }
 
-async fn run(node: &Node, request: &Request) -> Reply {
+async fn run(node: &SharedNode, request: &Request) -> Reply {
     let now_ms = node.clock.now_ms();
     let topology = node.network.current();
     let checked = match check(&topology, request, now_ms, Sender::Client) {
@@ -100,7 +100,7 @@ async fn run(node: &Node, request: &Request) -> Reply {
 }
 
 /// Reads one checked retrieve at `now_ms`: the reply, and whether it holds any message.
-fn retrieve(node: &Node, read: &Read, now_ms: u64) -> Result<(Reply, bool), Reply> {
+fn retrieve(node: &SharedNode, read: &Read, now_ms: u64) -> Result<(Reply, bool), Reply> {
     let (messages, more) = node
         .storage
         .retrieve(
@@ -134,7 +134,7 @@ fn retrieve(node: &Node, read: &Read, now_ms: u64) -> Result<(Reply, bool), Repl
 /// then answered as their batch once any has a message, at once if one has already. Held
 /// otherwise until a message arrives for one of them (a client's store here or a peer's
 /// copy), the node stops, or the wait (at most [`MAX_RETRIEVE_WAIT_MS`]) ends.
-async fn wait_retrieve(node: &Node, params: &WaitRetrieveParams) -> Reply {
+async fn wait_retrieve(node: &SharedNode, params: &WaitRetrieveParams) -> Reply {
     let started = crate::clock::monotonic_now();
     let now_ms = node.clock.now_ms();
     let topology = node.network.current();
@@ -211,7 +211,7 @@ fn peer_entry(write: &Write, value: Value) -> NodeEntry<Applied> {
 
 /// A client's write: applied here, forwarded to every other member, answered with every
 /// member's entry. 200 when any member carried it out; else 507 when this node is full, 500.
-async fn coordinate(node: &Node, request: &Request, write: &Write, now_ms: u64) -> Reply {
+async fn coordinate(node: &SharedNode, request: &Request, write: &Write, now_ms: u64) -> Reply {
     let mut mailbox_full = false;
     let (local_status, local) = match apply::apply(&node.storage, &node.identity, write) {
         Ok(applied) => (200, NodeEntry::Ok(applied)),
@@ -223,8 +223,14 @@ async fn coordinate(node: &Node, request: &Request, write: &Write, now_ms: u64) 
     };
     let peers = node.network.current().peers();
     let timeout = std::time::Duration::from_millis(node.config.replication.forward_timeout_ms);
-    let forwarded =
-        replication::forward(node.caller(), &node.metrics, &peers, request, timeout).await;
+    // A store is answered once enough members hold it for the client's quorum (this one
+    // included); other writes report every member's result (a required delete needs them).
+    let enough = match (write, &local) {
+        (Write::Store(_), NodeEntry::Ok(_)) => Some(MIN_STORE_ACKS.saturating_sub(1)),
+        (Write::Store(_), _) => Some(MIN_STORE_ACKS),
+        _ => None,
+    };
+    let forwarded = replication::forward(node, &peers, request, timeout, enough).await;
     let mut swarm: BTreeMap<String, NodeEntry<Applied>> = forwarded
         .into_iter()
         .map(|(ed, value)| (ed, peer_entry(write, value)))

@@ -11,6 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use murmur_core::limits::MIN_STORE_ACKS;
 use murmur_core::onion::{self, Destination, EncType, Hop};
 use murmur_core::rpc::Request;
 use murmur_core::{Identity, crypto};
@@ -119,10 +120,16 @@ async fn onion_store_and_retrieve_through_three_hops() {
     assert_eq!(status, 200);
     let (code, body) = reply.unwrap();
     assert_eq!(code, 200, "{body}");
+    // Answered once the quorum holds it; the other members get it moments later.
     let swarm = body["swarm"].as_object().unwrap();
-    assert_eq!(swarm.len(), 4, "all four members answered: {body}");
+    assert!(swarm.len() >= MIN_STORE_ACKS, "a quorum answered: {body}");
     assert!(swarm.values().all(|e| e.get("failed").is_none()), "{body}");
-    assert_eq!(counts(&net), [1, 1, 1, 1]);
+    wait_for(
+        "every member to hold it",
+        Duration::from_secs(10),
+        async || counts(&net) == [1, 1, 1, 1],
+    )
+    .await;
 
     // Retrieve through another path and the other cipher.
     let path = [hop(&net, 3), hop(&net, 2), hop(&net, 1)];
@@ -246,15 +253,23 @@ async fn replication_survives_a_member_going_down_and_restarts() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["swarm"].as_object().unwrap().len(), 3);
+    assert!(body["swarm"].as_object().unwrap().len() >= MIN_STORE_ACKS);
     for &m in &members {
-        let (_, body) = rpc_at(
-            &client,
-            &url(&net, m),
-            &retrieve(&alice, 0, "", net.clock.now_ms()),
+        let m_url = url(&net, m);
+        wait_for(
+            "the member to hold it",
+            Duration::from_secs(10),
+            async || {
+                let (_, body) = rpc_at(
+                    &client,
+                    &m_url,
+                    &retrieve(&alice, 0, "", net.clock.now_ms()),
+                )
+                .await;
+                body["messages"].as_array().is_some_and(|m| m.len() == 1)
+            },
         )
         .await;
-        assert_eq!(body["messages"].as_array().unwrap().len(), 1, "member {m}");
     }
 
     // One member down: stores still succeed (its entry says it failed).
@@ -268,8 +283,18 @@ async fn replication_survives_a_member_going_down_and_restarts() {
         )
         .await;
         assert_eq!(status, 200, "{body}");
+        // Answered by the two live members; the dead one's entry, if it came first, failed.
         let c_ed = &net.manifest.manifest.nodes[c].ed25519;
-        assert_eq!(body["swarm"][c_ed]["failed"], json!(true));
+        let swarm = body["swarm"].as_object().unwrap();
+        assert!(
+            swarm.get(c_ed).is_none_or(|e| e["failed"] == json!(true)),
+            "{body}"
+        );
+        assert_eq!(
+            swarm.values().filter(|e| e.get("failed").is_none()).count(),
+            2,
+            "{body}"
+        );
     }
 
     // It comes back and catches up from its peers.
