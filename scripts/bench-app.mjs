@@ -7,7 +7,7 @@
 //  - unlock (Argon2id + open + first render), median of RUNS;
 //  - browser → browser delivery: A types BENCH_BROWSER_MESSAGES (default 1000) messages, one
 //    every BENCH_BROWSER_GAP_MS (default 100); latency from pressing Enter to the text in B's
-//    page; both are temporary sessions polling as the app does;
+//    page; both are temporary sessions following live as the app does (visible tabs);
 //  - opening a conversation of BENCH_CONVERSATION (default 10000) messages in a kept profile,
 //    sent by BENCH_SENDERS CLI processes sharing one identity, after reload and unlock: from the
 //    click to the newest message on screen; then every message is paged through to count them.

@@ -130,9 +130,13 @@ row('Node retrieve, direct, under that attack', 'node.attacked-retrieve.rps', 'r
 row('Node store p99 under that attack', 'node.attacked-store.p99', 'ms', 'store p99, unattacked', 'node.store.p99', 'node');
 row('Devnet process peak RSS under that attack (all 6 nodes)', 'node.attacked.rss_mib', 'MiB', 'budget 256 MiB per node (not measured)', 256, 'node');
 
-row(`Send → receive p50, native CLI, ${QUICK ? 100 : 1000} messages (poll 1 s)`, 'latency.p50', 'ms', 'store ack p50 (3-hop onion)', 'latency.ack.p50', 'latency');
+row('Waiting retrieves held at once by one node (its own process, a connection each)', 'node.waiters.held', 'waits', 'target 10,000 (not measured)', 10000, 'node');
+row('Node RSS holding them', 'node.waiters.rss_mib', 'MiB', 'budget 200 MiB (not measured)', 200, 'node');
+
+row(`Send → receive p50, native CLI, ${QUICK ? 100 : 1000} messages (live)`, 'latency.p50', 'ms', 'store ack p50 (3-hop onion)', 'latency.ack.p50', 'latency');
 row('Send → receive p99, native CLI', 'latency.p99', 'ms', 'store ack p99 (3-hop onion)', 'latency.ack.p99', 'latency');
-row(`Send → visible p50, browser → browser, ${QUICK ? 60 : 1000} messages (poll 2 s)`, 'app.browser_latency.p50', 'ms', 'native CLI p50', 'latency.p50', 'app');
+row('Requests per idle client per minute, one swarm followed (live)', 'latency.idle_requests_per_min', 'requests', 'browser polling every 2 s: 30 (not measured)', 30, 'latency');
+row(`Send → visible p50, browser → browser, ${QUICK ? 60 : 1000} messages (live)`, 'app.browser_latency.p50', 'ms', 'native CLI p50', 'latency.p50', 'app');
 row('Send → visible p99, browser → browser', 'app.browser_latency.p99', 'ms', 'native CLI p99', 'latency.p99', 'app');
 
 row('Release bundle, raw', 'app.bundle.raw', 'bytes', 'libsodium.js alone (sumo, ESM)', 'libsodium.raw', 'app');

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use murmur_cli::platform::HttpTransport;
-use murmur_core::client::{ClientConfig, ClientError, Incoming, MemoryStore, NetworkConfig};
+use murmur_core::client::{ClientConfig, ClientError, Incoming, MemoryStore, NetworkConfig, Step};
 use murmur_core::{Identity, SessionId};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng as _, SeedableRng as _};
@@ -237,7 +237,9 @@ impl Log {
     }
 }
 
-/// One client's loop: send to the next client, poll, wait; until `stop`.
+/// One client's loops, until `stop`: sending to the next client and waiting, and beside it
+/// following its inbox live (`Client::live`: waiting retrieves, polls where none are held),
+/// as the CLI's `inbox --follow` and the app do.
 fn client_thread(
     me: usize,
     ids: Vec<SessionId>,
@@ -253,31 +255,53 @@ fn client_thread(
         .unwrap();
     rt.block_on(async move {
         let c = client(network, identity, spec.seed * 100 + me as u64);
-        let mut seq = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            // Round robin over the others, so every swarm gets traffic.
-            let to = (me + 1 + (seq as usize % (ids.len() - 1))) % ids.len();
-            let text = format!("churn {me}-{seq}");
-            seq += 1;
-            let started = Instant::now();
-            let result = c.send_text(&ids[to], &text, None).await;
-            let ack_ms = result
-                .as_ref()
-                .ok()
-                .map(|_| started.elapsed().as_secs_f64() * 1000.0);
-            log.lock().unwrap().record_send(
-                SendEvent {
-                    text,
-                    to,
-                    started,
-                    ack_ms,
-                },
-                result.err(),
-            );
-            let polled = c.poll().await;
-            log.lock().unwrap().record_poll(me, polled);
-            tokio::time::sleep(spec.send_gap).await;
-        }
+        let stopped = async || {
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let sending = async {
+            let mut seq = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Round robin over the others, so every swarm gets traffic.
+                let to = (me + 1 + (seq as usize % (ids.len() - 1))) % ids.len();
+                let text = format!("churn {me}-{seq}");
+                seq += 1;
+                let started = Instant::now();
+                let result = c.send_text(&ids[to], &text, None).await;
+                let ack_ms = result
+                    .as_ref()
+                    .ok()
+                    .map(|_| started.elapsed().as_secs_f64() * 1000.0);
+                log.lock().unwrap().record_send(
+                    SendEvent {
+                        text,
+                        to,
+                        started,
+                        ack_ms,
+                    },
+                    result.err(),
+                );
+                tokio::time::sleep(spec.send_gap).await;
+            }
+        };
+        let receiving = async {
+            while !stop.load(Ordering::Relaxed) {
+                // A wait in flight at the end is dropped, not waited out.
+                let step = tokio::select! {
+                    step = c.live() => step,
+                    () = stopped() => return,
+                };
+                let polled = matches!(step, Ok(Step::Polled(_)) | Err(_));
+                log.lock()
+                    .unwrap()
+                    .record_poll(me, step.map(Step::messages));
+                if polled {
+                    tokio::time::sleep(spec.send_gap).await;
+                }
+            }
+        };
+        tokio::join!(sending, receiving);
     });
 }
 

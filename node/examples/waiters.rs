@@ -1,0 +1,146 @@
+//! How many waiting retrieves one node holds, and at what memory (`make bench-node`).
+//!
+//! `waiters --url http://127.0.0.1:22390 --pid PID [--waits 10000]`
+//!
+//! Opens `--waits` waiting retrieves (`wait_retrieve`, 25 s) at a node whose swarm holds every
+//! account (a one-node devnet), each for its own account and on its own HTTP/1.1 connection
+//! (as relays without HTTP/2 hold them). Once all are sent it reads the node process's RSS (`--pid`,
+//! `/proc/PID/status`), then stores one message for one account and checks that its wait
+//! answers with it at once while the others are still held: the node was holding them, not
+//! just accepting connections. A wait that answers before then is counted as refused.
+// Real time is what this measures.
+#![allow(clippy::disallowed_methods)]
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use murmur_core::Identity;
+use murmur_core::limits::MAX_RETRIEVE_WAIT_MS;
+use murmur_core::rpc::{
+    AccountId, Namespace, Request, RetrieveParams, StoreParams, WaitRetrieveParams,
+};
+use rand_core::SeedableRng as _;
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn wait_request(id: &Identity) -> Request {
+    let account = AccountId::from(id.session_id());
+    let retrieve = RetrieveParams::new(&account, Namespace(0), String::new(), now_ms());
+    let Request::Retrieve(signed) = Request::Retrieve(retrieve).signed_by(id) else {
+        unreachable!()
+    };
+    Request::WaitRetrieve(WaitRetrieveParams {
+        requests: vec![signed],
+        wait_ms: MAX_RETRIEVE_WAIT_MS,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let (mut url, mut pid, mut waits) = (String::new(), 0u32, 10_000usize);
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().expect("every flag takes a value");
+        match flag.as_str() {
+            "--url" => url = value,
+            "--pid" => pid = value.parse().unwrap(),
+            "--waits" => waits = value.parse().unwrap(),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    let endpoint = format!("{url}/storage_rpc/v1");
+    let before = rss_kib(pid);
+    // One account per wait: far below the per-account bound, so only the node's own counts.
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let ids: Vec<Identity> = (0..waits).map(|_| Identity::generate(&mut rng)).collect();
+    // Each request on its own connection, as relays without HTTP/2 hold them.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(40))
+        .build()
+        .unwrap();
+    let early = Arc::new(AtomicUsize::new(0));
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::with_capacity(waits);
+    for id in &ids {
+        let body = wait_request(id).to_json().to_string();
+        let (http, endpoint, early, armed) =
+            (http.clone(), endpoint.clone(), early.clone(), armed.clone());
+        tasks.push(tokio::spawn(async move {
+            let reply = http.post(&endpoint).body(body).send().await;
+            let ok = matches!(&reply, Ok(r) if r.status() == 200);
+            let text = match reply {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if !armed.load(Ordering::Relaxed) {
+                early.fetch_add(1, Ordering::Relaxed);
+            }
+            (ok, text)
+        }));
+    }
+    // Let the last connections and requests land.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let held_rss = rss_kib(pid);
+    let refused = early.load(Ordering::Relaxed);
+    armed.store(true, Ordering::Relaxed);
+    // One message: its wait answers with it.
+    let store = Request::Store(StoreParams::new(
+        &AccountId::from(ids[0].session_id()),
+        Namespace(0),
+        b"wake",
+        now_ms(),
+        3_600_000,
+    ));
+    let stored = http
+        .post(&endpoint)
+        .body(store.to_json().to_string())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(stored, 200, "the store was taken");
+    let (ok, text) = tasks.remove(0).await.unwrap();
+    assert!(
+        ok && text.contains("\"hash\""),
+        "the woken wait answered with the message: {text}"
+    );
+    let held = waits - refused;
+    println!(
+        "{held} of {waits} waiting retrieves held at once ({refused} answered early); node RSS {} MiB before, {} MiB holding them ({:.1} KiB per wait)",
+        before / 1024,
+        held_rss / 1024,
+        held_rss.saturating_sub(before) as f64 / held.max(1) as f64
+    );
+    for (key, value, unit) in [
+        ("waiters.held", held as f64, "waits"),
+        ("waiters.rss_mib", (held_rss / 1024) as f64, "MiB"),
+        ("waiters.idle_rss_mib", (before / 1024) as f64, "MiB"),
+    ] {
+        println!(
+            "BENCH {}",
+            serde_json::json!({ "key": key, "value": value, "unit": unit })
+        );
+    }
+    // The rest end at their bound or when this process exits.
+    std::process::exit(0);
+}
