@@ -21,7 +21,6 @@ use murmur_core::limits::MAX_RETRIEVE_WAIT_MS;
 use murmur_core::rpc::{
     AccountId, Namespace, Request, RetrieveParams, StoreParams, WaitRetrieveParams,
 };
-use rand_core::SeedableRng as _;
 
 fn now_ms() -> u64 {
     u64::try_from(
@@ -70,7 +69,7 @@ async fn main() {
     let endpoint = format!("{url}/storage_rpc/v1");
     let before = rss_kib(pid);
     // One account per wait: far below the per-account bound, so only the node's own counts.
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let mut rng = murmur_node::clock::os_rng();
     let ids: Vec<Identity> = (0..waits).map(|_| Identity::generate(&mut rng)).collect();
     // Each request on its own connection, as relays without HTTP/2 hold them.
     let http = reqwest::Client::builder()
