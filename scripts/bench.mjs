@@ -130,8 +130,10 @@ row('Node retrieve, direct, under that attack', 'node.attacked-retrieve.rps', 'r
 row('Node store p99 under that attack', 'node.attacked-store.p99', 'ms', 'store p99, unattacked', 'node.store.p99', 'node');
 row('Devnet process peak RSS under that attack (all 6 nodes)', 'node.attacked.rss_mib', 'MiB', 'budget 256 MiB per node (not measured)', 256, 'node');
 
-row('Waiting retrieves held at once by one node (its own process, a connection each)', 'node.waiters.held', 'waits', 'target 10,000 (not measured)', 10000, 'node');
-row('Node RSS holding them', 'node.waiters.rss_mib', 'MiB', 'budget 200 MiB (not measured)', 200, 'node');
+row('Waiting retrieves held at once by one node (its own process; HTTP/2, as relays hold them)', 'node.waiters.h2.held', 'waits', 'target 10,000 (not measured)', 10000, 'node');
+row('Node RSS holding them (HTTP/2)', 'node.waiters.h2.rss_mib', 'MiB', 'budget 200 MiB (not measured)', 200, 'node');
+row('Waiting retrieves held at once, each on its own HTTP/1.1 connection', 'node.waiters.h1.held', 'waits', 'target 10,000 (not measured)', 10000, 'node');
+row('Node RSS holding them (HTTP/1.1)', 'node.waiters.h1.rss_mib', 'MiB', 'budget 200 MiB (not measured)', 200, 'node');
 
 row(`Send → receive p50, native CLI, ${QUICK ? 100 : 1000} messages (live)`, 'latency.p50', 'ms', 'store ack p50 (3-hop onion)', 'latency.ack.p50', 'latency');
 row('Send → receive p99, native CLI', 'latency.p99', 'ms', 'store ack p99 (3-hop onion)', 'latency.ack.p99', 'latency');

@@ -1,10 +1,11 @@
 //! How many waiting retrieves one node holds, and at what memory (`make bench-node`).
 //!
-//! `waiters --url http://127.0.0.1:22390 --pid PID [--waits 10000]`
+//! `waiters --url http://127.0.0.1:22390 --pid PID [--waits 10000] [--h2]`
 //!
 //! Opens `--waits` waiting retrieves (`wait_retrieve`, 25 s) at a node whose swarm holds every
-//! account (a one-node devnet), each for its own account and on its own HTTP/1.1 connection
-//! (as relays without HTTP/2 hold them). Once all are sent it reads the node process's RSS (`--pid`,
+//! account (a one-node devnet), each for its own account: each on its own HTTP/1.1 connection
+//! (as relays without HTTP/2 hold them), or with `--h2` as HTTP/2 streams, 1,000 to a
+//! connection (as relays that speak HTTP/2 to the node hold them). Once all are sent it reads the node process's RSS (`--pid`,
 //! `/proc/PID/status`), then stores one message for one account and checks that its wait
 //! answers with it at once while the others are still held: the node was holding them, not
 //! just accepting connections. A wait that answers before then is counted as refused.
@@ -55,9 +56,13 @@ fn wait_request(id: &Identity) -> Request {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let (mut url, mut pid, mut waits) = (String::new(), 0u32, 10_000usize);
+    let (mut url, mut pid, mut waits, mut h2) = (String::new(), 0u32, 10_000usize, false);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--h2" {
+            h2 = true;
+            continue;
+        }
         let value = it.next().expect("every flag takes a value");
         match flag.as_str() {
             "--url" => url = value,
@@ -66,24 +71,39 @@ async fn main() {
             other => panic!("unknown flag {other}"),
         }
     }
+    murmur_node::server::install_crypto_provider();
     let endpoint = format!("{url}/storage_rpc/v1");
     let before = rss_kib(pid);
     // One account per wait: far below the per-account bound, so only the node's own counts.
     let mut rng = murmur_node::clock::os_rng();
     let ids: Vec<Identity> = (0..waits).map(|_| Identity::generate(&mut rng)).collect();
-    // Each request on its own connection, as relays without HTTP/2 hold them.
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(40))
+    // HTTP/1.1: a connection per request. HTTP/2: one connection per client, so a client per
+    // 1,000 streams (the node's stream cap is 1,024).
+    let client = || {
+        let b = reqwest::Client::builder().timeout(Duration::from_secs(40));
+        if h2 {
+            b.http2_prior_knowledge()
+        } else {
+            b.pool_max_idle_per_host(0)
+        }
         .build()
-        .unwrap();
+        .unwrap()
+    };
+    let clients: Vec<reqwest::Client> = (0..if h2 { waits.div_ceil(1000) } else { 1 })
+        .map(|_| client())
+        .collect();
+    let http = client();
     let early = Arc::new(AtomicUsize::new(0));
     let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::with_capacity(waits);
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
         let body = wait_request(id).to_json().to_string();
-        let (http, endpoint, early, armed) =
-            (http.clone(), endpoint.clone(), early.clone(), armed.clone());
+        let (http, endpoint, early, armed) = (
+            clients[i % clients.len()].clone(),
+            endpoint.clone(),
+            early.clone(),
+            armed.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let reply = http.post(&endpoint).body(body).send().await;
             let ok = matches!(&reply, Ok(r) if r.status() == 200);
@@ -125,7 +145,12 @@ async fn main() {
     );
     let held = waits - refused;
     println!(
-        "{held} of {waits} waiting retrieves held at once ({refused} answered early); node RSS {} MiB before, {} MiB holding them ({:.1} KiB per wait)",
+        "{held} of {waits} waiting retrieves held at once ({refused} answered early) over {}; node RSS {} MiB before, {} MiB holding them ({:.1} KiB per wait)",
+        if h2 {
+            format!("{} HTTP/2 connections", clients.len())
+        } else {
+            "a connection each".into()
+        },
         before / 1024,
         held_rss / 1024,
         held_rss.saturating_sub(before) as f64 / held.max(1) as f64

@@ -22,8 +22,11 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The HTTP/1 read buffer per connection (hyper's default is ~400 KB): a request head larger
 /// than this is refused with 431; bodies stream through it.
 pub const READ_BUFFER_BYTES: usize = 64 * 1024;
-/// Most concurrent HTTP/2 streams on one connection.
-pub const MAX_H2_STREAMS: u32 = 64;
+/// Most concurrent HTTP/2 streams on one connection. A relay's connection to another node
+/// carries many users' requests, and a waiting retrieve holds its stream for up to 25 s: a
+/// low cap would queue every other request behind the waits (HTTP/2 clients do not open a
+/// second connection when the first is full).
+pub const MAX_H2_STREAMS: u32 = 1024;
 
 /// Sets the timers and bounds of every connection the node serves.
 pub fn harden(builder: &mut Builder<TokioExecutor>, config: &HttpConfig) {

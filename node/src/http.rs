@@ -221,11 +221,12 @@ async fn storage_rpc(State(node): State<SharedNode>, headers: HeaderMap, body: B
     if headers.contains_key("x-loki-long-poll") {
         return text(StatusCode::GONE, "long polling is no longer supported");
     }
-    rpc_response(rpc::handle(&node, &body).await)
+    drop(headers);
+    rpc_response(rpc::handle(&node, body.into()).await)
 }
 
 async fn onion_req(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let reply = onion::handle(&node, &body).await;
+    let reply = onion::handle(&node, body).await;
     let content_type = if reply.status == 200 {
         "application/octet-stream"
     } else {

@@ -33,9 +33,11 @@ fn plain(error: RelayError) -> OnionReply {
     }
 }
 
-/// Handles one onion request body.
-pub async fn handle(node: &SharedNode, body: &[u8]) -> OnionReply {
-    let peeled = match onion::peel_layer(node.identity.onion_key(), body) {
+/// Handles one onion request body (dropped once peeled: the request inside may wait).
+pub async fn handle(node: &SharedNode, body: bytes::Bytes) -> OnionReply {
+    let peeled = onion::peel_layer(node.identity.onion_key(), &body);
+    drop(body);
+    let peeled = match peeled {
         Ok(p) => p,
         Err(Error::DecryptionFailed | Error::InvalidKey) => {
             return plain(RelayError::Undecryptable);
@@ -46,7 +48,7 @@ pub async fn handle(node: &SharedNode, body: &[u8]) -> OnionReply {
     };
     match peeled {
         Peeled::Final { request, reply_key } => {
-            let reply = rpc::handle(node, &request).await;
+            let reply = rpc::handle(node, request).await;
             let encrypted = onion::encrypt_node_reply(
                 &reply_key,
                 reply.status,
