@@ -32,7 +32,9 @@ fn private(builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBu
         .redirect(web_sys::RequestRedirect::Error)
 }
 
-/// Aborts its fetch when the time is up (dropping it cancels the timer).
+/// Aborts its fetch when the time is up, or when it is dropped first (the caller gave up: a
+/// waiting retrieve dropped on lock or a long-hidden tab closes its connection, which lets the
+/// relays and the node let go of it too).
 struct Deadline {
     controller: web_sys::AbortController,
     _timer: gloo_timers::callback::Timeout,
@@ -61,6 +63,13 @@ impl Deadline {
         } else {
             otherwise
         }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        // A no-op once the answer has been read.
+        self.controller.abort();
     }
 }
 
