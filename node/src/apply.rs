@@ -61,6 +61,34 @@ pub enum Applied {
     ExpireAll(ExpireAllNodeResult),
 }
 
+/// Stores `msgs` in one transaction ([`Storage::store_all`]) and signs each result: the
+/// group commit of a peer's batch of forwarded stores.
+pub fn apply_stores(
+    storage: &Storage,
+    identity: &NodeIdentity,
+    msgs: &[&StoredMessage],
+) -> Vec<Result<Applied, StorageError>> {
+    storage
+        .store_all(msgs)
+        .into_iter()
+        .zip(msgs)
+        .map(|(outcome, msg)| Ok(store_result(identity, msg, outcome?)))
+        .collect()
+}
+
+fn store_result(identity: &NodeIdentity, msg: &StoredMessage, outcome: StoreOutcome) -> Applied {
+    let (expiry, already) = match outcome {
+        StoreOutcome::Stored { expiry } => (expiry, false),
+        StoreOutcome::Already { expiry } => (expiry, true),
+    };
+    Applied::Store(StoreNodeResult {
+        hash: msg.hash.clone(),
+        signature: crypto::b64_encode(&identity.sign(&node_sig::store(&msg.hash))),
+        expiry,
+        already,
+    })
+}
+
 /// Applies `write` to `storage` and signs the result with `identity`'s key.
 pub fn apply(
     storage: &Storage,
@@ -69,18 +97,11 @@ pub fn apply(
 ) -> Result<Applied, StorageError> {
     let sign = |message: &[u8]| crypto::b64_encode(&identity.sign(message));
     Ok(match write {
-        Write::Store(msg) => {
-            let (expiry, already) = match storage.store(msg, msg.namespace.is_public_outbox())? {
-                StoreOutcome::Stored { expiry } => (expiry, false),
-                StoreOutcome::Already { expiry } => (expiry, true),
-            };
-            Applied::Store(StoreNodeResult {
-                hash: msg.hash.clone(),
-                signature: sign(&node_sig::store(&msg.hash)),
-                expiry,
-                already,
-            })
-        }
+        Write::Store(msg) => store_result(
+            identity,
+            msg,
+            storage.store(msg, msg.namespace.is_public_outbox())?,
+        ),
         Write::Delete { account, hashes } => {
             let deleted = storage.delete(account, hashes)?;
             let signature = sign(&node_sig::delete(&account.to_hex(), hashes, &deleted));

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::ratelimit::Class;
-use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_PATH};
+use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_BATCH_PATH, REPLICATE_PATH};
 use crate::state::SharedNode;
 use crate::{network, onion, peer, rpc};
 
@@ -49,6 +49,7 @@ pub fn router(node: SharedNode) -> Router {
         .layer(cors);
     let peers = Router::new()
         .route(REPLICATE_PATH, post(peer_replicate))
+        .route(REPLICATE_BATCH_PATH, post(peer_replicate_batch))
         .route(MESSAGES_PATH, post(peer_messages))
         .route(HANDOFF_PATH, post(peer_handoff))
         .route_layer(middleware::from_fn_with_state(node.clone(), peer_auth))
@@ -77,7 +78,7 @@ pub fn body_limit(path: &str) -> usize {
         "/storage_rpc/v1" => STORAGE_RPC_MAX_BODY,
         ONION_REQ_PATH => MAX_ONION_BODY,
         "/json_rpc" => JSON_RPC_MAX_BODY,
-        REPLICATE_PATH | HANDOFF_PATH => PEER_MAX_BODY,
+        REPLICATE_PATH | REPLICATE_BATCH_PATH | HANDOFF_PATH => PEER_MAX_BODY,
         MESSAGES_PATH => PEER_PAGE_REQUEST_MAX_BODY,
         _ => 0,
     }
@@ -137,6 +138,7 @@ fn endpoint_label(path: Option<&str>) -> &'static str {
         Some("/network") => "network",
         Some("/metrics") => "metrics",
         Some(REPLICATE_PATH) => "peer_replicate",
+        Some(REPLICATE_BATCH_PATH) => "peer_replicate_batch",
         Some(MESSAGES_PATH) => "peer_messages",
         Some(HANDOFF_PATH) => "peer_handoff",
         _ => "other",
@@ -171,7 +173,14 @@ async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next
     }
     let peer = tcp_peer(&request);
     let path = request.uri().path();
-    let (class, ip) = if [REPLICATE_PATH, MESSAGES_PATH, HANDOFF_PATH].contains(&path) {
+    let (class, ip) = if [
+        REPLICATE_PATH,
+        REPLICATE_BATCH_PATH,
+        MESSAGES_PATH,
+        HANDOFF_PATH,
+    ]
+    .contains(&path)
+    {
         (Class::Peer, peer)
     } else if path == ONION_REQ_PATH && node.limiter.is_relay(peer) {
         (Class::Relay, peer)
@@ -354,6 +363,18 @@ async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response
     let topology = node.network.current();
     let now_ms = node.clock.now_ms();
     rpc_response(replication::serve_replicate(
+        &node.storage,
+        &node.identity,
+        &topology,
+        now_ms,
+        &body,
+    ))
+}
+
+async fn peer_replicate_batch(State(node): State<SharedNode>, body: Bytes) -> Response {
+    let topology = node.network.current();
+    let now_ms = node.clock.now_ms();
+    rpc_response(replication::serve_replicate_batch(
         &node.storage,
         &node.identity,
         &topology,

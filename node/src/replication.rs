@@ -13,7 +13,9 @@
 //! Every message received from a peer is checked: its hash must match its content and its
 //! account must belong to this node's swarm, so a peer cannot plant or relabel messages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -22,14 +24,15 @@ use futures_util::stream::FuturesUnordered;
 use murmur_core::crypto;
 use murmur_core::limits::HANDOFF_BATCH_BYTES;
 use murmur_core::network::ManifestNode;
-use murmur_core::rpc::response::{FailedEntry, Reply};
+use murmur_core::rpc::response::{BatchResponse, FailedEntry, Reply, SubResult};
 use murmur_core::rpc::rules::{self, Sender};
 use murmur_core::rpc::{self, AccountId, Namespace, Request};
 use murmur_core::swarm::SwarmId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::apply;
+use crate::apply::{self, Write};
 use crate::checks::{self, Checked};
 use crate::identity::NodeIdentity;
 use crate::metrics::Metrics;
@@ -41,6 +44,11 @@ use crate::storage::{Storage, StorageError, StoredMessage};
 pub const REPLICATE_PATH: &str = "/murmur/v1/replicate";
 pub const MESSAGES_PATH: &str = "/murmur/v1/messages";
 pub const HANDOFF_PATH: &str = "/murmur/v1/handoff";
+pub const REPLICATE_BATCH_PATH: &str = "/murmur/v1/replicate_batch";
+/// Most forwarded writes in one `/murmur/v1/replicate_batch` request.
+pub const FORWARD_BATCH_MAX: usize = 64;
+/// Forwarded batches in flight to one peer at once.
+const FORWARD_BATCHES_IN_FLIGHT: usize = 4;
 /// Messages per catch-up page or handoff request.
 pub const PAGE_SIZE: usize = 500;
 const PEER_TIMEOUT: Duration = Duration::from_millis(murmur_core::limits::PEER_TIMEOUT_MS);
@@ -117,46 +125,47 @@ pub struct Handoff {
     pub messages: Vec<WireMessage>,
 }
 
-/// Forwards a client's write to `peers` (the other members of this node's swarm), each call
-/// waiting at most `timeout`; returns each member's entry keyed by its Ed25519 hex, as JSON (a
-/// failure entry for those that did not answer, counted in `metrics`). The caller reads each
-/// as the write's result type.
+/// Forwards a client's write to `peers` (the other members of this node's swarm), through
+/// each peer's [`Forwarder`] queue (batched with the writes forwarded at the same time);
+/// returns each member's entry keyed by its Ed25519 hex, as JSON (a failure entry for those
+/// that did not answer, counted in `metrics`). The caller reads each as the write's result type.
 ///
 /// With `enough`, returns as soon as that many members succeeded: the other forwards go on in
-/// the background (each is its own task) and are absent from the map. A client's store is
-/// answered once it is committed here and at enough peers for the client's quorum
+/// the background and are absent from the map. A client's store is answered once it is
+/// committed here and at enough peers for the client's quorum
 /// ([`murmur_core::limits::MIN_STORE_ACKS`] members in all); the rest of the swarm gets it
 /// moments later, and catch-up repairs a forward that failed.
 pub async fn forward(
     node: &SharedNode,
     peers: &[ManifestNode],
     request: &Request,
-    timeout: Duration,
     enough: Option<usize>,
 ) -> BTreeMap<String, Value> {
-    let body = bytes::Bytes::from(request.to_json().to_string().into_bytes());
+    let body: Arc<str> = request.to_json().to_string().into();
     let mut pending: FuturesUnordered<_> = peers
         .iter()
         .map(|p| {
-            let (node, p, body) = (node.clone(), p.clone(), body.clone());
-            tokio::spawn(async move {
-                let result = node
-                    .caller()
-                    .post(&p, REPLICATE_PATH, body.to_vec(), timeout)
-                    .await;
-                let entry = forward_entry(result);
-                if entry.get("failed").is_some() {
-                    node.metrics.forward_failures.inc();
-                }
-                (p.ed25519, entry)
-            })
+            let (reply, answer) = oneshot::channel();
+            node.forwarder.submit(
+                node,
+                p,
+                Job {
+                    body: body.clone(),
+                    reply,
+                },
+            );
+            let ed = p.ed25519.clone();
+            async move {
+                let entry = answer
+                    .await
+                    .unwrap_or_else(|_| failed(FailedEntry::unreachable()));
+                (ed, entry)
+            }
         })
         .collect();
     let mut entries = BTreeMap::new();
     let mut succeeded = 0;
-    while let Some(joined) = pending.next().await {
-        // A forward task only ends by returning (the node's tasks do not panic-abort).
-        let Ok((ed, entry)) = joined else { continue };
+    while let Some((ed, entry)) = pending.next().await {
         succeeded += usize::from(entry.get("failed").is_none());
         entries.insert(ed, entry);
         if enough.is_some_and(|n| succeeded >= n) {
@@ -166,23 +175,179 @@ pub async fn forward(
     entries
 }
 
-/// A peer's answer to a forwarded write, as the JSON entry of the reply's `swarm` map.
-fn forward_entry(result: Result<(u16, bytes::Bytes), PeerError>) -> Value {
-    let failed = |entry: FailedEntry| serde_json::to_value(entry).expect("entries serialise");
-    match result {
-        Ok((200, bytes)) => {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| failed(FailedEntry::bad_response()))
-        }
-        Ok((code, bytes)) => match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v @ Value::Object(_)) if v.get("failed").is_some() => v,
-            _ => failed(FailedEntry::refused(
-                code,
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
-            )),
-        },
-        Err(PeerError::Timeout) => failed(FailedEntry::timeout()),
-        Err(PeerError::Unreachable) => failed(FailedEntry::unreachable()),
+fn failed(entry: FailedEntry) -> Value {
+    serde_json::to_value(entry).expect("entries serialise")
+}
+
+/// A peer's answer to one forwarded write (its status and body), as the JSON entry of the
+/// reply's `swarm` map.
+fn entry_of(code: u16, body: Value) -> Value {
+    match (code, body) {
+        (200, v @ Value::Object(_)) => v,
+        (200, _) => failed(FailedEntry::bad_response()),
+        (_, v @ Value::Object(_)) if v.get("failed").is_some() => v,
+        (code, Value::String(text)) => failed(FailedEntry::refused(
+            code,
+            text.chars().take(200).collect::<String>(),
+        )),
+        (code, _) => failed(FailedEntry::refused(code, "refused")),
     }
+}
+
+/// A forwarded write waiting in a peer's queue.
+struct Job {
+    /// The client's request, as JSON text.
+    body: Arc<str>,
+    reply: oneshot::Sender<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplicateBatch {
+    requests: Vec<Value>,
+}
+
+/// One queue per swarm peer of the writes to forward to it. Its task sends what has queued up
+/// as one `/murmur/v1/replicate_batch` request (one connection, one peer signature, one
+/// reply for up to [`FORWARD_BATCH_MAX`] writes), with up to [`FORWARD_BATCHES_IN_FLIGHT`]
+/// batches in flight to that peer: under load, writes that arrive while batches are out
+/// travel together in the next one. A peer of an older build (404) is sent the writes one
+/// by one on `/murmur/v1/replicate`.
+#[derive(Debug, Default)]
+pub struct Forwarder {
+    queues: std::sync::Mutex<HashMap<(String, String), mpsc::UnboundedSender<Job>>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+impl Forwarder {
+    fn submit(&self, node: &SharedNode, peer: &ManifestNode, job: Job) {
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (peer.ed25519.clone(), peer.url.clone());
+        let spawn = || {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(drain(Arc::downgrade(node), peer.clone(), rx));
+            tx
+        };
+        let queue = queues.entry(key).or_insert_with(spawn);
+        if let Err(mpsc::error::SendError(job)) = queue.send(job) {
+            // Its task ended (it never should while the node lives): start another.
+            *queue = spawn();
+            let _ = queue.send(job);
+        }
+    }
+}
+
+/// A peer's queue: batches of what has queued, sent while fewer than
+/// [`FORWARD_BATCHES_IN_FLIGHT`] are out. Ends when the node is gone.
+async fn drain(node: Weak<Node>, peer: ManifestNode, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let slots = Arc::new(Semaphore::new(FORWARD_BATCHES_IN_FLIGHT));
+    let old_peer = Arc::new(AtomicBool::new(false));
+    while let Some(first) = queue.recv().await {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut size = first.body.len();
+        let mut jobs = vec![first];
+        while jobs.len() < FORWARD_BATCH_MAX && size < HANDOFF_BATCH_BYTES {
+            match queue.try_recv() {
+                Ok(job) => {
+                    size += job.body.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(node) = node.upgrade() else { return };
+        let (peer, old_peer) = (peer.clone(), old_peer.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            send_batch(&node, &peer, jobs, &old_peer).await;
+        });
+    }
+}
+
+async fn send_batch(node: &Node, peer: &ManifestNode, jobs: Vec<Job>, old_peer: &AtomicBool) {
+    let timeout = Duration::from_millis(node.config.replication.forward_timeout_ms);
+    let entries = if old_peer.load(Ordering::Relaxed) {
+        None
+    } else {
+        let mut body = String::from("{\"requests\":[");
+        for (i, job) in jobs.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&job.body);
+        }
+        body.push_str("]}");
+        match node
+            .caller()
+            .post(peer, REPLICATE_BATCH_PATH, body.into_bytes(), timeout)
+            .await
+        {
+            Ok((200, bytes)) => Some(match serde_json::from_slice::<BatchResponse>(&bytes) {
+                Ok(b) if b.results.len() == jobs.len() => b
+                    .results
+                    .into_iter()
+                    .map(|r| entry_of(r.code, r.body))
+                    .collect(),
+                _ => vec![failed(FailedEntry::bad_response()); jobs.len()],
+            }),
+            Ok((404, _)) => {
+                old_peer.store(true, Ordering::Relaxed);
+                None
+            }
+            Ok((code, bytes)) => {
+                let entry = entry_of(code, reply_value(&bytes));
+                Some(vec![entry; jobs.len()])
+            }
+            Err(e) => Some(vec![peer_failure(e); jobs.len()]),
+        }
+    };
+    let entries = match entries {
+        Some(entries) => entries,
+        None => {
+            // One by one, as before batches.
+            let mut entries = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                let body = job.body.as_bytes().to_vec();
+                entries.push(
+                    match node
+                        .caller()
+                        .post(peer, REPLICATE_PATH, body, timeout)
+                        .await
+                    {
+                        Ok((code, bytes)) => entry_of(code, reply_value(&bytes)),
+                        Err(e) => peer_failure(e),
+                    },
+                );
+            }
+            entries
+        }
+    };
+    for (job, entry) in jobs.into_iter().zip(entries) {
+        if entry.get("failed").is_some() {
+            node.metrics.forward_failures.inc();
+        }
+        let _ = job.reply.send(entry);
+    }
+}
+
+/// A peer's answer body: its JSON, or its text as a JSON string.
+fn reply_value(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+fn peer_failure(e: PeerError) -> Value {
+    failed(match e {
+        PeerError::Timeout => FailedEntry::timeout(),
+        PeerError::Unreachable => FailedEntry::unreachable(),
+    })
 }
 
 /// `/murmur/v1/replicate`: a peer forwards a client's write. It is checked again here against
@@ -195,25 +360,107 @@ pub fn serve_replicate(
     now_ms: u64,
     body: &[u8],
 ) -> Reply {
+    replicate_one(
+        storage,
+        signer,
+        topology,
+        now_ms,
+        Request::from_json(body).ok(),
+    )
+}
+
+/// `/murmur/v1/replicate_batch`: several forwarded writes in one request (`{"requests":
+/// [...]}`), each handled as [`serve_replicate`] would, answered as a batch (`{"results":
+/// [{"code", "body"}, ...]}`, in order).
+pub fn serve_replicate_batch(
+    storage: &Storage,
+    signer: &NodeIdentity,
+    topology: &Topology,
+    now_ms: u64,
+    body: &[u8],
+) -> Reply {
+    let Ok(ReplicateBatch { requests }) = serde_json::from_slice::<ReplicateBatch>(body) else {
+        return Reply::json(400, &FailedEntry::refused(400, "not a batch of writes"));
+    };
+    if requests.len() > FORWARD_BATCH_MAX {
+        return Reply::json(
+            413,
+            &FailedEntry::refused(413, "too many writes in one batch"),
+        );
+    }
+    let checked: Vec<Result<Write, Reply>> = requests
+        .into_iter()
+        .map(|r| checked_write(topology, now_ms, Request::from_json_value(r).ok()))
+        .collect();
+    // The usual batch, stores only (none replacing a namespace): one commit for them all.
+    let stores: Option<Vec<&StoredMessage>> = checked
+        .iter()
+        .map(|c| match c {
+            Ok(Write::Store(m)) if !m.namespace.is_public_outbox() => Some(m),
+            _ => None,
+        })
+        .collect();
+    let replies: Vec<Reply> = match stores {
+        Some(msgs) => apply::apply_stores(storage, signer, &msgs)
+            .into_iter()
+            .map(applied_reply)
+            .collect(),
+        None => checked
+            .iter()
+            .map(|c| match c {
+                Ok(write) => applied_reply(apply::apply(storage, signer, write)),
+                Err(reply) => reply.clone(),
+            })
+            .collect(),
+    };
+    let results = replies
+        .into_iter()
+        .map(|reply| SubResult {
+            code: reply.status,
+            body: reply.body_value(),
+        })
+        .collect();
+    Reply::ok(&BatchResponse { results })
+}
+
+/// A forwarded request, checked as a write this node takes from a peer.
+fn checked_write(
+    topology: &Topology,
+    now_ms: u64,
+    request: Option<Request>,
+) -> Result<Write, Reply> {
     let not_forwardable =
         || Reply::json(400, &FailedEntry::refused(400, "not a forwardable write"));
-    let Ok(request) = Request::from_json(body) else {
-        return not_forwardable();
-    };
+    let request = request.ok_or_else(not_forwardable)?;
     if !rules::is_swarm_write(&request) {
-        return not_forwardable();
+        return Err(not_forwardable());
     }
-    let write = match checks::check(topology, &request, now_ms, Sender::Peer) {
-        Ok(Checked::Write(write)) => write,
-        Ok(_) => return not_forwardable(),
-        Err(reply) => return reply,
-    };
-    match apply::apply(storage, signer, &write) {
+    match checks::check(topology, &request, now_ms, Sender::Peer)? {
+        Checked::Write(write) => Ok(write),
+        _ => Err(not_forwardable()),
+    }
+}
+
+fn applied_reply(applied: Result<apply::Applied, StorageError>) -> Reply {
+    match applied {
         Ok(applied) => Reply::ok(&applied),
         Err(e) => {
             let (status, entry) = apply::failure(&e);
             Reply::json(status, &entry)
         }
+    }
+}
+
+fn replicate_one(
+    storage: &Storage,
+    signer: &NodeIdentity,
+    topology: &Topology,
+    now_ms: u64,
+    request: Option<Request>,
+) -> Reply {
+    match checked_write(topology, now_ms, request) {
+        Ok(write) => applied_reply(apply::apply(storage, signer, &write)),
+        Err(reply) => reply,
     }
 }
 

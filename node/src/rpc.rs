@@ -225,7 +225,6 @@ async fn coordinate(node: &SharedNode, request: &Request, write: &Write, now_ms:
         }
     };
     let peers = node.network.current().peers();
-    let timeout = std::time::Duration::from_millis(node.config.replication.forward_timeout_ms);
     // A store is answered once enough members hold it for the client's quorum (this one
     // included); other writes report every member's result (a required delete needs them).
     let enough = match (write, &local) {
@@ -233,7 +232,7 @@ async fn coordinate(node: &SharedNode, request: &Request, write: &Write, now_ms:
         (Write::Store(_), _) => Some(MIN_STORE_ACKS),
         _ => None,
     };
-    let forwarded = replication::forward(node, &peers, request, timeout, enough).await;
+    let forwarded = replication::forward(node, &peers, request, enough).await;
     let mut swarm: BTreeMap<String, NodeEntry<Applied>> = forwarded
         .into_iter()
         .map(|(ed, value)| (ed, peer_entry(write, value)))

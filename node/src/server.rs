@@ -130,6 +130,7 @@ pub async fn build(
         metrics: Metrics::default(),
         clock,
         http: http_client,
+        forwarder: crate::replication::Forwarder::default(),
     });
     learn_relays(&node).await;
     Ok(node)

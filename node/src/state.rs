@@ -23,6 +23,8 @@ pub struct Node {
     pub clock: Arc<Clock>,
     /// Keep-alive connection pool for relaying onion requests and talking to peers.
     pub http: reqwest::Client,
+    /// The queues of writes being forwarded to each swarm peer.
+    pub forwarder: crate::replication::Forwarder,
 }
 
 impl Node {

@@ -77,6 +77,18 @@ impl From<rusqlite::Error> for StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
+/// The same error again, for each message of a batch that failed as a whole.
+fn clone_error(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::Full => StorageError::Full,
+        StorageError::AccountFull => StorageError::AccountFull,
+        StorageError::DiskFull => StorageError::DiskFull,
+        StorageError::Db(e) => {
+            StorageError::Db(rusqlite::Error::InvalidParameterName(e.to_string()))
+        }
+    }
+}
+
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
@@ -246,29 +258,93 @@ impl Storage {
     /// its expiry becomes the later of the two. With `replace_namespace` (public outboxes) every
     /// other message of the account in that namespace is removed.
     pub fn store(&self, msg: &StoredMessage, replace_namespace: bool) -> Result<StoreOutcome> {
+        let outcome = Self::store_in(&self.caps, &mut self.lock(), msg, replace_namespace);
+        if let Ok(StoreOutcome::Stored { .. }) = outcome {
+            self.waiters.wake(&msg.account, msg.namespace);
+        }
+        outcome
+    }
+
+    /// Stores several messages (none replacing its namespace) in one transaction: one commit
+    /// for all, which is what a batch of forwarded writes costs a peer. Each has its own
+    /// outcome; a refused one (full, over quota) leaves the others stored.
+    pub fn store_all(&self, msgs: &[&StoredMessage]) -> Vec<Result<StoreOutcome>> {
         let mut inner = self.lock();
+        if let Err(e) = inner.conn.execute_batch("BEGIN") {
+            let e = StorageError::from(e);
+            return msgs.iter().map(|_| Err(clone_error(&e))).collect();
+        }
+        let mut outcomes: Vec<_> = msgs
+            .iter()
+            .map(|m| Self::store_in(&self.caps, &mut inner, m, false))
+            .collect();
+        if let Err(e) = inner.conn.execute_batch("COMMIT") {
+            // Nothing of the batch is stored: say so for each, and count again from the table.
+            let _ = inner.conn.execute_batch("ROLLBACK");
+            let e = StorageError::from(e);
+            for o in &mut outcomes {
+                *o = Err(clone_error(&e));
+            }
+            if let Ok((count, bytes)) = inner.conn.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(length(data)), 0) FROM messages",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            ) {
+                (inner.count, inner.bytes) = (to_u64(count), to_u64(bytes));
+            }
+            return outcomes;
+        }
+        drop(inner);
+        for (m, o) in msgs.iter().zip(&outcomes) {
+            if let Ok(StoreOutcome::Stored { .. }) = o {
+                self.waiters.wake(&m.account, m.namespace);
+            }
+        }
+        outcomes
+    }
+
+    /// One store on the locked connection, in a savepoint: its own transaction, or a part of
+    /// the one [`Self::store_all`] opened.
+    fn store_in(
+        caps: &Caps,
+        inner: &mut Inner,
+        msg: &StoredMessage,
+        replace_namespace: bool,
+    ) -> Result<StoreOutcome> {
+        // Cached statements: a store runs these on every member, and parsing them each time
+        // was a visible share of the write path.
         let existing: Option<i64> = inner
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT expiry FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+            )?
+            .query_row(
                 params![&msg.account.0[..], msg.namespace.0, msg.hash],
                 |r| r.get(0),
             )
             .optional()?;
         if let Some(old) = existing {
             let expiry = to_u64(old).max(msg.expiry);
-            inner.conn.execute(
-                "UPDATE messages SET expiry = ?4 WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
-                params![&msg.account.0[..], msg.namespace.0, msg.hash, to_i64(expiry)],
-            )?;
+            inner
+                .conn
+                .prepare_cached(
+                    "UPDATE messages SET expiry = ?4
+                     WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+                )?
+                .execute(params![
+                    &msg.account.0[..],
+                    msg.namespace.0,
+                    msg.hash,
+                    to_i64(expiry)
+                ])?;
             return Ok(StoreOutcome::Already { expiry });
         }
         let size = msg.data.len() as u64;
-        if inner.bytes + size > self.caps.max_bytes {
+        if inner.bytes + size > caps.max_bytes {
             return Err(StorageError::Full);
         }
         let space = murmur_core::swarm::swarm_space(&msg.account.key());
-        let tx = inner.conn.transaction()?;
+        let tx = inner.conn.savepoint()?;
         let (replaced, freed) = if replace_namespace {
             delete_returning(
                 &tx,
@@ -282,37 +358,32 @@ impl Storage {
         // The quota counts what the account holds after any replaced message is gone; a
         // refusal drops the transaction, so the replaced message stays.
         let (count, bytes): (i64, i64) = tx
-            .query_row(
-                "SELECT count, bytes FROM account_usage WHERE account = ?1",
-                params![&msg.account.0[..]],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT count, bytes FROM account_usage WHERE account = ?1")?
+            .query_row(params![&msg.account.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .unwrap_or((0, 0));
-        if to_u64(count) + 1 > self.caps.account_max_count
-            || to_u64(bytes) + size > self.caps.account_max_bytes
+        if to_u64(count) + 1 > caps.account_max_count
+            || to_u64(bytes) + size > caps.account_max_bytes
         {
             return Err(StorageError::AccountFull);
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                &msg.account.0[..],
-                msg.namespace.0,
-                msg.hash,
-                to_i64(msg.timestamp),
-                to_i64(msg.expiry),
-                msg.data,
-                space as i64
-            ],
-        )?;
+        )?
+        .execute(params![
+            &msg.account.0[..],
+            msg.namespace.0,
+            msg.hash,
+            to_i64(msg.timestamp),
+            to_i64(msg.expiry),
+            msg.data,
+            space as i64
+        ])?;
         tx.commit()?;
         inner.count += 1;
         inner.bytes += size;
         inner.forget(replaced.len(), freed);
-        drop(inner);
-        self.waiters.wake(&msg.account, msg.namespace);
         Ok(StoreOutcome::Stored { expiry: msg.expiry })
     }
 

@@ -312,6 +312,11 @@ impl Request {
         Self::from_value(value, true)
     }
 
+    /// [`Request::from_json`] of JSON already parsed (a request inside a peer's batch).
+    pub fn from_json_value(value: Value) -> Result<Self> {
+        Self::from_value(value, true)
+    }
+
     fn from_value(value: Value, allow_batch: bool) -> Result<Self> {
         let Envelope { method, params: p } = serde_json::from_value(value)
             .map_err(|_| Error::Malformed("request needs a method"))?;
