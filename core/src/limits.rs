@@ -48,8 +48,8 @@ pub const PEER_TIMEOUT_MS: u64 = 10_000;
 /// `replication.forward_timeout_ms` overrides it).
 pub const FORWARD_TIMEOUT_MS: u64 = 5_000;
 
-/// Longest a waiting retrieve is held before it answers empty (not enforced yet: live
-/// delivery). Below [`RELAY_TIMEOUT_MS`], so no relay gives up on a waiting request.
+/// Longest a waiting retrieve (`wait_retrieve`) is held before it answers empty; clients ask
+/// for this long. Below [`RELAY_TIMEOUT_MS`], so no relay gives up on a waiting request.
 pub const MAX_RETRIEVE_WAIT_MS: u64 = 25_000;
 /// How long a node gives a client to send a request's headers; the same timer closes a
 /// kept-alive connection idle that long (hyper runs one timer for both). A held request (a
@@ -62,9 +62,11 @@ pub const BODY_READ_TIMEOUT_MS: u64 = 60_000;
 /// side's idle timeout, so the caller closes first and never sends into a closing socket.
 pub const OUTBOUND_IDLE_MS: u64 = 5_000;
 
-/// Waiting retrieves one account may hold on one node (not enforced yet: live delivery).
+/// Waiting retrieves one account may hold on one node (the default of
+/// `http.waiters_per_account`; more get 429): a few devices and tabs, each waiting at one
+/// member at a time.
 pub const WAITERS_PER_ACCOUNT: usize = 4;
-/// Waiting retrieves one node holds in all (not enforced yet: live delivery).
+/// Waiting retrieves one node holds in all (the default of `http.max_waiters`; more get 503).
 pub const WAITERS_PER_NODE: usize = 10_000;
 /// Open connections one node accepts (the default of `http.max_connections`); at least the
 /// waiter cap, since every waiter holds one.

@@ -2,7 +2,7 @@
 //!
 //! `rpc_load --url http://127.0.0.1:22300 [--seconds 10] [--concurrency 32]
 //!  [--phases store,retrieve,onion-store,onion-retrieve] [--static-url URL] [--prefix P]
-//!  [--seed N]`
+//!  [--seed N] [--rate R]`
 //!
 //! - `store`: 1 KiB messages (namespace 0, TTL 1 h) for accounts in the node's swarm, posted to
 //!   `/storage_rpc/v1`. Every store is replicated to the node's swarm peers before it is
@@ -17,6 +17,8 @@
 //!
 //! `--prefix` names the figures `P<phase>` (the attacked run of `make bench-node`), and
 //! `--seed` picks other accounts, so a second run stores new messages, not duplicates.
+//! `--rate` paces the workers to R requests per second in all (each request due at its slot
+//! in a fixed schedule) instead of sending as fast as answers come.
 //!
 //! Prints a line per phase and, for `make bench`, `BENCH {"key","value","unit"}` lines.
 // Real time is what these measure or wait on (deadlines, latency), not protocol logic.
@@ -40,6 +42,7 @@ struct Args {
     static_url: Option<String>,
     prefix: String,
     seed: u64,
+    rate: Option<f64>,
 }
 
 fn args() -> Args {
@@ -51,6 +54,7 @@ fn args() -> Args {
         static_url: None,
         prefix: String::new(),
         seed: 7,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +63,7 @@ fn args() -> Args {
             "--url" => a.url = value,
             "--seconds" => a.seconds = value.parse().expect("--seconds N"),
             "--concurrency" => a.concurrency = value.parse().expect("--concurrency N"),
+            "--rate" => a.rate = Some(value.parse().expect("--rate REQUESTS_PER_SECOND")),
             "--phases" => a.phases = value.split(',').map(str::to_string).collect(),
             "--static-url" => a.static_url = Some(value),
             "--prefix" => a.prefix = value,
@@ -167,6 +172,7 @@ async fn phase(
     route: &Route,
     seconds: u64,
     concurrency: usize,
+    rate: Option<f64>,
     make_request: MakeRequest,
 ) -> (Vec<Duration>, u64, Duration) {
     let stop = Arc::new(AtomicBool::new(false));
@@ -184,6 +190,14 @@ async fn phase(
             let mut errors = 0u64;
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
+                // At a fixed rate: request i of worker w is due at its slot in the schedule.
+                if let Some(rate) = rate {
+                    let slot = (i as f64 * concurrency as f64 + w as f64) / rate;
+                    tokio::time::sleep_until((start + Duration::from_secs_f64(slot)).into()).await;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
                 let request = make(w, i);
                 i += 1;
                 let t = Instant::now();
@@ -286,6 +300,7 @@ async fn main() {
             &route,
             a.seconds,
             a.concurrency,
+            a.rate,
             Arc::new(|_, _| None),
         )
         .await;
@@ -366,7 +381,8 @@ async fn main() {
             }
             other => panic!("unknown phase {other}"),
         };
-        let (lat, errors, elapsed) = phase(&client, route, a.seconds, a.concurrency, make).await;
+        let (lat, errors, elapsed) =
+            phase(&client, route, a.seconds, a.concurrency, a.rate, make).await;
         report(&format!("{}{name}", a.prefix), &lat, errors, elapsed);
     }
 }
