@@ -515,9 +515,11 @@ pub fn accept(
             decoded.push(m);
         }
     }
+    // One transaction for the page (group commit).
     let mut stored = 0;
-    for m in &decoded {
-        match storage.store(m, false) {
+    let refs: Vec<&StoredMessage> = decoded.iter().collect();
+    for outcome in storage.store_all(&refs) {
+        match outcome {
             Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
             Ok(crate::storage::StoreOutcome::Already { .. }) => {}
             Err(StorageError::Full) => return Err("storage full"),

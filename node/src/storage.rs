@@ -325,6 +325,10 @@ impl Storage {
             .optional()?;
         if let Some(old) = existing {
             let expiry = to_u64(old).max(msg.expiry);
+            // Catch-up hands every member each message again: unchanged, it costs no write.
+            if expiry == to_u64(old) {
+                return Ok(StoreOutcome::Already { expiry });
+            }
             inner
                 .conn
                 .prepare_cached(
