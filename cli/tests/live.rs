@@ -103,3 +103,21 @@ async fn a_swarm_holding_no_waits_is_polled_instead() {
     assert_eq!(refused, 3, "each member of the swarm was asked once");
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_senders_own_wait_does_not_hand_back_its_sync_copy() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id) = (identity(27), identity(28));
+    let b_session = b_id.session_id();
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 37);
+    assert!(a.poll().await.unwrap().is_empty());
+    // A's wait is held in its own swarm when its sync copy lands there: it answers at once,
+    // with nothing new for this device.
+    let (step, _) = tokio::join!(a.live(), async {
+        until_a_wait_is_held(&net).await;
+        a.send_text(&b_session, "mine", None).await.unwrap()
+    });
+    assert_eq!(step.unwrap(), Step::Waited(Vec::new()));
+    assert!(a.poll().await.unwrap().is_empty(), "nor later");
+    net.stop().await;
+}

@@ -152,15 +152,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             &mut *self.rng.borrow_mut(),
         );
         let synced = match copy {
-            Ok(copy) => match self.store_message(&own, &copy, sent_ms, ttl_ms).await {
-                Ok((sync_hash, expiry, _)) => {
-                    // This device has the message already: its poll must not return the copy.
-                    self.mark_seen(&sync_hash, expiry);
-                    self.save_seen().await?;
-                    true
-                }
-                Err(_) => false,
-            },
+            Ok(copy) => {
+                // This device has the message already: no poll or wait may return the copy,
+                // and a wait held in our swarm answers the moment it is stored, before the
+                // store's acknowledgement is back. So it is marked seen first (kept as long as
+                // any swarm may keep it; if the store fails, nothing will hand it out anyway).
+                let sync_hash =
+                    crate::rpc::message_hash(&AccountId::from(own), NAMESPACE_DM, &copy);
+                self.mark_seen(&sync_hash, sent_ms.saturating_add(TTL_MAXIMUM_MS));
+                self.save_seen().await?;
+                self.store_message(&own, &copy, sent_ms, ttl_ms)
+                    .await
+                    .is_ok()
+            }
             Err(_) => false,
         };
         Ok(Sent {
