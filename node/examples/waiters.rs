@@ -155,11 +155,13 @@ async fn main() {
         held_rss / 1024,
         held_rss.saturating_sub(before) as f64 / held.max(1) as f64
     );
+    let prefix = if h2 { "waiters.h2" } else { "waiters.h1" };
     for (key, value, unit) in [
-        ("waiters.held", held as f64, "waits"),
-        ("waiters.rss_mib", (held_rss / 1024) as f64, "MiB"),
-        ("waiters.idle_rss_mib", (before / 1024) as f64, "MiB"),
+        ("held", held as f64, "waits"),
+        ("rss_mib", (held_rss / 1024) as f64, "MiB"),
+        ("idle_rss_mib", (before / 1024) as f64, "MiB"),
     ] {
+        let key = format!("{prefix}.{key}");
         println!(
             "BENCH {}",
             serde_json::json!({ "key": key, "value": value, "unit": unit })
