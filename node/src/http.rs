@@ -360,26 +360,32 @@ async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next)
 }
 
 async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let topology = node.network.current();
-    let now_ms = node.clock.now_ms();
-    rpc_response(replication::serve_replicate(
-        &node.storage,
-        &node.identity,
-        &topology,
-        now_ms,
-        &body,
-    ))
+    serve_peer_writes(&node, &body, replication::serve_replicate)
 }
 
 async fn peer_replicate_batch(State(node): State<SharedNode>, body: Bytes) -> Response {
+    serve_peer_writes(&node, &body, replication::serve_replicate_batch)
+}
+
+/// A peer's forwarded write (or batch of them), checked against the manifest in force now.
+fn serve_peer_writes(
+    node: &SharedNode,
+    body: &[u8],
+    serve: fn(
+        &crate::storage::Storage,
+        &crate::identity::NodeIdentity,
+        &crate::network::Topology,
+        u64,
+        &[u8],
+    ) -> Reply,
+) -> Response {
     let topology = node.network.current();
-    let now_ms = node.clock.now_ms();
-    rpc_response(replication::serve_replicate_batch(
+    rpc_response(serve(
         &node.storage,
         &node.identity,
         &topology,
-        now_ms,
-        &body,
+        node.clock.now_ms(),
+        body,
     ))
 }
 
