@@ -18,8 +18,9 @@ pub const STORAGE_RPC_MAX_BODY: usize = 3 * 1024 * 1024;
 pub const PEER_MAX_BODY: usize = 4 * 1024 * 1024;
 /// The message data one handoff request carries at most (base64 and JSON come on top).
 pub const HANDOFF_BATCH_BYTES: usize = 2 * 1024 * 1024;
-/// Largest catch-up page request (a swarm id and a cursor).
-pub const PEER_PAGE_REQUEST_MAX_BODY: usize = 4 * 1024;
+/// Largest catch-up page request (a swarm id and a cursor, or the local ids of up to a page of
+/// messages: 500 ids of up to 19 digits).
+pub const PEER_PAGE_REQUEST_MAX_BODY: usize = 16 * 1024;
 /// Largest `/json_rpc` request (`get_n_service_nodes` with its field list).
 pub const JSON_RPC_MAX_BODY: usize = 64 * 1024;
 /// Largest answer a node or client reads from any call it makes (a relay's next hop, a peer,

@@ -76,7 +76,12 @@ pub fn apply_stores(
         .collect()
 }
 
-fn store_result(identity: &NodeIdentity, msg: &StoredMessage, outcome: StoreOutcome) -> Applied {
+/// This node's signed result for a store.
+pub fn store_result(
+    identity: &NodeIdentity,
+    msg: &StoredMessage,
+    outcome: StoreOutcome,
+) -> Applied {
     let (expiry, already) = match outcome {
         StoreOutcome::Stored { expiry } => (expiry, false),
         StoreOutcome::Already { expiry } => (expiry, true),

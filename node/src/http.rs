@@ -360,17 +360,18 @@ async fn peer_auth(State(node): State<SharedNode>, request: Request, next: Next)
 }
 
 async fn peer_replicate(State(node): State<SharedNode>, body: Bytes) -> Response {
-    serve_peer_writes(&node, &body, replication::serve_replicate)
+    serve_peer_writes(node, body, replication::serve_replicate).await
 }
 
 async fn peer_replicate_batch(State(node): State<SharedNode>, body: Bytes) -> Response {
-    serve_peer_writes(&node, &body, replication::serve_replicate_batch)
+    serve_peer_writes(node, body, replication::serve_replicate_batch).await
 }
 
-/// A peer's forwarded write (or batch of them), checked against the manifest in force now.
-fn serve_peer_writes(
-    node: &SharedNode,
-    body: &[u8],
+/// A peer's forwarded write (or batch of them), checked against the manifest in force now,
+/// on the blocking pool (it commits).
+async fn serve_peer_writes(
+    node: SharedNode,
+    body: Bytes,
     serve: fn(
         &crate::storage::Storage,
         &crate::identity::NodeIdentity,
@@ -379,14 +380,21 @@ fn serve_peer_writes(
         &[u8],
     ) -> Reply,
 ) -> Response {
-    let topology = node.network.current();
-    rpc_response(serve(
-        &node.storage,
-        &node.identity,
-        &topology,
-        node.clock.now_ms(),
-        body,
-    ))
+    let reply = crate::commit::blocking(move || {
+        let topology = node.network.current();
+        Ok(serve(
+            &node.storage,
+            &node.identity,
+            &topology,
+            node.clock.now_ms(),
+            &body,
+        ))
+    })
+    .await;
+    match reply {
+        Ok(reply) => rpc_response(reply),
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    }
 }
 
 async fn peer_messages(

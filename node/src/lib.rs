@@ -20,6 +20,7 @@ pub fn capabilities() -> Vec<String> {
 pub mod apply;
 pub mod checks;
 pub mod clock;
+pub mod commit;
 pub mod config;
 pub mod connections;
 pub mod devnet;

@@ -51,6 +51,9 @@ pub const FORWARD_BATCH_MAX: usize = 64;
 const FORWARD_BATCHES_IN_FLIGHT: usize = 4;
 /// Messages per catch-up page or handoff request.
 pub const PAGE_SIZE: usize = 500;
+/// Digests a catch-up round asks for at a time: each page is checked against the store under
+/// its lock, so a page stays short enough not to hold clients' stores up.
+const DIGEST_PAGE_SIZE: usize = 100;
 const PEER_TIMEOUT: Duration = Duration::from_millis(murmur_core::limits::PEER_TIMEOUT_MS);
 
 /// A stored message as peers exchange it.
@@ -100,22 +103,43 @@ impl WireMessage {
     }
 }
 
-/// Asks a peer for its messages after `after` that belong to `swarm_id`.
-#[derive(Debug, Serialize, Deserialize)]
+/// Asks a peer for its messages after `after` that belong to `swarm_id`: whole, or with
+/// `digests` only their digests (the page a catch-up round reads first), or with `ids`
+/// exactly those messages (the ones a digest page showed missing here; `after` is ignored).
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageRequest {
     pub after: i64,
     pub limit: usize,
     pub swarm_id: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub digests: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<i64>,
 }
 
-/// One page of a peer's messages; `next` is the cursor for the following page.
+/// One page of a peer's messages (or of their digests); `next` is the cursor for the
+/// following page.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageReply {
     pub messages: Vec<WireMessage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<WireDigest>,
     pub next: i64,
     pub done: bool,
+}
+
+/// A peer's message without its data: enough to tell whether this node holds it already.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireDigest {
+    /// The peer's local id, to ask for the message whole.
+    pub id: i64,
+    pub account: String,
+    pub namespace: i16,
+    pub hash: String,
+    pub expiry: u64,
 }
 
 /// Messages handed to their new swarm.
@@ -465,7 +489,8 @@ fn replicate_one(
 }
 
 /// `/murmur/v1/messages`: a page of this node's unexpired messages (at `now_ms`) that belong
-/// to `swarm_id` in `topology`.
+/// to `swarm_id` in `topology` — whole, as digests, or the ones asked for by id
+/// ([`PageRequest`]).
 pub fn serve_messages(
     storage: &Storage,
     topology: &Topology,
@@ -473,20 +498,91 @@ pub fn serve_messages(
     request: &PageRequest,
 ) -> Result<PageReply, StorageError> {
     let limit = request.limit.clamp(1, PAGE_SIZE);
-    let page = storage.page_after(request.after, now_ms, limit)?;
     let wanted = Some(SwarmId(request.swarm_id));
+    let in_swarm = |account: &AccountId| topology.swarm_of(account) == wanted;
+    if !request.ids.is_empty() {
+        let ids = &request.ids[..request.ids.len().min(PAGE_SIZE)];
+        let messages = storage
+            .messages_by_id(ids, now_ms)?
+            .iter()
+            .filter(|m| in_swarm(&m.account))
+            .map(WireMessage::from_stored)
+            .collect();
+        return Ok(PageReply {
+            messages,
+            digests: Vec::new(),
+            next: request.after,
+            done: true,
+        });
+    }
+    if request.digests {
+        let page = storage.digests_after(request.after, now_ms, limit)?;
+        let next = page.last().map_or(request.after, |d| d.id);
+        let done = page.len() < limit;
+        let digests = page
+            .into_iter()
+            .filter(|d| in_swarm(&d.account))
+            .map(|d| WireDigest {
+                id: d.id,
+                account: d.account.to_hex(),
+                namespace: d.namespace.0,
+                hash: d.hash,
+                expiry: d.expiry,
+            })
+            .collect();
+        return Ok(PageReply {
+            messages: Vec::new(),
+            digests,
+            next,
+            done,
+        });
+    }
+    let page = storage.page_after(request.after, now_ms, limit)?;
     let next = page.last().map_or(request.after, |m| m.id);
     let done = page.len() < limit;
     let messages = page
         .iter()
-        .filter(|m| topology.swarm_of(&m.account) == wanted)
+        .filter(|m| in_swarm(&m.account))
         .map(WireMessage::from_stored)
         .collect();
     Ok(PageReply {
         messages,
+        digests: Vec::new(),
         next,
         done,
     })
+}
+
+/// The peer ids, among `digests`, of messages this node should take: unexpired at `now_ms`
+/// (once the expiry is clamped as a stored copy's would be), for this swarm, and not held
+/// here already with that expiry or a later one. A digest naming an account badly is the
+/// peer's error: the page is refused.
+fn wanted_ids(
+    storage: &Storage,
+    topology: &Topology,
+    now_ms: u64,
+    digests: &[WireDigest],
+) -> Result<Vec<i64>, &'static str> {
+    let mut candidates = Vec::with_capacity(digests.len());
+    for d in digests {
+        let account = AccountId::parse(&d.account).map_err(|_| "bad peer page")?;
+        let expiry = rules::clamp_expiry(d.expiry, now_ms);
+        if topology.owns(&account) && expiry > now_ms {
+            candidates.push((
+                d.id,
+                expiry,
+                (account, Namespace(d.namespace), d.hash.as_str()),
+            ));
+        }
+    }
+    let keys: Vec<_> = candidates.iter().map(|c| c.2).collect();
+    let held = storage.held_expiries(&keys).map_err(|_| "database error")?;
+    Ok(candidates
+        .iter()
+        .zip(held)
+        .filter(|((_, expiry, _), held)| held.is_none_or(|h| h < *expiry))
+        .map(|((id, _, _), _)| *id)
+        .collect())
 }
 
 /// Stores messages received from a peer in `storage` (those unexpired at `now_ms`); returns
@@ -566,11 +662,15 @@ fn short(ed: &str) -> &str {
     &ed[..ed.len().min(12)]
 }
 
+/// Reads `p`'s pages after the cursor kept for it: digests first, then only the messages
+/// missing here (at steady state every forward arrived, so a round moves digests and no
+/// data). A peer of an older build that knows no digest pages (400) is read whole.
 async fn catch_up_from(
     round: Round<'_>,
     p: &ManifestNode,
     swarm: SwarmId,
 ) -> Result<(), &'static str> {
+    let mut whole_pages = false;
     loop {
         let after = round
             .storage
@@ -578,26 +678,47 @@ async fn catch_up_from(
             .map_err(|_| "database error")?;
         let request = PageRequest {
             after,
-            limit: PAGE_SIZE,
+            limit: if whole_pages {
+                PAGE_SIZE
+            } else {
+                DIGEST_PAGE_SIZE
+            },
             swarm_id: swarm.0,
+            digests: !whole_pages,
+            ids: Vec::new(),
         };
-        let body = serde_json::to_vec(&request).expect("a page request serialises");
-        let (status, bytes) = round
-            .caller
-            .post(p, MESSAGES_PATH, body, PEER_TIMEOUT)
-            .await
-            .map_err(|_| "peer unreachable")?;
-        if status != 200 {
-            return Err("peer refused");
+        let page = match read_page(round, p, &request).await {
+            Err(400) if !whole_pages => {
+                whole_pages = true;
+                continue;
+            }
+            Err(_) => return Err("peer refused"),
+            Ok(page) => page,
+        };
+        let mut messages = page.messages;
+        if !page.digests.is_empty() {
+            let now_ms = round.caller.clock.now_ms();
+            let ids = wanted_ids(round.storage, round.topology, now_ms, &page.digests)?;
+            if !ids.is_empty() {
+                let request = PageRequest {
+                    limit: PAGE_SIZE,
+                    swarm_id: swarm.0,
+                    ids,
+                    ..PageRequest::default()
+                };
+                messages = read_page(round, p, &request)
+                    .await
+                    .map_err(|_| "peer refused")?
+                    .messages;
+            }
         }
-        let page: PageReply = serde_json::from_slice(&bytes).map_err(|_| "bad peer page")?;
         let now_ms = round.caller.clock.now_ms();
         accept(
             round.storage,
             round.topology,
             round.metrics,
             now_ms,
-            page.messages,
+            messages,
         )?;
         round
             .storage
@@ -607,6 +728,25 @@ async fn catch_up_from(
             return Ok(());
         }
     }
+}
+
+/// One `/murmur/v1/messages` request to `p`; `Err` carries the status (0: no answer, or not
+/// a page).
+async fn read_page(
+    round: Round<'_>,
+    p: &ManifestNode,
+    request: &PageRequest,
+) -> Result<PageReply, u16> {
+    let body = serde_json::to_vec(request).expect("a page request serialises");
+    let (status, bytes) = round
+        .caller
+        .post(p, MESSAGES_PATH, body, PEER_TIMEOUT)
+        .await
+        .map_err(|_| 0_u16)?;
+    if status != 200 {
+        return Err(status);
+    }
+    serde_json::from_slice(&bytes).map_err(|_| 0)
 }
 
 /// Pushes messages this node no longer owns to their new swarm, dropping each batch once every
@@ -698,6 +838,10 @@ pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::R
     let mut last_complete = node.clock.now_ms();
     // Start by handing off anything a manifest change while we were down left here.
     let mut handoff_pending = true;
+    // Rounds after the first run at a phase of their own (from the node's key), so the
+    // members of a swarm do not all read each other in the same instant.
+    let phase = sync_every * u32::from(node.identity.ed25519()[0]) / 256;
+    let mut first_round = true;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
@@ -732,6 +876,9 @@ pub async fn run(node: std::sync::Arc<Node>, mut shutdown: tokio::sync::watch::R
                     .set_replication_lag(node.clock.now_ms().saturating_sub(last_complete));
                 if handoff_pending {
                     handoff_pending = !hand_off(round).await;
+                }
+                if std::mem::take(&mut first_round) {
+                    sync_tick.reset_after(sync_every + phase);
                 }
             }
         }

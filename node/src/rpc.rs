@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::apply::{self, Applied, Write};
 use crate::checks::{Checked, Read, check};
+use crate::commit;
 use crate::replication;
 use crate::state::SharedNode;
 use crate::storage::StorageError;
@@ -216,7 +217,19 @@ fn peer_entry(write: &Write, value: Value) -> NodeEntry<Applied> {
 /// member's entry. 200 when any member carried it out; else 507 when this node is full, 500.
 async fn coordinate(node: &SharedNode, request: &Request, write: &Write, now_ms: u64) -> Reply {
     let mut mailbox_full = false;
-    let (local_status, local) = match apply::apply(&node.storage, &node.identity, write) {
+    let applied = match write {
+        // A store shares the next group commit; its signature is made here, not under it.
+        Write::Store(msg) if !msg.namespace.is_public_outbox() => node
+            .commits
+            .store(msg.clone())
+            .await
+            .map(|outcome| apply::store_result(&node.identity, msg, outcome)),
+        _ => {
+            let (node, write) = (node.clone(), write.clone());
+            commit::blocking(move || apply::apply(&node.storage, &node.identity, &write)).await
+        }
+    };
+    let (local_status, local) = match applied {
         Ok(applied) => (200, NodeEntry::Ok(applied)),
         Err(e) => {
             mailbox_full = matches!(e, StorageError::AccountFull);

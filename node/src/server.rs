@@ -108,8 +108,10 @@ pub async fn build(
     install_crypto_provider();
     // Creates the data directory on first start.
     let identity = NodeIdentity::load_or_create(&config.data_dir)?;
-    let storage = Storage::open(&config.data_dir.join(DB_FILE), config.storage.caps())
-        .context("cannot open the message database")?;
+    let storage = Arc::new(
+        Storage::open(&config.data_dir.join(DB_FILE), config.storage.caps())
+            .context("cannot open the message database")?,
+    );
     storage
         .waiters()
         .set_limits(config.http.waiters_per_account, config.http.max_waiters);
@@ -125,6 +127,7 @@ pub async fn build(
         limiter: RateLimiter::new(config.rate_limit.clone()),
         config,
         identity,
+        commits: crate::commit::GroupCommit::new(storage.clone()),
         storage,
         network,
         metrics: Metrics::default(),

@@ -16,7 +16,9 @@ use crate::storage::Storage;
 pub struct Node {
     pub config: Config,
     pub identity: NodeIdentity,
-    pub storage: Storage,
+    pub storage: Arc<Storage>,
+    /// Clients' stores, committed in groups.
+    pub commits: crate::commit::GroupCommit,
     pub network: Network,
     pub metrics: Metrics,
     pub limiter: RateLimiter,

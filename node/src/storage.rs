@@ -50,7 +50,7 @@ impl Caps {
 pub const DEFAULT_MAX_BYTES: u64 = 3584 * 1024 * 1024;
 
 /// What can go wrong in the store.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
     /// Accepting the message would take the node past its size cap.
     #[error("node storage is full")]
@@ -62,32 +62,21 @@ pub enum StorageError {
     /// stored stays readable.
     #[error("disk full")]
     DiskFull,
+    /// Any other failure of the database (its text, for the log).
     #[error("database error: {0}")]
-    Db(rusqlite::Error),
+    Db(String),
 }
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DiskFull) => Self::DiskFull,
-            _ => Self::Db(e),
+            _ => Self::Db(e.to_string()),
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
-
-/// The same error again, for each message of a batch that failed as a whole.
-fn clone_error(e: &StorageError) -> StorageError {
-    match e {
-        StorageError::Full => StorageError::Full,
-        StorageError::AccountFull => StorageError::AccountFull,
-        StorageError::DiskFull => StorageError::DiskFull,
-        StorageError::Db(e) => {
-            StorageError::Db(rusqlite::Error::InvalidParameterName(e.to_string()))
-        }
-    }
-}
 
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +89,17 @@ pub struct StoredMessage {
     pub timestamp: u64,
     pub expiry: u64,
     pub data: Vec<u8>,
+}
+
+/// A stored message without its data: what identifies it across the swarm, and its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDigest {
+    /// Local arrival order; only meaningful on this node.
+    pub id: i64,
+    pub account: AccountId,
+    pub namespace: Namespace,
+    pub hash: String,
+    pub expiry: u64,
 }
 
 /// The result of storing a message.
@@ -272,7 +272,7 @@ impl Storage {
         let mut inner = self.lock();
         if let Err(e) = inner.conn.execute_batch("BEGIN") {
             let e = StorageError::from(e);
-            return msgs.iter().map(|_| Err(clone_error(&e))).collect();
+            return msgs.iter().map(|_| Err(e.clone())).collect();
         }
         let mut outcomes: Vec<_> = msgs
             .iter()
@@ -283,7 +283,7 @@ impl Storage {
             let _ = inner.conn.execute_batch("ROLLBACK");
             let e = StorageError::from(e);
             for o in &mut outcomes {
-                *o = Err(clone_error(&e));
+                *o = Err(e.clone());
             }
             if let Ok((count, bytes)) = inner.conn.query_row(
                 "SELECT COUNT(*), COALESCE(SUM(length(data)), 0) FROM messages",
@@ -633,6 +633,75 @@ impl Storage {
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// What [`Self::page_after`] would return, without the data: the digest pages a peer
+    /// compares with what it holds before asking for any message whole.
+    pub fn digests_after(
+        &self,
+        after_id: i64,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredDigest>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT id, account, namespace, hash, expiry FROM messages
+             WHERE id > ?1 AND expiry > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(
+                params![after_id, to_i64(now_ms), to_i64(limit as u64)],
+                |row| {
+                    Ok(StoredDigest {
+                        id: row.get(0)?,
+                        account: account_from(row.get(1)?)?,
+                        namespace: Namespace(row.get(2)?),
+                        hash: row.get(3)?,
+                        expiry: to_u64(row.get(4)?),
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The messages with these local ids that are unexpired at `now_ms`, in id order.
+    pub fn messages_by_id(&self, ids: &[i64], now_ms: u64) -> Result<Vec<StoredMessage>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND expiry > ?2"
+        ))?;
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut out = Vec::with_capacity(sorted.len());
+        for id in sorted {
+            if let Some(m) = stmt
+                .query_row(params![id, to_i64(now_ms)], row_to_message)
+                .optional()?
+            {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each (account, namespace, hash), the expiry of the message held here, if any.
+    pub fn held_expiries(&self, keys: &[(AccountId, Namespace, &str)]) -> Result<Vec<Option<u64>>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT expiry FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+        )?;
+        keys.iter()
+            .map(|(account, namespace, hash)| {
+                Ok(stmt
+                    .query_row(params![&account.0[..], namespace.0, hash], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                    .optional()?
+                    .map(to_u64))
+            })
+            .collect()
     }
 
     /// Removes exact messages (after they were handed to their new swarm).

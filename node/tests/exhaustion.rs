@@ -149,10 +149,12 @@ async fn bodies_larger_than_their_route_takes_are_refused_unread() {
             "{path}: {line}"
         );
     }
-    // A catch-up page request is a few bytes; a larger one is refused too.
+    // A catch-up page request is small (a cursor, or the ids of one page); one past its bound
+    // is refused too.
     let mut s = TcpStream::connect(node.addr).await.unwrap();
     let head = format!(
-        "POST /murmur/v1/messages HTTP/1.1\r\nHost: n\r\nContent-Length: 5000\r\nx-murmur-node: {me}\r\nx-murmur-time: {}\r\nx-murmur-signature: {}\r\n\r\n",
+        "POST /murmur/v1/messages HTTP/1.1\r\nHost: n\r\nContent-Length: {}\r\nx-murmur-node: {me}\r\nx-murmur-time: {}\r\nx-murmur-signature: {}\r\n\r\n",
+        murmur_core::limits::PEER_PAGE_REQUEST_MAX_BODY + 1,
         Clock::default().now_ms(),
         murmur_core::crypto::b64_encode(&[0; 64])
     );

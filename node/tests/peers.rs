@@ -127,3 +127,245 @@ async fn a_batch_of_forwarded_writes_is_checked_write_by_write() {
     assert_eq!(held(), 2);
     net.stop().await;
 }
+
+/// A scripted swarm peer for catch-up: it answers `/murmur/v1/messages` as `answer` says
+/// and records every page request it was sent.
+struct ScriptedPeer {
+    node: murmur_core::network::ManifestNode,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<murmur_node::replication::PageRequest>>>,
+}
+
+async fn scripted_peer(
+    seed: u8,
+    answer: impl Fn(&murmur_node::replication::PageRequest) -> (u16, String) + Send + Sync + 'static,
+) -> ScriptedPeer {
+    use axum::routing::post;
+    use murmur_node::replication::PageRequest;
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<PageRequest>::new()));
+    let answer = std::sync::Arc::new(answer);
+    let seen = asked.clone();
+    let app = axum::Router::new().route(
+        MESSAGES_PATH,
+        post(move |body: axum::body::Bytes| {
+            let (seen, answer) = (seen.clone(), answer.clone());
+            async move {
+                let request: PageRequest = serde_json::from_slice(&body).unwrap();
+                let (status, reply) = answer(&request);
+                seen.lock().unwrap().push(request);
+                (axum::http::StatusCode::from_u16(status).unwrap(), reply)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut node = common::phantom_node(0, seed);
+    node.url = format!("http://{addr}");
+    ScriptedPeer { node, asked }
+}
+
+/// A message for `id`'s account as a peer sends it, and as this node stores it.
+fn wire(
+    id: &murmur_core::Identity,
+    data: &[u8],
+    expiry: u64,
+) -> (
+    murmur_node::replication::WireMessage,
+    murmur_node::storage::StoredMessage,
+) {
+    let account = common::account(id);
+    let hash = common::hash_of(id, 0, data);
+    let now = murmur_testkit::now_ms();
+    (
+        murmur_node::replication::WireMessage {
+            account: account.to_hex(),
+            namespace: 0,
+            hash: hash.clone(),
+            timestamp: now,
+            expiry,
+            data: murmur_core::crypto::b64_encode(data),
+        },
+        murmur_node::storage::StoredMessage {
+            id: 0,
+            account,
+            namespace: murmur_core::rpc::Namespace(0),
+            hash,
+            timestamp: now,
+            expiry,
+            data: data.to_vec(),
+        },
+    )
+}
+
+/// Waits for the node's own first round (at start) to have asked `peer` once, which the peer
+/// refuses until the test is `ready` (so that round ends there), and forgets that request:
+/// the test's rounds are then the only ones.
+async fn first_background_round(peer: &ScriptedPeer) {
+    for _ in 0..1000 {
+        if !peer.asked.lock().unwrap().is_empty() {
+            peer.asked.lock().unwrap().clear();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the node never read its peer");
+}
+
+/// One catch-up round of `node` now (the background rounds are an hour apart in these tests).
+async fn catch_up_now(node: &murmur_node::state::SharedNode) -> bool {
+    let topology = node.network.current();
+    murmur_node::replication::catch_up(murmur_node::replication::Round {
+        caller: node.caller(),
+        storage: &node.storage,
+        topology: &topology,
+        metrics: &node.metrics,
+    })
+    .await
+}
+
+/// Catch-up reads a peer's digests first and asks for whole messages only for those missing
+/// here (or held with an earlier expiry): a round where every forward arrived moves no data.
+#[tokio::test]
+async fn catch_up_reads_digests_and_fetches_only_what_is_missing() {
+    use murmur_node::replication::{PageReply, WireDigest};
+    let expiry = murmur_testkit::now_ms() + murmur_testkit::DAY_MS;
+    let alice = common::rng(11);
+    let alice = murmur_core::Identity::generate(&mut { alice });
+    let (held_wire, held) = wire(&alice, b"already here", expiry);
+    let (missing_wire, _) = wire(&alice, b"missed a forward", expiry);
+    let (longer_wire, longer) = wire(&alice, b"extended since", expiry);
+    let mut longer_wire = longer_wire;
+    longer_wire.expiry = expiry + 1_000;
+    let digests: Vec<WireDigest> = [(7, &held_wire), (8, &missing_wire), (9, &longer_wire)]
+        .into_iter()
+        .map(|(id, m)| WireDigest {
+            id,
+            account: m.account.clone(),
+            namespace: 0,
+            hash: m.hash.clone(),
+            expiry: m.expiry,
+        })
+        .collect();
+    let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let by_id = [(8, missing_wire.clone()), (9, longer_wire.clone())];
+    let gate = ready.clone();
+    let peer = scripted_peer(21, move |request| {
+        if !gate.load(std::sync::atomic::Ordering::Relaxed) {
+            return (503, "not yet".into());
+        }
+        let reply = if request.digests {
+            PageReply {
+                messages: Vec::new(),
+                digests: digests.clone(),
+                next: 9,
+                done: true,
+            }
+        } else {
+            let messages = by_id
+                .iter()
+                .filter(|(id, _)| request.ids.contains(id))
+                .map(|(_, m)| m.clone())
+                .collect();
+            PageReply {
+                messages,
+                digests: Vec::new(),
+                next: request.after,
+                done: true,
+            }
+        };
+        (200, serde_json::to_string(&reply).unwrap())
+    })
+    .await;
+    let served = common::serve(vec![peer.node.clone()], |c| {
+        c.replication.sync_interval_ms = 3_600_000;
+    })
+    .await;
+    let node = &served.node.node;
+    node.storage.store(&held, false).unwrap();
+    node.storage.store(&longer, false).unwrap();
+    first_background_round(&peer).await;
+    ready.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    assert!(
+        catch_up_now(node).await,
+        "the round reads the peer to its end"
+    );
+    let asked = peer.asked.lock().unwrap().drain(..).collect::<Vec<_>>();
+    assert_eq!(
+        asked.len(),
+        2,
+        "a digest page, then one request for messages"
+    );
+    assert!(asked[0].digests && asked[0].ids.is_empty());
+    assert_eq!(
+        asked[1].ids,
+        [8, 9],
+        "the missing one and the one extended since"
+    );
+    assert_eq!(node.storage.stats().0, 3);
+    let alice_account = common::account(&alice);
+    let expiries = node
+        .storage
+        .get_expiries(
+            &alice_account,
+            &[missing_wire.hash.clone(), longer_wire.hash.clone()],
+            murmur_testkit::now_ms(),
+        )
+        .unwrap();
+    assert_eq!(expiries[&missing_wire.hash], expiry);
+    assert_eq!(expiries[&longer_wire.hash], expiry + 1_000);
+    assert_eq!(node.storage.peer_cursor(&peer.node.ed25519).unwrap(), 9);
+
+    // The next round: nothing new, so one digest page and no data.
+    assert!(catch_up_now(node).await);
+    let asked = peer.asked.lock().unwrap().drain(..).collect::<Vec<_>>();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].digests);
+    assert_eq!(asked[0].after, 9, "from the cursor");
+    served.node.stop().await;
+}
+
+/// A peer of an older build knows no digest pages (it answers 400): catch-up reads its
+/// pages whole instead, as before.
+#[tokio::test]
+async fn a_peer_without_digest_pages_is_read_whole() {
+    use murmur_node::replication::PageReply;
+    let expiry = murmur_testkit::now_ms() + murmur_testkit::DAY_MS;
+    let bob = murmur_core::Identity::generate(&mut common::rng(12));
+    let (message, _) = wire(&bob, b"from an older peer", expiry);
+    let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gate = ready.clone();
+    let peer = scripted_peer(22, move |request| {
+        if !gate.load(std::sync::atomic::Ordering::Relaxed) {
+            return (503, "not yet".into());
+        }
+        if request.digests || !request.ids.is_empty() {
+            // What a node of the previous build says to a request with fields it lacks.
+            return (400, "invalid page request".into());
+        }
+        let reply = PageReply {
+            messages: vec![message.clone()],
+            digests: Vec::new(),
+            next: 1,
+            done: true,
+        };
+        (200, serde_json::to_string(&reply).unwrap())
+    })
+    .await;
+    let served = common::serve(vec![peer.node.clone()], |c| {
+        c.replication.sync_interval_ms = 3_600_000;
+    })
+    .await;
+    let node = &served.node.node;
+    first_background_round(&peer).await;
+    ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(catch_up_now(node).await);
+    let asked = peer.asked.lock().unwrap().drain(..).collect::<Vec<_>>();
+    assert!(asked[0].digests, "digests first");
+    assert!(
+        !asked[1].digests && asked[1].ids.is_empty(),
+        "then the page whole"
+    );
+    assert_eq!(node.storage.stats().0, 1);
+    served.node.stop().await;
+}
