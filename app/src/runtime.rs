@@ -195,6 +195,8 @@ async fn poll_loop(
             )
             .await;
             runtime.bump();
+            // The redraw (queued by the bump) goes first; the next wait's onion is built after.
+            BrowserClock.sleep(0).await;
         }
         // Disappearing messages go by a time enough nodes agree on, never one node's word.
         if let Some(now) = s.messenger.client.agreed_now_ms()

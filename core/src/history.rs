@@ -18,7 +18,7 @@ const INDEX: &str = "history.index";
 const CAUGHT_UP: &str = "history.caught_up_ms";
 
 /// Where an outgoing message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Delivery {
     /// Being sent.
     Sending,

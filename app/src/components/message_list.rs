@@ -29,6 +29,66 @@ impl PageWindow {
     }
 }
 
+/// One row of the list: a message, and the day it opens when it is the first of that day.
+/// Rows are keyed, so a message arriving adds one row and a delivery change redraws one:
+/// the other rows of the window stay as they are.
+#[derive(Debug, Clone)]
+struct Row {
+    day: Option<String>,
+    message: MessageRecord,
+}
+
+/// The window's messages as rows.
+fn rows(messages: Vec<MessageRecord>) -> Vec<Row> {
+    let mut last_day = String::new();
+    messages
+        .into_iter()
+        .map(|message| {
+            let day = local_day(message.sent_ms);
+            let opens = (day != last_day).then(|| day.clone());
+            last_day = day;
+            Row {
+                day: opens,
+                message,
+            }
+        })
+        .collect()
+}
+
+impl Row {
+    /// What a row shows that can change: anything else is the same message drawn the same.
+    fn key(&self) -> (String, Delivery, Option<u64>, Option<String>) {
+        let m = &self.message;
+        (m.id.clone(), m.delivery, m.expires_ms, self.day.clone())
+    }
+
+    fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
+        let m = self.message;
+        let (id, text) = (m.id.clone(), m.text.clone());
+        let state = match m.delivery {
+            Delivery::Sending => Some("Sending…"),
+            Delivery::Sent => Some("Sent"),
+            Delivery::Failed => Some("Failed"),
+            Delivery::Received => None,
+        };
+        view! {
+            {self.day.map(|day| view! { <li class="day">{day}</li> })}
+            <li class="message" class:out=m.outgoing class:in=!m.outgoing>
+                <p class="text" dir="auto">{m.text}</p>
+                <span class="meta">
+                    {local_hh_mm(m.sent_ms)}
+                    {m.expires_ms.is_some().then_some(" · ⏱")}
+                    {state.map(|s| view! { " · " {s} })}
+                    {(m.delivery == Delivery::Failed).then(|| view! {
+                        " "
+                        <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
+                    })}
+                </span>
+            </li>
+        }
+    }
+}
+
 #[component]
 pub fn MessageList(
     messages: RwSignal<Vec<MessageRecord>>,
@@ -65,36 +125,9 @@ pub fn MessageList(
             {move || (window.get().range().start > 0).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
             })}
-            {move || {
-                let mut last_day = String::new();
-                messages.get().into_iter().map(|m| {
-                    let day = local_day(m.sent_ms);
-                    let separator = (day != last_day).then(|| view! { <li class="day">{day.clone()}</li> });
-                    last_day = day;
-                    let (id, text) = (m.id.clone(), m.text.clone());
-                    let state = match m.delivery {
-                        Delivery::Sending => Some("Sending…"),
-                        Delivery::Sent => Some("Sent"),
-                        Delivery::Failed => Some("Failed"),
-                        Delivery::Received => None,
-                    };
-                    view! {
-                        {separator}
-                        <li class="message" class:out=m.outgoing class:in=!m.outgoing>
-                            <p class="text" dir="auto">{m.text.clone()}</p>
-                            <span class="meta">
-                                {local_hh_mm(m.sent_ms)}
-                                {m.expires_ms.is_some().then_some(" · ⏱")}
-                                {state.map(|s| view! { " · " {s} })}
-                                {(m.delivery == Delivery::Failed).then(|| view! {
-                                    " "
-                                    <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
-                                })}
-                            </span>
-                        </li>
-                    }
-                }).collect_view()
-            }}
+            <For each=move || rows(messages.get()) key=Row::key let:row>
+                {row.view(on_retry)}
+            </For>
             {move || (window.get().first.is_some()).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=later>"Later messages"</button></li>
             })}

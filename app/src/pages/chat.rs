@@ -86,11 +86,17 @@ pub fn ChatPage(
                 window.set(shown_window);
             }
             messages.set(shown);
-            if conv.unread > 0
-                && history.mark_read(&peer).await.is_ok()
-                && let Ok(list) = history.conversations().await
-            {
-                conversations.set(list);
+            // Marked read in a task of its own, queued behind the redraw `set` just asked for.
+            if conv.unread > 0 {
+                spawn_local(async move {
+                    let s = session.get_value();
+                    let history = &s.messenger.history;
+                    if history.mark_read(&peer).await.is_ok()
+                        && let Ok(list) = history.conversations().await
+                    {
+                        conversations.set(list);
+                    }
+                });
             }
         });
     });

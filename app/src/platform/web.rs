@@ -1,11 +1,10 @@
-//! HTTP and time in a browser: `fetch` (gloo-net) as the client's `Transport`, `Date.now` and
+//! HTTP and time in a browser: `fetch` as the client's `Transport`, `Date.now` and
 //! `setTimeout` (gloo-timers) as its `Clock`.
 //!
 //! Every node may be hostile, so a fetch is aborted after [`CLIENT_REQUEST_TIMEOUT_MS`]
 //! (body included) and its answer is read as a stream, given up past [`MAX_REPLY_BYTES`]: a
 //! guard that stalls or streams gigabytes must not hang or fill the tab.
 
-use gloo_net::http::Request;
 use murmur_core::client::{Clock, HttpResponse, Transport, TransportError};
 use murmur_core::limits::{CLIENT_REQUEST_TIMEOUT_MS, MAX_REPLY_BYTES};
 use wasm_bindgen::JsCast as _;
@@ -15,21 +14,33 @@ use wasm_bindgen_futures::JsFuture;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FetchTransport;
 
-fn failed(e: gloo_net::Error) -> TransportError {
-    // fetch reports refused connections, DNS, TLS and CORS failures alike as a TypeError.
-    match e {
-        gloo_net::Error::JsError(_) => TransportError::Connect,
-        _ => TransportError::Other,
+/// Sends a request without credentials or referrer, so nodes learn nothing about the page,
+/// that fails rather than follow a redirect (a node never redirects a client).
+async fn fetch(
+    url: &str,
+    body: Option<&[u8]>,
+    deadline: &Deadline,
+) -> Result<web_sys::Response, TransportError> {
+    let init = web_sys::RequestInit::new();
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    init.set_signal(Some(&deadline.signal()));
+    if let Some(body) = body {
+        init.set_method("POST");
+        let headers = web_sys::Headers::new().map_err(|_| TransportError::Other)?;
+        headers
+            .set("content-type", "application/octet-stream")
+            .map_err(|_| TransportError::Other)?;
+        init.set_headers(&headers);
+        init.set_body(&js_sys::Uint8Array::from(body));
     }
-}
-
-/// A request without credentials or referrer, so nodes learn nothing about the page, that
-/// fails rather than follow a redirect (a node never redirects a client).
-fn private(builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
-    builder
-        .credentials(web_sys::RequestCredentials::Omit)
-        .referrer_policy(web_sys::ReferrerPolicy::NoReferrer)
-        .redirect(web_sys::RequestRedirect::Error)
+    let window = web_sys::window().ok_or(TransportError::Other)?;
+    // fetch reports refused connections, DNS, TLS and CORS failures alike as a TypeError.
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| deadline.failure(TransportError::Connect))?;
+    response.dyn_into().map_err(|_| TransportError::Other)
 }
 
 /// Aborts its fetch when the time is up, or when it is dropped first (the caller gave up: a
@@ -76,13 +87,15 @@ impl Drop for Deadline {
 /// Reads the answer chunk by chunk, giving up (and cancelling the stream) past
 /// [`MAX_REPLY_BYTES`].
 async fn read(
-    response: gloo_net::http::Response,
+    response: web_sys::Response,
     deadline: &Deadline,
 ) -> Result<HttpResponse, TransportError> {
     let status = response.status();
     let declared = response
         .headers()
         .get("content-length")
+        .ok()
+        .flatten()
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_REPLY_BYTES as u64) {
         return Err(TransportError::Other);
@@ -121,26 +134,13 @@ async fn read(
 impl Transport for FetchTransport {
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpResponse, TransportError> {
         let deadline = Deadline::new()?;
-        let array = js_sys::Uint8Array::from(body.as_slice());
-        let request = private(Request::post(url))
-            .abort_signal(Some(&deadline.signal()))
-            .header("content-type", "application/octet-stream")
-            .body(array)
-            .map_err(failed)?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| deadline.failure(failed(e)))?;
+        let response = fetch(url, Some(&body), &deadline).await?;
         read(response, &deadline).await
     }
 
     async fn get(&self, url: &str) -> Result<HttpResponse, TransportError> {
         let deadline = Deadline::new()?;
-        let response = private(Request::get(url))
-            .abort_signal(Some(&deadline.signal()))
-            .send()
-            .await
-            .map_err(|e| deadline.failure(failed(e)))?;
+        let response = fetch(url, None, &deadline).await?;
         read(response, &deadline).await
     }
 }
