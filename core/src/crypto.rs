@@ -5,7 +5,7 @@
 #[cfg(feature = "aes-gcm-layers")]
 use aes_gcm::Aes256Gcm;
 use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{self, Aead, KeyInit, Payload};
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -123,6 +123,62 @@ pub fn xchacha_open_aad(key: &[u8; 32], data: &[u8], aad: &[u8]) -> Result<Vec<u
     XChaCha20Poly1305::new(key.into())
         .decrypt(&nonce.into(), Payload { msg: ct, aad })
         .map_err(|_| Error::DecryptionFailed)
+}
+
+/// [`xchacha_seal`] where the plaintext lies: `buf` becomes `nonce || ciphertext || tag` (40
+/// bytes longer, moved once within its own allocation), so a 10 MB onion layer is not copied.
+pub fn xchacha_seal_in_place(key: &[u8; 32], buf: &mut Vec<u8>, rng: &mut impl CryptoRng) {
+    let mut nonce = [0u8; XCHACHA_NONCE];
+    rng.fill_bytes(&mut nonce);
+    seal_in_place(&XChaCha20Poly1305::new(key.into()), &nonce, buf);
+}
+
+/// [`xchacha_open`] where the ciphertext lies: returns the plaintext, decrypted over it.
+pub fn xchacha_open_in_place<'a>(key: &[u8; 32], data: &'a mut [u8]) -> Result<&'a mut [u8]> {
+    open_in_place(&XChaCha20Poly1305::new(key.into()), XCHACHA_NONCE, data)
+}
+
+fn seal_in_place<A: aead::AeadInOut>(cipher: &A, nonce: &[u8], buf: &mut Vec<u8>) {
+    let nonce_array =
+        <&aead::Nonce<A>>::try_from(nonce).expect("the caller passes the cipher's nonce length");
+    let tag = cipher
+        .encrypt_inout_detached(nonce_array, &[], buf.as_mut_slice().into())
+        .expect("AEAD encryption of an in-memory buffer cannot fail");
+    buf.reserve(nonce.len() + TAG);
+    buf.splice(0..0, nonce.iter().copied());
+    buf.extend_from_slice(&tag);
+}
+
+fn open_in_place<'a, A: aead::AeadInOut>(
+    cipher: &A,
+    nonce_len: usize,
+    data: &'a mut [u8],
+) -> Result<&'a mut [u8]> {
+    if data.len() < nonce_len + TAG {
+        return Err(Error::Malformed("ciphertext too short"));
+    }
+    let (nonce, rest) = data.split_at_mut(nonce_len);
+    let (body, tag) = rest.split_at_mut(rest.len() - TAG);
+    let nonce = <&aead::Nonce<A>>::try_from(&*nonce).map_err(|_| Error::DecryptionFailed)?;
+    let tag = <&aead::Tag<A>>::try_from(&*tag).map_err(|_| Error::DecryptionFailed)?;
+    cipher
+        .decrypt_inout_detached(nonce, &[], (&mut *body).into(), tag)
+        .map_err(|_| Error::DecryptionFailed)?;
+    Ok(body)
+}
+
+#[cfg(feature = "aes-gcm-layers")]
+/// [`gcm_seal`] where the plaintext lies (see [`xchacha_seal_in_place`]).
+pub fn gcm_seal_in_place(key: &[u8; 32], buf: &mut Vec<u8>, rng: &mut impl CryptoRng) {
+    let mut iv = [0u8; GCM_IV];
+    rng.fill_bytes(&mut iv);
+    seal_in_place(&Aes256Gcm::new(key.into()), &iv, buf);
+}
+
+#[cfg(feature = "aes-gcm-layers")]
+/// [`gcm_open`] where the ciphertext lies.
+pub fn gcm_open_in_place<'a>(key: &[u8; 32], data: &'a mut [u8]) -> Result<&'a mut [u8]> {
+    open_in_place(&Aes256Gcm::new(key.into()), GCM_IV, data)
 }
 
 #[cfg(feature = "aes-gcm-layers")]

@@ -6,12 +6,15 @@
 //! Wire formats follow the public Session protocol (`shared/protocol/SESSION-PROTOCOL.md`).
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod client;
 pub mod crypto;
 pub mod error;
+pub mod files;
 pub mod history;
 pub mod keys;
 pub mod limits;
+pub mod media;
 pub mod message;
 pub mod messenger;
 pub mod network;

@@ -80,10 +80,11 @@ pub const ACCOUNT_QUOTA_BYTES: u64 = 100 * 1024 * 1024;
 /// Messages one account may hold on one node (the default of `storage.account_max_count`).
 pub const ACCOUNT_QUOTA_MESSAGES: u64 = 20_000;
 
-/// Largest attachment, encrypted (not enforced yet: the file server work; Session's 10 MB).
-pub const MAX_FILE_BYTES: usize = 10_000_000;
-/// Part size of an attachment streamed through an onion path (not enforced yet).
-pub const FILE_PART_BYTES: usize = 1024 * 1024;
+/// Most encrypted bytes in one upload to a file server, one part of a file: what Session's
+/// largest regular file (10,218,286 bytes) encrypts to. Larger files go in several parts.
+pub const FILE_PART_BYTES: usize = 10_223_616;
+/// Largest file a Murmur client sends (Session's limit is 10 MB, one part).
+pub const MAX_ATTACHMENT_BYTES: u64 = 100_000_000;
 
 // The relationships the table promises.
 const _: () = assert!(MAX_RETRIEVE_WAIT_MS < RELAY_TIMEOUT_MS);
@@ -96,6 +97,6 @@ const _: () = assert!(
 );
 const _: () = assert!(MAX_CONNECTIONS >= WAITERS_PER_NODE);
 const _: () = assert!(CLIENT_REQUEST_TIMEOUT_MS > RELAY_TIMEOUT_MS);
-const _: () = assert!(MAX_FILE_BYTES < MAX_ONION_BODY);
-const _: () = assert!(MAX_REPLY_BYTES > MAX_FILE_BYTES / 3 * 4 + 4096);
-const _: () = assert!(FILE_PART_BYTES <= MAX_FILE_BYTES);
+// A part and its onion layers fit in what a relay takes; a part coming back fits in a reply.
+const _: () = assert!(FILE_PART_BYTES + 16 * 1024 < MAX_ONION_BODY);
+const _: () = assert!(MAX_REPLY_BYTES > FILE_PART_BYTES + 4096);

@@ -4,7 +4,8 @@
 //!
 //! Everything lives in one directory, so a devnet restarted on the same directory keeps its
 //! keys, manifest and messages:
-//! `operator.key`, `manifest.json`, `devnet.json` (for clients) and `node-<i>/`.
+//! `operator.key`, `manifest.json`, `devnet.json` (for clients), `node-<i>/` and `files/` (the
+//! network's file server, on the port after the nodes', listed in the manifest).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -12,11 +13,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
-use murmur_core::network::{Manifest, ManifestNode, NetworkFile, SignedManifest, plan_swarms};
+use murmur_core::network::{
+    FileServer, Manifest, ManifestNode, NetworkFile, SignedManifest, plan_swarms,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::config::{Config, NetworkConfig, RateLimitConfig, ReplicationConfig, StorageConfig};
+use crate::files::{FileServerConfig, RunningFileServer};
 use crate::identity::{NodeIdentity, load_or_create_seed};
 use crate::server::{self, RunningNode};
 
@@ -50,6 +54,8 @@ pub struct Devnet {
     pub clock: Arc<Clock>,
     configs: Vec<Config>,
     nodes: Vec<Option<RunningNode>>,
+    /// The network's file server.
+    files: Option<RunningFileServer>,
 }
 
 fn devnet_info(signed: &SignedManifest) -> DevnetInfo {
@@ -83,6 +89,21 @@ impl Devnet {
                 &spec.dir.join(format!("node-{i}")),
             )?);
         }
+        // The network's file server, on the port after the nodes'.
+        let files_port = if spec.base_port == 0 {
+            0
+        } else {
+            spec.base_port
+                .checked_add(u16::try_from(spec.nodes)?)
+                .context("port out of range")?
+        };
+        let files_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], files_port)))
+            .with_context(|| format!("cannot listen on 127.0.0.1:{files_port}"))?;
+        let files_dir = spec.dir.join("files");
+        let file_server = FileServer {
+            url: format!("http://{}", files_listener.local_addr()?),
+            x25519: hex::encode(crate::files::load_or_create_key(&files_dir)?.public()),
+        };
         let swarms = plan_swarms(spec.nodes);
         let mut nodes = Vec::new();
         for ((listener, identity), swarm) in listeners.iter().zip(&identities).zip(&swarms) {
@@ -99,16 +120,18 @@ impl Devnet {
         let previous = std::fs::read(&manifest_path)
             .ok()
             .and_then(|b| SignedManifest::from_json(&b, &operator.verifying_key().to_bytes()).ok());
+        let file_servers = vec![file_server];
         let manifest = match previous {
-            Some(p) if p.manifest.nodes == nodes => p,
-            p => SignedManifest::sign(
-                Manifest::new(
+            Some(p) if p.manifest.nodes == nodes && p.manifest.file_servers == file_servers => p,
+            p => {
+                let mut manifest = Manifest::new(
                     "murmur-devnet".into(),
                     p.map_or(1, |p| p.manifest.sequence + 1),
                     nodes,
-                ),
-                &operator,
-            )?,
+                );
+                manifest.file_servers = file_servers;
+                SignedManifest::sign(manifest, &operator)?
+            }
         };
         std::fs::write(&manifest_path, manifest.to_json())?;
         let info = devnet_info(&manifest);
@@ -158,6 +181,16 @@ impl Devnet {
             configs.push(config);
             running.push(Some(node));
         }
+        let files = crate::files::start(
+            FileServerConfig {
+                listen: files_listener.local_addr()?,
+                data_dir: files_dir,
+                ..FileServerConfig::default()
+            },
+            Some(files_listener),
+            clock.clone(),
+        )
+        .await?;
         Ok(Self {
             dir: spec.dir,
             operator,
@@ -165,6 +198,7 @@ impl Devnet {
             clock,
             configs,
             nodes: running,
+            files: Some(files),
         })
     }
 
@@ -213,10 +247,23 @@ impl Devnet {
         Ok(())
     }
 
-    /// Stops every node.
+    /// The network's file server, if running.
+    pub fn file_server(&self) -> Option<&RunningFileServer> {
+        self.files.as_ref()
+    }
+
+    /// Stops the file server (its files stay on disk).
+    pub async fn stop_file_server(&mut self) {
+        if let Some(files) = self.files.take() {
+            files.stop().await;
+        }
+    }
+
+    /// Stops every node and the file server.
     pub async fn stop(mut self) {
         for i in 0..self.nodes.len() {
             self.stop_node(i).await;
         }
+        self.stop_file_server().await;
     }
 }

@@ -24,6 +24,7 @@ pub mod commit;
 pub mod config;
 pub mod connections;
 pub mod devnet;
+pub mod files;
 pub mod http;
 pub mod identity;
 pub mod metrics;

@@ -44,6 +44,24 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Run a file server: attachments and pictures, reached through onion requests.
+    Files {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override `listen`.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Override `data_dir`.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print a file server's X25519 key (creating it in DIR on first use), for
+    /// `network add-file-server`.
+    FilesKey {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// Operator tooling: the network's key and manifest, kept in a directory of the operator's.
     #[command(subcommand)]
     Network(NetworkCommand),
@@ -104,6 +122,22 @@ enum NetworkCommand {
         /// Days until clients refuse the manifest.
         #[arg(long, default_value_t = 90)]
         expire_days: u64,
+    },
+    /// List a file server (URL and X25519 key from `files-key`) in the draft.
+    AddFileServer {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        x25519: String,
+    },
+    /// Remove a file server (by URL) from the draft.
+    RemoveFileServer {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        url: String,
     },
     /// Print the signed manifest and any unsigned changes.
     Show {
@@ -184,6 +218,14 @@ fn network_command(command: NetworkCommand) -> anyhow::Result<()> {
                 "removed (unsigned: run `network sign`; keep the node running until it has handed its messages off)"
             );
         }
+        NetworkCommand::AddFileServer { dir, url, x25519 } => {
+            NetworkDir::open(&dir)?.add_file_server(&url, &x25519)?;
+            println!("file server listed (unsigned: run `network sign`)");
+        }
+        NetworkCommand::RemoveFileServer { dir, url } => {
+            NetworkDir::open(&dir)?.remove_file_server(&url)?;
+            println!("file server removed (unsigned: run `network sign`)");
+        }
         NetworkCommand::Sign {
             dir,
             refresh_days,
@@ -215,10 +257,9 @@ fn network_command(command: NetworkCommand) -> anyhow::Result<()> {
                 None => println!("signed: nothing yet"),
             }
             let draft = net.draft()?;
-            if signed
-                .as_ref()
-                .is_none_or(|s| s.manifest.nodes != draft.nodes)
-            {
+            if signed.as_ref().is_none_or(|s| {
+                s.manifest.nodes != draft.nodes || s.manifest.file_servers != draft.file_servers
+            }) {
                 print!("unsigned draft: {}", operator::describe(&draft));
             }
         }
@@ -333,6 +374,44 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot write {}", config.display()))?;
             println!("{}", serde_json::to_string(&card)?);
         }
+        Command::Files {
+            config,
+            listen,
+            data_dir,
+        } => {
+            let mut cfg: murmur_node::files::FileServerConfig = match config {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    toml::from_str(&text).with_context(|| {
+                        format!("{} is not a file server config", path.display())
+                    })?
+                }
+                None => Default::default(),
+            };
+            if let Some(v) = listen {
+                cfg.listen = v;
+            }
+            if let Some(v) = data_dir {
+                cfg.data_dir = v;
+            }
+            let files = murmur_node::files::start(cfg, None, Arc::new(Clock::default())).await?;
+            println!(
+                "murmur-node file server listening on {}; x25519 {}",
+                files.addr,
+                files.server.x25519_hex()
+            );
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            files.stop().await;
+        }
+        Command::FilesKey { data_dir } => {
+            let key = murmur_node::files::load_or_create_key(&data_dir)?;
+            println!(
+                "{}",
+                serde_json::json!({ "x25519": hex::encode(key.public()) })
+            );
+        }
         Command::Keys { data_dir } => {
             let id = NodeIdentity::load_or_create(&data_dir)?;
             println!(
@@ -357,8 +436,11 @@ async fn main() -> anyhow::Result<()> {
             .await
             .context("cannot start the devnet")?;
             println!(
-                "devnet: {nodes} nodes on http://127.0.0.1:{base_port}..{}; clients: {}",
+                "devnet: {nodes} nodes on http://127.0.0.1:{base_port}..{}; file server {}; clients: {}",
                 usize::from(base_port) + nodes - 1,
+                devnet
+                    .file_server()
+                    .map_or_else(|| "none".into(), |f| format!("http://{}", f.addr)),
                 dir.join("devnet.json").display()
             );
             if test_clock {

@@ -72,9 +72,28 @@ pub async fn handle(node: &SharedNode, body: bytes::Bytes) -> OnionReply {
             )
             .await
         }
-        // Proxying to HTTP servers (SOGS, file server) arrives with attachments; until then a
-        // clear refusal rather than a silent drop.
-        Peeled::RelayToServer { .. } => plain(RelayError::ServerRelayUnsupported),
+        Peeled::RelayToServer {
+            host,
+            port,
+            protocol,
+            target,
+            body,
+        } => {
+            let topology = node.network.current();
+            // Only the operator's file servers, at their onion endpoint: a node is no open
+            // proxy to any URL a client names.
+            let listed = topology.signed.manifest.file_servers.iter().find(|f| {
+                let scheme = f.url.split_once("://").map_or("https", |(s, _)| s);
+                scheme == protocol && crate::network::host_port(&f.url) == (host.clone(), port)
+            });
+            match listed {
+                Some(server) if target == murmur_core::client::files::FILE_SERVER_ONION_PATH => {
+                    let url = format!("{}{target}", server.url.trim_end_matches('/'));
+                    forward(&node.http, &url, body, &server.x25519).await
+                }
+                _ => plain(RelayError::ServerNotListed),
+            }
+        }
     }
 }
 
@@ -89,8 +108,20 @@ async fn relay(
     let Some(next) = topology.signed.manifest.node(destination) else {
         return plain(RelayError::NextNodeNotFound(hex::encode(destination)));
     };
+    forward(
+        http,
+        &next.endpoint(murmur_core::onion::ONION_REQ_PATH),
+        body,
+        &next.ed25519,
+    )
+    .await
+}
+
+/// POSTs `body` to `url` (the next node, or a file server) and passes its answer back as it
+/// came; `name` names the next hop in an "unreachable" error.
+async fn forward(http: &reqwest::Client, url: &str, body: Vec<u8>, name: &str) -> OnionReply {
     let result = http
-        .post(next.endpoint(murmur_core::onion::ONION_REQ_PATH))
+        .post(url)
         .header("content-type", "application/octet-stream")
         .timeout(RELAY_TIMEOUT)
         .body(body)
@@ -99,7 +130,7 @@ async fn relay(
     let response = match result {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return plain(RelayError::Timeout),
-        Err(_) => return plain(RelayError::NextNodeUnreachable(next.ed25519.clone())),
+        Err(_) => return plain(RelayError::NextNodeUnreachable(name.to_string())),
     };
     let status = response.status().as_u16();
     // A node answers an onion request with 200 or a plain-text error, never a redirect (the

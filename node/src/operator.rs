@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail, ensure};
 use ed25519_dalek::SigningKey;
 use murmur_core::network::{
-    Manifest, ManifestNode, NetworkFile, SignedManifest, swarm_for_new_node,
+    FileServer, Manifest, ManifestNode, NetworkFile, SignedManifest, swarm_for_new_node,
 };
 use murmur_core::swarm::SwarmId;
 use serde::{Deserialize, Serialize};
@@ -169,6 +169,42 @@ impl NetworkDir {
         self.save_draft(&draft)
     }
 
+    /// Lists a file server (its URL and X25519 key, from `murmur-node files-key`) in the draft:
+    /// clients upload only to listed file servers, and nodes relay only to them.
+    pub fn add_file_server(&self, url: &str, x25519: &str) -> anyhow::Result<()> {
+        let mut draft = self.draft()?;
+        let url = url.trim_end_matches('/').to_string();
+        ensure!(
+            url.starts_with("https://") || url.starts_with("http://"),
+            "a file server URL is http(s)://host[:port]"
+        );
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(x25519, &mut key)
+            .map_err(|_| anyhow::anyhow!("the X25519 key must be 64 hex characters"))?;
+        if draft.file_servers.iter().any(|f| f.url == url) {
+            bail!("the file server {url} is already listed");
+        }
+        draft.file_servers.push(FileServer {
+            url,
+            x25519: x25519.to_ascii_lowercase(),
+        });
+        self.save_draft(&draft)
+    }
+
+    /// Removes the file server at `url` from the draft.
+    pub fn remove_file_server(&self, url: &str) -> anyhow::Result<()> {
+        let mut draft = self.draft()?;
+        let before = draft.file_servers.len();
+        draft
+            .file_servers
+            .retain(|f| f.url != url.trim_end_matches('/'));
+        ensure!(
+            draft.file_servers.len() < before,
+            "no file server {url} is listed"
+        );
+        self.save_draft(&draft)
+    }
+
     /// Signs the draft as the next sequence, valid for the default lifetime from now, and
     /// writes `manifest.json`.
     pub fn sign(&self) -> anyhow::Result<SignedManifest> {
@@ -241,6 +277,13 @@ pub fn describe(manifest: &Manifest) -> String {
         for node in manifest.members(swarm) {
             out.push_str(&format!("  {}  {}\n", short(&node.ed25519), node.url));
         }
+    }
+    for files in &manifest.file_servers {
+        out.push_str(&format!(
+            "file server {}  {}\n",
+            files.url,
+            short(&files.x25519)
+        ));
     }
     out
 }

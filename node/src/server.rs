@@ -188,39 +188,14 @@ pub async fn start(
     let addr = listener.local_addr()?;
 
     let handle = axum_server::Handle::new();
-    let app = http::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let http = &node.config.http;
-    let server_task = match &node.config.tls {
-        Some(tls) => {
-            let tls =
-                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_file, &tls.key_file)
-                    .await
-                    .context("cannot load the TLS certificate or key")?;
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-                .handshake_timeout(Duration::from_millis(http.header_read_timeout_ms));
-            let mut server = axum_server::from_tcp(listener)
-                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
-                .handle(handle.clone());
-            connections::harden(server.http_builder(), http);
-            tokio::spawn(async move {
-                if let Err(e) = server.serve(app).await {
-                    tracing::error!(error = %e, "server stopped");
-                }
-            })
-        }
-        None => {
-            let acceptor = axum_server::accept::DefaultAcceptor::new();
-            let mut server = axum_server::from_tcp(listener)
-                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
-                .handle(handle.clone());
-            connections::harden(server.http_builder(), http);
-            tokio::spawn(async move {
-                if let Err(e) = server.serve(app).await {
-                    tracing::error!(error = %e, "server stopped");
-                }
-            })
-        }
-    };
+    let server_task = serve_http(
+        http::router(node.clone()),
+        listener,
+        node.config.tls.as_ref(),
+        &node.config.http,
+        handle.clone(),
+    )
+    .await?;
     let metrics_handle = axum_server::Handle::new();
     let mut metrics_addr = None;
     let mut tasks = Vec::new();
@@ -256,6 +231,49 @@ pub async fn start(
         metrics_handle,
         shutdown,
         tasks,
+    })
+}
+
+/// Serves `app` on `listener` (HTTPS with `tls`, else plain HTTP), under the connection cap
+/// and timeouts of `http`, until `handle` shuts it down.
+pub async fn serve_http(
+    app: axum::Router,
+    listener: TcpListener,
+    tls: Option<&crate::config::TlsConfig>,
+    http: &crate::config::HttpConfig,
+    handle: axum_server::Handle,
+) -> anyhow::Result<JoinHandle<()>> {
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    Ok(match tls {
+        Some(tls) => {
+            let tls =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_file, &tls.key_file)
+                    .await
+                    .context("cannot load the TLS certificate or key")?;
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(Duration::from_millis(http.header_read_timeout_ms));
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
+                .handle(handle);
+            connections::harden(server.http_builder(), http);
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
+        None => {
+            let acceptor = axum_server::accept::DefaultAcceptor::new();
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(CappedAcceptor::new(acceptor, http.max_connections))
+                .handle(handle);
+            connections::harden(server.http_builder(), http);
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
     })
 }
 

@@ -119,11 +119,11 @@ export function murmur(...args) {
  */
 export async function startDevnet(nodes = 9, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'murmur-devnet-'));
-  // Consecutive ports: try random bases until all are free.
+  // Consecutive ports (the nodes', then the file server's): try random bases until all are free.
   let base;
   for (let tries = 0; tries < 50 && base === undefined; tries++) {
     const candidate = 30000 + Math.floor(Math.random() * 20000);
-    const ok = await Promise.all([...Array(nodes).keys()].map((i) => portFree(candidate + i)));
+    const ok = await Promise.all([...Array(nodes + 1).keys()].map((i) => portFree(candidate + i)));
     if (ok.every(Boolean)) base = candidate;
   }
   if (base === undefined) throw new Error('no run of free ports for the devnet');

@@ -348,7 +348,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Saves the guards and paths if they changed since the last save (most requests reuse
     /// the same path, and this runs after each one).
-    async fn save_paths(&self) -> ClientResult<()> {
+    pub(super) async fn save_paths(&self) -> ClientResult<()> {
         let json = {
             let st = self.state.borrow();
             let json = serde_json::to_vec(&st.pool)
@@ -488,6 +488,45 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// One try: pick a path avoiding `dest`'s swarm, wrap `request` in onion layers, post it to
     /// the guard, and read the answer. Path bookkeeping (failures, dead nodes) happens here.
     async fn attempt(&self, dest: &ManifestNode, request: &Request) -> ClientResult<Outcome> {
+        let payload = request.to_json().to_string();
+        let destination = Destination::Node(dest.hop()?);
+        Ok(
+            match self
+                .onion_post(&destination, Some(dest.swarm()), payload.into_bytes())
+                .await?
+            {
+                Posted::Failed(outcome) => outcome,
+                Posted::Answer {
+                    path,
+                    reply_key,
+                    body,
+                } => {
+                    let mut st = self.state.borrow_mut();
+                    match decrypt_node_reply(&reply_key, &body) {
+                        Ok(reply) => {
+                            st.pool.record_success(&path);
+                            Outcome::Reply(reply)
+                        }
+                        Err(_) => {
+                            st.pool.discard(&path);
+                            Outcome::Unreadable("the reply could not be read")
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    /// Sends `payload` in onion layers through a path (avoiding `avoid`'s swarm) to
+    /// `destination`: the destination's 200 answer with the key to read it (the caller records
+    /// the path's success or discards it once it has read it), or what went wrong on the way,
+    /// the path bookkeeping done.
+    pub(super) async fn onion_post(
+        &self,
+        destination: &Destination,
+        avoid: Option<crate::swarm::SwarmId>,
+        payload: Vec<u8>,
+    ) -> ClientResult<Posted> {
         let (path, built) = {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
@@ -496,30 +535,24 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             })?;
             let mut rng = self.rng.borrow_mut();
             st.pool.rotate(self.clock.now_ms());
-            let path = st
-                .pool
-                .path_for(&manifest.manifest, Some(dest.swarm()), &mut *rng)?;
+            let path = st.pool.path_for(&manifest.manifest, avoid, &mut *rng)?;
             let hops = path
                 .hops
                 .iter()
                 .map(ManifestNode::hop)
                 .collect::<crate::error::Result<Vec<_>>>()?;
-            let built = build_onion_request(
-                &hops,
-                &Destination::Node(dest.hop()?),
-                request.to_json().to_string().as_bytes(),
-                EncType::XChaCha20,
-                &mut *rng,
-            )?;
+            let built =
+                build_onion_request(&hops, destination, &payload, EncType::XChaCha20, &mut *rng)?;
             (path, built)
         };
+        drop(payload);
         let guard = &path.hops[0];
         let response = self
             .transport
             .post(&guard.endpoint(crate::onion::ONION_REQ_PATH), built.body)
             .await;
         let mut st = self.state.borrow_mut();
-        Ok(match response {
+        Ok(Posted::Failed(match response {
             Err(TransportError::Connect) => {
                 st.pool.exclude_node(&guard.ed25519);
                 Outcome::PathFailed("the guard node is unreachable")
@@ -530,21 +563,24 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 st.pool.discard(&path);
                 Outcome::Unreadable("no answer through the path")
             }
-            Ok(r) if r.status == 200 => match decrypt_node_reply(&built.reply_key, &r.body) {
-                Ok(reply) => {
-                    st.pool.record_success(&path);
-                    Outcome::Reply(reply)
-                }
-                Err(_) => {
-                    st.pool.discard(&path);
-                    Outcome::Unreadable("the reply could not be read")
-                }
-            },
+            Ok(r) if r.status == 200 => {
+                return Ok(Posted::Answer {
+                    path,
+                    reply_key: built.reply_key,
+                    body: r.body,
+                });
+            }
             Ok(r) => {
                 let text = String::from_utf8_lossy(&r.body);
                 let relay_error = RelayError::parse(r.status, &text);
+                // A relay names an unreachable node by its Ed25519 key, a file server by its
+                // X25519 key.
+                let dest_ed = match destination {
+                    Destination::Node(hop) => hex::encode(hop.ed25519),
+                    Destination::Server(server) => hex::encode(server.x25519),
+                };
                 match relay_error.as_ref().and_then(RelayError::named_node) {
-                    Some(ed) if ed.eq_ignore_ascii_case(&dest.ed25519) => Outcome::DestinationDown,
+                    Some(ed) if ed.eq_ignore_ascii_case(&dest_ed) => Outcome::DestinationDown,
                     // The error text is any hop's unauthenticated word, so it excludes one
                     // node at most, and never the guard: no hop relays *to* the guard, so a
                     // text naming it is a lie (a relay steering the client to another guard,
@@ -565,8 +601,28 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     }
                 }
             }
-        })
+        }))
     }
+
+    /// A path's outcome, read by the caller: it succeeded, or its answer was unreadable.
+    pub(super) fn path_result(&self, path: &OnionPath, readable: bool) {
+        let mut st = self.state.borrow_mut();
+        if readable {
+            st.pool.record_success(path);
+        } else {
+            st.pool.discard(path);
+        }
+    }
+}
+
+/// What [`Client::onion_post`] came back with.
+pub(super) enum Posted {
+    Answer {
+        path: OnionPath,
+        reply_key: crate::onion::ReplyKey,
+        body: Vec<u8>,
+    },
+    Failed(Outcome),
 }
 
 #[cfg(test)]

@@ -34,6 +34,30 @@ pub enum ClientError {
     /// A protocol-level failure (malformed reply, bad signature).
     #[error(transparent)]
     Protocol(#[from] crate::Error),
+    /// The network lists no file server, so files cannot be sent.
+    #[error("this network has no file server: files cannot be sent")]
+    NoFileServer,
+    /// A file URL names a file server the network's manifest does not list.
+    #[error("the file is on a server this network does not list")]
+    UnknownFileServer,
+    /// The file is larger than a file may be.
+    #[error("the file is too large: at most {} MB", max / 1_000_000)]
+    FileTooLarge { max: u64 },
+    /// The file is empty.
+    #[error("the file is empty")]
+    EmptyFile,
+    /// The file server no longer has the file (expired or never there).
+    #[error("the file is no longer available")]
+    FileGone,
+    /// The file server is full, or this sender's share of it is.
+    #[error("the file server is full; try later")]
+    FileServerFull,
+    /// The file being sent could not be read.
+    #[error("the file could not be read: {0}")]
+    FileSource(String),
+    /// A received file could not be written where it was going.
+    #[error("the file could not be saved: {0}")]
+    FileSink(String),
     /// The platform's store failed.
     #[error("client storage failed: {}", .0.0)]
     Store(StoreError),

@@ -7,6 +7,8 @@
 //!   time, swarm cache, one storage RPC through a path with retries.
 //! - `messaging`: send a v1 direct message (+ sync copy), poll with `last_hash`, dedupe
 //!   (against `seen`, the hashes already handed out).
+//! - `files`: attachments and pictures through the operator's file server (v4 onion requests;
+//!   every ID checked against the bytes).
 //! - `live`: one step of following the inbox — a waiting retrieve at the next member in
 //!   turn, or a plain poll where no member holds waits.
 //! - `conformance`: the rules every `Store` backend is tested against.
@@ -14,6 +16,7 @@
 pub mod conformance;
 mod engine;
 mod error;
+pub mod files;
 pub mod live;
 mod messaging;
 pub mod path;

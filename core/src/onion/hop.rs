@@ -168,6 +168,25 @@ impl ReplyKey {
         }
     }
 
+    /// [`Self::encrypt`] where the plaintext lies (`buf` grows by the nonce and the tag).
+    pub fn encrypt_in_place(&self, buf: &mut Vec<u8>, rng: &mut impl CryptoRng) {
+        match self.enc_type {
+            #[cfg(feature = "aes-gcm-layers")]
+            EncType::AesGcm => crypto::gcm_seal_in_place(&self.key, buf, rng),
+            EncType::XChaCha20 => crypto::xchacha_seal_in_place(&self.key, buf, rng),
+        }
+    }
+
+    /// [`Self::decrypt`] where the ciphertext lies: returns the plaintext, in its place.
+    pub fn decrypt_in_place<'a>(&self, data: &'a mut [u8]) -> Result<&'a mut [u8]> {
+        match self.enc_type {
+            #[cfg(feature = "aes-gcm-layers")]
+            EncType::AesGcm => crypto::gcm_open_in_place(&self.key, data),
+            EncType::XChaCha20 => crypto::xchacha_open_in_place(&self.key, data),
+        }
+        .map_err(|_| Error::DecryptionFailed)
+    }
+
     /// Decrypts `nonce/IV || ciphertext || tag`.
     pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>> {
         match self.enc_type {

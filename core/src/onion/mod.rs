@@ -305,6 +305,118 @@ pub fn peel_layer(node: &NodeKey, body: &[u8]) -> Result<Peeled> {
     })
 }
 
+/// A v4 request a server opened ([`open_server_request`]): its metadata, and its body where it
+/// was decrypted, in the request's own buffer (a 10 MB upload is held once).
+#[derive(Debug)]
+pub struct ServerRequest {
+    pub meta: v4::V4Meta,
+    buffer: Vec<u8>,
+    body: Option<core::ops::Range<usize>>,
+}
+
+impl ServerRequest {
+    /// The request's body, if it has one.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.clone().map(|r| &self.buffer[r])
+    }
+}
+
+/// Where `part` lies within `whole` (a sub-slice of it).
+fn range_within(whole: &[u8], part: &[u8]) -> core::ops::Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// The server's side of a v4 onion request. A relay POSTs a server its hop's plaintext,
+/// `[N][ciphertext]{"ephemeral_key", "enc_type", …}` (§3.5); the server opens the ciphertext
+/// with its own X25519 keypair, in place, and finds the v4 request (§3.7). Returns the request
+/// and the key its reply is sealed with ([`seal_server_reply`]). Errors as [`peel_layer`]'s.
+pub fn open_server_request(
+    server: &NodeKey,
+    mut body: Vec<u8>,
+) -> Result<(ServerRequest, ReplyKey)> {
+    if body.len() > MAX_ONION_BODY {
+        return Err(Error::LimitExceeded("onion request too large"));
+    }
+    let (len, rest) = body.split_first_chunk::<4>().ok_or(Error::Malformed(
+        "combined payload shorter than its length prefix",
+    ))?;
+    let len = u32::from_le_bytes(*len) as usize;
+    if len > rest.len() {
+        return Err(Error::Malformed("combined payload length exceeds the data"));
+    }
+    let json = match serde_json::from_slice::<Value>(&rest[len..]) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(Error::Malformed("combined payload JSON is not an object")),
+    };
+    let enc_type = EncType::from_json(json.get("enc_type"))?;
+    let ephemeral = hex32(
+        json.get("ephemeral_key"),
+        "ephemeral_key must be 64 hex chars",
+    )?;
+    let reply_key = ReplyKey::for_node(server, &ephemeral, enc_type)?;
+    let plain = {
+        let blob = &mut body[4..4 + len];
+        let base = blob.as_ptr() as usize - 4;
+        let plain = reply_key.decrypt_in_place(blob)?;
+        let start = plain.as_ptr() as usize - base;
+        start..start + plain.len()
+    };
+    let (meta, body_range) = {
+        let request = v4::V4Request::locate(&body[plain.clone()])?;
+        let range = request.1.map(|b| {
+            let r = range_within(&body[plain.clone()], b);
+            plain.start + r.start..plain.start + r.end
+        });
+        (request.0, range)
+    };
+    Ok((
+        ServerRequest {
+            meta,
+            buffer: body,
+            body: body_range,
+        },
+        reply_key,
+    ))
+}
+
+/// A server's reply to a v4 onion request: the bencoded v4 response, encrypted with the
+/// request's key, raw (no base64); relays pass it back unchanged (§3.6).
+pub fn seal_server_reply(
+    reply_key: &ReplyKey,
+    response: &v4::V4Response,
+    rng: &mut impl CryptoRng,
+) -> Vec<u8> {
+    reply_key.encrypt(&response.encode(), rng)
+}
+
+/// [`seal_server_reply`] for a reply whose body is written straight into the buffer that is
+/// sent: `fill` appends exactly `body_len` bytes (a file read from disk) after the v4 head.
+pub fn seal_server_reply_with(
+    reply_key: &ReplyKey,
+    code: u16,
+    headers: &Map<String, Value>,
+    body_len: usize,
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>> {
+    let head = v4::V4Response::head(code, headers, body_len);
+    let mut buf = Vec::with_capacity(head.len() + body_len + 1 + 64);
+    buf.extend_from_slice(&head);
+    fill(&mut buf)?;
+    if buf.len() != head.len() + body_len {
+        return Err(Error::Malformed("a reply body of the wrong length"));
+    }
+    buf.push(b'e');
+    reply_key.encrypt_in_place(&mut buf, rng);
+    Ok(buf)
+}
+
+/// Reads a server's reply to a v4 onion request the client built with `reply_key`.
+pub fn open_server_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<v4::V4Response> {
+    v4::V4Response::decode(&reply_key.decrypt(reply)?)
+}
+
 /// Builds the final node's reply: `{"status": code, "body": "<rpc JSON as a string>"}`,
 /// encrypted with the request's reply key and base64-encoded (§3.6).
 pub fn encrypt_node_reply(

@@ -22,8 +22,9 @@ pub enum RelayError {
     Timeout,
     /// The next node's answer could not be read (502).
     InvalidResponse,
-    /// The layer asks to relay to an HTTP server, which this node does not do (501).
-    ServerRelayUnsupported,
+    /// The layer asks to relay to an HTTP server the network's manifest does not list as a
+    /// file server: nodes relay only to their operator's file servers, never to any URL (403).
+    ServerNotListed,
 }
 
 const NOT_FOUND: &str = "Next node not found: ";
@@ -33,8 +34,7 @@ const UNKNOWN_ENC: &str = "Invalid ciphertext: unknown enc_type";
 const INVALID: &str = "Invalid request: ";
 const TIMEOUT: &str = "Request time out";
 const INVALID_RESPONSE: &str = "Invalid response from snode";
-const SERVER_UNSUPPORTED: &str =
-    "Relaying onion requests to HTTP servers is not supported by this node yet";
+const SERVER_NOT_LISTED: &str = "Invalid url: not a file server of this network";
 
 fn ed25519_hex(text: &str) -> Option<String> {
     let hex = text.trim();
@@ -49,7 +49,7 @@ impl RelayError {
             Self::Undecryptable | Self::UnknownEncType | Self::Invalid(_) => 400,
             Self::NextNodeNotFound(_) | Self::NextNodeUnreachable(_) | Self::InvalidResponse => 502,
             Self::Timeout => 504,
-            Self::ServerRelayUnsupported => 501,
+            Self::ServerNotListed => 403,
         }
     }
 
@@ -63,7 +63,7 @@ impl RelayError {
             Self::NextNodeUnreachable(ed) => format!("{UNREACHABLE}{ed}"),
             Self::Timeout => TIMEOUT.into(),
             Self::InvalidResponse => INVALID_RESPONSE.into(),
-            Self::ServerRelayUnsupported => SERVER_UNSUPPORTED.into(),
+            Self::ServerNotListed => SERVER_NOT_LISTED.into(),
         }
     }
 
@@ -84,8 +84,8 @@ impl RelayError {
             Self::Timeout
         } else if text == INVALID_RESPONSE {
             Self::InvalidResponse
-        } else if text == SERVER_UNSUPPORTED {
-            Self::ServerRelayUnsupported
+        } else if text == SERVER_NOT_LISTED {
+            Self::ServerNotListed
         } else {
             return None;
         };
@@ -116,7 +116,7 @@ mod tests {
             RelayError::NextNodeUnreachable(ed.clone()),
             RelayError::Timeout,
             RelayError::InvalidResponse,
-            RelayError::ServerRelayUnsupported,
+            RelayError::ServerNotListed,
         ];
         for e in all {
             assert_eq!(RelayError::parse(e.status(), &e.text()), Some(e.clone()));

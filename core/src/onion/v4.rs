@@ -91,10 +91,20 @@ impl V4Request {
 
     /// Parses and validates a v4 request.
     pub fn decode(data: &[u8]) -> Result<Self> {
+        let (meta, body) = Self::locate(data)?;
+        Ok(Self {
+            meta,
+            body: body.map(<[u8]>::to_vec),
+        })
+    }
+
+    /// Parses and validates a v4 request without copying its body: the metadata, and the
+    /// body where it lies in `data`.
+    pub fn locate(data: &[u8]) -> Result<(V4Meta, Option<&[u8]>)> {
         let items = parse_string_list(data)?;
         let (meta, body) = match items.as_slice() {
             [meta] => (meta, None),
-            [meta, body] => (meta, Some(body.to_vec())),
+            [meta, body] => (meta, Some(*body)),
             _ => return Err(Error::Malformed("v4: request is a list of 1 or 2 strings")),
         };
         let meta: V4Meta = serde_json::from_slice(meta)
@@ -102,18 +112,26 @@ impl V4Request {
         if !meta.endpoint.starts_with('/') {
             return Err(Error::Malformed("v4: endpoint must start with /"));
         }
-        Ok(Self { meta, body })
+        Ok((meta, body))
     }
 }
 
 impl V4Response {
     /// `l <len>:{"code":…,"headers":{…}} <len>:<body> e`.
     pub fn encode(&self) -> Vec<u8> {
-        let meta = serde_json::json!({ "code": self.code, "headers": self.headers }).to_string();
+        let mut out = Self::head(self.code, &self.headers, self.body.len());
+        out.extend_from_slice(&self.body);
+        out.push(b'e');
+        out
+    }
+
+    /// A response up to its body: `l <len>:<meta> <body_len>:` (the body and `e` follow).
+    pub fn head(code: u16, headers: &Map<String, Value>, body_len: usize) -> Vec<u8> {
+        let meta = serde_json::json!({ "code": code, "headers": headers }).to_string();
         let mut out = vec![b'l'];
         bstring(&mut out, meta.as_bytes());
-        bstring(&mut out, &self.body);
-        out.push(b'e');
+        out.extend_from_slice(body_len.to_string().as_bytes());
+        out.push(b':');
         out
     }
 
