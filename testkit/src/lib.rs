@@ -7,6 +7,7 @@
 //! - [`churn`]: steady client traffic through [`processes::ProcessNet`] while nodes die.
 //! - [`liar`]: a manifest node run by an attacker (real keys, chosen lies) for the
 //!   Byzantine tests.
+//! - [`lying_files`]: a file server with the network's real key that lies about files.
 //! - [`requests`]: storage-RPC requests tests send straight to a node.
 //! - [`net`]: plain HTTP to a node and free loopback ports.
 // A failure inside the kit is a failed test: it unwraps.
@@ -17,6 +18,7 @@
 pub mod churn;
 pub mod devnet;
 pub mod liar;
+pub mod lying_files;
 pub mod net;
 pub mod processes;
 pub mod requests;

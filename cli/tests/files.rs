@@ -1,0 +1,267 @@
+//! Files through onion paths on a real devnet (9 nodes and its file server): a 25 MB file in
+//! three parts up and back byte for byte, the limits, an expired file, a file server that lies
+//! (caught by the IDs), and nodes that relay only to the network's file servers.
+#![allow(clippy::unwrap_used)]
+
+use murmur_core::Identity;
+use murmur_core::attachment::Domain;
+use murmur_core::client::files::{FileSource, UploadedFile};
+use murmur_core::client::{ClientError, MemoryStore};
+use murmur_core::onion::{self, Destination, EncType, ServerTarget};
+use murmur_testkit::devnet;
+use murmur_testkit::lying_files::FileLie;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng as _, SeedableRng as _};
+
+fn random(len: usize, seed: u64) -> Vec<u8> {
+    let mut data = vec![0u8; len];
+    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut data);
+    data
+}
+
+fn client(
+    net: &murmur_node::devnet::Devnet,
+    seed: u64,
+) -> devnet::TestClient<murmur_cli::platform::HttpTransport, MemoryStore> {
+    let identity = Identity::generate(&mut ChaCha20Rng::seed_from_u64(seed));
+    devnet::client(
+        net,
+        identity,
+        devnet::transport(),
+        MemoryStore::new(),
+        0,
+        seed,
+    )
+}
+
+fn no_progress(_: u64, _: u64) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_goes_up_in_parts_through_three_hops_and_comes_back_byte_equal() {
+    let (net, _dir) = devnet::start(9, 60_000).await;
+    let alice = client(&net, 1);
+    let bob = client(&net, 2);
+    let data = random(25_000_000, 7);
+    let seen = std::cell::Cell::new(0);
+    let progress = |done: u64, total: u64| {
+        assert!(done <= total && done >= seen.get());
+        seen.set(done);
+    };
+    let uploaded = alice
+        .upload_file(data.as_slice(), Domain::Attachment, None, &progress)
+        .await
+        .unwrap();
+    assert_eq!(seen.get(), data.len() as u64, "progress reaches the end");
+    assert_eq!(uploaded.url.parts.len(), 3, "25 MB in parts of ~10 MB");
+    assert_eq!(uploaded.size, data.len() as u64);
+    assert!(uploaded.url.deterministic);
+    let files = net.file_server().unwrap();
+    assert_eq!(files.server.store.stats().unwrap().0, 3);
+
+    // Bob has only the URL and the key, as a message would carry them.
+    let url = murmur_core::files::FileUrl::parse(&uploaded.url.to_url()).unwrap();
+    let mut back = Vec::new();
+    bob.download_file(&url, &uploaded.key, uploaded.size, &mut back, &no_progress)
+        .await
+        .unwrap();
+    assert!(back == data, "the same bytes");
+
+    // The wrong key, and the wrong size, are refused.
+    let mut out = Vec::new();
+    let wrong_key = bob
+        .download_file(&url, &[1; 32], uploaded.size, &mut out, &no_progress)
+        .await;
+    assert!(
+        matches!(wrong_key, Err(ClientError::Protocol(_))),
+        "{wrong_key:?}"
+    );
+    let mut out = Vec::new();
+    let too_long = bob
+        .download_file(
+            &url,
+            &uploaded.key,
+            uploaded.size + 10,
+            &mut out,
+            &no_progress,
+        )
+        .await;
+    assert!(too_long.is_err());
+
+    // Uploading the same file again is the same file on the server.
+    let again = alice
+        .upload_file(data.as_slice(), Domain::Attachment, None, &no_progress)
+        .await
+        .unwrap();
+    assert_eq!(again.url, uploaded.url);
+    assert_eq!(files.server.store.stats().unwrap().0, 3);
+    net.stop().await;
+}
+
+/// A source of a given length that must never be read (the size check comes first).
+struct Huge(u64);
+
+impl FileSource for Huge {
+    fn len(&self) -> u64 {
+        self.0
+    }
+    async fn read(&self, _: u64, _: usize) -> Result<Vec<u8>, String> {
+        panic!("an oversized file is refused before it is read");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_expiry_and_unknown_servers() {
+    let (net, _dir) = devnet::start(9, 60_000).await;
+    let alice = client(&net, 3);
+    let oversized = alice
+        .upload_file(&Huge(100_000_001), Domain::Attachment, None, &no_progress)
+        .await;
+    assert!(
+        matches!(oversized, Err(ClientError::FileTooLarge { .. })),
+        "{oversized:?}"
+    );
+    let empty = alice
+        .upload_file(&[][..], Domain::Attachment, None, &no_progress)
+        .await;
+    assert!(matches!(empty, Err(ClientError::EmptyFile)));
+    let files = net.file_server().unwrap();
+    assert_eq!(
+        files.server.store.stats().unwrap().0,
+        0,
+        "nothing was uploaded"
+    );
+
+    // A file the network's server lets go is "no longer available".
+    let data = random(5000, 8);
+    let uploaded = alice
+        .upload_file(data.as_slice(), Domain::Attachment, None, &no_progress)
+        .await
+        .unwrap();
+    net.clock.advance(15 * 24 * 3600 * 1000);
+    let mut out = Vec::new();
+    let gone = alice
+        .download_file(
+            &uploaded.url,
+            &uploaded.key,
+            uploaded.size,
+            &mut out,
+            &no_progress,
+        )
+        .await;
+    assert!(matches!(gone, Err(ClientError::FileGone)), "{gone:?}");
+    assert_eq!(
+        gone.unwrap_err().to_string(),
+        "the file is no longer available"
+    );
+
+    // A URL on a server the manifest does not list is not fetched at all.
+    let mut elsewhere = uploaded.url.clone();
+    elsewhere.server = "http://127.0.0.1:9".into();
+    let refused = alice
+        .download_file(
+            &elsewhere,
+            &uploaded.key,
+            uploaded.size,
+            &mut out,
+            &no_progress,
+        )
+        .await;
+    assert!(matches!(refused, Err(ClientError::UnknownFileServer)));
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_relay_only_to_the_networks_file_servers() {
+    let (net, _dir) = devnet::start(9, 60_000).await;
+    let nodes = &net.manifest.manifest.nodes;
+    let hops: Vec<_> = nodes[..3].iter().map(|n| n.hop().unwrap()).collect();
+    // Another server on this machine (a node's own port): not listed, so not relayed to.
+    let (host, port) = ("127.0.0.1".to_string(), murmur_testkit::net::free_port());
+    let target = ServerTarget {
+        host,
+        port,
+        protocol: "http".into(),
+        target: "/oxen/v4/lsrpc".into(),
+        x25519: [5; 32],
+    };
+    let built = onion::build_onion_request(
+        &hops,
+        &Destination::Server(target),
+        b"l2:{}e",
+        EncType::XChaCha20,
+        &mut ChaCha20Rng::seed_from_u64(1),
+    )
+    .unwrap();
+    let answer = murmur_testkit::net::http()
+        .post(nodes[0].endpoint(onion::ONION_REQ_PATH))
+        .body(built.body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    assert_eq!(
+        answer.text().await.unwrap(),
+        "Invalid url: not a file server of this network"
+    );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_file_server_is_caught_by_the_ids() {
+    let (mut net, _dir) = devnet::start(9, 60_000).await;
+    let alice = client(&net, 4);
+    let data = random(50_000, 9);
+    let honest: UploadedFile = alice
+        .upload_file(data.as_slice(), Domain::Attachment, None, &no_progress)
+        .await
+        .unwrap();
+
+    // The real file server goes; liars with its key take its place, one after the other.
+    let addr = net.file_server().unwrap().addr;
+    let files_dir = net.dir.join("files");
+    let key = || murmur_node::files::load_or_create_key(&files_dir).unwrap();
+    let liar = |lie| murmur_testkit::lying_files::serve(addr, key(), lie);
+    net.stop_file_server().await;
+    let server = liar(FileLie::WrongId).await;
+    let named_wrong = alice
+        .upload_file(
+            random(1000, 10).as_slice(),
+            Domain::Attachment,
+            None,
+            &no_progress,
+        )
+        .await;
+    assert!(
+        named_wrong
+            .unwrap_err()
+            .to_string()
+            .contains("named the upload with another ID")
+    );
+    server.abort();
+    let _ = server.await;
+
+    for lie in [FileLie::Garbage, FileLie::Truncated] {
+        let server = liar(lie).await;
+        let mut out = Vec::new();
+        let result = alice
+            .download_file(
+                &honest.url,
+                &honest.key,
+                honest.size,
+                &mut out,
+                &no_progress,
+            )
+            .await;
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .contains("other bytes than the file asked for"),
+            "{lie:?}"
+        );
+        assert!(out.is_empty(), "nothing of a lie reaches the sink");
+        server.abort();
+        let _ = server.await;
+    }
+    net.stop().await;
+}
