@@ -9,6 +9,7 @@ use crate::SessionId;
 use crate::client::platform::{Clock, Store, Transport};
 use crate::client::{Client, ClientError, Incoming, Step};
 use crate::history::{Delivery, History, HistoryError, MessageRecord};
+use crate::message::{Attachment, Body, Profile};
 use crate::rpc::TTL_MAXIMUM_MS;
 
 /// How often a successful poll is recorded (one sealed write per minute, not per poll).
@@ -40,6 +41,15 @@ pub struct Queued {
     id: String,
     text: String,
     timer: Option<u32>,
+    /// Its files: named and sized when queued, with URL and key once uploaded.
+    attachments: Vec<Attachment>,
+}
+
+impl Queued {
+    /// The message's local id in the history.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// A client and its history, for one identity.
@@ -50,6 +60,8 @@ pub struct Messenger<T, C, S, R, H> {
     next_local: std::cell::Cell<u64>,
     /// When a successful poll was last recorded (network ms; 0: not this session).
     caught_up_saved: std::cell::Cell<u64>,
+    /// Our profile, sent with every message.
+    profile: std::cell::RefCell<Option<Profile>>,
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S, R, H> {
@@ -59,7 +71,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             history,
             next_local: std::cell::Cell::new(0),
             caught_up_saved: std::cell::Cell::new(0),
+            profile: std::cell::RefCell::new(None),
         }
+    }
+
+    /// Sets the profile sent with every message from now on.
+    pub fn set_profile(&self, profile: Option<Profile>) {
+        *self.profile.borrow_mut() = profile;
+    }
+
+    /// The profile sent with messages.
+    pub fn profile(&self) -> Option<Profile> {
+        self.profile.borrow().clone()
     }
 
     /// Sends `text` to `peer` with the conversation's disappearing timer. The message is in
@@ -73,6 +96,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
 
     /// The first half of [`Self::send`]: files `text` in `peer`'s conversation as `Sending`.
     pub async fn queue(&self, peer: &SessionId, text: &str) -> Result<Queued> {
+        self.queue_with(peer, text, Vec::new()).await
+    }
+
+    /// [`Self::queue`] for a message with files: `attachments` name and size them (their URL
+    /// and key come with [`Self::attach`], once uploaded).
+    pub async fn queue_with(
+        &self,
+        peer: &SessionId,
+        text: &str,
+        attachments: Vec<Attachment>,
+    ) -> Result<Queued> {
         let peer_hex = peer.to_string();
         let conv = self.history.open(&peer_hex).await?;
         let n = self.next_local.get();
@@ -89,6 +123,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                     sent_ms: now,
                     delivery: Delivery::Sending,
                     expires_ms: conv.disappear_after_s.map(|s| now + u64::from(s) * 1000),
+                    attachments: attachments.clone(),
                 },
             )
             .await?;
@@ -97,7 +132,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             id: local_id,
             text: text.to_string(),
             timer: conv.disappear_after_s,
+            attachments,
         })
+    }
+
+    /// Records a queued message's files as uploaded (the history shows them, a retry resends
+    /// them without uploading again).
+    pub async fn attach(&self, queued: &mut Queued, uploaded: Vec<Attachment>) -> Result<()> {
+        self.history
+            .set_attachments(&queued.peer.to_string(), &queued.id, uploaded.clone())
+            .await?;
+        queued.attachments = uploaded;
+        Ok(())
     }
 
     /// The second half of [`Self::send`]: sends a queued message; it ends `Sent` or `Failed`.
@@ -107,19 +153,36 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             id,
             text,
             timer,
+            attachments,
         } = queued;
-        self.deliver(&peer.to_string(), &peer, &id, &text, timer)
+        let body = Body {
+            text,
+            attachments,
+            profile: self.profile(),
+        };
+        self.deliver(&peer.to_string(), &peer, &id, &body, timer)
             .await
     }
 
-    /// Sends a `Failed` message again.
+    /// Sends a `Failed` message again (with the files it had uploaded).
     pub async fn retry(&self, peer: &SessionId, id: &str, text: &str) -> Result<String> {
         let peer_hex = peer.to_string();
         let timer = self.history.open(&peer_hex).await?.disappear_after_s;
+        let attachments = self
+            .history
+            .find(&peer_hex, id)
+            .await?
+            .map(|m| m.attachments)
+            .unwrap_or_default();
         self.history
             .set_delivery(&peer_hex, id, Delivery::Sending, None)
             .await?;
-        self.deliver(&peer_hex, peer, id, text, timer).await
+        let body = Body {
+            text: text.to_string(),
+            attachments,
+            profile: self.profile(),
+        };
+        self.deliver(&peer_hex, peer, id, &body, timer).await
     }
 
     async fn deliver(
@@ -127,10 +190,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         peer_hex: &str,
         peer: &SessionId,
         id: &str,
-        text: &str,
+        body: &Body,
         timer: Option<u32>,
     ) -> Result<String> {
-        match self.client.send_text(peer, text, timer).await {
+        let sent = if body.attachments.iter().any(|a| a.url.is_empty()) {
+            // A file that never finished uploading: nothing to point at.
+            Err(ClientError::FileSource("a file was not uploaded".into()))
+        } else {
+            self.client.send_message(peer, body, timer).await
+        };
+        match sent {
             Ok(sent) => {
                 self.history
                     .set_delivery(peer_hex, id, Delivery::Sent, Some(&sent.hash))
@@ -194,12 +263,27 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             .filter(|c| c.blocked)
             .map(|c| c.peer)
             .collect();
+        let mut profiles = Vec::new();
         let filed = incoming
             .into_iter()
-            .filter_map(|m| Self::file(&own, &blocked, m))
+            .filter_map(|mut m| {
+                if let Some(profile) = m.profile.take()
+                    && m.sync_target.is_none()
+                    && !blocked.contains(&m.from.to_string())
+                {
+                    profiles.push((m.from.to_string(), profile));
+                }
+                Self::file(&own, &blocked, m)
+            })
             .collect();
         // One batch: a catch-up of thousands costs one index write, not one per message.
-        Ok(self.history.append_all(filed).await?)
+        let mut changed = self.history.append_all(filed).await?;
+        for peer in self.history.set_profiles(profiles).await? {
+            if !changed.contains(&peer) {
+                changed.push(peer);
+            }
+        }
+        Ok(changed)
     }
 
     /// The conversation and record an incoming message belongs to, or `None` to drop it.
@@ -225,6 +309,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                 Delivery::Received
             },
             expires_ms,
+            attachments: m.attachments,
         };
         Some((peer, record))
     }

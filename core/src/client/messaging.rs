@@ -14,7 +14,10 @@ use super::seen::KEY_SEEN;
 use crate::SessionId;
 use crate::crypto;
 use crate::limits::MIN_STORE_ACKS;
-use crate::message::{Received, decode_direct_message, encode_direct_message, text_content};
+use crate::message::{
+    Attachment, Body, Profile, Received, decode_direct_message, encode_direct_message,
+    message_content,
+};
 use crate::network::ManifestNode;
 use crate::rpc::response::{RetrieveResponse, StoreResponse};
 use crate::rpc::rules::RETRIEVE_MAX_COUNT;
@@ -56,6 +59,10 @@ pub struct Incoming {
     pub from: SessionId,
     pub sent_ms: u64,
     pub text: String,
+    /// The files it carries (checked: fetchable URLs, 32-byte keys, sizes in bounds).
+    pub attachments: Vec<Attachment>,
+    /// The sender's profile, when the message carries one.
+    pub profile: Option<Profile>,
     /// For a sync copy of our own message: who it was sent to.
     pub sync_target: Option<SessionId>,
     /// The disappearing timer, if set.
@@ -118,7 +125,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         text: &str,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
-        if text.len() > MAX_TEXT_BYTES {
+        self.send_message(to, &Body::text(text), disappear_after_s)
+            .await
+    }
+
+    /// [`Self::send_text`] for a whole message: text, attachments (uploaded already) and our
+    /// profile.
+    pub async fn send_message(
+        &self,
+        to: &SessionId,
+        body: &Body,
+        disappear_after_s: Option<u32>,
+    ) -> ClientResult<Sent> {
+        if body.text.len() > MAX_TEXT_BYTES {
             return Err(ClientError::TooLong {
                 max: MAX_TEXT_BYTES,
             });
@@ -128,7 +147,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let ttl_ms = disappear_after_s
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
-        let content = text_content(text, sent_ms, disappear_after_s);
+        let content = message_content(body, sent_ms, disappear_after_s);
         let data = encode_direct_message(
             &self.identity,
             to,
@@ -386,11 +405,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             } else {
                 None
             };
+            let body = Body::read(&dm);
             fresh.push(Incoming {
                 hash: m.hash.clone(),
                 from: received.sender,
                 sent_ms: received.sent_ms,
-                text: dm.body.unwrap_or_default(),
+                text: body.text,
+                attachments: body.attachments,
+                profile: body.profile,
                 sync_target,
                 disappear_after_s: timer,
                 expires_ms: due,

@@ -5,6 +5,7 @@
 //! `Envelope` → `WebSocketMessage`, stored in the recipient's swarm. The recipient key is signed
 //! but not sent, so a message cannot be re-addressed to someone else.
 
+pub mod content;
 pub mod proto;
 
 use ed25519_dalek::{Signature, Signer, VerifyingKey};
@@ -14,6 +15,7 @@ use rand_core::CryptoRng;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::keys::{Identity, SessionId, ed25519_pk_to_x25519};
+pub use content::{Attachment, Body, Profile, ProfilePicture};
 pub use proto::{Content, DataMessage, Envelope, ExpirationType, WebSocketMessage};
 
 /// Padding block of v1 content.
@@ -167,15 +169,21 @@ pub fn decode_direct_message(recipient: &Identity, data: &[u8]) -> Result<Receiv
     })
 }
 
-/// A text message's `Content`, with disappearing-message fields when `disappear_after_s` is set.
-pub fn text_content(body: &str, sent_ms: u64, disappear_after_s: Option<u32>) -> Content {
+/// A text message's `Content` ([`message_content`] of the text alone).
+pub fn text_content(text: &str, sent_ms: u64, disappear_after_s: Option<u32>) -> Content {
+    message_content(&Body::text(text), sent_ms, disappear_after_s)
+}
+
+/// A message's `Content` (text, attachments, profile), with disappearing-message fields when
+/// `disappear_after_s` is set.
+pub fn message_content(body: &Body, sent_ms: u64, disappear_after_s: Option<u32>) -> Content {
+    let mut dm = DataMessage {
+        timestamp: Some(sent_ms),
+        ..DataMessage::default()
+    };
+    body.write(&mut dm);
     Content {
-        data_message: Some(DataMessage {
-            body: Some(body.to_string()),
-            flags: None,
-            timestamp: Some(sent_ms),
-            sync_target: None,
-        }),
+        data_message: Some(dm),
         expiration_type: disappear_after_s.map(|_| ExpirationType::DeleteAfterSend as i32),
         expiration_timer: disappear_after_s,
         sig_timestamp: Some(sent_ms),

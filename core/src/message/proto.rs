@@ -69,16 +69,64 @@ pub struct Content {
     pub sig_timestamp: Option<u64>,
 }
 
-/// `SessionProtos.DataMessage` (the fields a text message uses).
+/// `SessionProtos.DataMessage` (the fields Murmur reads and writes).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct DataMessage {
     #[prost(string, optional, tag = "1")]
     pub body: Option<String>,
+    #[prost(message, repeated, tag = "2")]
+    pub attachments: Vec<AttachmentPointer>,
     #[prost(uint32, optional, tag = "4")]
     pub flags: Option<u32>,
+    /// The key of the sender's profile picture (with `profile`).
+    #[prost(bytes = "vec", optional, tag = "6")]
+    pub profile_key: Option<Vec<u8>>,
     #[prost(uint64, optional, tag = "7")]
     pub timestamp: Option<u64>,
+    #[prost(message, optional, tag = "101")]
+    pub profile: Option<LokiProfile>,
     /// Set on the sender's own sync copy: the Session ID it was sent to.
     #[prost(string, optional, tag = "105")]
     pub sync_target: Option<String>,
+}
+
+/// `SessionProtos.AttachmentPointer` (proto2): where a file is and how to open it.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct AttachmentPointer {
+    /// Session desktop: the URL's last segment as a number, 0 when it is not one.
+    #[prost(fixed64, required, tag = "1")]
+    pub deprecated_id: u64,
+    #[prost(string, optional, tag = "2")]
+    pub content_type: Option<String>,
+    /// 32 bytes (the S format).
+    #[prost(bytes = "vec", optional, tag = "3")]
+    pub key: Option<Vec<u8>>,
+    /// Plaintext bytes, padding excluded.
+    #[prost(uint32, optional, tag = "4")]
+    pub size: Option<u32>,
+    #[prost(bytes = "vec", optional, tag = "6")]
+    pub digest: Option<Vec<u8>>,
+    #[prost(string, optional, tag = "7")]
+    pub file_name: Option<String>,
+    #[prost(uint32, optional, tag = "8")]
+    pub flags: Option<u32>,
+    #[prost(uint32, optional, tag = "9")]
+    pub width: Option<u32>,
+    #[prost(uint32, optional, tag = "10")]
+    pub height: Option<u32>,
+    #[prost(string, optional, tag = "11")]
+    pub caption: Option<String>,
+    #[prost(string, optional, tag = "101")]
+    pub url: Option<String>,
+}
+
+/// `SessionProtos.LokiProfile`: the sender's display name and picture URL.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LokiProfile {
+    #[prost(string, optional, tag = "1")]
+    pub display_name: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub profile_picture: Option<String>,
+    #[prost(uint64, optional, tag = "3")]
+    pub last_profile_update_seconds: Option<u64>,
 }
