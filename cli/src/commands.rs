@@ -1,13 +1,20 @@
-//! The client commands: identity, send, inbox, path. Each opens the home, builds a
-//! `murmur_core::client::Client` on the native platform and runs on a single-threaded runtime.
+//! The client commands: identity, send, inbox, attachment, profile, path. Each opens the home,
+//! builds a `murmur_core::client::Client` on the native platform and runs on a single-threaded
+//! runtime.
 
 use std::io::{BufRead as _, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use murmur_cli::files::{DiskFile, DiskSink, prepare};
 use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
-use murmur_core::client::{Client, ClientConfig, ClientError, Incoming, Step, parse_recipient};
+use murmur_core::attachment::Domain;
+use murmur_core::client::files::FileSource;
+use murmur_core::client::{
+    Client, ClientConfig, ClientError, Incoming, Step, Store as _, parse_recipient,
+};
+use murmur_core::message::{Attachment, Body, Profile, ProfilePicture};
 use murmur_core::network::NetworkFile;
 use murmur_core::{Identity, Seed};
 use rand_core::UnwrapErr;
@@ -60,7 +67,10 @@ impl From<ClientError> for Failure {
         match e {
             ClientError::InvalidRecipient(_)
             | ClientError::TooLong { .. }
-            | ClientError::Refused { .. } => Self::Input(e.to_string()),
+            | ClientError::Refused { .. }
+            | ClientError::FileTooLarge { .. }
+            | ClientError::EmptyFile
+            | ClientError::FileSource(_) => Self::Input(e.to_string()),
             other => Self::Network(other.to_string()),
         }
     }
@@ -178,18 +188,47 @@ pub fn identity_show(common: &Common, phrase: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn send(
-    common: &Common,
-    to: &str,
-    text: &str,
-    disappear: Option<u32>,
-    json: bool,
-) -> Result<()> {
-    // Check the recipient before anything touches the network.
-    let recipient = parse_recipient(to)?;
+/// What `murmur send` sends.
+#[derive(Debug)]
+pub struct Send<'a> {
+    pub to: &'a str,
+    /// The text; `-` reads stdin and sends each non-empty line as its own message.
+    pub text: &'a str,
+    pub files: &'a [PathBuf],
+    pub keep_metadata: bool,
+    pub disappear: Option<u32>,
+    pub json: bool,
+}
+
+pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
+    // Check the recipient and the files before anything touches the network.
+    let recipient = parse_recipient(how.to)?;
+    let prepared = how
+        .files
+        .iter()
+        .map(|path| {
+            let source = DiskFile::open(path).map_err(Failure::Input)?;
+            if source.len() > murmur_core::files::MAX_ATTACHMENT_BYTES {
+                return Err(ClientError::FileTooLarge {
+                    max: murmur_core::files::MAX_ATTACHMENT_BYTES,
+                }
+                .into());
+            }
+            if source.len() == 0 {
+                return Err(Failure::Input(format!("{} is empty", path.display())));
+            }
+            let file = prepare(path, how.keep_metadata).map_err(Failure::Input)?;
+            Ok((source, file))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if how.text.is_empty() && prepared.is_empty() {
+        return Err(Failure::Input(
+            "nothing to send: give a text or --file".into(),
+        ));
+    }
     let home = home(common);
     let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
-    let texts: Vec<String> = if text == "-" {
+    let texts: Vec<String> = if how.text == "-" {
         std::io::stdin()
             .lock()
             .lines()
@@ -199,19 +238,66 @@ pub fn send(
             .filter(|line| !line.trim().is_empty())
             .collect()
     } else {
-        vec![text.to_string()]
+        vec![how.text.to_string()]
     };
     let runtime = runtime()?;
     runtime.block_on(client.ready())?;
     warn_about_network(&client);
-    for text in &texts {
-        let sent = runtime.block_on(client.send_text(&recipient, text, disappear))?;
-        if json {
+    let profile = runtime.block_on(profile_to_send(&client))?;
+    let mut attachments = Vec::new();
+    for (source, file) in &prepared {
+        let progress = |done: u64, total: u64| {
+            if !how.json {
+                eprint!(
+                    "\ruploading {}: {}%",
+                    file.name.as_deref().unwrap_or("file"),
+                    done * 100 / total.max(1)
+                );
+            }
+        };
+        let uploaded = match &file.bytes {
+            Some(bytes) => runtime.block_on(client.upload_file(
+                bytes.as_slice(),
+                Domain::Attachment,
+                None,
+                &progress,
+            )),
+            None => {
+                runtime.block_on(client.upload_file(source, Domain::Attachment, None, &progress))
+            }
+        }?;
+        if !how.json {
+            eprintln!();
+        }
+        attachments.push(Attachment {
+            url: uploaded.url.to_url(),
+            key: hex::encode(uploaded.key),
+            size: uploaded.size,
+            content_type: file.content_type.clone(),
+            file_name: file.name.clone(),
+            width: None,
+            height: None,
+        });
+    }
+    for (i, text) in texts.iter().enumerate() {
+        let body = Body {
+            text: text.clone(),
+            // The files go with the first message.
+            attachments: if i == 0 {
+                attachments.clone()
+            } else {
+                Vec::new()
+            },
+            profile: profile.clone(),
+        };
+        let sent = runtime.block_on(client.send_message(&recipient, &body, how.disappear))?;
+        if how.json {
             println!(
                 "{}",
                 json!({
                     "hash": sent.hash, "sent_ms": sent.sent_ms, "expiry_ms": sent.expiry_ms,
                     "accepted_by": sent.accepted_by, "synced": sent.synced,
+                    "attachments": body.attachments.len(),
                 })
             );
         } else {
@@ -230,6 +316,257 @@ pub fn send(
     Ok(())
 }
 
+/// Store key of our profile (name, picture URL and key) in the home.
+const PROFILE: &str = "profile";
+/// Store key of our profile picture's bytes (stripped), kept to upload again if the file
+/// server lets it go.
+const PROFILE_PICTURE: &str = "profile.picture";
+/// How long before its expiry a profile picture is extended.
+const PICTURE_EXTEND_BEFORE_MS: u64 = 3 * 24 * 3600 * 1000;
+
+/// Our profile as sent with messages, its picture kept alive first: extended when it expires
+/// within three days, uploaded again when the file server no longer has it.
+async fn profile_to_send(client: &NativeClient) -> Result<Option<Profile>> {
+    let store = client_store(client);
+    let Some(bytes) = store.get(PROFILE).await.map_err(|e| Failure::Input(e.0))? else {
+        return Ok(None);
+    };
+    let mut saved: SavedProfile = serde_json::from_slice(&bytes)
+        .map_err(|_| Failure::Input("the saved profile is damaged".into()))?;
+    if let Some(picture) = &saved.profile.picture {
+        let now = client.network_now_ms();
+        if saved.picture_expires_ms.saturating_sub(now) < PICTURE_EXTEND_BEFORE_MS {
+            let url = murmur_core::files::FileUrl::parse(&picture.url)
+                .map_err(|e| Failure::Input(e.to_string()))?;
+            saved.picture_expires_ms = match client.extend_file(&url).await {
+                Ok(expires) => expires,
+                Err(ClientError::FileGone) => {
+                    let Some(image) = store
+                        .get(PROFILE_PICTURE)
+                        .await
+                        .map_err(|e| Failure::Input(e.0))?
+                    else {
+                        return Ok(Some(saved.profile));
+                    };
+                    let uploaded = client
+                        .upload_file(image.as_slice(), Domain::ProfilePicture, None, &|_, _| {})
+                        .await?;
+                    saved.profile.picture = Some(ProfilePicture {
+                        url: uploaded.url.to_url(),
+                        key: hex::encode(uploaded.key),
+                    });
+                    uploaded.expires_ms
+                }
+                Err(e) => return Err(e.into()),
+            };
+            save_profile(client, &saved).await?;
+        }
+    }
+    Ok(Some(saved.profile))
+}
+
+/// Our profile as the home keeps it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SavedProfile {
+    profile: Profile,
+    /// When the file server lets the picture go (ms since the epoch).
+    #[serde(default)]
+    picture_expires_ms: u64,
+}
+
+fn client_store(client: &NativeClient) -> &DirStore {
+    client.store()
+}
+
+async fn save_profile(client: &NativeClient, saved: &SavedProfile) -> Result<()> {
+    let bytes = serde_json::to_vec(saved).map_err(|e| Failure::Input(e.to_string()))?;
+    client_store(client)
+        .put(PROFILE, bytes)
+        .await
+        .map_err(|e| Failure::Input(e.0))
+}
+
+/// `murmur profile set`: a display name, and a picture (uploaded, metadata stripped) or none.
+pub fn profile_set(
+    common: &Common,
+    name: Option<&str>,
+    picture: Option<&Path>,
+    remove_picture: bool,
+) -> Result<()> {
+    let name = match name {
+        Some(n) => Some(
+            murmur_core::message::content::display_name(n)
+                .ok_or_else(|| Failure::Input("the name is empty once cleaned".into()))?,
+        ),
+        None => None,
+    };
+    let picture_bytes = match picture {
+        Some(path) => {
+            let data = std::fs::read(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+            match murmur_core::media::strip_metadata(&data) {
+                Ok(murmur_core::media::Stripped::Image { bytes, .. }) => Some(bytes),
+                _ => {
+                    return Err(Failure::Input(format!(
+                        "{} is not a picture (JPEG, PNG, GIF or WebP)",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        None => None,
+    };
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let store = client_store(&client);
+        let mut saved = match store.get(PROFILE).await.map_err(|e| Failure::Input(e.0))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| Failure::Input("the saved profile is damaged".into()))?,
+            None => SavedProfile {
+                profile: Profile::default(),
+                picture_expires_ms: 0,
+            },
+        };
+        if name.is_some() {
+            saved.profile.name = name;
+        }
+        if remove_picture {
+            saved.profile.picture = None;
+        }
+        if let Some(bytes) = picture_bytes {
+            client.ready().await?;
+            let uploaded = client
+                .upload_file(bytes.as_slice(), Domain::ProfilePicture, None, &|_, _| {})
+                .await?;
+            store
+                .put(PROFILE_PICTURE, bytes)
+                .await
+                .map_err(|e| Failure::Input(e.0))?;
+            saved.profile.picture = Some(ProfilePicture {
+                url: uploaded.url.to_url(),
+                key: hex::encode(uploaded.key),
+            });
+            saved.picture_expires_ms = uploaded.expires_ms;
+        }
+        saved.profile.updated_s = Some(client.network_now_ms() / 1000);
+        save_profile(&client, &saved).await?;
+        print_profile(&saved.profile, false);
+        Ok(())
+    })
+}
+
+fn print_profile(profile: &Profile, json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({ "name": profile.name, "picture": profile.picture.as_ref().map(|p| &p.url) })
+        );
+    } else {
+        println!(
+            "name: {}",
+            profile
+                .name
+                .as_deref()
+                .map_or_else(|| "(none)".into(), printable)
+        );
+        println!(
+            "picture: {}",
+            if profile.picture.is_some() {
+                "set"
+            } else {
+                "none"
+            }
+        );
+    }
+}
+
+/// `murmur profile show`.
+pub fn profile_show(common: &Common, json: bool) -> Result<()> {
+    let home = home(common);
+    let store = home.store().map_err(Failure::Input)?;
+    let profile = runtime()?.block_on(async {
+        Ok::<_, Failure>(
+            match store.get(PROFILE).await.map_err(|e| Failure::Input(e.0))? {
+                Some(bytes) => {
+                    serde_json::from_slice::<SavedProfile>(&bytes)
+                        .map_err(|_| Failure::Input("the saved profile is damaged".into()))?
+                        .profile
+                }
+                None => Profile::default(),
+            },
+        )
+    })?;
+    print_profile(&profile, json);
+    Ok(())
+}
+
+/// Store key under which a received message's attachments are kept, for `attachment get`.
+fn attachments_key(hash: &str) -> String {
+    let safe: String = hash
+        .chars()
+        .filter_map(|c| match c {
+            '+' => Some('-'),
+            '/' => Some('_'),
+            '=' => None,
+            c => Some(c),
+        })
+        .collect();
+    format!("attachments.{safe}")
+}
+
+/// `murmur attachment get`: downloads, checks and decrypts attachment `index` of the received
+/// message `hash` to `out`.
+pub fn attachment_get(common: &Common, hash: &str, index: usize, out: &Path) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let saved = client_store(&client)
+            .get(&attachments_key(hash))
+            .await
+            .map_err(|e| Failure::Input(e.0))?
+            .ok_or_else(|| {
+                Failure::Input(format!(
+                    "no received message {hash} with files (run `murmur inbox` first)"
+                ))
+            })?;
+        let attachments: Vec<Attachment> = serde_json::from_slice(&saved)
+            .map_err(|_| Failure::Input("the saved attachments are damaged".into()))?;
+        let attachment = attachments.get(index).ok_or_else(|| {
+            Failure::Input(format!(
+                "the message has {} file(s); index {index} is not one",
+                attachments.len()
+            ))
+        })?;
+        let (Some(url), Some(key)) = (attachment.file_url(), attachment.key_bytes()) else {
+            return Err(Failure::Input("the saved attachment is damaged".into()));
+        };
+        client.ready().await?;
+        let mut sink = DiskSink::create(out).map_err(Failure::Input)?;
+        let progress = |done: u64, total: u64| {
+            eprint!("\rdownloading: {}%", done * 100 / total.max(1));
+        };
+        match client
+            .download_file(&url, &key, attachment.size, &mut sink, &progress)
+            .await
+        {
+            Ok(()) => {
+                eprintln!();
+                sink.finish().map_err(Failure::Input)?;
+                println!("saved {} bytes to {}", attachment.size, out.display());
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!();
+                sink.abandon();
+                Err(e.into())
+            }
+        }
+    })
+}
+
 /// Text for a terminal: control characters (escape sequences) are shown, not obeyed.
 fn printable(text: &str) -> String {
     text.chars()
@@ -243,15 +580,66 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-fn print_message(m: &Incoming, json: bool) {
+fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
     if json {
+        let files: Vec<_> = m
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                json!({
+                    "index": i,
+                    "name": a.file_name,
+                    "size": a.size,
+                    "content_type": a.content_type,
+                    "id": a.file_url().map(|u| u.parts[0].clone()),
+                })
+            })
+            .collect();
         println!(
             "{}",
-            json!({ "from": m.from.to_string(), "text": m.text, "sent_ms": m.sent_ms, "hash": m.hash })
+            json!({
+                "from": m.from.to_string(), "from_name": from_name, "text": m.text,
+                "sent_ms": m.sent_ms, "hash": m.hash, "attachments": files,
+            })
         );
     } else {
-        println!("[{}] {}: {}", m.sent_ms, m.from, printable(&m.text));
+        let from = match from_name {
+            Some(name) => format!("{} ({})", printable(name), m.from),
+            None => m.from.to_string(),
+        };
+        println!("[{}] {from}: {}", m.sent_ms, printable(&m.text));
+        for (i, a) in m.attachments.iter().enumerate() {
+            println!(
+                "    file {i}: {} ({}, {} bytes) — murmur attachment get --hash {} --index {i} --out FILE",
+                printable(a.file_name.as_deref().unwrap_or("unnamed")),
+                a.content_type,
+                a.size,
+                m.hash
+            );
+        }
     }
+}
+
+/// Keeps what `murmur inbox` shows later commands need: a message's files (for `attachment
+/// get`) and the sender's newest display name.
+async fn remember(store: &DirStore, m: &Incoming) -> Option<String> {
+    if !m.attachments.is_empty()
+        && let Ok(bytes) = serde_json::to_vec(&m.attachments)
+    {
+        let _ = store.put(&attachments_key(&m.hash), bytes).await;
+    }
+    let key = format!("contact.{}", m.from);
+    if let Some(name) = m.profile.as_ref().and_then(|p| p.name.clone()) {
+        let _ = store.put(&key, name.clone().into_bytes()).await;
+        return Some(name);
+    }
+    store
+        .get(&key)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 /// How `murmur inbox` runs.
@@ -273,10 +661,12 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
     let _lock = home.lock_inbox().map_err(Failure::Input)?;
     let client = client(common, &home, identity)?;
     let json = how.json;
-    let show = |messages: Vec<Incoming>| {
+    let store = home.store().map_err(Failure::Input)?;
+    let show = async |messages: Vec<Incoming>| {
         // Sync copies of our own sent messages are history for other devices, not inbox.
         for m in messages.iter().filter(|m| m.from != own) {
-            print_message(m, json);
+            let name = remember(&store, m).await;
+            print_message(m, name.as_deref(), json);
         }
         let _ = std::io::stdout().flush();
     };
@@ -289,7 +679,7 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         }
         warn_about_network(&client);
         if !how.follow {
-            show(client.poll().await?);
+            show(client.poll().await?).await;
             return Ok(());
         }
         let ctrl_c = tokio::signal::ctrl_c();
@@ -310,11 +700,11 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             };
             let pause = match step {
                 Ok(Step::Waited(messages)) => {
-                    show(messages);
+                    show(messages).await;
                     false
                 }
                 Ok(Step::Polled(messages)) => {
-                    show(messages);
+                    show(messages).await;
                     // After the first full poll, live steps start at once.
                     let first = !polled;
                     polled = true;

@@ -28,10 +28,16 @@ enum Command {
     /// Create, restore or show this home's identity.
     #[command(subcommand)]
     Identity(IdentityCommand),
-    /// Send a text message.
+    /// Send a message: text, files, or both.
     Send(SendArgs),
     /// Print received messages (`--follow` keeps waiting for more).
     Inbox(InboxArgs),
+    /// Files received: download, check and decrypt one.
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
+    /// The name and picture others see with your messages.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Show the onion path requests take now.
     Path {
         /// One JSON object instead of text.
@@ -56,6 +62,39 @@ enum IdentityCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum AttachmentCommand {
+    /// Download file INDEX of a received message (as `murmur inbox` lists it) to OUT.
+    Get {
+        /// The message's hash.
+        #[arg(long)]
+        hash: String,
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileCommand {
+    /// Set your display name and/or picture (sent with every message from now on).
+    Set {
+        #[arg(long)]
+        name: Option<String>,
+        /// A JPEG, PNG, GIF or WebP picture (its metadata is removed before upload).
+        #[arg(long, conflicts_with = "remove_picture")]
+        picture: Option<PathBuf>,
+        #[arg(long)]
+        remove_picture: bool,
+    },
+    /// Show your profile.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, Args)]
 struct SendArgs {
     /// The recipient's Session ID (66 hex characters starting 05).
@@ -67,8 +106,16 @@ struct SendArgs {
     /// One JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// A file to send (repeatable; up to 100 MB each). Pictures lose their metadata
+    /// (location, device, author) first.
+    #[arg(long, value_name = "PATH")]
+    file: Vec<PathBuf>,
+    /// Send pictures as they are, metadata included.
+    #[arg(long)]
+    keep_metadata: bool,
     /// The message text; `-` reads stdin and sends each non-empty line as its own message,
     /// in order.
+    #[arg(default_value = "")]
     text: String,
 }
 
@@ -78,7 +125,7 @@ struct InboxArgs {
     /// retrieves at nodes that hold them, polling the others.
     #[arg(long)]
     follow: bool,
-    /// JSON lines: {"from","text","sent_ms","hash"}.
+    /// JSON lines: {"from","from_name","text","sent_ms","hash","attachments"}.
     #[arg(long)]
     json: bool,
     /// With --follow: how often to poll when no node holds waits (or with --poll).
@@ -100,7 +147,33 @@ fn main() -> std::process::ExitCode {
         Command::Identity(IdentityCommand::Show { phrase }) => {
             commands::identity_show(&cli.common, phrase)
         }
-        Command::Send(a) => commands::send(&cli.common, &a.to, &a.text, a.disappear, a.json),
+        Command::Send(a) => commands::send(
+            &cli.common,
+            &commands::Send {
+                to: &a.to,
+                text: &a.text,
+                files: &a.file,
+                keep_metadata: a.keep_metadata,
+                disappear: a.disappear,
+                json: a.json,
+            },
+        ),
+        Command::Attachment(AttachmentCommand::Get { hash, index, out }) => {
+            commands::attachment_get(&cli.common, &hash, index, &out)
+        }
+        Command::Profile(ProfileCommand::Set {
+            name,
+            picture,
+            remove_picture,
+        }) => commands::profile_set(
+            &cli.common,
+            name.as_deref(),
+            picture.as_deref(),
+            remove_picture,
+        ),
+        Command::Profile(ProfileCommand::Show { json }) => {
+            commands::profile_show(&cli.common, json)
+        }
         Command::Inbox(a) => commands::inbox(
             &cli.common,
             commands::Inbox {

@@ -265,3 +265,184 @@ async fn a_lying_file_server_is_caught_by_the_ids() {
     }
     net.stop().await;
 }
+
+mod common;
+
+/// Creates an identity in `home` on `network_file`; returns its Session ID.
+async fn cli_user(home: &std::path::Path, network_file: &std::path::Path) -> String {
+    let out = common::murmur(home, &["identity", "new"]).await;
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let id = common::stdout(&out)
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("Session ID: ")
+        .unwrap()
+        .to_string();
+    let out = common::murmur(
+        home,
+        &["--network-file", network_file.to_str().unwrap(), "path"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    id
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures")
+        .join(name)
+}
+
+/// Alice (with a name and picture) sends Bob a photo with GPS tags and a 12 MB document from
+/// the command line; Bob sees her name, lists the files and saves them: the photo byte-equal
+/// to its stripped form (no location, no camera), the document byte-equal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_sends_files_and_a_profile() {
+    use common::{murmur, stderr, stdout};
+    let (net, dir) = devnet::start(9, 60_000).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let _a = cli_user(&home_a, &file).await;
+    let b = cli_user(&home_b, &file).await;
+
+    let out = murmur(
+        &home_a,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Alice \u{202E}Liddell",
+            "--picture",
+            fixture("exif.webp").to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = murmur(&home_a, &["profile", "show", "--json"]).await;
+    let profile: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(profile["name"], "Alice Liddell", "direction marks removed");
+    assert!(profile["picture"].as_str().unwrap().contains("/file/"));
+
+    let document = dir.path().join("report.pdf");
+    std::fs::write(&document, random(12_000_000, 11)).unwrap();
+    let photo = fixture("gps.jpg");
+    let out = murmur(
+        &home_a,
+        &[
+            "send",
+            "--to",
+            &b,
+            "--file",
+            photo.to_str().unwrap(),
+            "--file",
+            document.to_str().unwrap(),
+            "--json",
+            "two files",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = murmur(&home_b, &["inbox", "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(m["text"], "two files");
+    assert_eq!(m["from_name"], "Alice Liddell");
+    let files = m["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["name"], "gps.jpg");
+    assert_eq!(files[0]["content_type"], "image/jpeg");
+    assert_eq!(files[1]["name"], "report.pdf");
+    assert_eq!(files[1]["content_type"], "application/pdf");
+    assert_eq!(files[1]["size"], 12_000_000);
+    let hash = m["hash"].as_str().unwrap();
+
+    let got_photo = dir.path().join("photo.jpg");
+    let out = murmur(
+        &home_b,
+        &[
+            "attachment",
+            "get",
+            "--hash",
+            hash,
+            "--index",
+            "0",
+            "--out",
+            got_photo.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let received = std::fs::read(&got_photo).unwrap();
+    let stripped =
+        match murmur_core::media::strip_metadata(&std::fs::read(&photo).unwrap()).unwrap() {
+            murmur_core::media::Stripped::Image { bytes, .. } => bytes,
+            murmur_core::media::Stripped::Unsupported => unreachable!(),
+        };
+    assert_eq!(received, stripped, "the stripped photo, byte for byte");
+    for secret in [&b"GPS"[..], b"SecretPhoneMaker", b"Alice Secretname"] {
+        assert!(!received.windows(secret.len()).any(|w| w == secret));
+    }
+    let got_doc = dir.path().join("doc.pdf");
+    let out = murmur(
+        &home_b,
+        &[
+            "attachment",
+            "get",
+            "--hash",
+            hash,
+            "--index",
+            "1",
+            "--out",
+            got_doc.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&got_doc).unwrap() == std::fs::read(&document).unwrap());
+
+    // No such file: a clear error, nothing written.
+    let nowhere = dir.path().join("nothing");
+    let out = murmur(
+        &home_b,
+        &[
+            "attachment",
+            "get",
+            "--hash",
+            hash,
+            "--index",
+            "5",
+            "--out",
+            nowhere.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("index 5 is not one"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!nowhere.exists());
+
+    // A file over 100 MB is refused before anything is uploaded.
+    let huge = dir.path().join("huge.bin");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(100_000_001)
+        .unwrap();
+    let before = net.file_server().unwrap().server.store.stats().unwrap();
+    let out = murmur(
+        &home_a,
+        &["send", "--to", &b, "--file", huge.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("too large"), "{}", stderr(&out));
+    assert_eq!(
+        net.file_server().unwrap().server.store.stats().unwrap(),
+        before
+    );
+    net.stop().await;
+}

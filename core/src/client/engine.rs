@@ -122,6 +122,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
     }
 
+    /// The client's store (where it keeps its state; platforms keep theirs beside it).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// The identity this client acts for.
     pub fn identity(&self) -> &Identity {
         &self.identity
