@@ -268,44 +268,75 @@ async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     }
 }
 
-/// The shipped systemd unit (deploy/systemd/murmur-node.service) passes `systemd-analyze
-/// verify` — with ExecStart pointed at the built binary, since verify checks it exists — and
-/// keeps its hardening.
+/// The shipped systemd units (deploy/systemd: the node's and the file server's) pass
+/// `systemd-analyze verify` — with ExecStart pointed at the built binary, since verify checks
+/// it exists — and keep their hardening.
 #[test]
-fn the_systemd_unit_verifies() {
-    let unit = std::fs::read_to_string(concat!(
+fn the_systemd_units_verify() {
+    for (name, state) in [
+        ("murmur-node.service", "murmur-node"),
+        ("murmur-files.service", "murmur-files"),
+    ] {
+        let unit = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../deploy/systemd")
+                .join(name),
+        )
+        .unwrap();
+        for line in [
+            "DynamicUser=yes",
+            &format!("StateDirectory={state}"),
+            "ProtectSystem=strict",
+            "NoNewPrivileges=yes",
+            "CapabilityBoundingSet=\n",
+            "--data-dir ${STATE_DIRECTORY}",
+        ] {
+            assert!(unit.contains(line), "{name} lost {line:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            unit.replace(
+                "/usr/local/bin/murmur-node",
+                env!("CARGO_BIN_EXE_murmur-node"),
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&path)
+            .output()
+            .expect("systemd-analyze (Debian's systemd package) runs this check");
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "systemd-analyze verify {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The example file server config parses as a file server config (so the documented fields
+/// are the real ones).
+#[test]
+fn the_file_server_config_example_parses() {
+    let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/systemd/murmur-node.service"
+        "/../deploy/files.toml.example"
     ))
     .unwrap();
-    for line in [
-        "DynamicUser=yes",
-        "StateDirectory=murmur-node",
-        "ProtectSystem=strict",
-        "NoNewPrivileges=yes",
-        "CapabilityBoundingSet=\n",
-        "--data-dir ${STATE_DIRECTORY}",
-    ] {
-        assert!(unit.contains(line), "the unit lost {line:?}");
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("murmur-node.service");
-    std::fs::write(
-        &path,
-        unit.replace(
-            "/usr/local/bin/murmur-node",
-            env!("CARGO_BIN_EXE_murmur-node"),
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .expect("systemd-analyze (Debian's systemd package) runs this check");
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "systemd-analyze verify: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let config: murmur_node::files::FileServerConfig = toml::from_str(&text).unwrap();
+    assert_eq!(config, {
+        let mut c = murmur_node::files::FileServerConfig {
+            listen: "0.0.0.0:22200".parse().unwrap(),
+            data_dir: "/var/lib/murmur-files".into(),
+            tls: Some(murmur_node::config::TlsConfig {
+                cert_file: "/etc/murmur/cert.pem".into(),
+                key_file: "/etc/murmur/key.pem".into(),
+            }),
+            ..Default::default()
+        };
+        c.http = murmur_node::config::HttpConfig::default();
+        c
+    });
 }
