@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::platform::{Store, StoreError};
-use crate::message::{Attachment, Profile};
 
 /// Messages per stored page.
 pub const PAGE_SIZE: usize = 200;
@@ -43,9 +42,6 @@ pub struct MessageRecord {
     /// When a disappearing message is deleted here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<u64>,
-    /// The files it carries (records from before attachments have none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<Attachment>,
 }
 
 /// A conversation as the list shows it.
@@ -72,19 +68,6 @@ pub struct Conversation {
     /// reads only the conversations that have something to delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_expiry_ms: Option<u64>,
-    /// The profile the peer sends (name, picture), the newest seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<Profile>,
-}
-
-impl Conversation {
-    /// What the conversation is called here: the local name, else the peer's own, else `None`
-    /// (the caller shows the Session ID).
-    pub fn display_name(&self) -> Option<&str> {
-        self.name
-            .as_deref()
-            .or_else(|| self.profile.as_ref().and_then(|p| p.name.as_deref()))
-    }
 }
 
 impl Conversation {
@@ -100,7 +83,6 @@ impl Conversation {
             pages: 0,
             messages: 0,
             next_expiry_ms: None,
-            profile: None,
         }
     }
 }
@@ -319,72 +301,6 @@ impl<S: Store> History<S> {
         Ok(())
     }
 
-    /// Sets the attachments of message `id` (in the last pages), as uploaded.
-    pub async fn set_attachments(
-        &self,
-        peer: &str,
-        id: &str,
-        attachments: Vec<Attachment>,
-    ) -> Result<()> {
-        let Some(conv) = self.get(peer).await? else {
-            return Ok(());
-        };
-        for page_no in (conv.pages.saturating_sub(2)..conv.pages).rev() {
-            let name = page_name(peer, page_no);
-            let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
-            if let Some(m) = page.iter_mut().find(|m| m.id == id) {
-                m.attachments = attachments;
-                return self.write(&name, &page).await;
-            }
-        }
-        Ok(())
-    }
-
-    /// The message `id` of the conversation with `peer`, looked for from the newest page back.
-    pub async fn find(&self, peer: &str, id: &str) -> Result<Option<MessageRecord>> {
-        let Some(conv) = self.get(peer).await? else {
-            return Ok(None);
-        };
-        for page_no in (0..conv.pages).rev() {
-            let page = self.page(peer, page_no).await?;
-            if let Some(m) = page.into_iter().find(|m| m.id == id) {
-                return Ok(Some(m));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Takes the profiles peers sent (`(peer, profile)`, oldest first), keeping for each
-    /// conversation the newest by its `updated_s` (a profile without a time replaces one
-    /// without a time). Returns the peers whose profile changed. One index write.
-    pub async fn set_profiles(&self, profiles: Vec<(String, Profile)>) -> Result<Vec<String>> {
-        if profiles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
-        let mut changed = Vec::new();
-        for (peer, profile) in profiles {
-            let Some(conv) = list.iter_mut().find(|c| c.peer == peer) else {
-                continue;
-            };
-            let older = match (&conv.profile, profile.updated_s) {
-                (Some(held), Some(t)) => held.updated_s.is_some_and(|h| h > t),
-                (Some(held), None) => held.updated_s.is_some(),
-                (None, _) => false,
-            };
-            if !older && conv.profile.as_ref() != Some(&profile) {
-                conv.profile = Some(profile);
-                if !changed.contains(&peer) {
-                    changed.push(peer);
-                }
-            }
-        }
-        if !changed.is_empty() {
-            self.write(INDEX, &list).await?;
-        }
-        Ok(changed)
-    }
-
     /// Marks the conversation read.
     pub async fn mark_read(&self, peer: &str) -> Result<()> {
         self.update(peer, |c| c.unread = 0).await
@@ -468,54 +384,7 @@ mod tests {
                 Delivery::Received
             },
             expires_ms: None,
-            attachments: Vec::new(),
         }
-    }
-
-    /// Records as the previous version wrote them (no attachments, no profiles) open
-    /// unchanged, and gain the new fields once written again.
-    #[test]
-    fn records_of_the_previous_version_open() {
-        let store = MemoryStore::new();
-        let index = br#"[{"peer":"05ab","name":"Bob","last_text":"hi","last_ms":5,"unread":1,"disappear_after_s":null,"blocked":false,"pages":1,"messages":1}]"#;
-        let page =
-            br#"[{"id":"h1","outgoing":false,"text":"hi","sent_ms":5,"delivery":"Received"}]"#;
-        block_on(store.put(INDEX, index.to_vec())).unwrap();
-        block_on(store.put(&page_name("05ab", 0), page.to_vec())).unwrap();
-        let history = History::new(store);
-        let list = block_on(history.conversations()).unwrap();
-        assert_eq!(list[0].display_name(), Some("Bob"));
-        assert_eq!(list[0].profile, None);
-        let messages = block_on(history.page("05ab", 0)).unwrap();
-        assert_eq!(messages[0].text, "hi");
-        assert!(messages[0].attachments.is_empty());
-        // A profile arrives: the local name still wins, the peer's shows where there is none.
-        let profile = Profile {
-            name: Some("Robert".into()),
-            picture: None,
-            updated_s: Some(10),
-        };
-        let changed = block_on(history.set_profiles(vec![("05ab".into(), profile.clone())]));
-        assert_eq!(changed.unwrap(), ["05ab"]);
-        block_on(history.rename("05ab", None)).unwrap();
-        assert_eq!(
-            block_on(history.get("05ab"))
-                .unwrap()
-                .unwrap()
-                .display_name(),
-            Some("Robert")
-        );
-        // An older profile does not replace a newer one.
-        let older = Profile {
-            name: Some("Bobby".into()),
-            updated_s: Some(9),
-            ..profile
-        };
-        assert!(
-            block_on(history.set_profiles(vec![("05ab".into(), older)]))
-                .unwrap()
-                .is_empty()
-        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ use crate::SessionId;
 use crate::client::platform::{Clock, Store, Transport};
 use crate::client::{Client, ClientError, Incoming, Step};
 use crate::history::{Delivery, History, HistoryError, MessageRecord};
-use crate::message::{Attachment, Body, Profile};
 use crate::rpc::TTL_MAXIMUM_MS;
 
 /// How often a successful poll is recorded (one sealed write per minute, not per poll).
@@ -41,15 +40,6 @@ pub struct Queued {
     id: String,
     text: String,
     timer: Option<u32>,
-    /// Its files: named and sized when queued, with URL and key once uploaded.
-    attachments: Vec<Attachment>,
-}
-
-impl Queued {
-    /// The message's local id in the history.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 /// A client and its history, for one identity.
@@ -60,8 +50,6 @@ pub struct Messenger<T, C, S, R, H> {
     next_local: std::cell::Cell<u64>,
     /// When a successful poll was last recorded (network ms; 0: not this session).
     caught_up_saved: std::cell::Cell<u64>,
-    /// Our profile, sent with every message.
-    profile: std::cell::RefCell<Option<Profile>>,
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S, R, H> {
@@ -71,18 +59,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             history,
             next_local: std::cell::Cell::new(0),
             caught_up_saved: std::cell::Cell::new(0),
-            profile: std::cell::RefCell::new(None),
         }
-    }
-
-    /// Sets the profile sent with every message from now on.
-    pub fn set_profile(&self, profile: Option<Profile>) {
-        *self.profile.borrow_mut() = profile;
-    }
-
-    /// The profile sent with messages.
-    pub fn profile(&self) -> Option<Profile> {
-        self.profile.borrow().clone()
     }
 
     /// Sends `text` to `peer` with the conversation's disappearing timer. The message is in
@@ -96,17 +73,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
 
     /// The first half of [`Self::send`]: files `text` in `peer`'s conversation as `Sending`.
     pub async fn queue(&self, peer: &SessionId, text: &str) -> Result<Queued> {
-        self.queue_with(peer, text, Vec::new()).await
-    }
-
-    /// [`Self::queue`] for a message with files: `attachments` name and size them (their URL
-    /// and key come with [`Self::attach`], once uploaded).
-    pub async fn queue_with(
-        &self,
-        peer: &SessionId,
-        text: &str,
-        attachments: Vec<Attachment>,
-    ) -> Result<Queued> {
         let peer_hex = peer.to_string();
         let conv = self.history.open(&peer_hex).await?;
         let n = self.next_local.get();
@@ -123,7 +89,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                     sent_ms: now,
                     delivery: Delivery::Sending,
                     expires_ms: conv.disappear_after_s.map(|s| now + u64::from(s) * 1000),
-                    attachments: attachments.clone(),
                 },
             )
             .await?;
@@ -132,18 +97,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             id: local_id,
             text: text.to_string(),
             timer: conv.disappear_after_s,
-            attachments,
         })
-    }
-
-    /// Records a queued message's files as uploaded (the history shows them, a retry resends
-    /// them without uploading again).
-    pub async fn attach(&self, queued: &mut Queued, uploaded: Vec<Attachment>) -> Result<()> {
-        self.history
-            .set_attachments(&queued.peer.to_string(), &queued.id, uploaded.clone())
-            .await?;
-        queued.attachments = uploaded;
-        Ok(())
     }
 
     /// The second half of [`Self::send`]: sends a queued message; it ends `Sent` or `Failed`.
@@ -153,36 +107,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             id,
             text,
             timer,
-            attachments,
         } = queued;
-        let body = Body {
-            text,
-            attachments,
-            profile: self.profile(),
-        };
-        self.deliver(&peer.to_string(), &peer, &id, &body, timer)
+        self.deliver(&peer.to_string(), &peer, &id, &text, timer)
             .await
     }
 
-    /// Sends a `Failed` message again (with the files it had uploaded).
+    /// Sends a `Failed` message again.
     pub async fn retry(&self, peer: &SessionId, id: &str, text: &str) -> Result<String> {
         let peer_hex = peer.to_string();
         let timer = self.history.open(&peer_hex).await?.disappear_after_s;
-        let attachments = self
-            .history
-            .find(&peer_hex, id)
-            .await?
-            .map(|m| m.attachments)
-            .unwrap_or_default();
         self.history
             .set_delivery(&peer_hex, id, Delivery::Sending, None)
             .await?;
-        let body = Body {
-            text: text.to_string(),
-            attachments,
-            profile: self.profile(),
-        };
-        self.deliver(&peer_hex, peer, id, &body, timer).await
+        self.deliver(&peer_hex, peer, id, text, timer).await
     }
 
     async fn deliver(
@@ -190,16 +127,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         peer_hex: &str,
         peer: &SessionId,
         id: &str,
-        body: &Body,
+        text: &str,
         timer: Option<u32>,
     ) -> Result<String> {
-        let sent = if body.attachments.iter().any(|a| a.url.is_empty()) {
-            // A file that never finished uploading: nothing to point at.
-            Err(ClientError::FileSource("a file was not uploaded".into()))
-        } else {
-            self.client.send_message(peer, body, timer).await
-        };
-        match sent {
+        match self.client.send_text(peer, text, timer).await {
             Ok(sent) => {
                 self.history
                     .set_delivery(peer_hex, id, Delivery::Sent, Some(&sent.hash))
@@ -263,27 +194,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             .filter(|c| c.blocked)
             .map(|c| c.peer)
             .collect();
-        let mut profiles = Vec::new();
         let filed = incoming
             .into_iter()
-            .filter_map(|mut m| {
-                if let Some(profile) = m.profile.take()
-                    && m.sync_target.is_none()
-                    && !blocked.contains(&m.from.to_string())
-                {
-                    profiles.push((m.from.to_string(), profile));
-                }
-                Self::file(&own, &blocked, m)
-            })
+            .filter_map(|m| Self::file(&own, &blocked, m))
             .collect();
         // One batch: a catch-up of thousands costs one index write, not one per message.
-        let mut changed = self.history.append_all(filed).await?;
-        for peer in self.history.set_profiles(profiles).await? {
-            if !changed.contains(&peer) {
-                changed.push(peer);
-            }
-        }
-        Ok(changed)
+        Ok(self.history.append_all(filed).await?)
     }
 
     /// The conversation and record an incoming message belongs to, or `None` to drop it.
@@ -309,7 +225,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                 Delivery::Received
             },
             expires_ms,
-            attachments: m.attachments,
         };
         Some((peer, record))
     }
