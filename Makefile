@@ -11,7 +11,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-app clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -90,6 +90,11 @@ bench-node: setup
 ## NETWORK_FILE (e.g. .murmur/devnet/devnet.json of `make run`) or a fresh 9-node devnet.
 bench-latency: setup
 	scripts/bench-latency
+
+## make bench-files: a 10 MB and a 100 MB file through 3-hop onion paths to a devnet's file
+## server and back, beside the same parts moved directly (MB/s).
+bench-files: setup
+	scripts/bench-files
 
 ## make bench-app: bundle sizes (raw/gzip/brotli), cold load, unlock, browser → browser
 ## latency and opening a 10,000-message conversation, release bundle in headless Chromium

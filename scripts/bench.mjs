@@ -24,6 +24,7 @@ const steps = [
     env: { BENCH_SCALE_LEVELS: LEVELS.join(' '), BENCH_SCALE_SECONDS: QUICK ? '2' : '5' },
   },
   { name: 'latency', cmd: 'scripts/bench-latency', prefix: '', env: { BENCH_MESSAGES: QUICK ? '100' : '1000' } },
+  { name: 'files', cmd: 'scripts/bench-files', prefix: '', env: { BENCH_FILE_SIZES: QUICK ? '10000000' : '10000000,100000000' } },
   {
     name: 'app', cmd: 'node scripts/bench-app.mjs', prefix: '',
     env: {
@@ -99,12 +100,20 @@ const ops = [
   ['message_seal', 'Seal a v1 message (sign + sealed box)'],
   ['message_open', 'Open a v1 message (open + verify)'],
   ['vault_unlock_argon2id', 'Vault unlock (Argon2id 19 MiB, 2 passes)'],
+  ['attachment_seal_1m', 'Encrypt a 1 MiB attachment (secretstream, S format)'],
+  ['attachment_open_1m', 'Decrypt a 1 MiB attachment'],
 ];
 for (const [op, label] of ops) {
   row(`${label} — murmur-core wasm, Chromium`, `crypto.${op}.wasm`, 'ops/s', 'libsodium.js, same page', `crypto.${op}.libsodium`, 'crypto');
 }
 for (const [op, label] of ops) {
   row(`${label} — murmur-core native`, `crypto.${op}.native`, 'ops/s', 'murmur-core wasm (above)', `crypto.${op}.wasm`, 'crypto');
+}
+
+for (const size of QUICK ? ['10mb'] : ['10mb', '100mb']) {
+  const mb = size.replace('mb', ' MB');
+  row(`Upload a ${mb} file through 3-hop onion (encrypt + parts)`, `files.${size}.onion_up`, 'MB/s', 'same parts direct to the file server', `files.${size}.direct_up`, 'files');
+  row(`Download a ${mb} file through 3-hop onion (check + decrypt)`, `files.${size}.onion_down`, 'MB/s', 'same parts direct from the file server', `files.${size}.direct_down`, 'files');
 }
 
 row('Storage ceiling: Storage::store, no HTTP', 'node.sqlite.store.rps', 'stores/s', '(ceiling)', null, 'node');

@@ -80,6 +80,33 @@ function vaultUnlock(raw) {
     utf8.encode('murmur-vault-key'), wrapped.subarray(0, 24), kek);
 }
 
+/** libsodium's secretstream over `stream` in 32 KiB messages, the last FINAL: the header, then
+ * the messages (an attachment without its `S`). libsodium picks the header itself. */
+function pushStream(key, stream) {
+  const { state, header } = sodium.crypto_secretstream_xchacha20poly1305_init_push(key);
+  const parts = [header];
+  for (let at = 0; at < stream.length; at += 32768) {
+    const end = Math.min(at + 32768, stream.length);
+    const tag = end === stream.length
+      ? sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+      : sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+    parts.push(sodium.crypto_secretstream_xchacha20poly1305_push(state, stream.subarray(at, end), null, tag));
+  }
+  return concat(...parts);
+}
+
+/** The inverse: header, then messages of 32 KiB + 17; returns the plaintext stream. */
+function pullStream(key, sealed) {
+  const state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(sealed.subarray(0, 24), key);
+  const parts = [];
+  for (let at = 24; at < sealed.length; at += 32785) {
+    const r = sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed.subarray(at, Math.min(at + 32785, sealed.length)));
+    if (!r) throw new Error('secretstream pull failed');
+    parts.push(r.message);
+  }
+  return concat(...parts);
+}
+
 /** ops/s of `run(n)` (n operations per call): grow n to ~TARGET_MS/4, then time ~TARGET_MS. */
 function opsPerSecond(run) {
   let n = 1;
@@ -122,6 +149,9 @@ async function main() {
     messagePlain: hex(raw.message_plain),
     messageSealed: hex(raw.message_sealed),
   };
+  f.attachmentKey = hex(raw.attachment_key);
+  f.attachmentSealed = hex(raw.attachment_sealed_1m);
+  f.attachmentStream = bench.attachment_stream_1m();
   const nonce = sodium.randombytes_buf(24);
   f.sealed64k = concat(nonce,
     sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(f.plain64k, null, null, nonce, f.aeadKey));
@@ -134,6 +164,8 @@ async function main() {
     onion_peels_in_murmur: bench.check_onion(buildOnion(f)),
     message_opens_in_murmur: bench.check_message(sealMessage(f)),
     vault_key_unwraps_in_libsodium: vaultUnlock(raw) !== null,
+    secretstream_opens_in_murmur: bench.check_secretstream(pushStream(f.attachmentKey, f.attachmentStream)),
+    murmur_attachment_opens_in_libsodium: pullStream(f.attachmentKey, f.attachmentSealed.subarray(1)).length === f.attachmentStream.length,
     murmur_message_opens_in_libsodium: sodium.to_hex(openMessage(f, f.messageSealed).plain) === raw.message_plain,
   };
   const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k);
@@ -159,6 +191,8 @@ async function main() {
     message_seal: () => sealMessage(f),
     message_open: () => openMessage(f, f.messageSealed),
     vault_unlock_argon2id: () => vaultUnlock(raw),
+    attachment_seal_1m: () => pushStream(f.attachmentKey, f.attachmentStream),
+    attachment_open_1m: () => pullStream(f.attachmentKey, f.attachmentSealed.subarray(1)),
   };
   const result = { checks, target_ms: TARGET_MS, rounds: ROUNDS, ops: {} };
   for (const op of Bench.ops()) {

@@ -7,6 +7,7 @@
 //! the JS side, and cross-checks proving the libsodium.js side produces what murmur-core reads.
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey};
+use murmur_core::attachment;
 use murmur_core::crypto;
 use murmur_core::message;
 use murmur_core::onion::{self, Destination, EncType, Hop, NodeKey, Peeled};
@@ -48,11 +49,15 @@ pub enum Op {
     /// Unlocking the vault: Argon2id (19 MiB, 2 passes, 1 lane) of the passphrase, then
     /// opening the wrapped data key with it.
     VaultUnlock,
+    /// Encrypting 1 MiB as an attachment (secretstream in 32 KiB chunks, Session's S format).
+    AttachmentSeal1M,
+    /// Decrypting that attachment.
+    AttachmentOpen1M,
 }
 
 impl Op {
     /// Every operation, in the order the report lists them.
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 12] = [
         Op::X25519,
         Op::Ed25519Sign,
         Op::Ed25519Verify,
@@ -63,6 +68,8 @@ impl Op {
         Op::MessageSeal,
         Op::MessageOpen,
         Op::VaultUnlock,
+        Op::AttachmentSeal1M,
+        Op::AttachmentOpen1M,
     ];
 
     /// The name used by the page, the criterion group and the report.
@@ -78,6 +85,8 @@ impl Op {
             Op::MessageSeal => "message_seal",
             Op::MessageOpen => "message_open",
             Op::VaultUnlock => "vault_unlock_argon2id",
+            Op::AttachmentSeal1M => "attachment_seal_1m",
+            Op::AttachmentOpen1M => "attachment_open_1m",
         }
     }
 
@@ -109,6 +118,9 @@ pub struct Workload {
     message_plain: Vec<u8>,
     message_sealed: Vec<u8>,
     wrapped_key: WrappedKey,
+    attachment_key: murmur_core::attachment::AttachmentKey,
+    plain_1m: Vec<u8>,
+    sealed_1m: Vec<u8>,
 }
 
 impl std::fmt::Debug for Workload {
@@ -176,6 +188,13 @@ impl Workload {
         .to_json()
         .to_string()
         .into_bytes();
+        let plain_1m: Vec<u8> = (0..1 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+        let (attachment_key, sealed_1m) = attachment::encrypt(
+            sender.seed().as_bytes(),
+            attachment::Domain::Attachment,
+            &plain_1m,
+        )
+        .expect("encrypt");
         Self {
             rng,
             x25519_secret,
@@ -197,6 +216,9 @@ impl Workload {
             message_plain,
             message_sealed,
             wrapped_key,
+            attachment_key,
+            plain_1m,
+            sealed_1m,
         }
     }
 
@@ -262,6 +284,20 @@ impl Workload {
             Op::VaultUnlock => {
                 black_box(DataKey::unwrap(&self.wrapped_key, PASSPHRASE).expect("unlock"));
             }
+            Op::AttachmentSeal1M => {
+                let (mut encryptor, mut out) =
+                    attachment::Encryptor::new(&self.attachment_key, self.plain_1m.len() as u64);
+                out.reserve(self.sealed_1m.len());
+                encryptor.update(&self.plain_1m, &mut out).expect("update");
+                encryptor.finish(&mut out).expect("finish");
+                black_box(out);
+            }
+            Op::AttachmentOpen1M => {
+                black_box(
+                    attachment::decrypt(&self.attachment_key.key, &self.sealed_1m, None)
+                        .expect("decrypt"),
+                );
+            }
         }
     }
 
@@ -293,6 +329,8 @@ impl Workload {
             "kdf_lanes": self.wrapped_key.kdf.lanes,
             "kdf_salt": self.wrapped_key.kdf.salt,
             "wrapped_key": self.wrapped_key.wrapped,
+            "attachment_key": hex::encode(*self.attachment_key.key),
+            "attachment_sealed_1m": hex::encode(&self.sealed_1m),
         })
         .to_string()
     }
@@ -324,6 +362,28 @@ impl Workload {
             Ok(opened) if opened.sender == self.sender.session_id()
                 && opened.plaintext == self.message_plain
         )
+    }
+
+    /// True when `stream` (a secretstream header, then 32 KiB messages, the last FINAL) carries
+    /// the attachment stream of the fixture's 1 MiB: what libsodium's push made must be what
+    /// murmur-core's decryptor reads, once framed as an S-format file.
+    pub fn check_secretstream(&self, stream: &[u8]) -> bool {
+        let mut file = vec![attachment::FORMAT_S];
+        file.extend_from_slice(stream);
+        matches!(
+            attachment::decrypt(&self.attachment_key.key, &file, Some(self.plain_1m.len() as u64)),
+            Ok(p) if p == self.plain_1m
+        )
+    }
+
+    /// The plaintext stream an attachment of the fixture's 1 MiB encrypts (padding, then the
+    /// data), for the JS side to push through libsodium's secretstream.
+    pub fn attachment_stream_1m(&self) -> Vec<u8> {
+        let pad = attachment::encrypted_padding(self.plain_1m.len() as u64) as usize;
+        let mut stream = vec![0u8; pad];
+        stream[pad - 1] = 1;
+        stream.extend_from_slice(&self.plain_1m);
+        stream
     }
 
     /// True when `sealed` is the 1 KiB plaintext under the fixture's AEAD key.

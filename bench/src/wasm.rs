@@ -42,6 +42,14 @@ impl Bench {
         self.0.check_message(sealed)
     }
 
+    pub fn check_secretstream(&self, stream: &[u8]) -> bool {
+        self.0.check_secretstream(stream)
+    }
+
+    pub fn attachment_stream_1m(&self) -> Vec<u8> {
+        self.0.attachment_stream_1m()
+    }
+
     pub fn check_aead_1k(&self, sealed: &[u8]) -> bool {
         self.0.check_aead_1k(sealed)
     }
