@@ -21,7 +21,7 @@ use crate::files::{
 };
 use crate::network::FileServer;
 use crate::onion::v4::{V4Meta, V4Request, V4Response};
-use crate::onion::{Destination, ServerTarget, open_server_reply};
+use crate::onion::{Destination, ServerTarget, open_server_reply_owned};
 
 /// Where the file server expects onion requests (Session's path).
 pub const FILE_SERVER_ONION_PATH: &str = "/oxen/v4/lsrpc";
@@ -139,10 +139,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     async fn server_call(
         &self,
         server: &FileServer,
-        request: &V4Request,
+        request: V4Request,
     ) -> ClientResult<V4Response> {
         let destination = Destination::Server(target_of(server)?);
-        let payload = request.encode();
+        // Kept for a retry; each attempt's layers are built around a copy of it.
+        let payload = request.into_bytes();
         let mut last = String::from("no attempt");
         let mut wait_ms = self.config.backoff_ms;
         for attempt in 0..self.config.max_attempts {
@@ -159,7 +160,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     reply_key,
                     body,
                 } => {
-                    let reply = open_server_reply(&reply_key, &body);
+                    let reply = open_server_reply_owned(&reply_key, body);
                     self.path_result(&path, reply.is_ok());
                     match reply {
                         Ok(reply) => return Ok(reply),
@@ -198,7 +199,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let reply = self
             .server_call(
                 server,
-                &V4Request {
+                V4Request {
                     meta,
                     body: Some(part),
                 },
@@ -347,7 +348,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let reply = self
             .server_call(
                 server,
-                &V4Request {
+                V4Request {
                     meta: V4Meta {
                         method: "GET".into(),
                         endpoint: format!("/file/{id}"),
@@ -378,7 +379,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let reply = self
                 .server_call(
                     &server,
-                    &V4Request {
+                    V4Request {
                         meta: V4Meta {
                             method: "POST".into(),
                             endpoint: format!("/file/{id}/extend"),

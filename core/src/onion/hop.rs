@@ -198,6 +198,20 @@ impl ReplyKey {
     }
 }
 
+/// [`encrypt_for_hop`] where the plaintext lies: `buf` becomes the ciphertext. Returns the key
+/// and the ephemeral public key.
+pub fn encrypt_for_hop_in_place(
+    hop_x25519: &[u8; 32],
+    buf: &mut Vec<u8>,
+    enc_type: EncType,
+    rng: &mut impl CryptoRng,
+) -> Result<(ReplyKey, [u8; 32])> {
+    let (secret, public) = crypto::x25519_keypair(rng);
+    let key = ReplyKey::client_side(&secret, &public, hop_x25519, enc_type)?;
+    key.encrypt_in_place(buf, rng);
+    Ok((key, public))
+}
+
 /// Encrypts one layer to a hop with a fresh ephemeral keypair. Returns the key (for reading a
 /// reply), the ephemeral public key (for the enclosing layer's JSON), and the ciphertext.
 pub fn encrypt_for_hop(

@@ -126,22 +126,31 @@ pub fn build_onion_request(
     enc_type: EncType,
     rng: &mut impl CryptoRng,
 ) -> Result<BuiltRequest> {
+    build_onion_request_owned(path, destination, payload.to_vec(), enc_type, rng)
+}
+
+/// [`build_onion_request`] around a payload it may consume: every layer is framed and encrypted
+/// where the payload lies, so a 10 MB upload is held once, not once per layer.
+pub fn build_onion_request_owned(
+    path: &[Hop],
+    destination: &Destination,
+    payload: Vec<u8>,
+    enc_type: EncType,
+    rng: &mut impl CryptoRng,
+) -> Result<BuiltRequest> {
     if path.is_empty() || path.len() as u64 > MAX_ONION_HOPS {
         return Err(Error::LimitExceeded("an onion path has 1 to 15 hops"));
     }
+    let mut buf = payload;
     // Innermost layer, to the destination.
-    let (dest_x25519, inner_plain, mut route) = match destination {
+    let (dest_x25519, mut route) = match destination {
         Destination::Node(node) => {
             let mut marker = Map::new();
             marker.insert("headers".into(), json!(""));
-            let plain = CombinedPayload {
-                blob: payload.to_vec(),
-                json: marker,
-            }
-            .encode();
+            frame_in_place(&mut buf, &marker);
             let mut route = Map::new();
             route.insert("destination".into(), json!(hex::encode(node.ed25519)));
-            (node.x25519, plain, route)
+            (node.x25519, route)
         }
         Destination::Server(server) => {
             let mut route = Map::new();
@@ -150,34 +159,37 @@ pub fn build_onion_request(
             route.insert("method".into(), json!("POST"));
             route.insert("protocol".into(), json!(server.protocol));
             route.insert("port".into(), json!(server.port));
-            (server.x25519, payload.to_vec(), route)
+            (server.x25519, route)
         }
     };
-    let (reply_key, ephemeral, mut ciphertext) =
-        hop::encrypt_for_hop(&dest_x25519, &inner_plain, enc_type, rng)?;
+    let (reply_key, mut ephemeral) =
+        hop::encrypt_for_hop_in_place(&dest_x25519, &mut buf, enc_type, rng)?;
 
     // Wrap once per path hop, from the last hop back to the guard.
-    let mut ephemeral = ephemeral;
     for hop in path.iter().rev() {
         route.extend(route_json(enc_type, &ephemeral));
-        let plain = CombinedPayload {
-            blob: ciphertext,
-            json: route,
-        }
-        .encode();
-        let (_, next_ephemeral, next_ct) =
-            hop::encrypt_for_hop(&hop.x25519, &plain, enc_type, rng)?;
-        ciphertext = next_ct;
-        ephemeral = next_ephemeral;
+        frame_in_place(&mut buf, &route);
+        let (_, next) = hop::encrypt_for_hop_in_place(&hop.x25519, &mut buf, enc_type, rng)?;
+        ephemeral = next;
         route = Map::new();
         route.insert("destination".into(), json!(hex::encode(hop.ed25519)));
     }
-    let body = CombinedPayload {
-        blob: ciphertext,
-        json: route_json(enc_type, &ephemeral),
-    }
-    .encode();
-    Ok(BuiltRequest { body, reply_key })
+    frame_in_place(&mut buf, &route_json(enc_type, &ephemeral));
+    Ok(BuiltRequest {
+        body: buf,
+        reply_key,
+    })
+}
+
+/// Frames `buf` as a combined payload, `[len][buf][json]`, where it lies (one move of its
+/// bytes within its own allocation).
+fn frame_in_place(buf: &mut Vec<u8>, json: &Map<String, Value>) {
+    let json = serde_json::to_string(json).expect("a JSON map always serialises");
+    let len = (buf.len() as u32).to_le_bytes();
+    // Room for this frame and the next layer's nonce and tag, so neither reallocates.
+    buf.reserve(len.len() + json.len() + 64);
+    buf.splice(0..0, len);
+    buf.extend_from_slice(json.as_bytes());
 }
 
 /// What a node found when it peeled one layer.
@@ -414,7 +426,30 @@ pub fn seal_server_reply_with(
 
 /// Reads a server's reply to a v4 onion request the client built with `reply_key`.
 pub fn open_server_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<v4::V4Response> {
-    v4::V4Response::decode(&reply_key.decrypt(reply)?)
+    open_server_reply_owned(reply_key, reply.to_vec())
+}
+
+/// [`open_server_reply`] where the reply lies: decrypted in place, its body cut out of the same
+/// allocation (a 10 MB download is held once).
+pub fn open_server_reply_owned(reply_key: &ReplyKey, mut reply: Vec<u8>) -> Result<v4::V4Response> {
+    let plain = {
+        let base = reply.as_ptr() as usize;
+        let plain = reply_key.decrypt_in_place(&mut reply)?;
+        let start = plain.as_ptr() as usize - base;
+        start..start + plain.len()
+    };
+    let (code, headers, body) = {
+        let (code, headers, body) = v4::V4Response::locate(&reply[plain.clone()])?;
+        let r = range_within(&reply[plain.clone()], body);
+        (code, headers, plain.start + r.start..plain.start + r.end)
+    };
+    reply.truncate(body.end);
+    reply.drain(..body.start);
+    Ok(v4::V4Response {
+        code,
+        headers,
+        body: reply,
+    })
 }
 
 /// Builds the final node's reply: `{"status": code, "body": "<rpc JSON as a string>"}`,

@@ -89,6 +89,29 @@ impl V4Request {
         out
     }
 
+    /// [`Self::encode`] of a request it may consume: the framing is written around the body
+    /// where it lies (a 10 MB upload is not copied).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let meta = serde_json::to_vec(&self.meta).expect("V4Meta always serialises");
+        let mut head = vec![b'l'];
+        bstring(&mut head, &meta);
+        match self.body {
+            None => {
+                head.push(b'e');
+                head
+            }
+            Some(mut body) => {
+                head.extend_from_slice(body.len().to_string().as_bytes());
+                head.push(b':');
+                // Room for the framing and the onion layers that will wrap it.
+                body.reserve(head.len() + 1 + 4096);
+                body.splice(0..0, head);
+                body.push(b'e');
+                body
+            }
+        }
+    }
+
     /// Parses and validates a v4 request.
     pub fn decode(data: &[u8]) -> Result<Self> {
         let (meta, body) = Self::locate(data)?;
@@ -137,6 +160,17 @@ impl V4Response {
 
     /// Parses a v4 response.
     pub fn decode(data: &[u8]) -> Result<Self> {
+        let (code, headers, body) = Self::locate(data)?;
+        Ok(Self {
+            code,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+
+    /// Parses a v4 response without copying its body: code, headers, and the body where it
+    /// lies in `data`.
+    pub fn locate(data: &[u8]) -> Result<(u16, Map<String, Value>, &[u8])> {
         let items = parse_string_list(data)?;
         let [meta, body] = items.as_slice() else {
             return Err(Error::Malformed("v4: response is a list of 2 strings"));
@@ -153,10 +187,6 @@ impl V4Response {
             None => Map::new(),
             Some(_) => return Err(Error::Malformed("v4: headers must be an object")),
         };
-        Ok(Self {
-            code,
-            headers,
-            body: body.to_vec(),
-        })
+        Ok((code, headers, body))
     }
 }
