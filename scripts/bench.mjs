@@ -121,6 +121,8 @@ row('HTTP ceiling: nginx static 200, 32 connections', 'node.static.rps', 'req/s'
 row('Node store, direct (replicated to 2 peers)', 'node.store.rps', 'req/s', 'storage ceiling', 'node.sqlite.store.rps', 'node');
 row('Node store p50, direct', 'node.store.p50', 'ms', 'nginx static p50', 'node.static.p50', 'node');
 row('Node store p99, direct', 'node.store.p99', 'ms', 'nginx static p99', 'node.static.p99', 'node');
+row('Node store p99, direct, paced at half that rate', 'node.half-load-store.p99', 'ms', 'target 25 ms (not measured)', 25, 'node');
+row('Node store p50, direct, paced at half that rate', 'node.half-load-store.p50', 'ms', 'store p50, direct, unpaced', 'node.store.p50', 'node');
 row('Node retrieve, direct', 'node.retrieve.rps', 'req/s', 'HTTP ceiling', 'node.static.rps', 'node');
 row('Node retrieve p50, direct', 'node.retrieve.p50', 'ms', 'nginx static p50', 'node.static.p50', 'node');
 row('Node retrieve p99, direct', 'node.retrieve.p99', 'ms', 'nginx static p99', 'node.static.p99', 'node');
