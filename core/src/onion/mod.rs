@@ -470,7 +470,7 @@ pub fn decrypt_node_reply(reply_key: &ReplyKey, reply: &[u8]) -> Result<Reply> {
     let text = core::str::from_utf8(reply).map_err(|_| Error::Malformed("reply is not text"))?;
     let text = text.trim();
     // A legacy wrapper `{"result": "<b64>"}` is accepted too.
-    let b64 = match serde_json::from_str::<Value>(text) {
+    let b64 = match serde_json::from_slice::<Value>(text.as_bytes()) {
         Ok(Value::Object(map)) => map
             .get("result")
             .and_then(Value::as_str)

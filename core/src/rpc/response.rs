@@ -346,7 +346,7 @@ impl Reply {
 
     /// Reads a reply off the wire: JSON when the body parses as JSON, text otherwise.
     pub fn from_wire(status: u16, body: &str) -> Self {
-        match serde_json::from_str::<Value>(body) {
+        match serde_json::from_slice::<Value>(body.as_bytes()) {
             Ok(v @ (Value::Object(_) | Value::Array(_))) => Self {
                 status,
                 body: ReplyBody::Json(v),
