@@ -43,12 +43,14 @@ pub fn x25519_keypair(rng: &mut impl CryptoRng) -> (Zeroizing<[u8; 32]>, [u8; 32
     (secret, public)
 }
 
-/// BLAKE2b with an output of `len` bytes (24, 32 or 64: the lengths the protocol uses), an
+/// BLAKE2b with an output of `len` bytes (2, 8, 24, 32 or 64: the lengths the protocols use), an
 /// optional key (empty: unkeyed; at most 64 bytes) and a personalisation of at most 16 bytes,
 /// as libsodium's `crypto_generichash_blake2b_salt_personal` computes it.
 pub fn blake2b(len: usize, key: &[u8], personal: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    use blake2::digest::consts::{U24, U32, U64};
+    use blake2::digest::consts::{U2, U8, U24, U32, U64};
     match len {
+        2 => blake2b_n::<U2>(key, personal, parts),
+        8 => blake2b_n::<U8>(key, personal, parts),
         24 => blake2b_n::<U24>(key, personal, parts),
         32 => blake2b_n::<U32>(key, personal, parts),
         64 => blake2b_n::<U64>(key, personal, parts),
@@ -122,6 +124,29 @@ pub fn xchacha_open_aad(key: &[u8; 32], data: &[u8], aad: &[u8]) -> Result<Vec<u
     let nonce: [u8; XCHACHA_NONCE] = nonce.try_into().map_err(|_| Error::DecryptionFailed)?;
     XChaCha20Poly1305::new(key.into())
         .decrypt(&nonce.into(), Payload { msg: ct, aad })
+        .map_err(|_| Error::DecryptionFailed)
+}
+
+/// XChaCha20-Poly1305 under a nonce the protocol derives (protocol v2's SHAKE256 `k || n`):
+/// `ciphertext || tag(16)`, no nonce on the wire.
+pub fn xchacha_seal_with_nonce(
+    key: &[u8; 32],
+    nonce: &[u8; XCHACHA_NONCE],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    XChaCha20Poly1305::new(key.into())
+        .encrypt(nonce.into(), plaintext)
+        .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail")
+}
+
+/// Opens [`xchacha_seal_with_nonce`]'s `ciphertext || tag`.
+pub fn xchacha_open_with_nonce(
+    key: &[u8; 32],
+    nonce: &[u8; XCHACHA_NONCE],
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(nonce.into(), data)
         .map_err(|_| Error::DecryptionFailed)
 }
 

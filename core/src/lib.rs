@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attachment;
+pub mod bencode;
 pub mod client;
 pub mod crypto;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod rpc;
 pub mod swarm;
 #[cfg(test)]
 mod test_util;
+pub mod v2;
 pub mod vault;
 
 pub use error::{Error, ManifestError, MnemonicError};

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::bencode::{self, Item};
 use crate::error::{Error, Result};
 
 /// Request metadata: method, endpoint (starting `/`) and headers.
@@ -31,49 +32,24 @@ pub struct V4Response {
 }
 
 fn bstring(out: &mut Vec<u8>, data: &[u8]) {
-    out.extend_from_slice(data.len().to_string().as_bytes());
-    out.push(b':');
+    out.extend_from_slice(&bencode::string_header(data.len()));
     out.extend_from_slice(data);
 }
 
 /// Parses a bencoded list of byte strings (nothing else is allowed in v4 framing).
 fn parse_string_list(data: &[u8]) -> Result<Vec<&[u8]>> {
-    let mut rest = data
-        .strip_prefix(b"l")
-        .ok_or(Error::Malformed("v4: not a bencoded list"))?;
-    let mut items = Vec::new();
-    loop {
-        match rest.first() {
-            Some(b'e') if rest.len() == 1 => return Ok(items),
-            Some(b'e') => return Err(Error::Malformed("v4: data after the list")),
-            Some(b'0'..=b'9') => {
-                let colon = rest
-                    .iter()
-                    .position(|&b| b == b':')
-                    .ok_or(Error::Malformed("v4: string without a length"))?;
-                let len_text = &rest[..colon];
-                if len_text.len() > 1 && len_text[0] == b'0' || len_text.len() > 10 {
-                    return Err(Error::Malformed("v4: bad string length"));
-                }
-                let len: usize = core::str::from_utf8(len_text)
-                    .ok()
-                    .and_then(|t| t.parse().ok())
-                    .ok_or(Error::Malformed("v4: bad string length"))?;
-                let start = colon + 1;
-                let end = start
-                    .checked_add(len)
-                    .filter(|&e| e <= rest.len())
-                    .ok_or(Error::Malformed("v4: string runs past the end"))?;
-                items.push(&rest[start..end]);
-                rest = &rest[end..];
-            }
-            _ => {
-                return Err(Error::Malformed(
-                    "v4: list holds something other than strings",
-                ));
-            }
-        }
-    }
+    let Item::List(items) = bencode::parse(data)? else {
+        return Err(Error::Malformed("v4: not a bencoded list"));
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Item::Bytes(b) => Ok(b),
+            _ => Err(Error::Malformed(
+                "v4: list holds something other than strings",
+            )),
+        })
+        .collect()
 }
 
 impl V4Request {
@@ -101,8 +77,7 @@ impl V4Request {
                 head
             }
             Some(mut body) => {
-                head.extend_from_slice(body.len().to_string().as_bytes());
-                head.push(b':');
+                head.extend_from_slice(&bencode::string_header(body.len()));
                 // Room for the framing and the onion layers that will wrap it.
                 body.reserve(head.len() + 1 + 4096);
                 body.splice(0..0, head);
@@ -153,8 +128,7 @@ impl V4Response {
         let meta = serde_json::json!({ "code": code, "headers": headers }).to_string();
         let mut out = vec![b'l'];
         bstring(&mut out, meta.as_bytes());
-        out.extend_from_slice(body_len.to_string().as_bytes());
-        out.push(b':');
+        out.extend_from_slice(&bencode::string_header(body_len));
         out
     }
 
