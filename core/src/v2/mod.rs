@@ -2,6 +2,7 @@
 //! messages. [`keys`] expands account and device keys, [`record`] is the signed −21 record that
 //! publishes an account's keys, [`dm`] seals and opens messages.
 
+pub mod account;
 pub mod dm;
 pub mod keys;
 pub mod record;

@@ -1,0 +1,29 @@
+#![no_main]
+//! Protocol v2's readers of network input: bencoding, the −21 record and v2 direct messages
+//! never panic; whatever bencode accepts is canonical (its dicts' raw bytes are exactly the
+//! input it consumed).
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use murmur_core::bencode::{self, Item};
+use murmur_core::v2::{dm, keys::KemKeys, record};
+use murmur_core::{Identity, Seed};
+
+fn keys() -> &'static (Identity, KemKeys) {
+    static KEYS: OnceLock<(Identity, KemKeys)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let seed = Seed::from_bytes(&[7; 32]).expect("32 bytes");
+        (Identity::from_seed(seed), KemKeys::account(&[9; 32]))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok((item, used)) = bencode::parse_prefix(data) {
+        if let Item::Dict(dict) = item {
+            assert_eq!(dict.raw(), &data[..used]);
+        }
+    }
+    let (me, account) = keys();
+    let _ = record::parse(&me.session_id(), data);
+    let _ = dm::decrypt(me, &[account], data);
+});
