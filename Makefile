@@ -7,7 +7,7 @@ BUILD_NODE_BINARIES = source scripts/lib/common.sh && build_node_binaries
 export CARGO_TERM_COLOR := never
 WASM := --target wasm32-unknown-unknown
 
-FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_open node_http v2_open
+FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_open node_http bencoded
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 

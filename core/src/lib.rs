@@ -12,6 +12,7 @@ pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod files;
+pub mod groups;
 pub mod history;
 pub mod keys;
 pub mod limits;
