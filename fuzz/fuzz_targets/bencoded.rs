@@ -1,12 +1,12 @@
 #![no_main]
 //! The bencoded formats read from the network: protocol v2 (the −21 record, v2 direct
-//! messages) and groups (group messages, subaccount auth data) never panic; whatever bencode
+//! messages) and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
 //! accepts is canonical (its dicts' raw bytes are exactly the input it consumed).
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use murmur_core::bencode::{self, Item};
-use murmur_core::groups::{auth::Subaccount, message as group_message};
+use murmur_core::groups::{auth::Subaccount, keys as group_keys, message as group_message};
 use murmur_core::v2::{dm, keys::KemKeys, record};
 use murmur_core::{Identity, Seed};
 
@@ -30,4 +30,5 @@ fuzz_target!(|data: &[u8]| {
     let group_pk = me.ed25519_pubkey();
     let _ = group_message::decrypt(group_pk.as_bytes(), &[[3; 32]], data);
     let _ = Subaccount::open(me, &group_pk, data);
+    let _ = group_keys::load(&group_pk, group_keys::Reader::Member(me), data, 0);
 });

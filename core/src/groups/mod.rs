@@ -1,30 +1,32 @@
 //! Groups v2 (`../shared/protocol/SESSION-GROUPS.md`): a group is an Ed25519 account (`03…`)
 //! with its own swarm. [`auth`] is how members (subaccounts) prove an admin let them in,
-//! [`message`] seals and opens messages under the group's shared key.
+//! [`keys`] makes and reads the key messages that hand out the group's shared key, [`message`]
+//! seals and opens messages under it.
 
 pub mod auth;
+pub mod keys;
 pub mod message;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
 use crate::crypto;
+use crate::keys::{Identity, Seed};
 
-/// A group's identity: its Ed25519 key pair (the admins hold the seed).
+/// A group's identity: its Ed25519 key pair (the admins hold the seed). Its X25519 keys, used
+/// only to hand out the group's shared keys, come from the seed as an account's do.
 pub struct GroupKeys {
-    seed: zeroize::Zeroizing<[u8; 32]>,
-    signing: SigningKey,
+    identity: Identity,
 }
 
 impl GroupKeys {
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         Self {
-            seed: zeroize::Zeroizing::new(*seed),
-            signing: SigningKey::from_bytes(seed),
+            identity: Identity::from_seed(Seed::from_bytes(seed).expect("32 bytes")),
         }
     }
 
     pub fn public(&self) -> VerifyingKey {
-        self.signing.verifying_key()
+        self.identity.ed25519_pubkey()
     }
 
     /// `03 || group_pk`, the account the group's swarm holds.
@@ -35,13 +37,22 @@ impl GroupKeys {
     }
 
     pub(crate) fn signing_key(&self) -> &SigningKey {
-        &self.signing
+        self.identity.ed25519_signing_key()
+    }
+
+    pub(crate) fn seed(&self) -> &[u8; 32] {
+        self.identity.seed().as_bytes()
+    }
+
+    /// `group_xsk`, `group_xpk`.
+    pub(crate) fn x25519(&self) -> (&[u8; 32], [u8; 32]) {
+        (self.identity.x25519_secret(), self.identity.x25519_pubkey())
     }
 
     /// `seedhash(K)`: BLAKE2b-32 of the group seed keyed by an ASCII label (libsession's
     /// `ConfigSig::seed_hash`).
     pub(crate) fn seed_hash(&self, label: &[u8]) -> [u8; 32] {
-        crypto::blake2b(32, label, &[], &[self.seed.as_ref()])
+        crypto::blake2b(32, label, &[], &[self.identity.seed().as_bytes()])
             .try_into()
             .expect("32 bytes")
     }
