@@ -3,8 +3,8 @@
 //! `d 0: i1e 1:a <sender Ed25519 key> 1:d <data> 1:s <sig> e`, signed over `data || group_pk`,
 //! zero-padded so the whole message is a multiple of 256 bytes.
 //!
-//! Murmur always sends `d` (uncompressed). Session may send `z` (zstd); reading it is not built
-//! yet and is refused with [`GroupMessageError::Compressed`].
+//! As libsession does, the data is zstd-compressed (`z`, after `s`) when that is strictly
+//! shorter, else sent as it is (`d`, before `s`); the signature covers the bytes stored.
 
 use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use rand_core::CryptoRng;
@@ -13,8 +13,11 @@ use crate::bencode::{self, Item};
 use crate::crypto::{self, TAG, XCHACHA_NONCE};
 use crate::keys::{Identity, SessionId, ed25519_pk_to_x25519};
 
-/// Largest plaintext a group message carries.
+/// Largest plaintext a group message carries (compressed or not).
 pub const MAX_PLAINTEXT: usize = 1_000_000;
+/// The largest zstd window accepted: a frame asking for more is refused before anything is
+/// allocated for it (the plaintext is at most a megabyte anyway).
+const MAX_WINDOW: u64 = 2 << 20;
 const PAD_STEP: usize = 256;
 
 /// An opened group message.
@@ -32,8 +35,6 @@ pub enum GroupMessageError {
     NoKey,
     #[error("malformed group message: {0}")]
     BadFormat(&'static str),
-    #[error("compressed group messages are not supported yet")]
-    Compressed,
 }
 
 /// Seals `data` from `sender` for the group `group_pk` under its key.
@@ -60,18 +61,26 @@ pub(crate) fn encrypt_with_nonce(
         return Err(GroupMessageError::TooLarge);
     }
     let signer = sender.ed25519_signing_key();
-    let sig = signer.sign(&[data, group_pk].concat());
+    let compressed =
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest);
+    let stored = if compressed.len() < data.len() {
+        &compressed[..]
+    } else {
+        data
+    };
+    let sig = signer.sign(&[stored, group_pk].concat());
     let mut w = bencode::Writer::new();
     w.dict()
         .key(b"")
         .int(1)
         .key(b"a")
-        .bytes(signer.verifying_key().as_bytes())
-        .key(b"d")
-        .bytes(data)
-        .key(b"s")
-        .bytes(&sig.to_bytes())
-        .end();
+        .bytes(signer.verifying_key().as_bytes());
+    if stored.len() < data.len() {
+        w.key(b"s").bytes(&sig.to_bytes()).key(b"z").bytes(stored);
+    } else {
+        w.key(b"d").bytes(stored).key(b"s").bytes(&sig.to_bytes());
+    }
+    w.end();
     let mut dict = w.finish();
     let overhead = XCHACHA_NONCE + TAG;
     dict.resize(
@@ -113,21 +122,46 @@ pub fn decrypt(
         .bytes(b"s")
         .and_then(|s| s.try_into().ok())
         .ok_or(GroupMessageError::BadFormat("signature"))?;
-    let data = match (dict.bytes(b"d"), dict.bytes(b"z")) {
-        (Some(d), None) if !d.is_empty() => d,
-        (None, Some(z)) if !z.is_empty() => return Err(GroupMessageError::Compressed),
+    let (stored, compressed) = match (dict.bytes(b"d"), dict.bytes(b"z")) {
+        (Some(d), None) if !d.is_empty() => (d, false),
+        (None, Some(z)) if !z.is_empty() => (z, true),
         _ => return Err(GroupMessageError::BadFormat("one of d or z")),
     };
     let key = VerifyingKey::from_bytes(&sender)
         .map_err(|_| GroupMessageError::BadFormat("sender key"))?;
-    key.verify_strict(&[data, group_pk].concat(), &Signature::from_bytes(&sig))
+    key.verify_strict(&[stored, group_pk].concat(), &Signature::from_bytes(&sig))
         .map_err(|_| GroupMessageError::BadFormat("signature does not verify"))?;
+    let data = if compressed {
+        decompress(stored)?
+    } else {
+        stored.to_vec()
+    };
     let x =
         ed25519_pk_to_x25519(&sender).map_err(|_| GroupMessageError::BadFormat("sender key"))?;
     Ok(GroupMessage {
         sender: SessionId::from_x25519(x),
-        data: data.to_vec(),
+        data,
     })
+}
+
+/// zstd-decompresses at most [`MAX_PLAINTEXT`] bytes: a bomb stops at the cap.
+fn decompress(z: &[u8]) -> Result<Vec<u8>, GroupMessageError> {
+    use ruzstd::decoding::StreamingDecoder;
+    use ruzstd::io::Read;
+    let bad = |_| GroupMessageError::BadFormat("compressed data");
+    let decoder = StreamingDecoder::new_with_max_window_size(z, MAX_WINDOW).map_err(bad)?;
+    let mut out = Vec::new();
+    decoder
+        .take(MAX_PLAINTEXT as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| GroupMessageError::BadFormat("compressed data"))?;
+    if out.len() > MAX_PLAINTEXT {
+        return Err(GroupMessageError::TooLarge);
+    }
+    if out.is_empty() {
+        return Err(GroupMessageError::BadFormat("compressed data"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -193,7 +227,56 @@ mod tests {
         }
         assert_eq!(text.len(), 1632);
         let msg = encrypt_with_nonce(&admin(), &group_pk(), &key(), &text, &[0; 24]).unwrap();
-        assert_eq!(msg.len(), 2048, "libsession's uncompressed size");
+        // libsession (libzstd level 1) gets this into 256 bytes; ruzstd's fastest level, a
+        // simpler matcher, into 512. Either side opens the other's.
+        assert_eq!(msg.len(), 512);
+        let opened = decrypt(&group_pk(), &[key()], &msg).unwrap();
+        assert_eq!(opened.data, text);
+        // Data that does not compress goes as it is: libsession's uncompressed size.
+        let mut noise = vec![0u8; 1632];
+        let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed([5; 32]);
+        rand_core::Rng::fill_bytes(&mut rng, &mut noise);
+        let msg = encrypt_with_nonce(&admin(), &group_pk(), &key(), &noise, &[0; 24]).unwrap();
+        assert_eq!(msg.len(), 2048);
+        assert_eq!(decrypt(&group_pk(), &[key()], &msg).unwrap().data, noise);
+    }
+
+    #[test]
+    fn a_libzstd_frame_opens() {
+        // libsession's size-check text compressed by libzstd 1.5.4 at level 1 (`zstd -1
+        // --no-check`), as a Session client compresses it.
+        let frame = hex::decode(
+            "28b52ffd606005e50100340368656c6c6f20746f20616c6c206d7920667269656e647320\
+             73697474696e6720696e2074686520746f6d61746f2073617563650100a3a2fd1514",
+        )
+        .unwrap();
+        let mut text = b"hello to all my friends sitting in the tomato sauce".to_vec();
+        for _ in 0..5 {
+            text = [text.clone(), text].concat();
+        }
+        assert_eq!(decompress(&frame).unwrap(), text);
+        // Framed as libsession frames it: the 256-byte message of its size check.
+        let signer = admin();
+        let sig = signer
+            .ed25519_signing_key()
+            .sign(&[&frame[..], &group_pk()].concat());
+        let mut w = bencode::Writer::new();
+        w.dict()
+            .key(b"")
+            .int(1)
+            .key(b"a")
+            .bytes(signer.ed25519_pubkey().as_bytes());
+        w.key(b"s")
+            .bytes(&sig.to_bytes())
+            .key(b"z")
+            .bytes(&frame)
+            .end();
+        let mut dict = w.finish();
+        dict.resize((40 + dict.len()).div_ceil(256) * 256 - 40, 0);
+        let mut msg = vec![0u8; 24];
+        msg.extend_from_slice(&crypto::xchacha_seal_with_nonce(&key(), &[0; 24], &dict));
+        assert_eq!(msg.len(), 256);
+        assert_eq!(decrypt(&group_pk(), &[key()], &msg).unwrap().data, text);
     }
 
     #[test]
@@ -223,15 +306,30 @@ mod tests {
             out.extend_from_slice(&crypto::xchacha_seal_with_nonce(&k, &[3; 24], dict));
             out
         };
-        let a = [0u8; 32];
-        let mut z = b"d0:i1e1:a32:".to_vec();
-        z.extend_from_slice(&a);
-        z.extend_from_slice(b"1:s64:");
-        z.extend_from_slice(&[0; 64]);
-        z.extend_from_slice(b"1:z1:xe");
+        // A signed zstd bomb (a megabyte and a bit of zeros) stops at the cap.
+        let bomb = ruzstd::encoding::compress_to_vec(
+            &vec![0u8; MAX_PLAINTEXT + 1][..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        let signer = admin();
+        let signed_z = |z: &[u8]| {
+            let sig = signer.ed25519_signing_key().sign(&[z, &pk].concat());
+            let mut w = bencode::Writer::new();
+            w.dict()
+                .key(b"")
+                .int(1)
+                .key(b"a")
+                .bytes(signer.ed25519_pubkey().as_bytes());
+            w.key(b"s").bytes(&sig.to_bytes()).key(b"z").bytes(z).end();
+            seal(&w.finish())
+        };
         assert_eq!(
-            decrypt(&pk, &[k], &seal(&z)),
-            Err(GroupMessageError::Compressed)
+            decrypt(&pk, &[k], &signed_z(&bomb)),
+            Err(GroupMessageError::TooLarge)
+        );
+        assert_eq!(
+            decrypt(&pk, &[k], &signed_z(b"not zstd")),
+            Err(GroupMessageError::BadFormat("compressed data"))
         );
         assert_eq!(
             decrypt(&pk, &[k], &seal(b"d0:i2ee")),
