@@ -50,8 +50,13 @@ console.log(`${'operation'.padEnd(28)} ${'murmur wasm'.padStart(12)} ${'libsodiu
 for (const [op, r] of Object.entries(result.ops)) {
   const estimate = join(ROOT, 'target', 'criterion', 'crypto', op, 'new', 'estimates.json');
   const native = existsSync(estimate) ? 1e9 / JSON.parse(readFileSync(estimate, 'utf8')).mean.point_estimate : NaN;
-  console.log(`${op.padEnd(28)} ${fmt(r.murmur_wasm).padStart(12)} ${fmt(r.libsodium_js).padStart(12)} ${(r.murmur_wasm / r.libsodium_js).toFixed(2).padStart(6)} ${fmt(native).padStart(12)}  ops/s`);
+  const sod = r.libsodium_js === null ? '—' : fmt(r.libsodium_js);
+  const ratio = r.libsodium_js === null ? '—' : (r.murmur_wasm / r.libsodium_js).toFixed(2);
+  console.log(`${op.padEnd(28)} ${fmt(r.murmur_wasm).padStart(12)} ${sod.padStart(12)} ${ratio.padStart(6)} ${fmt(native).padStart(12)}  ops/s`);
   bench(`crypto.${op}.wasm`, r.murmur_wasm, 'ops/s');
-  bench(`crypto.${op}.libsodium`, r.libsodium_js, 'ops/s');
+  if (r.libsodium_js !== null) bench(`crypto.${op}.libsodium`, r.libsodium_js, 'ops/s');
   if (Number.isFinite(native)) bench(`crypto.${op}.native`, native, 'ops/s');
 }
+console.log(`the same Content on the wire: v1 ${result.sizes.v1} bytes, v2 ${result.sizes.v2} bytes`);
+bench('crypto.message_bytes.v1', result.sizes.v1, 'bytes');
+bench('crypto.message_bytes.v2', result.sizes.v2, 'bytes');

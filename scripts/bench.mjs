@@ -106,7 +106,10 @@ const ops = [
 for (const [op, label] of ops) {
   row(`${label} — murmur-core wasm, Chromium`, `crypto.${op}.wasm`, 'ops/s', 'libsodium.js, same page', `crypto.${op}.libsodium`, 'crypto');
 }
-for (const [op, label] of ops) {
+row('Seal a v2 message (PFS + post-quantum) — murmur-core wasm, Chromium', 'crypto.v2_message_seal.wasm', 'ops/s', 'v1 seal, same page', 'crypto.message_seal.wasm', 'crypto');
+row('Open a v2 message — murmur-core wasm, Chromium', 'crypto.v2_message_open.wasm', 'ops/s', 'v1 open, same page', 'crypto.message_open.wasm', 'crypto');
+row('A 100-character text sealed as v2 (before the Envelope wrapper)', 'crypto.message_bytes.v2', 'bytes', 'the same Content sealed as v1', 'crypto.message_bytes.v1', 'crypto');
+for (const [op, label] of [...ops, ['v2_message_seal', 'Seal a v2 message'], ['v2_message_open', 'Open a v2 message']]) {
   row(`${label} — murmur-core native`, `crypto.${op}.native`, 'ops/s', 'murmur-core wasm (above)', `crypto.${op}.wasm`, 'crypto');
 }
 

@@ -12,6 +12,9 @@ use murmur_core::crypto;
 use murmur_core::message;
 use murmur_core::onion::{self, Destination, EncType, Hop, NodeKey, Peeled};
 use murmur_core::rpc::{AccountId, Namespace, Request, StoreParams};
+use murmur_core::v2::dm;
+use murmur_core::v2::keys::KemKeys;
+use murmur_core::v2::record::PublishedKeys;
 use murmur_core::vault::{DataKey, KdfParams, WrappedKey};
 use murmur_core::{Identity, Seed};
 use prost::Message as _;
@@ -53,11 +56,16 @@ pub enum Op {
     AttachmentSeal1M,
     /// Decrypting that attachment.
     AttachmentOpen1M,
+    /// A protocol v2 message with forward secrecy: the same Content sealed to the recipient's
+    /// published account keys (X25519 + ML-KEM-768 encapsulation, signed inner dict, AEAD).
+    V2MessageSeal,
+    /// Opening it with the recipient's account keys (decapsulation, AEAD, verify).
+    V2MessageOpen,
 }
 
 impl Op {
     /// Every operation, in the order the report lists them.
-    pub const ALL: [Op; 12] = [
+    pub const ALL: [Op; 14] = [
         Op::X25519,
         Op::Ed25519Sign,
         Op::Ed25519Verify,
@@ -70,6 +78,8 @@ impl Op {
         Op::VaultUnlock,
         Op::AttachmentSeal1M,
         Op::AttachmentOpen1M,
+        Op::V2MessageSeal,
+        Op::V2MessageOpen,
     ];
 
     /// The name used by the page, the criterion group and the report.
@@ -87,6 +97,8 @@ impl Op {
             Op::VaultUnlock => "vault_unlock_argon2id",
             Op::AttachmentSeal1M => "attachment_seal_1m",
             Op::AttachmentOpen1M => "attachment_open_1m",
+            Op::V2MessageSeal => "v2_message_seal",
+            Op::V2MessageOpen => "v2_message_open",
         }
     }
 
@@ -121,6 +133,9 @@ pub struct Workload {
     attachment_key: murmur_core::attachment::AttachmentKey,
     plain_1m: Vec<u8>,
     sealed_1m: Vec<u8>,
+    recipient_account: KemKeys,
+    recipient_published: PublishedKeys,
+    v2_sealed: Vec<u8>,
 }
 
 impl std::fmt::Debug for Workload {
@@ -195,6 +210,17 @@ impl Workload {
             &plain_1m,
         )
         .expect("encrypt");
+        let recipient_account = KemKeys::account(&[23u8; 32]);
+        let recipient_published =
+            PublishedKeys::new(*recipient_account.x_public(), recipient_account.m_public())
+                .expect("a valid key");
+        let v2_sealed = dm::encrypt_pfs(
+            &sender,
+            &recipient.session_id(),
+            &recipient_published,
+            &message_plain,
+            &mut rng,
+        );
         Self {
             rng,
             x25519_secret,
@@ -219,6 +245,9 @@ impl Workload {
             attachment_key,
             plain_1m,
             sealed_1m,
+            recipient_account,
+            recipient_published,
+            v2_sealed,
         }
     }
 
@@ -298,7 +327,27 @@ impl Workload {
                         .expect("decrypt"),
                 );
             }
+            Op::V2MessageSeal => {
+                black_box(dm::encrypt_pfs(
+                    &self.sender,
+                    &self.recipient.session_id(),
+                    &self.recipient_published,
+                    &self.message_plain,
+                    &mut self.rng,
+                ));
+            }
+            Op::V2MessageOpen => {
+                black_box(
+                    dm::decrypt(&self.recipient, &[&self.recipient_account], &self.v2_sealed)
+                        .expect("the fixture's v2 message opens"),
+                );
+            }
         }
+    }
+
+    /// Bytes on the wire for the same Content: a v1 message and a v2 one.
+    pub fn message_sizes(&self) -> (usize, usize) {
+        (self.message_sealed.len(), self.v2_sealed.len())
     }
 
     /// The inputs the JS side needs, as JSON (hex for bytes).

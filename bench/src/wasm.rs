@@ -53,6 +53,12 @@ impl Bench {
     pub fn check_aead_1k(&self, sealed: &[u8]) -> bool {
         self.0.check_aead_1k(sealed)
     }
+
+    /// `[v1, v2]` bytes on the wire for the same Content.
+    pub fn message_sizes(&self) -> Vec<u32> {
+        let (v1, v2) = self.0.message_sizes();
+        vec![v1 as u32, v2 as u32]
+    }
 }
 
 impl Default for Bench {
