@@ -78,6 +78,15 @@ fn member_blinding(group: &GroupKeys, member: &SessionId) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&h.try_into().expect("64 bytes"))
 }
 
+/// The blinding factor `k` and the token for `member` with `flags` (SESSION-GROUPS.md §8.1).
+fn issue(group: &GroupKeys, member: &SessionId, flags: u8) -> Result<(Scalar, [u8; TOKEN_LEN])> {
+    let k = member_blinding(group, member);
+    let t = MontgomeryPoint(member.x25519_pubkey())
+        .to_edwards(0)
+        .ok_or(Error::InvalidKey)?;
+    Ok((k, token_bytes(flags, &(t * k).compress())))
+}
+
 /// An admin's auth data for `member` (SESSION-GROUPS.md §8.1).
 pub fn make_auth(
     group: &GroupKeys,
@@ -85,11 +94,7 @@ pub fn make_auth(
     write: bool,
     delete: bool,
 ) -> Result<AuthData> {
-    let k = member_blinding(group, member);
-    let t = MontgomeryPoint(member.x25519_pubkey())
-        .to_edwards(0)
-        .ok_or(Error::InvalidKey)?;
-    let token = token_bytes(flags(write, delete), &(t * k).compress());
+    let (k, token) = issue(group, member, flags(write, delete))?;
     let sig = group.signing_key().sign(&token);
     let mut auth = [0u8; AUTH_DATA_LEN];
     auth[..4].copy_from_slice(&token[..4]);
@@ -105,12 +110,7 @@ pub fn token_for(
     write: bool,
     delete: bool,
 ) -> Result<[u8; TOKEN_LEN]> {
-    let auth = make_auth(group, member, write, delete)?;
-    let k = blinding(&auth.0[4..36]);
-    let t = MontgomeryPoint(member.x25519_pubkey())
-        .to_edwards(0)
-        .ok_or(Error::InvalidKey)?;
-    Ok(token_bytes(auth.0[1], &(t * k).compress()))
+    issue(group, member, flags(write, delete)).map(|(_, token)| token)
 }
 
 /// A member's view of its auth data: the token it presents and the keys it signs with.
@@ -260,29 +260,11 @@ pub fn revoke_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::groups::fixtures::{group, member};
     use crate::keys::Seed;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn group() -> GroupKeys {
-        GroupKeys::from_seed(
-            &hex::decode("0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543210")
-                .unwrap()
-                .try_into()
-                .unwrap(),
-        )
-    }
-
-    fn member() -> Identity {
-        Identity::from_seed(
-            Seed::from_bytes(
-                &hex::decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-                    .unwrap(),
-            )
-            .unwrap(),
-        )
-    }
 
     fn b64(data: &[u8]) -> String {
         crypto::b64_encode(data)

@@ -329,32 +329,12 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::groups::fixtures::{admin, group, member};
     use crate::keys::Seed;
     use sha2::{Digest, Sha256};
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn id(seed: &str) -> Identity {
-        Identity::from_seed(Seed::from_bytes(&hex::decode(seed).unwrap()).unwrap())
-    }
-
-    fn group() -> GroupKeys {
-        GroupKeys::from_seed(
-            &hex::decode("0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543210")
-                .unwrap()
-                .try_into()
-                .unwrap(),
-        )
-    }
-
-    fn admin() -> Identity {
-        id("0123456789abcdef0123456789abcdeffedcba9876543210fedcba9876543210")
-    }
-
-    fn member() -> Identity {
-        id("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-    }
 
     #[test]
     fn rekey_vector() {
@@ -426,7 +406,7 @@ mod tests {
             assert_eq!(loaded.keys[0].key, r.key.key);
             assert_eq!(loaded.keys[0].timestamp_ms, 77);
         }
-        let outsider = id(&"44".repeat(32));
+        let outsider = Identity::from_seed(Seed::from_bytes(&[0x44; 32]).unwrap());
         assert!(
             load(&g.public(), Reader::Member(&outsider), &r.message, 77)
                 .unwrap()

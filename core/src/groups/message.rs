@@ -167,7 +167,7 @@ fn decompress(z: &[u8]) -> Result<Vec<u8>, GroupMessageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Seed;
+    use crate::groups::fixtures::admin;
     use sha2::{Digest, Sha256};
 
     #[cfg(target_arch = "wasm32")]
@@ -175,25 +175,28 @@ mod tests {
 
     const KEY: &str = "91b5bade1933bc1b442e49fd14328e422dcd706f67325362cb53f6e8bee40fa7";
 
-    fn admin() -> Identity {
-        Identity::from_seed(
-            Seed::from_bytes(
-                &hex::decode("0123456789abcdef0123456789abcdeffedcba9876543210fedcba9876543210")
-                    .unwrap(),
-            )
-            .unwrap(),
-        )
-    }
-
     fn group_pk() -> [u8; 32] {
-        hex::decode("c50cb3ae956947a8de19135b5be2685ff348afc63fc34a837aca12bc5c1f5625")
-            .unwrap()
-            .try_into()
-            .unwrap()
+        *crate::groups::fixtures::group().public().as_bytes()
     }
 
     fn key() -> [u8; 32] {
         hex::decode(KEY).unwrap().try_into().unwrap()
+    }
+
+    /// A `z` dict signed by the admin for the §6.5 group, as libsession writes it.
+    fn compressed_dict(z: &[u8]) -> Vec<u8> {
+        let signer = admin();
+        let sig = signer
+            .ed25519_signing_key()
+            .sign(&[z, &group_pk()].concat());
+        let mut w = bencode::Writer::new();
+        w.dict()
+            .key(b"")
+            .int(1)
+            .key(b"a")
+            .bytes(signer.ed25519_pubkey().as_bytes());
+        w.key(b"s").bytes(&sig.to_bytes()).key(b"z").bytes(z).end();
+        w.finish()
     }
 
     #[test]
@@ -256,22 +259,7 @@ mod tests {
         }
         assert_eq!(decompress(&frame).unwrap(), text);
         // Framed as libsession frames it: the 256-byte message of its size check.
-        let signer = admin();
-        let sig = signer
-            .ed25519_signing_key()
-            .sign(&[&frame[..], &group_pk()].concat());
-        let mut w = bencode::Writer::new();
-        w.dict()
-            .key(b"")
-            .int(1)
-            .key(b"a")
-            .bytes(signer.ed25519_pubkey().as_bytes());
-        w.key(b"s")
-            .bytes(&sig.to_bytes())
-            .key(b"z")
-            .bytes(&frame)
-            .end();
-        let mut dict = w.finish();
+        let mut dict = compressed_dict(&frame);
         dict.resize((40 + dict.len()).div_ceil(256) * 256 - 40, 0);
         let mut msg = vec![0u8; 24];
         msg.extend_from_slice(&crypto::xchacha_seal_with_nonce(&key(), &[0; 24], &dict));
@@ -311,18 +299,7 @@ mod tests {
             &vec![0u8; MAX_PLAINTEXT + 1][..],
             ruzstd::encoding::CompressionLevel::Fastest,
         );
-        let signer = admin();
-        let signed_z = |z: &[u8]| {
-            let sig = signer.ed25519_signing_key().sign(&[z, &pk].concat());
-            let mut w = bencode::Writer::new();
-            w.dict()
-                .key(b"")
-                .int(1)
-                .key(b"a")
-                .bytes(signer.ed25519_pubkey().as_bytes());
-            w.key(b"s").bytes(&sig.to_bytes()).key(b"z").bytes(z).end();
-            seal(&w.finish())
-        };
+        let signed_z = |z: &[u8]| seal(&compressed_dict(z));
         assert_eq!(
             decrypt(&pk, &[k], &signed_z(&bomb)),
             Err(GroupMessageError::TooLarge)

@@ -65,3 +65,31 @@ impl core::fmt::Debug for GroupKeys {
             .finish_non_exhaustive()
     }
 }
+
+/// The group, admin and member of SESSION-GROUPS.md §6.5 (libsession's tests).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::GroupKeys;
+    use crate::keys::{Identity, Seed};
+
+    fn id(seed: &str) -> Identity {
+        Identity::from_seed(Seed::from_bytes(&hex::decode(seed).unwrap()).unwrap())
+    }
+
+    pub fn group() -> GroupKeys {
+        GroupKeys::from_seed(
+            &hex::decode("0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543210")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+    }
+
+    pub fn admin() -> Identity {
+        id("0123456789abcdef0123456789abcdeffedcba9876543210fedcba9876543210")
+    }
+
+    pub fn member() -> Identity {
+        id("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+    }
+}

@@ -86,6 +86,20 @@ fn error(status: u16) -> Answer {
     )
 }
 
+/// The answer to an upload, direct or through an onion request: the file's ID and expiry.
+fn uploaded(stored: Result<StoredFile, FileStoreError>) -> Answer {
+    match stored {
+        Ok(file) => json(
+            200,
+            &Uploaded {
+                id: file.id,
+                expires: seconds(file.expiry_ms),
+            },
+        ),
+        Err(e) => refusal(&e),
+    }
+}
+
 fn refusal(e: &FileStoreError) -> Answer {
     match e {
         FileStoreError::NotFound => error(404),
@@ -146,16 +160,7 @@ fn answer(
                     u.write(body)?;
                     u.finish(from, now, now + ttl)
                 });
-            match stored {
-                Ok(file) => json(
-                    200,
-                    &Uploaded {
-                        id: file.id,
-                        expires: seconds(file.expiry_ms),
-                    },
-                ),
-                Err(e) => refusal(&e),
-            }
+            uploaded(stored)
         }
         ("GET", ["file", id]) => match server.store.info(id, now) {
             Ok(file) => Answer::File(file),
@@ -380,17 +385,10 @@ async fn upload(
         Err(_) => return (StatusCode::REQUEST_TIMEOUT, "request body too slow").into_response(),
     }
     let now = server.clock.now_ms();
-    let answer = match upload.finish(&uploader(peer.ip()), now, now + ttl) {
-        Ok(file) => json(
-            200,
-            &Uploaded {
-                id: file.id,
-                expires: seconds(file.expiry_ms),
-            },
-        ),
-        Err(e) => refusal(&e),
-    };
-    direct(answer, &server)
+    direct(
+        uploaded(upload.finish(&uploader(peer.ip()), now, now + ttl)),
+        &server,
+    )
 }
 
 async fn download(State(server): State<Arc<FileServer>>, Path(id): Path<String>) -> Response {
