@@ -209,6 +209,13 @@ impl Writer {
         self
     }
 
+    /// An already encoded value, written as it is (a record kept byte for byte, e.g. one
+    /// whose signature or digest covers its encoding).
+    pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
+        self.out.extend_from_slice(encoded);
+        self
+    }
+
     pub fn int(&mut self, n: i64) -> &mut Self {
         self.out.push(b'i');
         self.out.extend_from_slice(n.to_string().as_bytes());

@@ -43,14 +43,15 @@ pub fn x25519_keypair(rng: &mut impl CryptoRng) -> (Zeroizing<[u8; 32]>, [u8; 32
     (secret, public)
 }
 
-/// BLAKE2b with an output of `len` bytes (2, 8, 24, 32, 56 or 64: the lengths the protocols use), an
+/// BLAKE2b with an output of `len` bytes (2, 8, 16, 24, 32, 56 or 64: the lengths the protocols use), an
 /// optional key (empty: unkeyed; at most 64 bytes) and a personalisation of at most 16 bytes,
 /// as libsodium's `crypto_generichash_blake2b_salt_personal` computes it.
 pub fn blake2b(len: usize, key: &[u8], personal: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    use blake2::digest::consts::{U2, U8, U24, U32, U56, U64};
+    use blake2::digest::consts::{U2, U8, U16, U24, U32, U56, U64};
     match len {
         2 => blake2b_n::<U2>(key, personal, parts),
         8 => blake2b_n::<U8>(key, personal, parts),
+        16 => blake2b_n::<U16>(key, personal, parts),
         24 => blake2b_n::<U24>(key, personal, parts),
         32 => blake2b_n::<U32>(key, personal, parts),
         56 => blake2b_n::<U56>(key, personal, parts),

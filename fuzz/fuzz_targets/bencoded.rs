@@ -1,12 +1,13 @@
 #![no_main]
 //! The bencoded formats read from the network: protocol v2 (the −21 record, v2 direct
-//! messages) and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
+//! messages, device group payloads, `G` messages and link requests) and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
 //! accepts is canonical (its dicts' raw bytes are exactly the input it consumed).
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use murmur_core::bencode::{self, Item};
 use murmur_core::groups::{auth::Subaccount, keys as group_keys, message as group_message};
+use murmur_core::v2::devices::{self, link, message as device_message};
 use murmur_core::v2::{dm, keys::KemKeys, record};
 use murmur_core::{Identity, Seed};
 
@@ -27,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
     let (me, account) = keys();
     let _ = record::parse(&me.session_id(), data);
     let _ = dm::decrypt(me, &[account], data);
+    let _ = devices::Payload::parse(devices::unpad(data));
+    if let Ok(outer) = device_message::read_outer(me, data) {
+        let _ = outer.open(me, &[1; 32], &[account]);
+    }
+    let _ = link::read_plaintext(me, data);
+    let _ = link::open(me, &[1; 32], core::slice::from_ref(account), data);
     let group_pk = me.ed25519_pubkey();
     let _ = group_message::decrypt(group_pk.as_bytes(), &[[3; 32]], data);
     let _ = Subaccount::open(me, &group_pk, data);

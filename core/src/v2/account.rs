@@ -101,6 +101,13 @@ impl AccountKeyRing {
                 k.rotated = Some(winner.1);
             }
         }
+        // One order for one set of keys (current first, then the most recently rotated), so
+        // two devices holding the same keys hold equal rings.
+        self.keys.sort_by(|a, b| {
+            let at =
+                |k: &AccountKey| core::cmp::Reverse((k.rotated.unwrap_or(u64::MAX), k.created));
+            at(a).cmp(&at(b)).then(a.seed.cmp(&b.seed))
+        });
     }
 
     /// Forgets keys rotated more than [`ACCOUNT_KEY_RETENTION_S`] ago: messages sealed to
@@ -263,10 +270,17 @@ mod tests {
         assert_eq!(currents, [seed(3); 4]);
         // A key held twice keeps the earlier rotation.
         let mut ring = AccountKeyRing::new(vec![key(7, 1, Some(900)), key(8, 2, None)]);
+        let rotated_7 = |ring: &AccountKeyRing| {
+            ring.keys()
+                .iter()
+                .find(|k| k.seed == seed(7))
+                .unwrap()
+                .rotated
+        };
         ring.merge(key(7, 1, Some(600)));
-        assert_eq!(ring.keys()[0].rotated, Some(600));
+        assert_eq!(rotated_7(&ring), Some(600));
         ring.merge(key(7, 1, Some(800)));
-        assert_eq!(ring.keys()[0].rotated, Some(600));
+        assert_eq!(rotated_7(&ring), Some(600));
     }
 
     #[test]

@@ -118,6 +118,13 @@ impl KemPublic {
             .map_err(|_| Error::InvalidKey)
     }
 
+    /// The key as published.
+    pub fn to_bytes(&self) -> Box<[u8; MLKEM_PUBLIC]> {
+        let mut out = Box::new([0u8; MLKEM_PUBLIC]);
+        out.copy_from_slice(&self.0.to_bytes());
+        out
+    }
+
     /// Encapsulates with the 32 random bytes `m`: `(ciphertext, shared secret)`.
     pub(crate) fn encapsulate(
         &self,

@@ -3,6 +3,7 @@
 //! publishes an account's keys, [`dm`] seals and opens messages.
 
 pub mod account;
+pub mod devices;
 pub mod dm;
 pub mod keys;
 pub mod record;
