@@ -11,6 +11,7 @@ use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
 use murmur_core::attachment::Domain;
 use murmur_core::client::files::FileSource;
+use murmur_core::client::v2::{Protocol, V2Status};
 use murmur_core::client::{
     Client, ClientConfig, ClientError, Incoming, Step, Store as _, parse_recipient,
 };
@@ -124,9 +125,16 @@ fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClie
         .map_err(|e| Failure::Input(e.to_string()))?;
     let transport = HttpTransport::new(common.ca_file.as_deref()).map_err(Failure::Input)?;
     let store = home.store().map_err(Failure::Input)?;
+    let mut config = ClientConfig::new(network);
+    // A home is a device of its account: it takes part in protocol v2's device group and
+    // publishes the account's keys (SESSION-V2.md §1.3; docs/protocol.md).
+    config.v2_publish = true;
+    config.v2_only = home.v2_only();
+    config.device_kind = murmur_core::client::v2::KIND_CLI.into();
+    config.device_description = "murmur CLI".into();
     Ok(Client::new(
         identity,
-        ClientConfig::new(network),
+        config,
         transport,
         SystemClock::default(),
         store,
@@ -297,12 +305,13 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
                 json!({
                     "hash": sent.hash, "sent_ms": sent.sent_ms, "expiry_ms": sent.expiry_ms,
                     "accepted_by": sent.accepted_by, "synced": sent.synced,
-                    "attachments": body.attachments.len(),
+                    "attachments": body.attachments.len(), "protocol": sent.protocol.as_str(),
                 })
             );
         } else {
             println!(
-                "sent: stored by {} swarm member(s), hash {}{}",
+                "sent ({}): stored by {} swarm member(s), hash {}{}",
+                protection(sent.protocol),
                 sent.accepted_by,
                 sent.hash,
                 if sent.synced {
@@ -601,6 +610,7 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
             json!({
                 "from": m.from.to_string(), "from_name": from_name, "text": m.text,
                 "sent_ms": m.sent_ms, "hash": m.hash, "attachments": files,
+                "protocol": m.protocol.as_str(),
             })
         );
     } else {
@@ -724,6 +734,89 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             }
         }
     })
+}
+
+/// How a message was protected, in words.
+fn protection(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::V2Pfs => "forward secret, post-quantum",
+        Protocol::V2NoPfs => "not forward secret",
+        Protocol::V1 => "classic (v1)",
+    }
+}
+
+/// `murmur keys`: this device's protocol v2 keys and device group (founding it, rotating and
+/// publishing as due).
+pub fn keys_show(common: &Common, json: bool) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let status = runtime()?.block_on(client.maintain_v2())?;
+    warn_about_network(&client);
+    let v2_only = home.v2_only();
+    match status {
+        V2Status::Member {
+            group_id,
+            devices,
+            key_created_s,
+            next_rotation_s,
+            published,
+        } => {
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "status": "member", "group": hex::encode(group_id), "devices": devices,
+                        "key_created_s": key_created_s, "next_rotation_s": next_rotation_s,
+                        "published": published, "v2_only": v2_only,
+                    })
+                );
+            } else {
+                println!(
+                    "device group {} ({devices} device(s))",
+                    hex::encode(group_id)
+                );
+                println!(
+                    "account key made at {key_created_s}, next rotation at {next_rotation_s}; {}",
+                    if published {
+                        "published: senders use forward-secret, post-quantum v2"
+                    } else {
+                        "not yet published"
+                    }
+                );
+                println!("v2 only: {}", if v2_only { "on" } else { "off" });
+            }
+        }
+        other => {
+            let (status, words) = match other {
+                V2Status::Unlinked => (
+                    "unlinked",
+                    "this account has a device group on another device: link this device from it",
+                ),
+                V2Status::Off => ("off", "this client does not publish keys"),
+                _ => ("not_yet", "no device group yet"),
+            };
+            if json {
+                println!("{}", json!({ "status": status, "v2_only": v2_only }));
+            } else {
+                println!("{words}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `murmur keys set --v2-only on|off`.
+pub fn keys_set(common: &Common, v2_only: bool) -> Result<()> {
+    home(common).set_v2_only(v2_only).map_err(Failure::Input)?;
+    println!(
+        "v2 only: {}",
+        if v2_only {
+            "on (recipients without published keys get v2 without forward secrecy, never v1)"
+        } else {
+            "off (recipients without published keys get v1)"
+        }
+    );
+    Ok(())
 }
 
 pub fn path(common: &Common, json: bool) -> Result<()> {

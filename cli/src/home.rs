@@ -5,6 +5,7 @@
 //! network.json   the network last used: {"seeds": [...], "operator_pubkey": "hex"}
 //! state/         client state (manifest, guards and paths, last hashes, seen hashes)
 //! inbox.lock     held while `murmur inbox` runs, so two readers never split the inbox
+//! v2-only        present when v1 is never sent (`murmur keys set --v2-only on`)
 //! ```
 
 use std::fs::File;
@@ -45,6 +46,25 @@ impl Home {
     fn ensure_dir(&self) -> Result<(), String> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))
+    }
+
+    /// Whether v1 is never sent (`murmur keys set --v2-only on`).
+    pub fn v2_only(&self) -> bool {
+        self.dir.join("v2-only").exists()
+    }
+
+    pub fn set_v2_only(&self, on: bool) -> Result<(), String> {
+        self.ensure_dir()?;
+        let path = self.dir.join("v2-only");
+        let result = if on {
+            std::fs::write(&path, b"on\n")
+        } else {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        };
+        result.map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     /// Saves a new identity; refuses to replace one (that would lose it for good).

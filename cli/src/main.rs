@@ -38,6 +38,9 @@ enum Command {
     /// The name and picture others see with your messages.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Protocol v2: this device's keys and device group; the v2-only setting.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Show the onion path requests take now.
     Path {
         /// One JSON object instead of text.
@@ -74,6 +77,30 @@ enum AttachmentCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Show the device group and the account key (founds, rotates and publishes as due).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a setting.
+    Set {
+        /// `on`: never send v1; recipients without published keys get v2 without forward
+        /// secrecy.
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        v2_only: bool,
+    },
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("say on or off".into()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,7 +152,8 @@ struct InboxArgs {
     /// retrieves at nodes that hold them, polling the others.
     #[arg(long)]
     follow: bool,
-    /// JSON lines: {"from","from_name","text","sent_ms","hash","attachments"}.
+    /// JSON lines: {"from","from_name","text","sent_ms","hash","attachments","protocol"}
+    /// (protocol: "v1", "v2-pfs" or "v2-nopfs").
     #[arg(long)]
     json: bool,
     /// With --follow: how often to poll when no node holds waits (or with --poll).
@@ -183,6 +211,8 @@ fn main() -> std::process::ExitCode {
                 live: !a.poll,
             },
         ),
+        Command::Keys(KeysCommand::Show { json }) => commands::keys_show(&cli.common, json),
+        Command::Keys(KeysCommand::Set { v2_only }) => commands::keys_set(&cli.common, v2_only),
         Command::Path { json } => commands::path(&cli.common, json),
     };
     match result {

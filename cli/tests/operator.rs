@@ -228,7 +228,7 @@ fn an_operator_grows_and_shrinks_a_network_without_losing_acknowledged_messages(
     let sender = {
         let (home_a, b, stop) = (home_a.clone(), b.clone(), stop.clone());
         std::thread::spawn(move || {
-            let mut acked = Vec::new();
+            let (mut acked, mut failed) = (Vec::new(), Vec::new());
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let text = format!("during the change {i}");
@@ -241,10 +241,12 @@ fn an_operator_grows_and_shrinks_a_network_without_losing_acknowledged_messages(
                 // Only acknowledged messages count; a send may fail mid-change and say so.
                 if out.status.success() {
                     acked.push(text);
+                } else {
+                    failed.push(text);
                 }
                 i += 1;
             }
-            acked
+            (acked, failed)
         })
     };
     std::thread::sleep(Duration::from_secs(2));
@@ -267,7 +269,7 @@ fn an_operator_grows_and_shrinks_a_network_without_losing_acknowledged_messages(
     }
     std::thread::sleep(Duration::from_secs(5));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let acked = sender.join().unwrap();
+    let (acked, failed) = sender.join().unwrap();
     assert!(
         acked.len() >= 10,
         "only {} messages were acknowledged",
@@ -295,7 +297,23 @@ fn an_operator_grows_and_shrinks_a_network_without_losing_acknowledged_messages(
         );
         std::thread::sleep(Duration::from_secs(2));
     }
-    assert_eq!(got.len(), acked.len(), "each message once");
+    // Each message once. A send that failed for want of acknowledgements may still have been
+    // stored by the member that did acknowledge (its sender said "failed"): it may arrive,
+    // once; nothing else may.
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), got.len(), "each message once: {got:?}");
+    let strays: Vec<&String> = got
+        .iter()
+        .filter(|t| !acked.contains(t) && !failed.contains(t))
+        .collect();
+    assert!(strays.is_empty(), "never sent: {strays:?}");
+    eprintln!(
+        "{} of {} failed sends arrived anyway",
+        got.len() - acked.len(),
+        failed.len()
+    );
     // Clients follow the new manifest: the path avoids the removed node.
     let path = text(&murmur(&home_a, &["path", "--json"]));
     assert!(

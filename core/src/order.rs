@@ -14,6 +14,16 @@ pub fn by_key<T>(items: &mut Vec<T>, mut key: impl FnMut(&T) -> u64) {
     items.extend(keyed.into_iter().filter_map(|(_, i)| slots[i].take()));
 }
 
+/// Shuffles `items` in place (Fisher–Yates): load spread over seeds and swarm members, slots
+/// of a device-group message. A 64-bit draw per step: the modulo bias (list length over 2⁶⁴)
+/// is far below anything observable.
+pub fn shuffle<T>(items: &mut [T], rng: &mut impl rand_core::CryptoRng) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
 /// Sorts `ids` ascending and drops duplicates.
 pub fn dedup_sorted(ids: &mut Vec<u64>) {
     by_key(ids, |id| *id);

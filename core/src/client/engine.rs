@@ -39,6 +39,14 @@ pub struct ClientConfig {
     /// Wait after the first failed attempt; doubled per failure up to `backoff_max_ms`.
     pub backoff_ms: u64,
     pub backoff_max_ms: u64,
+    /// Whether this device takes part in protocol v2's device group and publishes the
+    /// account's keys (a kept profile or a CLI home; never a temporary session).
+    pub v2_publish: bool,
+    /// Send v2 without forward secrecy, never v1, to recipients that publish no keys.
+    pub v2_only: bool,
+    /// This device's description and kind in the device group (`c` CLI, `w` browser).
+    pub device_description: String,
+    pub device_kind: String,
 }
 
 impl ClientConfig {
@@ -51,6 +59,10 @@ impl ClientConfig {
             max_attempts: 8,
             backoff_ms: 100,
             backoff_max_ms: 2_000,
+            v2_publish: false,
+            v2_only: false,
+            device_description: String::new(),
+            device_kind: String::new(),
         }
     }
 }
@@ -81,6 +93,11 @@ pub(super) struct State {
     pub(super) last_hashes: HashMap<String, Option<String>>,
     /// Who the next waiting retrieve goes to, and who only gets polled for now.
     pub(super) live: super::live::LiveState,
+    /// This device's protocol v2 keys and group (`v2_loaded`: read from the store).
+    #[cfg(feature = "v2-client")]
+    pub(super) v2: Option<super::v2::DeviceKeys>,
+    #[cfg(feature = "v2-client")]
+    pub(super) v2_loaded: bool,
 }
 
 /// The Murmur client engine for one identity. See the module docs of [`crate::client`].

@@ -91,6 +91,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// caller polls).
     async fn wait_step(&self) -> ClientResult<Option<Vec<Incoming>>> {
         self.ready().await?;
+        // Rotating and publishing keys is due whether or not anything is sent.
+        let _ = self.maintain_v2().await;
         let account = AccountId::from(self.identity.session_id());
         let local_now = self.clock.now_ms();
         let members: Vec<ManifestNode> = {

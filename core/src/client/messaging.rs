@@ -11,13 +11,11 @@ use super::engine::Client;
 use super::error::{ClientError, ClientResult};
 use super::platform::{Clock, Store, Transport};
 use super::seen::KEY_SEEN;
+use super::v2::Protocol;
 use crate::SessionId;
 use crate::crypto;
 use crate::limits::MIN_STORE_ACKS;
-use crate::message::{
-    Attachment, Body, Profile, Received, decode_direct_message, encode_direct_message,
-    message_content,
-};
+use crate::message::{Attachment, Body, Profile, Received, message_content};
 use crate::network::ManifestNode;
 use crate::rpc::response::{RetrieveResponse, StoreResponse};
 use crate::rpc::rules::RETRIEVE_MAX_COUNT;
@@ -49,6 +47,8 @@ pub struct Sent {
     pub accepted_by: usize,
     /// Whether the sync copy reached the sender's own swarm.
     pub synced: bool,
+    /// How the message was sealed.
+    pub protocol: Protocol,
 }
 
 /// A direct message received and verified.
@@ -69,6 +69,8 @@ pub struct Incoming {
     pub disappear_after_s: Option<u32>,
     /// When the swarm drops it.
     pub expires_ms: u64,
+    /// How it was sealed.
+    pub protocol: Protocol,
 }
 
 /// Parses a recipient, with a clear reason when it is not a Session ID.
@@ -148,14 +150,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
         let content = message_content(body, sent_ms, disappear_after_s);
-        let data = encode_direct_message(
-            &self.identity,
-            to,
-            &content,
-            sent_ms,
-            &mut *self.rng.borrow_mut(),
-        )?;
-        let (hash, expiry_ms, accepted_by) = self.store_message(to, &data, sent_ms, ttl_ms).await?;
+        // Keys first (a device founding its group or rotating publishes before it sends).
+        // A failure there costs this message nothing: it goes out in whatever protocol the
+        // recipient's keys allow.
+        let _ = self.maintain_v2().await;
+        let (data, protocol) = self.seal_direct(to, &content, sent_ms).await?;
+        let (hash, expiry_ms, accepted_by) = self
+            .store_message(to, NAMESPACE_DM, &data, sent_ms, ttl_ms)
+            .await?;
 
         // The sync copy: the same Content, marked with its real recipient, sealed to ourselves.
         let mut sync = content;
@@ -163,15 +165,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             dm.sync_target = Some(to.to_string());
         }
         let own = self.identity.session_id();
-        let copy = encode_direct_message(
-            &self.identity,
-            &own,
-            &sync,
-            sent_ms,
-            &mut *self.rng.borrow_mut(),
-        );
+        let copy = self.seal_direct(&own, &sync, sent_ms).await;
         let synced = match copy {
-            Ok(copy) => {
+            Ok((copy, _)) => {
                 // This device has the message already: no poll or wait may return the copy,
                 // and a wait held in our swarm answers the moment it is stored, before the
                 // store's acknowledgement is back. So it is marked seen first (kept as long as
@@ -180,7 +176,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     crate::rpc::message_hash(&AccountId::from(own), NAMESPACE_DM, &copy);
                 self.mark_seen(&sync_hash, sent_ms.saturating_add(TTL_MAXIMUM_MS));
                 self.save_seen().await?;
-                self.store_message(&own, &copy, sent_ms, ttl_ms)
+                self.store_message(&own, NAMESPACE_DM, &copy, sent_ms, ttl_ms)
                     .await
                     .is_ok()
             }
@@ -192,24 +188,28 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             expiry_ms,
             accepted_by,
             synced,
+            protocol,
         })
     }
 
-    /// Stores `data` in `to`'s swarm until [`MIN_STORE_ACKS`] distinct members (the whole
+    /// Stores `data` in `to`'s swarm (at `namespace`; signed by us where the namespace needs
+    /// it, so only in our own) until [`MIN_STORE_ACKS`] distinct members (the whole
     /// swarm, if it is smaller) have signed for it; returns (hash, expiry, verified
     /// acknowledgements). One member's word is not enough: a lying member signs and keeps
     /// nothing. So while too few have signed, the next member is asked to store the message
     /// too (the same store; members holding it already answer `already`).
-    async fn store_message(
+    pub(super) async fn store_message(
         &self,
         to: &SessionId,
+        namespace: Namespace,
         data: &[u8],
         sent_ms: u64,
         ttl_ms: u64,
     ) -> ClientResult<(String, u64, usize)> {
         let account = AccountId::from(*to);
-        let hash = crate::rpc::message_hash(&account, NAMESPACE_DM, data);
-        let params = StoreParams::new(&account, NAMESPACE_DM, data, sent_ms, ttl_ms);
+        let hash = crate::rpc::message_hash(&account, namespace, data);
+        let params = StoreParams::new(&account, namespace, data, sent_ms, ttl_ms);
+        let signed = namespace.store_needs_auth();
         let mut replies: Vec<StoreResponse> = Vec::new();
         let mut asked: Vec<String> = Vec::new();
         loop {
@@ -236,7 +236,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 return Err(too_few());
             }
             super::shuffle(&mut candidates, &mut *self.rng.borrow_mut());
-            let store = |_: u64, _: &ManifestNode| Request::Store(params.clone());
+            let store = |_: u64, _: &ManifestNode| {
+                let request = Request::Store(params.clone());
+                if signed {
+                    request.signed_by(&self.identity)
+                } else {
+                    request
+                }
+            };
             match self.call(candidates, Some(&account), &store).await {
                 Ok((dest, reply)) => {
                     asked.push(dest.ed25519);
@@ -257,6 +264,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Messages that do not open or verify are skipped (and not fetched again).
     pub async fn poll(&self) -> ClientResult<Vec<Incoming>> {
         self.ready().await?;
+        // Rotating and publishing keys is due whether or not anything is sent; a failure
+        // there does not stop the poll.
+        let _ = self.maintain_v2().await;
         let own = self.identity.session_id();
         let account = AccountId::from(own);
         let mut members = self.swarm_of(&account);
@@ -359,7 +369,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             }
             // What does not open is skipped, not remembered: only verified messages enter
             // the seen set, so junk cannot crowd real entries out of it.
-            let Ok(received) = decode_direct_message(&self.identity, &data) else {
+            let Ok((received, protocol)) = self.open_direct(&data).await else {
                 continue;
             };
             // The envelope around the signed content is not signed. A swarm member holding a
@@ -416,6 +426,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 sync_target,
                 disappear_after_s: timer,
                 expires_ms: due,
+                protocol,
             });
         }
         if let Some(last) = page.messages.last() {

@@ -11,6 +11,8 @@
 //!   every ID checked against the bytes).
 //! - `live`: one step of following the inbox — a waiting retrieve at the next member in
 //!   turn, or a plain poll where no member holds waits.
+//! - `v2`: protocol v2 — this device's keys and device group, publishing the account keys at
+//!   −21, the cache of others' keys, v1 or v2 per message.
 //! - `conformance`: the rules every `Store` backend is tested against.
 
 pub mod conformance;
@@ -23,8 +25,7 @@ pub mod path;
 pub mod platform;
 pub mod retry;
 mod seen;
-
-use rand_core::CryptoRng;
+pub mod v2;
 
 use crate::network::ManifestNode;
 
@@ -37,14 +38,7 @@ pub use platform::{
     Clock, HttpResponse, MemoryStore, Store, StoreError, Transport, TransportError,
 };
 
-/// Shuffles `items` in place (Fisher–Yates), so load spreads over seeds and swarm members.
-fn shuffle<T>(items: &mut [T], rng: &mut impl CryptoRng) {
-    for i in (1..items.len()).rev() {
-        // Modulo bias is negligible for the list sizes here.
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
-}
+use crate::order::shuffle;
 
 /// The nodes of `nodes` not named in `asked` (Ed25519 hex), in order: the ones left to try
 /// when a request must reach several distinct nodes.

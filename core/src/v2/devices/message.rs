@@ -14,6 +14,7 @@ use crate::bencode::{self, Item};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::keys::Identity;
+use crate::order::shuffle;
 use crate::v2::keys::{KemKeys, KemPublic, MLKEM_CIPHERTEXT};
 
 /// A slot of the `K` field: `dk(2) || wrapped key(32)`.
@@ -171,21 +172,6 @@ pub fn seal(
         kicked_filler,
     };
     seal_with(account, header, payload, recipients, draw, rng)
-}
-
-/// Fisher–Yates with rejection sampling (no modulo bias).
-fn shuffle<T>(items: &mut [T], rng: &mut impl CryptoRng) {
-    for i in (1..items.len()).rev() {
-        let bound = (i + 1) as u32;
-        let zone = u32::MAX - u32::MAX % bound;
-        let j = loop {
-            let r = rng.next_u32();
-            if r < zone {
-                break (r % bound) as usize;
-            }
-        };
-        items.swap(i, j);
-    }
 }
 
 pub(crate) fn seal_with(

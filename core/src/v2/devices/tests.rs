@@ -396,10 +396,7 @@ fn merges_converge_whatever_the_order() {
 #[test]
 fn a_live_record_for_a_gone_device_is_refused_and_restated() {
     let mut t = DeviceTable::founding([9; 32], record(1, 9), AccountKeyRing::default());
-    assert!(
-        !t.remove(&[9; 32], 5),
-        "a device does not remove itself"
-    );
+    assert!(!t.remove(&[9; 32], 5), "a device does not remove itself");
     t.merge(
         &Payload {
             devices: vec![([1; 32], Entry::Tombstone(500))],
