@@ -17,6 +17,7 @@ use murmur_core::client::{
 };
 use murmur_core::message::{Attachment, Body, Profile, ProfilePicture};
 use murmur_core::network::NetworkFile;
+use murmur_core::v2::devices::table::DeviceState;
 use murmur_core::{Identity, Seed};
 use rand_core::UnwrapErr;
 use serde_json::json;
@@ -802,6 +803,183 @@ pub fn keys_show(common: &Common, json: bool) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// A device named on the command line: a prefix (8 or more hex characters) of its ID that
+/// matches exactly one of `ids`.
+fn pick_device(prefix: &str, ids: impl Iterator<Item = [u8; 32]>) -> Result<[u8; 32]> {
+    let prefix = prefix.to_ascii_lowercase();
+    if prefix.len() < 8 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Failure::Input(
+            "name a device by 8 or more hex characters of its ID".into(),
+        ));
+    }
+    let matches: Vec<[u8; 32]> = ids
+        .filter(|id| hex::encode(id).starts_with(&prefix))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Failure::Input(format!("no device {prefix}…"))),
+        _ => Err(Failure::Input(format!(
+            "{prefix}… names more than one device"
+        ))),
+    }
+}
+
+/// Asks on stdin; true only for "yes".
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [yes/no] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::Input(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim().eq_ignore_ascii_case("yes"))
+}
+
+/// `murmur devices list`.
+pub fn devices_list(common: &Common, json: bool) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    runtime.block_on(client.maintain_v2())?;
+    let devices = runtime.block_on(client.devices())?;
+    warn_about_network(&client);
+    for d in &devices {
+        let state = match d.state {
+            DeviceState::Pending => "pending",
+            DeviceState::Registered => "member",
+            DeviceState::Left => "left",
+            DeviceState::Kicked => "removed",
+        };
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "id": hex::encode(d.id), "state": state, "description": d.description,
+                    "kind": d.kind, "version": d.version, "at": d.at, "this_device": d.this_device,
+                })
+            );
+        } else {
+            println!(
+                "{}  {state:<8} {} {}{}",
+                &hex::encode(d.id)[..16],
+                printable(&d.description),
+                printable(&d.kind),
+                if d.this_device { "  (this device)" } else { "" }
+            );
+        }
+    }
+    if devices.is_empty() && !json {
+        println!("this device is in no device group (`murmur keys show`)");
+    }
+    Ok(())
+}
+
+/// `murmur devices link`: asks the account's device group to take this device in.
+pub fn devices_link(common: &Common, yes: bool, wait_s: u64) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    if let V2Status::Member { .. } = runtime.block_on(client.maintain_v2())? {
+        return Err(Failure::Input(
+            "this device is in its account's device group already".into(),
+        ));
+    }
+    let started = runtime.block_on(client.link_device())?;
+    warn_about_network(&client);
+    println!(
+        "Link request sent. On a device of this account run `murmur devices requests` (or \
+         open Settings in the app) and accept this device only if it shows these emoji:"
+    );
+    println!("    {}", started.emoji);
+    if !yes && !confirm("Does the other device show the same emoji?")? {
+        return Err(Failure::Input("link cancelled".into()));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_s);
+    loop {
+        if runtime.block_on(client.link_accepted())? {
+            println!("linked: this device is in the device group; it reads v2 messages now");
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Failure::Network(
+                "not accepted yet (a request lasts 10 minutes): run `murmur devices link` again"
+                    .into(),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
+
+/// `murmur devices requests`: devices asking to join, with their emoji.
+pub fn devices_requests(common: &Common, json: bool) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let requests = runtime()?.block_on(client.link_requests())?;
+    warn_about_network(&client);
+    for r in &requests {
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "id": hex::encode(r.id), "description": r.description, "kind": r.kind,
+                    "at": r.at, "emoji": r.emoji,
+                })
+            );
+        } else {
+            println!(
+                "{}  {} {}  asked at {}  {}",
+                &hex::encode(r.id)[..16],
+                printable(&r.description),
+                printable(&r.kind),
+                r.at,
+                r.emoji
+            );
+        }
+    }
+    if requests.is_empty() && !json {
+        println!("no device is asking to join");
+    }
+    Ok(())
+}
+
+/// `murmur devices accept ID`.
+pub fn devices_accept(common: &Common, id: &str, yes: bool) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    let requests = runtime.block_on(client.link_requests())?;
+    let device = pick_device(id, requests.iter().map(|r| r.id))?;
+    let request = requests
+        .iter()
+        .find(|r| r.id == device)
+        .expect("picked from these");
+    println!("{}", request.emoji);
+    if !yes && !confirm("Does the new device show these same emoji?")? {
+        return Err(Failure::Input("not accepted".into()));
+    }
+    runtime.block_on(client.accept_device(&device))?;
+    println!("accepted: the device joins when it next checks");
+    Ok(())
+}
+
+/// `murmur devices remove ID`: it reads nothing sealed after this.
+pub fn devices_remove(common: &Common, id: &str) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    let devices = runtime.block_on(client.devices())?;
+    let device = pick_device(
+        id,
+        devices
+            .iter()
+            .filter(|d| !d.this_device && d.state == DeviceState::Registered)
+            .map(|d| d.id),
+    )?;
+    runtime.block_on(client.remove_device(&device))?;
+    println!("removed; a new account key is published: that device reads nothing sent from now on");
     Ok(())
 }
 

@@ -41,6 +41,10 @@ enum Command {
     /// Protocol v2: this device's keys and device group; the v2-only setting.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Protocol v2: this account's devices; linking this device to them, accepting or
+    /// removing another.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
     /// Show the onion path requests take now.
     Path {
         /// One JSON object instead of text.
@@ -77,6 +81,39 @@ enum AttachmentCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevicesCommand {
+    /// The account's devices: members, and those that left or were removed.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// On a new device (an account restored here whose group is on another device): ask to
+    /// join; prints the emoji the other device must show, then waits to be accepted.
+    Link {
+        /// The emoji were compared already: do not ask.
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for the other device (seconds).
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
+    /// Devices asking to join, each with its emoji.
+    Requests {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept a device asking to join (8+ hex characters of its ID).
+    Accept {
+        id: String,
+        /// The emoji were compared already: do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Remove a device (8+ hex characters of its ID): the account key changes at once.
+    Remove { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +248,21 @@ fn main() -> std::process::ExitCode {
                 live: !a.poll,
             },
         ),
+        Command::Devices(DevicesCommand::List { json }) => {
+            commands::devices_list(&cli.common, json)
+        }
+        Command::Devices(DevicesCommand::Link { yes, wait }) => {
+            commands::devices_link(&cli.common, yes, wait)
+        }
+        Command::Devices(DevicesCommand::Requests { json }) => {
+            commands::devices_requests(&cli.common, json)
+        }
+        Command::Devices(DevicesCommand::Accept { id, yes }) => {
+            commands::devices_accept(&cli.common, &id, yes)
+        }
+        Command::Devices(DevicesCommand::Remove { id }) => {
+            commands::devices_remove(&cli.common, &id)
+        }
         Command::Keys(KeysCommand::Show { json }) => commands::keys_show(&cli.common, json),
         Command::Keys(KeysCommand::Set { v2_only }) => commands::keys_set(&cli.common, v2_only),
         Command::Path { json } => commands::path(&cli.common, json),

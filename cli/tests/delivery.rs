@@ -304,3 +304,116 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert!(inbox(&home).await.is_empty());
     net.stop().await;
 }
+
+/// `murmur <args> --json` as one JSON value.
+async fn json(home: &Path, args: &[&str]) -> Value {
+    let out = murmur(home, args).await;
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_on_two_homes_links_them_and_both_read_forward_secret_messages() {
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a1, home_a2, home_b) = (
+        dir.path().join("a1"),
+        dir.path().join("a2"),
+        dir.path().join("b"),
+    );
+    let a = new_user(&home_a1, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let keys = json(&home_a1, &["keys", "show", "--json"]).await;
+    assert_eq!(
+        (keys["status"].as_str(), keys["published"].as_bool()),
+        (Some("member"), Some(true))
+    );
+
+    // The same account restored in a second home: its group is elsewhere.
+    let shown = stdout(&murmur(&home_a1, &["identity", "show", "--phrase"]).await);
+    let phrase = shown.lines().last().unwrap().to_string();
+    let out = murmur_with_stdin(&home_a2, &["identity", "restore"], &format!("{phrase}\n")).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = json(
+        &home_a2,
+        &[
+            "--network-file",
+            file.to_str().unwrap(),
+            "keys",
+            "show",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(keys["status"], "unlinked");
+
+    let sent = json(&home_b, &["send", "--to", &a, "--json", "before the link"]).await;
+    assert_eq!(sent["protocol"], "v2-pfs");
+
+    // A2 asks to join and waits; A1 sees the request with the same emoji and accepts it.
+    let mut linking = std::process::Command::new(env!("CARGO_BIN_EXE_murmur"))
+        .arg("--home")
+        .arg(&home_a2)
+        .args(["devices", "link", "--yes", "--wait", "120"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(linking.stdout.take().unwrap()).lines();
+    let emoji = tokio::task::spawn_blocking(move || {
+        let _intro = lines.next().unwrap().unwrap();
+        let emoji = lines.next().unwrap().unwrap().trim().to_string();
+        (emoji, lines)
+    });
+    let (emoji, mut lines) = emoji.await.unwrap();
+    assert_eq!(emoji.split(' ').count(), 7);
+    let request = loop {
+        let out = murmur(&home_a1, &["devices", "requests", "--json"]).await;
+        if let Some(line) = stdout(&out).lines().next() {
+            break serde_json::from_str::<Value>(line).unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        request["emoji"].as_str().unwrap(),
+        emoji,
+        "both screens show the same emoji"
+    );
+    let id = request["id"].as_str().unwrap()[..12].to_string();
+    let out = murmur(&home_a1, &["devices", "accept", &id, "--yes"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let linked = tokio::task::spawn_blocking(move || {
+        let status = linking.wait().unwrap();
+        (status, lines.next().map(|l| l.unwrap()))
+    })
+    .await
+    .unwrap();
+    assert!(linked.0.success());
+    assert!(linked.1.unwrap().starts_with("linked"));
+
+    send(&home_b, &a, "after the link").await;
+    for home in [&home_a1, &home_a2] {
+        let out = murmur(home, &["inbox", "--json"]).await;
+        let got: Vec<Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let texts: Vec<&str> = got.iter().map(|m| m["text"].as_str().unwrap()).collect();
+        assert_eq!(texts, ["before the link", "after the link"]);
+        assert!(
+            got.iter()
+                .all(|m| m["protocol"] == "v2-pfs" && m["from"] == b.as_str())
+        );
+    }
+    let out = murmur(&home_a2, &["devices", "list", "--json"]).await;
+    let devices: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(devices.iter().filter(|d| d["state"] == "member").count(), 2);
+    assert_eq!(
+        devices.iter().filter(|d| d["this_device"] == true).count(),
+        1
+    );
+    net.stop().await;
+}

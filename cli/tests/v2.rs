@@ -2,14 +2,17 @@
 //! a device founds its account's device group and publishes its keys at −21 on first use;
 //! senders then seal forward-secret, post-quantum v2 to it (sync copies too), and v1 to an
 //! account that publishes nothing (a temporary session); a second device restored from the
-//! same seed finds the group and does not found another; and nodes that hand out a forged −21
-//! record (keys of someone else) get a v1 message, never one sealed to the forger's keys.
+//! same seed finds the group and does not found another, is linked from the first (the same
+//! emoji on both), reads v2, and once removed reads nothing sealed after; and nodes that hand
+//! out a forged −21 record (keys of someone else) get a v1 message, never one sealed to the
+//! forger's keys.
 #![allow(clippy::unwrap_used)]
 
 use murmur_cli::platform::DirStore;
-use murmur_core::client::v2::{NAMESPACE_OUTBOX, Protocol, V2Status};
+use murmur_core::client::v2::{DeviceInfo, NAMESPACE_OUTBOX, Protocol, V2Status};
 use murmur_core::client::{ClientConfig, MemoryStore};
 use murmur_core::rpc::{AccountId, message_hash};
+use murmur_core::v2::devices::table::DeviceState;
 use murmur_core::v2::{keys::KemKeys, record};
 use murmur_node::devnet::Devnet;
 use murmur_node::storage::StoredMessage;
@@ -178,6 +181,109 @@ async fn a_forged_outbox_record_from_lying_nodes_gets_v1_not_the_forgers_keys() 
     assert_eq!(
         (got[0].text.as_str(), got[0].protocol),
         ("not for mallory", Protocol::V1)
+    );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_device_reads_v2_and_once_removed_reads_nothing_new() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id) = (identity(67), identity(68));
+    let a_sid = a_id.session_id();
+    let a1 = client_with(
+        publishing(&net),
+        a_id.clone(),
+        http(),
+        MemoryStore::new(),
+        0,
+        11,
+    );
+    let a2 = client_with(publishing(&net), a_id, http(), MemoryStore::new(), 0, 12);
+    let b = client_with(
+        config(network(&net)),
+        b_id.clone(),
+        http(),
+        MemoryStore::new(),
+        0,
+        13,
+    );
+    assert!(matches!(
+        a1.maintain_v2().await.unwrap(),
+        V2Status::Member { .. }
+    ));
+    let sent = b.send_text(&a_sid, "before linking", None).await.unwrap();
+    assert_eq!(sent.protocol, Protocol::V2Pfs);
+
+    // The account restored on a second device: it asks to join, and both screens show the
+    // same emoji.
+    assert_eq!(a2.maintain_v2().await.unwrap(), V2Status::Unlinked);
+    let started = a2.link_device().await.unwrap();
+    assert!(
+        !a2.link_accepted().await.unwrap(),
+        "not before the other device accepts"
+    );
+    let requests = a1.link_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].emoji, started.emoji);
+    assert_eq!(requests[0].emoji.split(' ').count(), 7);
+    let a2_device = requests[0].id;
+    a1.accept_device(&a2_device).await.unwrap();
+    assert!(a2.link_accepted().await.unwrap());
+    let V2Status::Member {
+        devices, group_id, ..
+    } = a2.maintain_v2().await.unwrap()
+    else {
+        panic!("linked");
+    };
+    assert_eq!((devices, group_id), (2, started.group_id));
+    let registered = |list: &[DeviceInfo]| {
+        list.iter()
+            .filter(|d| d.state == DeviceState::Registered)
+            .count()
+    };
+    assert_eq!(registered(&a1.devices().await.unwrap()), 2);
+    assert!(
+        a1.link_requests().await.unwrap().is_empty(),
+        "accepted: not offered again"
+    );
+
+    // Both devices read, as v2 with forward secrecy, what came before and after the link.
+    b.send_text(&a_sid, "to both", None).await.unwrap();
+    for device in [&a1, &a2] {
+        let got = device.poll().await.unwrap();
+        let texts: Vec<&str> = got.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["before linking", "to both"]);
+        assert!(got.iter().all(|m| m.protocol == Protocol::V2Pfs));
+    }
+
+    // Removed, the second device reads nothing sealed to the account key made with its
+    // removal (a sender that fetches keys anew uses it).
+    a1.remove_device(&a2_device).await.unwrap();
+    let b_fresh = client_with(
+        config(network(&net)),
+        b_id,
+        http(),
+        MemoryStore::new(),
+        0,
+        14,
+    );
+    let sent = b_fresh
+        .send_text(&a_sid, "after removal", None)
+        .await
+        .unwrap();
+    assert_eq!(sent.protocol, Protocol::V2Pfs);
+    let got = a1.poll().await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].text.as_str(), got[0].protocol),
+        ("after removal", Protocol::V2Pfs)
+    );
+    assert!(a2.poll().await.unwrap().is_empty());
+    let seen_by_a2 = a2.devices().await.unwrap();
+    assert!(
+        seen_by_a2
+            .iter()
+            .any(|d| d.this_device && d.state == DeviceState::Kicked)
     );
     net.stop().await;
 }

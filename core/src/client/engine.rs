@@ -98,6 +98,9 @@ pub(super) struct State {
     pub(super) v2: Option<super::v2::DeviceKeys>,
     #[cfg(feature = "v2-client")]
     pub(super) v2_loaded: bool,
+    /// Local time the device group was last read.
+    #[cfg(feature = "v2-client")]
+    pub(super) v2_group_read_ms: Option<u64>,
 }
 
 /// The Murmur client engine for one identity. See the module docs of [`crate::client`].

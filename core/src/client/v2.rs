@@ -22,6 +22,8 @@ mod enabled;
 
 #[cfg(feature = "v2-client")]
 pub(super) use enabled::DeviceKeys;
+#[cfg(feature = "v2-client")]
+pub use enabled::{DeviceInfo, LinkRequestInfo, LinkStarted};
 
 use crate::rpc::Namespace;
 use crate::v2::devices::message::GroupId;

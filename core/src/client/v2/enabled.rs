@@ -19,9 +19,10 @@ use crate::network::ManifestNode;
 use crate::rpc::response::RetrieveResponse;
 use crate::rpc::{AccountId, Namespace, Request, RetrieveParams};
 use crate::v2::account::{AccountKeyRing, CachedKeys, SendPlan, send_plan};
+use crate::v2::devices::link;
 use crate::v2::devices::message::{self as group_message, GroupId, Header, Opened, Recipient};
-use crate::v2::devices::table::DeviceTable;
-use crate::v2::devices::{DeviceId, DeviceRecord, Payload};
+use crate::v2::devices::table::{DeviceState, DeviceTable};
+use crate::v2::devices::{DeviceId, DeviceRecord, LINK_REQUEST_TTL_MS, Payload};
 use crate::v2::dm::{self, Protection};
 use crate::v2::keys::{KemKeys, KemPublic, MLKEM_PUBLIC};
 use crate::v2::record::{self, PublishedKeys};
@@ -32,6 +33,10 @@ const PUBLISHED_TTL_MS: u64 = 30 * 24 * 3600 * 1000;
 const KEY_DEVICE: &str = "v2.device";
 /// Set when the account has a device group elsewhere: this device waits to be linked.
 const KEY_UNLINKED: &str = "v2.unlinked";
+/// A link request this device made and waits on: `d 1:G <group> 1:I <id> 1:S <seed> 1:q <request> e`.
+const KEY_LINKING: &str = "v2.linking";
+/// A member with other devices reads the group this often (their rotations, new devices).
+const GROUP_READ_INTERVAL_MS: u64 = 10 * 60 * 1000;
 
 /// This device's v2 state: its device ID and keys, and its group.
 pub(in crate::client) struct DeviceKeys {
@@ -96,6 +101,38 @@ impl DeviceKeys {
     }
 }
 
+/// A device of the group, as `murmur devices list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub state: DeviceState,
+    pub description: String,
+    pub kind: String,
+    pub version: i64,
+    /// When it last changed, or left / was removed (unix seconds).
+    pub at: i64,
+    pub this_device: bool,
+}
+
+/// A device asking to join, with the emoji check both screens show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRequestInfo {
+    pub id: DeviceId,
+    pub description: String,
+    pub kind: String,
+    /// When it asked (unix seconds, its own word).
+    pub at: i64,
+    /// The first 7 of the emoji check.
+    pub emoji: String,
+}
+
+/// What `link_device` started: the emoji to compare on the other device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStarted {
+    pub emoji: String,
+    pub group_id: GroupId,
+}
+
 /// A recipient's published keys as the sender caches them.
 type Cached = CachedKeys<PublishedKeys>;
 
@@ -155,6 +192,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         self.network_now_ms() / 1000
     }
 
+    /// Whether a flag key holds something (the store cannot delete: a cleared flag is empty).
+    async fn flag(&self, key: &str) -> ClientResult<bool> {
+        Ok(self.store.get(key).await?.is_some_and(|v| !v.is_empty()))
+    }
+
     /// This device's v2 state, read from the store once.
     async fn load_device_keys(&self) -> ClientResult<()> {
         if self.state.borrow().v2_loaded {
@@ -212,7 +254,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         };
         Ok(match status {
             Some(member) => member,
-            None if self.store.get(KEY_UNLINKED).await?.is_some() => V2Status::Unlinked,
+            None if self.flag(KEY_UNLINKED).await? => V2Status::Unlinked,
             None => V2Status::NotYet,
         })
     }
@@ -226,7 +268,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         self.load_device_keys().await?;
         if self.state.borrow().v2.is_none() {
-            if self.store.get(KEY_UNLINKED).await?.is_some() {
+            if self.flag(KEY_UNLINKED).await? {
                 return Ok(V2Status::Unlinked);
             }
             if self.account_has_group().await? {
@@ -236,6 +278,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             self.found_group();
             self.save_device_keys().await?;
             self.push_group().await?;
+        }
+        let others = self
+            .state
+            .borrow()
+            .v2
+            .as_ref()
+            .is_some_and(|k| k.table.registered().count() > 1);
+        let local = self.clock.now_ms();
+        let read_due = self
+            .state
+            .borrow()
+            .v2_group_read_ms
+            .is_none_or(|t| local >= t + GROUP_READ_INTERVAL_MS);
+        if others && read_due {
+            // Other devices' rotations and joins: merged before deciding to rotate.
+            self.read_device_group().await?;
         }
         let now = self.now_s();
         let (rotate, pruned) = {
@@ -517,16 +575,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             return Ok((received, Protocol::V1));
         }
         self.load_device_keys().await?;
-        let held: Vec<KemKeys> = self
-            .state
-            .borrow()
-            .v2
-            .as_ref()
-            .map(|k| k.table.keys.decryption_keys())
-            .unwrap_or_default();
-        let refs: Vec<&KemKeys> = held.iter().collect();
-        let opened = dm::decrypt(&self.identity, &refs, data)
-            .map_err(|_| crate::Error::Malformed("v2 message does not open"))?;
+        let mut opened = self.open_v2(data);
+        // Sealed to an account key another device made since we last read the group (§3.2
+        // step 6): read it once, then try again.
+        if matches!(opened, Err(dm::OpenError::NoKey)) && self.read_device_group().await? > 0 {
+            opened = self.open_v2(data);
+        }
+        let opened = opened.map_err(|_| crate::Error::Malformed("v2 message does not open"))?;
         let content = Content::decode(opened.content.as_slice())
             .map_err(|_| crate::Error::Malformed("not a Content message"))?;
         // v2 has no envelope: the send time is the signed one (CORE-J requires it).
@@ -547,6 +602,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         ))
     }
 
+    fn open_v2(&self, data: &[u8]) -> Result<dm::Opened, dm::OpenError> {
+        let held: Vec<KemKeys> = self
+            .state
+            .borrow()
+            .v2
+            .as_ref()
+            .map(|k| k.table.keys.decryption_keys())
+            .unwrap_or_default();
+        let refs: Vec<&KemKeys> = held.iter().collect();
+        dm::decrypt(&self.identity, &refs, data)
+    }
+
     /// Reads the device group's `G` messages and merges what this device can open; returns
     /// how many changed its view.
     pub async fn read_device_group(&self) -> ClientResult<usize> {
@@ -554,6 +621,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         if self.state.borrow().v2.is_none() {
             return Ok(0);
         }
+        self.state.borrow_mut().v2_group_read_ms = Some(self.clock.now_ms());
         let own = self.identity.session_id();
         let messages = self.retrieve_all(&own, NAMESPACE_DEVICES).await?;
         let now = self.now_s() as i64;
@@ -568,16 +636,336 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 continue;
             }
             let device = keys.device_keys();
-            let opened = outer.open(&self.identity, &keys.device_id, &[&device]);
-            if let Ok(Opened::Member(payload)) = opened
-                && keys.table.merge(&payload, now).changed
-            {
-                merged += 1;
+            match outer.open(&self.identity, &keys.device_id, &[&device]) {
+                Ok(Opened::Member(payload)) if keys.table.merge(&payload, now).changed => {
+                    merged += 1;
+                }
+                Ok(Opened::Removed) => {
+                    // Removed from the group: our device keys open nothing new. The account
+                    // keys held stay until retention (old messages still open).
+                    if let Some(row) = keys.table.rows.get_mut(&keys.device_id) {
+                        row.state = DeviceState::Kicked;
+                    }
+                    merged += 1;
+                }
+                _ => {}
             }
         }
         if merged > 0 {
             self.save_device_keys().await?;
         }
         Ok(merged)
+    }
+
+    /// The group's devices (after reading the group).
+    pub async fn devices(&self) -> ClientResult<Vec<DeviceInfo>> {
+        self.read_device_group().await?;
+        let st = self.state.borrow();
+        let Some(keys) = st.v2.as_ref() else {
+            return Ok(Vec::new());
+        };
+        Ok(keys
+            .table
+            .rows
+            .iter()
+            .map(|(id, row)| {
+                let r = row.record.as_ref();
+                DeviceInfo {
+                    id: *id,
+                    state: row.state,
+                    description: r.map(|r| r.description.clone()).unwrap_or_default(),
+                    kind: r.map(|r| r.kind.clone()).unwrap_or_default(),
+                    version: r.map_or(0, |r| r.version),
+                    at: r.map_or(row.gone_at.unwrap_or(0), |r| r.timestamp),
+                    this_device: *id == keys.device_id,
+                }
+            })
+            .collect())
+    }
+
+    /// Asks to join the account's device group (this device holds the account seed but is not
+    /// in the group): a link request sealed to the group's current `link_x`, kept for 10
+    /// minutes. Returns the emoji the other device must show too.
+    pub async fn link_device(&self) -> ClientResult<LinkStarted> {
+        let own = self.identity.session_id();
+        // The newest group message names the group and the key requests are sealed to.
+        let newest = self
+            .retrieve_all(&own, NAMESPACE_DEVICES)
+            .await?
+            .iter()
+            .filter_map(|d| group_message::read_outer(&self.identity, d).ok())
+            .max_by_key(|o| group_message::group_created_s(&o.group_id))
+            .ok_or(crate::Error::Malformed(
+                "this account has no device group to join",
+            ))?;
+        let now = self.now_s();
+        let mut device_id = [0u8; 32];
+        let mut seed = Zeroizing::new([0u8; 32]);
+        {
+            let mut rng = self.rng.borrow_mut();
+            rng.fill_bytes(&mut device_id);
+            rng.fill_bytes(seed.as_mut());
+        }
+        let record = DeviceRecord::new(
+            1,
+            now as i64,
+            &KemKeys::device(&seed),
+            &self.config.device_description,
+            &self.config.device_kind,
+            device_version(),
+        );
+        let plaintext = link::request_plaintext(&self.identity, &device_id, &record);
+        let sealed = link::seal(
+            &self.identity,
+            &newest.link_x,
+            &plaintext,
+            &mut *self.rng.borrow_mut(),
+        )?;
+        let mut w = bencode::Writer::new();
+        w.dict()
+            .key(b"G")
+            .bytes(&newest.group_id)
+            .key(b"I")
+            .bytes(&device_id)
+            .key(b"S")
+            .bytes(seed.as_ref())
+            .key(b"q")
+            .bytes(&plaintext)
+            .end();
+        self.store
+            .put(KEY_LINKING, Zeroizing::new(w.finish()).to_vec())
+            .await?;
+        self.store_message(
+            &own,
+            NAMESPACE_DEVICES,
+            &sealed,
+            self.network_now_ms(),
+            LINK_REQUEST_TTL_MS,
+        )
+        .await?;
+        Ok(LinkStarted {
+            emoji: link::emoji_text(&link::sas(&plaintext)[..7]),
+            group_id: newest.group_id,
+        })
+    }
+
+    /// Whether the group accepted this device's link request: a readable `G` message of the
+    /// group asked lists this device with the keys it asked with. Then this device is a member
+    /// (the caller has had its user confirm the emoji). One look; call again to wait.
+    pub async fn link_accepted(&self) -> ClientResult<bool> {
+        let Some(linking) = self.store.get(KEY_LINKING).await?.filter(|v| !v.is_empty()) else {
+            return Ok(false);
+        };
+        let linking = Zeroizing::new(linking);
+        let Ok(Item::Dict(d)) = bencode::parse(&linking) else {
+            return Err(crate::Error::Malformed("stored link request").into());
+        };
+        let bad = || crate::Error::Malformed("stored link request");
+        let group_id: GroupId = d
+            .bytes(b"G")
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let device_id: DeviceId = d
+            .bytes(b"I")
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let seed: [u8; 32] = d
+            .bytes(b"S")
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let device = KemKeys::device(&seed);
+        let own = self.identity.session_id();
+        let now = self.now_s() as i64;
+        for data in self.retrieve_all(&own, NAMESPACE_DEVICES).await? {
+            let Ok(outer) = group_message::read_outer(&self.identity, &data) else {
+                continue;
+            };
+            if outer.group_id != group_id {
+                continue;
+            }
+            let Ok(Opened::Member(payload)) = outer.open(&self.identity, &device_id, &[&device])
+            else {
+                continue;
+            };
+            let listed = payload.devices.iter().any(|(id, e)| {
+                *id == device_id
+                    && matches!(e, crate::v2::devices::Entry::Record(r) if r.x == *device.x_public())
+            });
+            if !listed {
+                continue;
+            }
+            let mut table = DeviceTable {
+                own: device_id,
+                keys: AccountKeyRing::new(payload.keys.clone()),
+                ..DeviceTable::default()
+            };
+            table.merge(&payload, now);
+            let published = table
+                .keys
+                .current()
+                .map(|c| *KemKeys::account(&c.seed).x_public());
+            {
+                let mut st = self.state.borrow_mut();
+                st.v2 = Some(DeviceKeys {
+                    device_id,
+                    device_seed: Zeroizing::new(seed),
+                    group_id,
+                    table,
+                    published,
+                });
+                st.v2_loaded = true;
+            }
+            self.save_device_keys().await?;
+            self.store.put(KEY_UNLINKED, Vec::new()).await?;
+            self.store.put(KEY_LINKING, Vec::new()).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The link requests waiting in the group's namespace (not our own, not from devices that
+    /// left or were removed), each with its emoji check.
+    pub async fn link_requests(&self) -> ClientResult<Vec<LinkRequestInfo>> {
+        Ok(self
+            .pending_requests()
+            .await?
+            .into_iter()
+            .map(|r| LinkRequestInfo {
+                id: r.device,
+                description: r.record.description.clone(),
+                kind: r.record.kind.clone(),
+                at: r.record.timestamp,
+                emoji: link::emoji_text(&link::sas(&r.plaintext)[..7]),
+            })
+            .collect())
+    }
+
+    async fn pending_requests(&self) -> ClientResult<Vec<link::LinkRequest>> {
+        self.load_device_keys().await?;
+        let (own_device, account_keys) = {
+            let st = self.state.borrow();
+            let Some(keys) = st.v2.as_ref() else {
+                return Ok(Vec::new());
+            };
+            (keys.device_id, keys.table.keys.decryption_keys())
+        };
+        let own = self.identity.session_id();
+        let mut found: Vec<link::LinkRequest> = Vec::new();
+        for data in self.retrieve_all(&own, NAMESPACE_DEVICES).await? {
+            let Ok(request) = link::open(&self.identity, &own_device, &account_keys, &data) else {
+                continue;
+            };
+            // Devices that left or were removed cannot ask; a member's request counts only
+            // when newer than the record the group holds (e.g. a restored backup).
+            let settled = self.state.borrow().v2.as_ref().is_some_and(|k| {
+                k.table.rows.get(&request.device).is_some_and(|r| {
+                    r.state >= DeviceState::Left
+                        || r.record
+                            .as_ref()
+                            .is_some_and(|held| held.timestamp >= request.record.timestamp)
+                })
+            });
+            if settled {
+                continue;
+            }
+            // A newer request from the same device supersedes the older.
+            match found.iter_mut().find(|f| f.device == request.device) {
+                Some(f) if f.record.timestamp < request.record.timestamp => *f = request,
+                Some(_) => {}
+                None => found.push(request),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Accepts the pending request of `device` (the user compared the emoji): it becomes a
+    /// member in the next group message, pushed now.
+    pub async fn accept_device(&self, device: &DeviceId) -> ClientResult<()> {
+        let request = self
+            .pending_requests()
+            .await?
+            .into_iter()
+            .find(|r| r.device == *device)
+            .ok_or(crate::Error::Malformed("no such link request"))?;
+        let accepted = {
+            let mut st = self.state.borrow_mut();
+            let keys = st.v2.as_mut().expect("pending requests need a group");
+            keys.table.accept(request.device, request.record)
+        };
+        if !accepted {
+            return Err(crate::Error::Malformed("that device left or was removed").into());
+        }
+        self.save_device_keys().await?;
+        self.push_group().await
+    }
+
+    /// Removes `device` from the group: its tombstone, a new account key in the same step
+    /// (so it reads nothing sent from now on), pushed and published.
+    pub async fn remove_device(&self, device: &DeviceId) -> ClientResult<()> {
+        self.read_device_group().await?;
+        let now = self.now_s();
+        let mut seed = [0u8; 32];
+        self.rng.borrow_mut().fill_bytes(&mut seed);
+        {
+            let mut st = self.state.borrow_mut();
+            let Some(keys) = st.v2.as_mut() else {
+                return Err(crate::Error::Malformed("this device is in no group").into());
+            };
+            if !keys.table.remove(device, now as i64) {
+                return Err(crate::Error::Malformed("no such device in the group").into());
+            }
+            keys.table.keys.create(seed, now);
+        }
+        self.save_device_keys().await?;
+        self.push_group().await?;
+        self.publish_current().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v2::account::{ACCOUNT_KEY_RETENTION_S, AccountKey};
+
+    fn state_with(keys: Vec<AccountKey>) -> DeviceKeys {
+        let record = DeviceRecord::new(1, 1, &KemKeys::device(&[4; 32]), "", "c", 0);
+        DeviceKeys {
+            device_id: [1; 32],
+            device_seed: Zeroizing::new([4; 32]),
+            group_id: [2; 8],
+            table: DeviceTable::founding([1; 32], record, AccountKeyRing::new(keys)),
+            published: Some([3; 32]),
+        }
+    }
+
+    fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn the_stored_state_round_trips_and_drops_a_key_past_retention() {
+        let old = AccountKey {
+            seed: [0xa1; 32],
+            created: 100,
+            rotated: Some(1000),
+        };
+        let current = AccountKey {
+            seed: [0xb2; 32],
+            created: 1000,
+            rotated: None,
+        };
+        let mut state = state_with(vec![old.clone(), current.clone()]);
+        let stored = state.encode();
+        let back = DeviceKeys::decode(&stored).expect("round trip");
+        assert_eq!(back.table, state.table);
+        assert_eq!((back.group_id, back.published), (state.group_id, state.published));
+        assert!(holds(&stored, &old.seed), "kept while within retention");
+
+        // What `maintain_v2` does when the retention has passed: prune, then save.
+        assert_eq!(state.table.keys.prune(1000 + ACCOUNT_KEY_RETENTION_S), 1);
+        let stored = state.encode();
+        assert!(!holds(&stored, &old.seed), "the retired secret is gone from the state");
+        assert!(holds(&stored, &current.seed));
+        assert!(DeviceKeys::decode(b"d1:Gi1ee").is_none());
     }
 }
