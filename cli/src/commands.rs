@@ -312,7 +312,11 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
         } else {
             println!(
                 "sent ({}): stored by {} swarm member(s), hash {}{}",
-                protection(sent.protocol),
+                match sent.protocol {
+                    // Say why, so the user knows it is their contact's app, not theirs.
+                    Protocol::V1 => "classic (v1): they publish no v2 keys",
+                    p => protection(p),
+                },
                 sent.accepted_by,
                 sent.hash,
                 if sent.synced {

@@ -190,7 +190,7 @@ struct InboxArgs {
     #[arg(long)]
     follow: bool,
     /// JSON lines: {"from","from_name","text","sent_ms","hash","attachments","protocol"}
-    /// (protocol: "v1", "v2-pfs" or "v2-nopfs").
+    /// (protocol: "v1", "v2" or "v2-nopfs").
     #[arg(long)]
     json: bool,
     /// With --follow: how often to poll when no node holds waits (or with --poll).

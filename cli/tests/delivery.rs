@@ -348,7 +348,7 @@ async fn one_account_on_two_homes_links_them_and_both_read_forward_secret_messag
     assert_eq!(keys["status"], "unlinked");
 
     let sent = json(&home_b, &["send", "--to", &a, "--json", "before the link"]).await;
-    assert_eq!(sent["protocol"], "v2-pfs");
+    assert_eq!(sent["protocol"], "v2");
 
     // A2 asks to join and waits; A1 sees the request with the same emoji and accepts it.
     let mut linking = std::process::Command::new(env!("CARGO_BIN_EXE_murmur"))
@@ -402,7 +402,7 @@ async fn one_account_on_two_homes_links_them_and_both_read_forward_secret_messag
         assert_eq!(texts, ["before the link", "after the link"]);
         assert!(
             got.iter()
-                .all(|m| m["protocol"] == "v2-pfs" && m["from"] == b.as_str())
+                .all(|m| m["protocol"] == "v2" && m["from"] == b.as_str())
         );
     }
     let out = murmur(&home_a2, &["devices", "list", "--json"]).await;

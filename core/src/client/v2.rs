@@ -52,7 +52,7 @@ impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V1 => "v1",
-            Self::V2Pfs => "v2-pfs",
+            Self::V2Pfs => "v2",
             Self::V2NoPfs => "v2-nopfs",
         }
     }

@@ -441,3 +441,35 @@ fn bad_records_are_refused() {
     let picked = record::newest_valid(&b.session_id(), &[&good, &newer, &rec]).unwrap();
     assert_eq!(&picked.x, KemKeys::account(&[5; 32]).x_public());
 }
+
+#[test]
+fn past_retention_the_current_state_opens_no_old_message() {
+    use super::account::{ACCOUNT_KEY_RETENTION_S, AccountKeyRing};
+    let (alice, bob) = (alice(), bob());
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let mut ring = AccountKeyRing::default();
+    ring.create([1; 32], 1_000);
+    let first = KemKeys::account(&[1; 32]);
+    let published =
+        record::parse(&bob.session_id(), &record::encode(&bob, &first, &mut rng)).unwrap();
+    // A conversation recorded off the wire: to Bob, and Bob's own sync copy.
+    let to_bob = dm::encrypt_pfs(&alice, &bob.session_id(), &published, b"recorded", &mut rng);
+    let sync_copy = dm::encrypt_pfs(&bob, &bob.session_id(), &published, b"mine", &mut rng);
+    let held = ring.decryption_keys();
+    let held: Vec<&KemKeys> = held.iter().collect();
+    assert!(dm::decrypt(&bob, &held, &to_bob).is_ok());
+    assert!(dm::decrypt(&bob, &held, &sync_copy).is_ok());
+
+    // Rotated, then past retention: everything Bob's device holds now (the long-term seed and
+    // the current keys) opens neither.
+    ring.create([2; 32], 2_000);
+    assert_eq!(ring.prune(2_000 + ACCOUNT_KEY_RETENTION_S), 1);
+    let now_held = ring.decryption_keys();
+    let now_held: Vec<&KemKeys> = now_held.iter().collect();
+    assert_eq!(now_held.len(), 1);
+    assert_eq!(dm::decrypt(&bob, &now_held, &to_bob), Err(OpenError::NoKey));
+    assert_eq!(
+        dm::decrypt(&bob, &now_held, &sync_copy),
+        Err(OpenError::NoKey)
+    );
+}

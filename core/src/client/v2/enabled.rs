@@ -850,11 +850,15 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             (keys.device_id, keys.table.keys.decryption_keys())
         };
         let own = self.identity.session_id();
+        let now = self.now_s() as i64;
         let mut found: Vec<link::LinkRequest> = Vec::new();
         for data in self.retrieve_all(&own, NAMESPACE_DEVICES).await? {
             let Ok(request) = link::open(&self.identity, &own_device, &account_keys, &data) else {
                 continue;
             };
+            if request.expired(now) {
+                continue;
+            }
             // Devices that left or were removed cannot ask; a member's request counts only
             // when newer than the record the group holds (e.g. a restored backup).
             let settled = self.state.borrow().v2.as_ref().is_some_and(|k| {
@@ -958,13 +962,19 @@ mod tests {
         let stored = state.encode();
         let back = DeviceKeys::decode(&stored).expect("round trip");
         assert_eq!(back.table, state.table);
-        assert_eq!((back.group_id, back.published), (state.group_id, state.published));
+        assert_eq!(
+            (back.group_id, back.published),
+            (state.group_id, state.published)
+        );
         assert!(holds(&stored, &old.seed), "kept while within retention");
 
         // What `maintain_v2` does when the retention has passed: prune, then save.
         assert_eq!(state.table.keys.prune(1000 + ACCOUNT_KEY_RETENTION_S), 1);
         let stored = state.encode();
-        assert!(!holds(&stored, &old.seed), "the retired secret is gone from the state");
+        assert!(
+            !holds(&stored, &old.seed),
+            "the retired secret is gone from the state"
+        );
         assert!(holds(&stored, &current.seed));
         assert!(DeviceKeys::decode(b"d1:Gi1ee").is_none());
     }

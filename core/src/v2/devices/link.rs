@@ -31,6 +31,17 @@ pub struct LinkRequest {
     pub plaintext: Vec<u8>,
 }
 
+impl LinkRequest {
+    /// A request lives [`super::LINK_REQUEST_TTL_MS`] from the time it carries: past that it is
+    /// not offered (a node keeps it no longer either).
+    pub fn expired(&self, now_s: i64) -> bool {
+        self.record
+            .timestamp
+            .saturating_add((super::LINK_REQUEST_TTL_MS / 1000) as i64)
+            < now_s
+    }
+}
+
 /// The signed plaintext of a request for `device` with `record`:
 /// `d 1:I 32:<id> 1:i <record> 1:~ 64:<sig> e`.
 pub fn request_plaintext(account: &Identity, device: &DeviceId, record: &DeviceRecord) -> Vec<u8> {

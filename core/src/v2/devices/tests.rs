@@ -299,6 +299,11 @@ fn link_request_matches_the_vector() {
     assert_eq!(opened.device, [0x77; 32]);
     assert_eq!(opened.record, link_record());
     assert_eq!(sas(&opened.plaintext), check);
+    assert!(!opened.expired(1767225660 + 600));
+    assert!(
+        opened.expired(1767225660 + 601),
+        "ten minutes after it was made"
+    );
 }
 
 #[test]
