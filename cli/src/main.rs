@@ -127,7 +127,7 @@ enum KeysCommand {
     Set {
         /// `on`: never send v1; recipients without published keys get v2 without forward
         /// secrecy.
-        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off, action = clap::ArgAction::Set)]
         v2_only: bool,
     },
 }
