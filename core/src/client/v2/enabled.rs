@@ -35,6 +35,10 @@ const KEY_DEVICE: &str = "v2.device";
 const KEY_UNLINKED: &str = "v2.unlinked";
 /// A link request this device made and waits on: `d 1:G <group> 1:I <id> 1:S <seed> 1:q <request> e`.
 const KEY_LINKING: &str = "v2.linking";
+/// Device keys rotate weekly (SESSION-V2.md open question 4) and a retired one is kept 30 days:
+/// group messages live that long and may still be sealed to it.
+const DEVICE_KEY_ROTATION_S: u64 = 7 * 24 * 3600;
+const DEVICE_KEY_RETENTION_S: u64 = 30 * 24 * 3600;
 /// A member with other devices reads the group this often (their rotations, new devices).
 const GROUP_READ_INTERVAL_MS: u64 = 10 * 60 * 1000;
 
@@ -42,6 +46,8 @@ const GROUP_READ_INTERVAL_MS: u64 = 10 * 60 * 1000;
 pub(in crate::client) struct DeviceKeys {
     device_id: DeviceId,
     device_seed: Zeroizing<[u8; 32]>,
+    /// Device seeds rotated out, with when (unix seconds), kept [`DEVICE_KEY_RETENTION_S`].
+    retired: Vec<(Zeroizing<[u8; 32]>, u64)>,
     group_id: GroupId,
     table: DeviceTable,
     /// The X25519 half of the account key last published at −21.
@@ -56,11 +62,21 @@ impl core::fmt::Debug for DeviceKeys {
 }
 
 impl DeviceKeys {
-    fn device_keys(&self) -> KemKeys {
-        KemKeys::device(&self.device_seed)
+    /// Every device key held: the current one first, then retired ones.
+    fn device_keys(&self) -> Vec<KemKeys> {
+        core::iter::once(&self.device_seed)
+            .chain(self.retired.iter().map(|(s, _)| s))
+            .map(|s| KemKeys::device(s))
+            .collect()
     }
 
-    /// `d 1:G <group id> 1:I <device id> 1:P <payload> 1:S <device seed> [1:p <published X>] e`.
+    /// This device's record as the group holds it.
+    fn own_record(&self) -> Option<&DeviceRecord> {
+        self.table.rows.get(&self.device_id)?.record.as_ref()
+    }
+
+    /// `d 1:G <group id> 1:I <device id> 1:P <payload> [1:R l <d 1:c <retired at> 1:s <seed> e>… e]
+    /// 1:S <device seed> [1:p <published X>] e`.
     fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut w = bencode::Writer::new();
         w.dict()
@@ -69,9 +85,20 @@ impl DeviceKeys {
             .key(b"I")
             .bytes(&self.device_id)
             .key(b"P")
-            .bytes(&self.table.payload().encode())
-            .key(b"S")
-            .bytes(self.device_seed.as_ref());
+            .bytes(&self.table.payload().encode());
+        if !self.retired.is_empty() {
+            w.key(b"R").list();
+            for (seed, at) in &self.retired {
+                w.dict()
+                    .key(b"c")
+                    .int(*at as i64)
+                    .key(b"s")
+                    .bytes(seed.as_ref())
+                    .end();
+            }
+            w.end();
+        }
+        w.key(b"S").bytes(self.device_seed.as_ref());
         if let Some(p) = &self.published {
             w.key(b"p").bytes(p);
         }
@@ -91,9 +118,19 @@ impl DeviceKeys {
             ..DeviceTable::default()
         };
         table.merge(&payload, 0);
+        // A state written before device keys rotated has no `R`.
+        let mut retired = Vec::new();
+        if let Some(Item::List(list)) = d.get(b"R") {
+            for item in list {
+                let Item::Dict(r) = item else { return None };
+                let seed: [u8; 32] = r.bytes(b"s")?.try_into().ok()?;
+                retired.push((Zeroizing::new(seed), u64::try_from(r.int(b"c")?).ok()?));
+            }
+        }
         Some(Self {
             device_id,
             device_seed: Zeroizing::new(d.bytes(b"S")?.try_into().ok()?),
+            retired,
             group_id: d.bytes(b"G")?.try_into().ok()?,
             table,
             published: d.bytes(b"p").and_then(|p| p.try_into().ok()),
@@ -314,7 +351,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let keys = st.v2.as_mut().expect("founded or loaded above");
             keys.table.keys.create(seed, now);
         }
-        if rotate || pruned > 0 {
+        let (device_rotated, device_pruned) = self.rotate_device_key(now);
+        let rotate = rotate || device_rotated;
+        if rotate || pruned > 0 || device_pruned {
             // Saved before anything leaves: a crash after the push must not lose the key
             // that the group (and soon senders) hold. A pruned key's secret is gone from the
             // stored state from here on.
@@ -325,6 +364,43 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         self.publish_current().await?;
         self.v2_status().await
+    }
+
+    /// Rotates this device's keys when a week old (a new record, seqno + 1, in the next push)
+    /// and forgets retired ones past 30 days: (rotated, so the group must hear of it; some
+    /// retired key was forgotten).
+    fn rotate_device_key(&self, now: u64) -> (bool, bool) {
+        let mut st = self.state.borrow_mut();
+        let Some(keys) = st.v2.as_mut() else {
+            return (false, false);
+        };
+        let before = keys.retired.len();
+        keys.retired
+            .retain(|(_, at)| now < at.saturating_add(DEVICE_KEY_RETENTION_S));
+        let pruned = keys.retired.len() != before;
+        let Some(own) = keys.own_record().cloned() else {
+            return (false, pruned);
+        };
+        let made = u64::try_from(own.timestamp).unwrap_or(0);
+        if now < made.saturating_add(DEVICE_KEY_ROTATION_S) {
+            return (false, pruned);
+        }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        self.rng.borrow_mut().fill_bytes(seed.as_mut());
+        let record = DeviceRecord::new(
+            own.seqno + 1,
+            now as i64,
+            &KemKeys::device(&seed),
+            &own.description,
+            &own.kind,
+            device_version(),
+        );
+        let old = core::mem::replace(&mut keys.device_seed, seed);
+        keys.retired.insert(0, (old, now));
+        if let Some(row) = keys.table.rows.get_mut(&keys.device_id) {
+            row.record = Some(record);
+        }
+        (true, pruned)
     }
 
     /// Whether the account already has a device group this device is not in: a `G` message
@@ -366,6 +442,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         self.state.borrow_mut().v2 = Some(DeviceKeys {
             device_id,
             device_seed,
+            retired: Vec::new(),
             group_id,
             table: DeviceTable::founding(device_id, record, ring),
             published: None,
@@ -635,8 +712,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             if outer.group_id != keys.group_id {
                 continue;
             }
-            let device = keys.device_keys();
-            match outer.open(&self.identity, &keys.device_id, &[&device]) {
+            let held = keys.device_keys();
+            let held: Vec<&KemKeys> = held.iter().collect();
+            match outer.open(&self.identity, &keys.device_id, &held) {
                 Ok(Opened::Member(payload)) if keys.table.merge(&payload, now).changed => {
                     merged += 1;
                 }
@@ -809,6 +887,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 st.v2 = Some(DeviceKeys {
                     device_id,
                     device_seed: Zeroizing::new(seed),
+                    retired: Vec::new(),
                     group_id,
                     table,
                     published,
@@ -936,6 +1015,7 @@ mod tests {
         DeviceKeys {
             device_id: [1; 32],
             device_seed: Zeroizing::new([4; 32]),
+            retired: vec![(Zeroizing::new([5; 32]), 77)],
             group_id: [2; 8],
             table: DeviceTable::founding([1; 32], record, AccountKeyRing::new(keys)),
             published: Some([3; 32]),
@@ -944,6 +1024,85 @@ mod tests {
 
     fn holds(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// A transport that is never reached: these tests touch only the client's state.
+    struct Offline;
+    impl Transport for Offline {
+        async fn post(
+            &self,
+            _: &str,
+            _: Vec<u8>,
+        ) -> Result<crate::client::HttpResponse, crate::client::TransportError> {
+            Err(crate::client::TransportError::Connect)
+        }
+        async fn get(
+            &self,
+            _: &str,
+        ) -> Result<crate::client::HttpResponse, crate::client::TransportError> {
+            Err(crate::client::TransportError::Connect)
+        }
+    }
+    struct Never;
+    impl Clock for Never {
+        fn now_ms(&self) -> u64 {
+            0
+        }
+        async fn sleep(&self, _: u64) {}
+    }
+
+    #[test]
+    fn device_keys_rotate_weekly_and_retired_ones_go_after_thirty_days() {
+        use rand_core::SeedableRng as _;
+        let client = Client::new(
+            crate::keys::Identity::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1)),
+            crate::client::ClientConfig::new(crate::client::NetworkConfig {
+                seeds: Vec::new(),
+                operator_key: [0; 32],
+            }),
+            Offline,
+            Never,
+            crate::client::MemoryStore::new(),
+            rand_chacha::ChaCha20Rng::seed_from_u64(2),
+        );
+        let mut state = state_with(vec![AccountKey {
+            seed: [9; 32],
+            created: 1,
+            rotated: None,
+        }]);
+        state.retired.clear();
+        client.state.borrow_mut().v2 = Some(state);
+        // The record was made at 1: not yet a week.
+        assert_eq!(
+            client.rotate_device_key(1 + DEVICE_KEY_ROTATION_S - 1),
+            (false, false)
+        );
+        let week = 1 + DEVICE_KEY_ROTATION_S;
+        assert_eq!(client.rotate_device_key(week), (true, false));
+        {
+            let st = client.state.borrow();
+            let keys = st.v2.as_ref().unwrap();
+            assert_ne!(*keys.device_seed, [4; 32]);
+            assert_eq!(
+                *keys.retired[0].0, [4; 32],
+                "the old key opens older group messages"
+            );
+            let own = keys.own_record().unwrap();
+            assert_eq!((own.seqno, own.timestamp), (2, week as i64));
+            assert_eq!(&own.x, keys.device_keys()[0].x_public());
+            let back = DeviceKeys::decode(&keys.encode()).unwrap();
+            assert_eq!(back.retired.len(), 1);
+            assert_eq!(back.table, keys.table);
+        }
+        // Thirty days after retiring it, the old key is forgotten (and its secret with it).
+        // (A week later it rotated again; nothing yet old enough to go.)
+        let later = week + DEVICE_KEY_RETENTION_S;
+        assert_eq!(client.rotate_device_key(later - 1), (true, false));
+        assert_eq!(client.rotate_device_key(later), (false, true));
+        let st = client.state.borrow();
+        let keys = st.v2.as_ref().unwrap();
+        assert_eq!(keys.retired.len(), 1, "only the key retired a second ago");
+        assert!(!holds(&keys.encode(), &[4; 32]));
     }
 
     #[test]
