@@ -63,6 +63,18 @@ impl<'a> Dict<'a> {
             .map(|(_, _, at)| &self.raw[..*at])
     }
 
+    /// The encoded value of `key`'s entry, as it was read (to pass on a value this version does
+    /// not understand unchanged).
+    pub fn raw_value(&self, key: &[u8]) -> Option<&'a [u8]> {
+        let i = self.entries.iter().position(|(k, _, _)| *k == key)?;
+        let start = self.entries[i].2 + string_header(key.len()).len() + key.len();
+        let end = self
+            .entries
+            .get(i + 1)
+            .map_or(self.raw.len() - 1, |(_, _, at)| *at);
+        Some(&self.raw[start..end])
+    }
+
     /// The whole encoded dict.
     pub fn raw(&self) -> &'a [u8] {
         self.raw

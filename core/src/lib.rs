@@ -9,6 +9,7 @@
 pub mod attachment;
 pub mod bencode;
 pub mod client;
+pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod files;
@@ -28,6 +29,7 @@ pub mod swarm;
 mod test_util;
 pub mod v2;
 pub mod vault;
+pub mod zstd;
 
 pub use error::{Error, ManifestError, MnemonicError};
 pub use keys::{Identity, Seed, SessionId};

@@ -1,11 +1,12 @@
 #![no_main]
 //! The bencoded formats read from the network: protocol v2 (the −21 record, v2 direct
-//! messages, device group payloads, `G` messages and link requests) and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
+//! messages, device group payloads, `G` messages and link requests), config messages and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
 //! accepts is canonical (its dicts' raw bytes are exactly the input it consumed).
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use murmur_core::bencode::{self, Item};
+use murmur_core::config::{message::ConfigMessage, seal as config_seal};
 use murmur_core::groups::{auth::Subaccount, keys as group_keys, message as group_message};
 use murmur_core::v2::devices::{self, link, message as device_message};
 use murmur_core::v2::{dm, keys::KemKeys, record};
@@ -33,6 +34,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = outer.open(me, &[1; 32], &[account]);
     }
     let _ = link::read_plaintext(me, data);
+    if let Ok(m) = ConfigMessage::parse(data, None) {
+        // What parses re-serialises to a message that parses to the same thing.
+        let again = ConfigMessage::parse(&m.serialize(None), None).expect("round trip");
+        assert_eq!(again, m);
+    }
+    let _ = config_seal::decrypt(&[5; 32], config_seal::DOMAIN_GROUP_INFO, data);
     let _ = link::open(me, &[1; 32], core::slice::from_ref(account), data);
     let group_pk = me.ed25519_pubkey();
     let _ = group_message::decrypt(group_pk.as_bytes(), &[[3; 32]], data);

@@ -15,9 +15,6 @@ use crate::keys::{Identity, SessionId, ed25519_pk_to_x25519};
 
 /// Largest plaintext a group message carries (compressed or not).
 pub const MAX_PLAINTEXT: usize = 1_000_000;
-/// The largest zstd window accepted: a frame asking for more is refused before anything is
-/// allocated for it (the plaintext is at most a megabyte anyway).
-const MAX_WINDOW: u64 = 2 << 20;
 const PAD_STEP: usize = 256;
 
 /// An opened group message.
@@ -61,13 +58,8 @@ pub(crate) fn encrypt_with_nonce(
         return Err(GroupMessageError::TooLarge);
     }
     let signer = sender.ed25519_signing_key();
-    let compressed =
-        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest);
-    let stored = if compressed.len() < data.len() {
-        &compressed[..]
-    } else {
-        data
-    };
+    let compressed = crate::zstd::compress_if_shorter(data);
+    let stored = compressed.as_deref().unwrap_or(data);
     let sig = signer.sign(&[stored, group_pk].concat());
     let mut w = bencode::Writer::new();
     w.dict()
@@ -146,22 +138,10 @@ pub fn decrypt(
 
 /// zstd-decompresses at most [`MAX_PLAINTEXT`] bytes: a bomb stops at the cap.
 fn decompress(z: &[u8]) -> Result<Vec<u8>, GroupMessageError> {
-    use ruzstd::decoding::StreamingDecoder;
-    use ruzstd::io::Read;
-    let bad = |_| GroupMessageError::BadFormat("compressed data");
-    let decoder = StreamingDecoder::new_with_max_window_size(z, MAX_WINDOW).map_err(bad)?;
-    let mut out = Vec::new();
-    decoder
-        .take(MAX_PLAINTEXT as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| GroupMessageError::BadFormat("compressed data"))?;
-    if out.len() > MAX_PLAINTEXT {
-        return Err(GroupMessageError::TooLarge);
-    }
-    if out.is_empty() {
-        return Err(GroupMessageError::BadFormat("compressed data"));
-    }
-    Ok(out)
+    crate::zstd::decompress(z, MAX_PLAINTEXT).map_err(|e| match e {
+        crate::zstd::Unzstd::TooLarge => GroupMessageError::TooLarge,
+        crate::zstd::Unzstd::Bad => GroupMessageError::BadFormat("compressed data"),
+    })
 }
 
 #[cfg(test)]
