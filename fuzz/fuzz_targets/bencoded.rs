@@ -35,9 +35,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = link::read_plaintext(me, data);
     if let Ok(m) = ConfigMessage::parse(data, None) {
-        // What parses re-serialises to a message that parses to the same thing.
-        let again = ConfigMessage::parse(&m.serialize(None), None).expect("round trip");
-        assert_eq!(again, m);
+        // What parses re-serialises to a message that parses (lagged diffs past the window are
+        // dropped on the way), and from there the round trip is exact.
+        let once = ConfigMessage::parse(&m.serialize(None), None).expect("re-serialised");
+        let bytes = once.serialize(None);
+        assert_eq!(ConfigMessage::parse(&bytes, None).expect("again"), once);
     }
     let _ = config_seal::decrypt(&[5; 32], config_seal::DOMAIN_GROUP_INFO, data);
     let _ = link::open(me, &[1; 32], core::slice::from_ref(account), data);
