@@ -10,7 +10,8 @@ use murmur_core::crypto;
 use murmur_core::rpc::AccountId;
 use murmur_core::rpc::Namespace;
 use murmur_core::rpc::response::{
-    DeleteNodeResult, ExpireAllNodeResult, ExpireNodeResult, FailedEntry, StoreNodeResult, node_sig,
+    DeleteNodeResult, ExpireAllNodeResult, ExpireNodeResult, FailedEntry, RevokeNodeResult,
+    StoreNodeResult, node_sig,
 };
 use murmur_core::rpc::rules;
 use serde::Serialize;
@@ -49,6 +50,13 @@ pub enum Write {
         namespace: Namespace,
         expiry: u64,
     },
+    /// A group owner's revocation (or, `unrevoke`, restoration) of member tokens.
+    Revoke {
+        account: AccountId,
+        tokens: Vec<[u8; 36]>,
+        unrevoke: bool,
+        timestamp: u64,
+    },
 }
 
 /// This node's signed result for a write.
@@ -59,6 +67,7 @@ pub enum Applied {
     Delete(DeleteNodeResult),
     Expire(ExpireNodeResult),
     ExpireAll(ExpireAllNodeResult),
+    Revoke(RevokeNodeResult),
 }
 
 /// Stores `msgs` in one transaction ([`Storage::store_all`]) and signs each result: the
@@ -168,6 +177,20 @@ pub fn apply(
             let updated = storage.expire_all(account, *namespace, *expiry)?;
             let signature = sign(&node_sig::expire_all(&account.to_hex(), *expiry, &updated));
             Applied::ExpireAll(ExpireAllNodeResult { updated, signature })
+        }
+        Write::Revoke {
+            account,
+            tokens,
+            unrevoke,
+            timestamp,
+        } => {
+            if *unrevoke {
+                storage.unrevoke(account, tokens)?;
+            } else {
+                storage.revoke(account, tokens, *timestamp)?;
+            }
+            let signature = sign(&node_sig::revoke(&account.to_hex(), *timestamp, tokens));
+            Applied::Revoke(RevokeNodeResult { signature })
         }
     })
 }

@@ -45,16 +45,37 @@ fn check_swarm(topology: &Topology, account: &AccountId, now_ms: u64) -> Result<
     }
 }
 
-fn authenticate(account: &AccountId, auth: &Auth, request: &Request) -> Result<(), Refusal> {
+/// Whether a group's member token is revoked (the node's revocation list).
+pub type Revoked<'a> = &'a dyn Fn(&AccountId, &[u8; 36]) -> bool;
+
+/// What a request needs: the account's own signature, or a member token (for group accounts)
+/// that carries `required` and is not revoked (or `unrevocable`: a revoked member may still
+/// read there).
+struct Access<'a> {
+    required: u8,
+    unrevocable: bool,
+    revoked: Revoked<'a>,
+}
+
+fn authenticate(
+    account: &AccountId,
+    auth: &Auth,
+    request: &Request,
+    access: &Access<'_>,
+) -> Result<(), Refusal> {
     let message = request
         .signed_message()
         .expect("only signed methods are authenticated");
-    auth::verify(account, auth, &message).map_err(|e| {
-        Refusal::unauthorized(
-            request.method(),
-            matches!(e, murmur_core::Error::Malformed(_)),
-        )
-    })
+    let refuse = |malformed| Refusal::unauthorized(request.method(), malformed);
+    let token = auth::presented_token(auth).map_err(|_| refuse(true))?;
+    if let Some(token) = token
+        && !access.unrevocable
+        && (access.revoked)(account, &token)
+    {
+        return Err(refuse(false));
+    }
+    auth::verify_with(account, auth, &message, access.required)
+        .map_err(|e| refuse(matches!(e, murmur_core::Error::Malformed(_))))
 }
 
 /// Checks `request` as this node would before acting on it, in Session's order. `sender`
@@ -64,7 +85,14 @@ pub fn check(
     request: &Request,
     now_ms: u64,
     sender: Sender,
+    revoked: Revoked<'_>,
 ) -> Result<Checked, Reply> {
+    use murmur_core::groups::auth::{FLAG_DELETE, FLAG_READ, FLAG_WRITE};
+    let access = |required| Access {
+        required,
+        unrevocable: false,
+        revoked,
+    };
     let refused = Refusal::into_reply;
     let account_of = |pubkey: &str| rules::parse_account(pubkey).map_err(refused);
     Ok(match request {
@@ -76,7 +104,7 @@ pub fn check(
             rules::check_store_time(p.timestamp, expiry, now_ms).map_err(refused)?;
             if p.namespace.store_needs_auth() {
                 rules::check_window(p.sig_timestamp(), now_ms, sender).map_err(refused)?;
-                authenticate(&account, &p.auth, request).map_err(refused)?;
+                authenticate(&account, &p.auth, request, &access(FLAG_WRITE)).map_err(refused)?;
             }
             Checked::Write(Write::Store(StoredMessage {
                 id: 0,
@@ -96,7 +124,11 @@ pub fn check(
                     return Err(refused(Refusal::unauthorized("retrieve", true)));
                 }
                 rules::check_window(p.timestamp, now_ms, sender).map_err(refused)?;
-                authenticate(&account, &p.auth, request).map_err(refused)?;
+                let read = Access {
+                    unrevocable: p.namespace.is_unrevocable(),
+                    ..access(FLAG_READ)
+                };
+                authenticate(&account, &p.auth, request, &read).map_err(refused)?;
             }
             let (max_count, max_size) = rules::retrieve_limits(p);
             Checked::Retrieve(Read {
@@ -111,7 +143,7 @@ pub fn check(
             let account = account_of(&p.pubkey)?;
             rules::check_hashes(&p.messages).map_err(refused)?;
             check_swarm(topology, &account, now_ms)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            authenticate(&account, &p.auth, request, &access(FLAG_DELETE)).map_err(refused)?;
             Checked::Write(Write::Delete {
                 account,
                 hashes: p.messages.clone(),
@@ -121,7 +153,7 @@ pub fn check(
             let account = account_of(&p.pubkey)?;
             check_swarm(topology, &account, now_ms)?;
             rules::check_window(p.timestamp, now_ms, sender).map_err(refused)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            authenticate(&account, &p.auth, request, &access(FLAG_DELETE)).map_err(refused)?;
             Checked::Write(Write::DeleteAll {
                 account,
                 namespace: p.namespace,
@@ -131,7 +163,7 @@ pub fn check(
         Request::DeleteBefore(p) => {
             let account = account_of(&p.pubkey)?;
             check_swarm(topology, &account, now_ms)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            authenticate(&account, &p.auth, request, &access(FLAG_DELETE)).map_err(refused)?;
             Checked::Write(Write::DeleteBefore {
                 account,
                 namespace: p.namespace,
@@ -148,7 +180,13 @@ pub fn check(
             }
             check_swarm(topology, &account, now_ms)?;
             rules::check_new_expiry("expire", p.expiry, now_ms, sender).map_err(refused)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            // A member may extend with write; anything shorter needs delete too.
+            let required = if p.extend {
+                FLAG_WRITE
+            } else {
+                FLAG_WRITE | FLAG_DELETE
+            };
+            authenticate(&account, &p.auth, request, &access(required)).map_err(refused)?;
             let mode = if p.shorten {
                 ExpireMode::Shorten
             } else if p.extend {
@@ -168,7 +206,13 @@ pub fn check(
             let account = account_of(&p.pubkey)?;
             check_swarm(topology, &account, now_ms)?;
             rules::check_new_expiry("expire_all", p.expiry, now_ms, sender).map_err(refused)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            authenticate(
+                &account,
+                &p.auth,
+                request,
+                &access(FLAG_WRITE | FLAG_DELETE),
+            )
+            .map_err(refused)?;
             Checked::Write(Write::ExpireAll {
                 account,
                 namespace: p.namespace,
@@ -180,11 +224,46 @@ pub fn check(
             rules::check_hashes(&p.messages).map_err(refused)?;
             check_swarm(topology, &account, now_ms)?;
             rules::check_window(p.timestamp, now_ms, sender).map_err(refused)?;
-            authenticate(&account, &p.auth, request).map_err(refused)?;
+            authenticate(&account, &p.auth, request, &access(FLAG_READ)).map_err(refused)?;
             Checked::GetExpiries {
                 account,
                 hashes: p.messages.clone(),
             }
+        }
+        Request::Revoke {
+            params: p,
+            unrevoke,
+        } => {
+            let account = account_of(&p.pubkey)?;
+            if account.prefix() != 0x03 {
+                return Err(refused(Refusal::bad(
+                    "invalid request: only group accounts have subaccounts",
+                )));
+            }
+            if p.tokens.is_empty() || p.tokens.len() > crate::storage::REVOKED_MAX {
+                return Err(refused(Refusal::bad(
+                    "invalid request: 1 to 50 tokens at a time",
+                )));
+            }
+            let tokens = p
+                .tokens
+                .iter()
+                .map(|t| auth::decode_token(t))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| refused(Refusal::bad("invalid request: a token is not 36 bytes")))?;
+            check_swarm(topology, &account, now_ms)?;
+            rules::check_window(p.timestamp, now_ms, sender).map_err(refused)?;
+            // The group's own key only: a member token cannot revoke.
+            if p.auth.subaccount.is_some() {
+                return Err(refused(Refusal::unauthorized(request.method(), false)));
+            }
+            authenticate(&account, &p.auth, request, &access(0)).map_err(refused)?;
+            Checked::Write(Write::Revoke {
+                account,
+                tokens,
+                unrevoke: *unrevoke,
+                timestamp: p.timestamp,
+            })
         }
         Request::GetSwarm(p) => Checked::GetSwarm(account_of(&p.pubkey)?),
         Request::Info => Checked::Info,

@@ -414,7 +414,7 @@ pub fn serve_replicate_batch(
     }
     let checked: Vec<Result<Write, Reply>> = requests
         .into_iter()
-        .map(|r| checked_write(topology, now_ms, Request::from_json_value(r).ok()))
+        .map(|r| checked_write(storage, topology, now_ms, Request::from_json_value(r).ok()))
         .collect();
     // The usual batch, stores only (none replacing a namespace): one commit for them all.
     let stores: Option<Vec<&StoredMessage>> = checked
@@ -449,6 +449,7 @@ pub fn serve_replicate_batch(
 
 /// A forwarded request, checked as a write this node takes from a peer.
 fn checked_write(
+    storage: &Storage,
     topology: &Topology,
     now_ms: u64,
     request: Option<Request>,
@@ -459,7 +460,7 @@ fn checked_write(
     if !rules::is_swarm_write(&request) {
         return Err(not_forwardable());
     }
-    match checks::check(topology, &request, now_ms, Sender::Peer)? {
+    match checks::check(topology, &request, now_ms, Sender::Peer, &storage.revoked())? {
         Checked::Write(write) => Ok(write),
         _ => Err(not_forwardable()),
     }
@@ -482,7 +483,7 @@ fn replicate_one(
     now_ms: u64,
     request: Option<Request>,
 ) -> Reply {
-    match checked_write(topology, now_ms, request) {
+    match checked_write(storage, topology, now_ms, request) {
         Ok(write) => applied_reply(apply::apply(storage, signer, &write)),
         Err(reply) => reply,
     }

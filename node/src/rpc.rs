@@ -76,7 +76,8 @@ pub async fn execute(node: &SharedNode, request: &Request) -> Reply {
 async fn run(node: &SharedNode, request: &Request) -> Reply {
     let now_ms = node.clock.now_ms();
     let topology = node.network.current();
-    let checked = match check(&topology, request, now_ms, Sender::Client) {
+    let revoked = node.storage.revoked();
+    let checked = match check(&topology, request, now_ms, Sender::Client, &revoked) {
         Ok(c) => c,
         Err(reply) => return reply,
     };
@@ -143,12 +144,14 @@ async fn wait_retrieve(node: &SharedNode, params: &WaitRetrieveParams) -> Reply 
     let now_ms = node.clock.now_ms();
     let topology = node.network.current();
     let mut reads = Vec::with_capacity(params.requests.len());
+    let revoked = node.storage.revoked();
     for p in &params.requests {
         match check(
             &topology,
             &Request::Retrieve(p.clone()),
             now_ms,
             Sender::Client,
+            &revoked,
         ) {
             Ok(Checked::Retrieve(read)) => reads.push(read),
             Ok(_) => return Refusal::internal().into_reply(),
@@ -210,6 +213,7 @@ fn peer_entry(write: &Write, value: Value) -> NodeEntry<Applied> {
         }
         Write::Expire { .. } => typed(value, Applied::Expire),
         Write::ExpireAll { .. } => typed(value, Applied::ExpireAll),
+        Write::Revoke { .. } => typed(value, Applied::Revoke),
     }
 }
 

@@ -20,7 +20,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_messages.sql"),
     include_str!("../migrations/0002_peer_cursors.sql"),
     include_str!("../migrations/0003_account_usage.sql"),
+    include_str!("../migrations/0004_revoked_subaccounts.sql"),
 ];
+
+/// Most revoked tokens a node keeps per account (Session's limit); the oldest go first.
+pub const REVOKED_MAX: usize = 50;
 
 /// Most messages one account may hold on a node (all namespaces).
 pub const DEFAULT_ACCOUNT_MAX_COUNT: u64 = murmur_core::limits::ACCOUNT_QUOTA_MESSAGES;
@@ -449,6 +453,62 @@ impl Storage {
     }
 
     /// Deletes the listed messages of `account`; returns the hashes deleted, sorted.
+    /// Revokes `tokens` of `account` at `at_ms` (again: the time moves), keeping the newest
+    /// [`REVOKED_MAX`].
+    pub fn revoke(&self, account: &AccountId, tokens: &[[u8; 36]], at_ms: u64) -> Result<()> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        for t in tokens {
+            tx.execute(
+                "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account, token) DO UPDATE SET revoked_at = excluded.revoked_at",
+                params![&account.0[..], &t[..], at_ms as i64],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token NOT IN
+               (SELECT token FROM revoked_subaccounts WHERE account = ?1
+                ORDER BY revoked_at DESC, token LIMIT ?2)",
+            params![&account.0[..], REVOKED_MAX as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Lets `tokens` of `account` back in.
+    pub fn unrevoke(&self, account: &AccountId, tokens: &[[u8; 36]]) -> Result<()> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        for t in tokens {
+            tx.execute(
+                "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+                params![&account.0[..], &t[..]],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Self::is_revoked`] as the checks take it; a database error counts as revoked (the
+    /// request is refused rather than let through unchecked).
+    pub fn revoked(&self) -> impl Fn(&AccountId, &[u8; 36]) -> bool + '_ {
+        |account, token| self.is_revoked(account, token).unwrap_or(true)
+    }
+
+    /// Whether `token` of `account` is revoked.
+    pub fn is_revoked(&self, account: &AccountId, token: &[u8; 36]) -> Result<bool> {
+        Ok(self
+            .lock()
+            .conn
+            .query_row(
+                "SELECT 1 FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+                params![&account.0[..], &token[..]],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     pub fn delete(&self, account: &AccountId, hashes: &[String]) -> Result<Vec<String>> {
         let mut deleted = self.delete_each(
             "DELETE FROM messages WHERE account = ?1 AND hash = ?2 RETURNING hash, length(data)",
@@ -919,5 +979,34 @@ mod tests {
             .retrieve(&AccountId([7; 33]), Namespace(0), "", 0, 10, 10_000)
             .unwrap();
         assert_eq!(got.len(), 2, "the old messages are still there");
+    }
+
+    #[test]
+    fn a_database_from_before_revocations_opens_with_its_messages_and_takes_them() {
+        // Written as the previous version did (schema 3), then opened by this one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute(
+                "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
+                 VALUES (?1, 0, 'old', 1, ?2, ?3, 0)",
+                params![&[3u8; 33][..], i64::MAX, b"kept".to_vec()],
+            )
+            .unwrap();
+        }
+        let s = Storage::open(&path, Caps::total(1 << 30)).unwrap();
+        let (got, _) = s
+            .retrieve(&AccountId([3; 33]), Namespace(0), "", 0, 10, 10_000)
+            .unwrap();
+        assert_eq!(got.len(), 1, "the message from before is there");
+        s.revoke(&AccountId([3; 33]), &[[1; 36]], 5).unwrap();
+        assert!(s.is_revoked(&AccountId([3; 33]), &[1; 36]).unwrap());
     }
 }

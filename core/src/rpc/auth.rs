@@ -7,6 +7,7 @@ use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use super::{AccountId, Auth};
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::groups::auth::{TOKEN_LEN, TOKEN_PREFIX};
 use crate::keys::{Identity, ed25519_pk_to_x25519};
 
 /// Signs `message` as `identity`, giving the `signature` and `pubkey_ed25519` fields.
@@ -15,7 +16,56 @@ pub fn sign(identity: &Identity, message: &[u8]) -> Auth {
     Auth {
         signature: Some(crypto::b64_encode(&sig.to_bytes())),
         pubkey_ed25519: Some(hex::encode(identity.ed25519_pubkey().to_bytes())),
+        ..Auth::default()
     }
+}
+
+/// Bytes sent as base64 or hex (Session accepts both for tokens and their signatures).
+fn decode_either<const N: usize>(text: &str) -> Result<[u8; N]> {
+    let bytes = if text.len() == 2 * N {
+        hex::decode(text).map_err(|_| Error::Malformed("bad hex"))?
+    } else {
+        crypto::b64_decode(text)?
+    };
+    bytes
+        .try_into()
+        .map_err(|_| Error::Malformed("wrong length"))
+}
+
+/// A subaccount token from its text (36 bytes, base64 or hex).
+pub fn decode_token(text: &str) -> Result<[u8; TOKEN_LEN]> {
+    decode_either::<TOKEN_LEN>(text)
+}
+
+/// The subaccount token a request presents, if any.
+pub fn presented_token(auth: &Auth) -> Result<Option<[u8; TOKEN_LEN]>> {
+    auth.subaccount.as_deref().map(decode_token).transpose()
+}
+
+/// Checks that `auth` signs `message` for `account`: by the account's own key, or, with a
+/// subaccount token (a group member), by the token's key, the token signed by the group and
+/// carrying the `required` flags ([`crate::groups::auth::FLAG_READ`] …). Every failure is
+/// [`Error::BadSignature`] except a missing signature or a token that does not allow the
+/// request, which are [`Error::Malformed`].
+pub fn verify_with(account: &AccountId, auth: &Auth, message: &[u8], required: u8) -> Result<()> {
+    let Some(token) = presented_token(auth)? else {
+        return verify(account, auth, message);
+    };
+    let sig_b64 = auth
+        .signature
+        .as_deref()
+        .ok_or(Error::Malformed("signature required"))?;
+    let token_sig = decode_either::<64>(
+        auth.subaccount_sig
+            .as_deref()
+            .ok_or(Error::Malformed("subaccount_sig required"))?,
+    )?;
+    let signature = crypto::b64_decode(sig_b64).map_err(|_| Error::BadSignature)?;
+    let group = VerifyingKey::from_bytes(&account.key()).map_err(|_| Error::BadSignature)?;
+    if account.prefix() != TOKEN_PREFIX {
+        return Err(Error::Malformed("subaccounts are for group accounts"));
+    }
+    crate::groups::auth::verify_request(&group, &token, &token_sig, required, message, &signature)
 }
 
 /// Checks that `auth` signs `message` for `account`. Every failure is [`Error::BadSignature`]

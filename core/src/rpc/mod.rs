@@ -56,6 +56,11 @@ impl Namespace {
         self.0 < 0 && (-i32::from(self.0)) % 20 == 1
     }
 
+    /// Revoked subaccounts may still retrieve here (`ns < 0 && −ns % 100 == 11`: −11, …).
+    pub fn is_unrevocable(self) -> bool {
+        self.0 < 0 && (-i32::from(self.0)) % 100 == 11
+    }
+
     /// Whether `retrieve` needs a signature here.
     pub fn retrieve_needs_auth(self) -> bool {
         !(self.0 == -10 || self.is_public_outbox())
@@ -153,6 +158,11 @@ pub enum Request {
     Sequence(Vec<Request>),
     /// Murmur's extension: retrieves held until a message arrives (live delivery).
     WaitRetrieve(WaitRetrieveParams),
+    /// The group owner shuts member tokens out (`unrevoke: true`: lets them back in).
+    Revoke {
+        params: RevokeParams,
+        unrevoke: bool,
+    },
 }
 
 #[derive(Deserialize)]
@@ -257,6 +267,8 @@ fn allowed_params(method: &str) -> &'static [&'static str] {
             SUB[0],
             SUB[1],
         ],
+        "revoke_subaccount" => &["pubkey", "pubKey", "revoke", "timestamp", "signature"],
+        "unrevoke_subaccount" => &["pubkey", "pubKey", "unrevoke", "timestamp", "signature"],
         "get_swarm" | "get_snodes_for_pubkey" => &["pubkey", "pubKey"],
         "batch" | "sequence" => &["requests"],
         "wait_retrieve" => &["requests", "wait_ms"],
@@ -302,6 +314,10 @@ impl Request {
             Self::Batch(_) => "batch",
             Self::Sequence(_) => "sequence",
             Self::WaitRetrieve(_) => "wait_retrieve",
+            Self::Revoke {
+                unrevoke: false, ..
+            } => "revoke_subaccount",
+            Self::Revoke { unrevoke: true, .. } => "unrevoke_subaccount",
         }
     }
 
@@ -331,6 +347,10 @@ impl Request {
             "expire_all" => Self::ExpireAll(params(p)?),
             "get_expiries" => Self::GetExpiries(params(p)?),
             "get_swarm" | "get_snodes_for_pubkey" => Self::GetSwarm(params(p)?),
+            "revoke_subaccount" | "unrevoke_subaccount" => Self::Revoke {
+                params: params(p)?,
+                unrevoke: method == "unrevoke_subaccount",
+            },
             "info" => Self::Info,
             "batch" | "sequence" if allow_batch => {
                 let BatchParams { requests } = params(p)?;
@@ -391,6 +411,15 @@ impl Request {
                     .collect::<Vec<_>>(),
                 "wait_ms": w.wait_ms,
             })),
+            Self::Revoke { params, unrevoke } => {
+                let name = if *unrevoke { "unrevoke" } else { "revoke" };
+                Ok(json!({
+                    "pubkey": params.pubkey,
+                    name: params.tokens,
+                    "timestamp": params.timestamp,
+                    "signature": params.auth.signature,
+                }))
+            }
         }
         .expect("request parameters always serialise");
         json!({ "method": self.method(), "params": p })
@@ -407,6 +436,7 @@ impl Request {
             Self::Expire(p) => Some(&mut p.auth),
             Self::ExpireAll(p) => Some(&mut p.auth),
             Self::GetExpiries(p) => Some(&mut p.auth),
+            Self::Revoke { params, .. } => Some(&mut params.auth),
             Self::GetSwarm(_)
             | Self::Info
             | Self::Batch(_)
@@ -423,6 +453,38 @@ impl Request {
             if let Some(slot) = self.auth_mut() {
                 *slot = auth;
             }
+        }
+        self
+    }
+
+    /// Signs the request as a group member holding `sub` (SESSION-GROUPS.md §8.3): the token,
+    /// the group's signature on it, and the request signed by the token's key.
+    pub fn signed_by_subaccount(mut self, sub: &crate::groups::auth::Subaccount) -> Self {
+        if let Some(message) = self.signed_message()
+            && let Some(slot) = self.auth_mut()
+        {
+            *slot = Auth {
+                signature: Some(crypto::b64_encode(&sub.sign(&message))),
+                pubkey_ed25519: None,
+                subaccount: Some(crypto::b64_encode(&sub.token)),
+                subaccount_sig: Some(crypto::b64_encode(&sub.token_signature)),
+            };
+        }
+        self
+    }
+
+    /// Signs the request with the group's own key (an admin; a `03` account needs no
+    /// `pubkey_ed25519`).
+    pub fn signed_by_group(mut self, group: &crate::groups::GroupKeys) -> Self {
+        if let Some(message) = self.signed_message()
+            && let Some(slot) = self.auth_mut()
+        {
+            use ed25519_dalek::Signer as _;
+            let sig = group.signing_key().sign(&message);
+            *slot = Auth {
+                signature: Some(crypto::b64_encode(&sig.to_bytes())),
+                ..Auth::default()
+            };
         }
         self
     }
@@ -449,6 +511,19 @@ impl Request {
             }
             Self::ExpireAll(p) => format!("expire_all{}{}", p.namespace.sig_part(), p.expiry),
             Self::GetExpiries(p) => format!("get_expiries{}{}", p.timestamp, p.messages.concat()),
+            // Signed over the tokens' bytes, not their text.
+            Self::Revoke { params, .. } => {
+                let mut m = self.method().as_bytes().to_vec();
+                m.extend_from_slice(params.timestamp.to_string().as_bytes());
+                for t in &params.tokens {
+                    // A token that does not decode is refused before any signature check.
+                    match auth::decode_token(t) {
+                        Ok(bytes) => m.extend_from_slice(&bytes),
+                        Err(_) => m.extend_from_slice(t.as_bytes()),
+                    }
+                }
+                return Some(m);
+            }
             // A wait's retrieves are each signed as a plain retrieve.
             Self::GetSwarm(_)
             | Self::Info

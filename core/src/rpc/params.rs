@@ -30,6 +30,62 @@ pub struct Auth {
     /// Hex Ed25519 key of a 05 account (must convert to the account's X25519 key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pubkey_ed25519: Option<String>,
+    /// A group member's subaccount token (36 bytes, base64 or hex; SESSION-GROUPS.md §8):
+    /// the request is then signed by the token's key, not the account's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subaccount: Option<String>,
+    /// The group's signature on the token (64 bytes, base64 or hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subaccount_sig: Option<String>,
+}
+
+/// `revoke_subaccount` (`unrevoke_subaccount`: the same with `unrevoke`): the group owner
+/// revokes (restores) member tokens. Written by `Request::to_json` (the field is named after
+/// the method).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RevokeParams {
+    #[serde(alias = "pubKey")]
+    pub pubkey: String,
+    /// The tokens (36 bytes each, base64 or hex), under `revoke` or `unrevoke`; one or a list.
+    #[serde(alias = "revoke", alias = "unrevoke", deserialize_with = "one_or_many")]
+    pub tokens: Vec<String>,
+    #[serde(deserialize_with = "u64_lenient")]
+    pub timestamp: u64,
+    #[serde(flatten)]
+    pub auth: Auth,
+}
+
+impl RevokeParams {
+    /// Revokes (or, in an `unrevoke_subaccount` request, restores) `tokens` of `group` at
+    /// `timestamp_ms`; unsigned until [`super::Request::signed_by_group`].
+    pub fn new(group: &AccountId, tokens: &[[u8; 36]], timestamp_ms: u64) -> Self {
+        Self {
+            pubkey: group.to_hex(),
+            tokens: tokens
+                .iter()
+                .map(|t| crate::crypto::b64_encode(t))
+                .collect(),
+            timestamp: timestamp_ms,
+            auth: Auth::default(),
+        }
+    }
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(vec![s]),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(serde::de::Error::custom("expected a token")),
+            })
+            .collect(),
+        _ => Err(serde::de::Error::custom(
+            "expected a token or a list of tokens",
+        )),
+    }
 }
 
 /// `store`.

@@ -159,6 +159,13 @@ pub struct DeleteNodeResult {
     pub signature: String,
 }
 
+/// One member's result for `revoke_subaccount` / `unrevoke_subaccount`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeNodeResult {
+    /// Over [`node_sig`]`::revoke`.
+    pub signature: String,
+}
+
 /// One member's result for `expire`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpireNodeResult {
@@ -402,6 +409,14 @@ pub mod node_sig {
     /// `delete_before`: account hex, before, deleted hashes.
     pub fn delete_before(account_hex: &str, before: u64, deleted: &[String]) -> Vec<u8> {
         format!("{account_hex}{before}{}", deleted.concat()).into_bytes()
+    }
+    /// `revoke_subaccount` / `unrevoke_subaccount`: account hex, timestamp, the tokens' bytes.
+    pub fn revoke(account_hex: &str, timestamp: u64, tokens: &[[u8; 36]]) -> Vec<u8> {
+        let mut m = format!("{account_hex}{timestamp}").into_bytes();
+        for t in tokens {
+            m.extend_from_slice(t);
+        }
+        m
     }
     /// `expire_all`: account hex, expiry, updated hashes.
     pub fn expire_all(account_hex: &str, expiry: u64, updated: &[String]) -> Vec<u8> {

@@ -232,6 +232,7 @@ pub fn is_swarm_write(request: &Request) -> bool {
             | Request::DeleteBefore(_)
             | Request::Expire(_)
             | Request::ExpireAll(_)
+            | Request::Revoke { .. }
     )
 }
 
