@@ -8,41 +8,9 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{murmur, murmur_with_stdin, stderr, stdout};
+use common::{murmur, murmur_with_stdin, new_user, stderr, stdout};
 use murmur_testkit::devnet;
 use serde_json::Value;
-
-/// Creates an identity in `home`, remembers the devnet there, and returns the Session ID.
-async fn new_user(home: &Path, network_file: &Path) -> String {
-    let out = murmur(home, &["identity", "new"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert_eq!(
-        text.lines().nth(2).unwrap().split(' ').count(),
-        13,
-        "13 words"
-    );
-    let id = text
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("Session ID: ")
-        .unwrap()
-        .to_string();
-    // The first network command remembers the network file.
-    let out = murmur(
-        home,
-        &[
-            "--network-file",
-            network_file.to_str().unwrap(),
-            "path",
-            "--json",
-        ],
-    )
-    .await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    id
-}
 
 async fn send(home: &Path, to: &str, text: &str) {
     let out = murmur(home, &["send", "--to", to, "--json", text]).await;

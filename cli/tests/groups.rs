@@ -8,7 +8,7 @@ use murmur_core::groups::auth::{Subaccount, make_auth};
 use murmur_core::rpc::{AccountId, Namespace, Request, RetrieveParams, RevokeParams};
 use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
 use murmur_testkit::devnet::{self, transport as http};
-use murmur_testkit::identity;
+use murmur_testkit::{identity, now_ms};
 
 async fn post(url: &str, request: &Request) -> HttpResponse {
     let body = serde_json::to_vec(&request.to_json()).unwrap();
@@ -16,13 +16,6 @@ async fn post(url: &str, request: &Request) -> HttpResponse {
         .post(&format!("{url}/storage_rpc/v1"), body)
         .await
         .unwrap()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

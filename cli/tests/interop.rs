@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{murmur, stderr, stdout};
+use common::{murmur, new_user, stderr, stdout};
 use murmur_testkit::devnet;
 use serde_json::Value;
 
@@ -60,19 +60,9 @@ async fn the_cli_and_an_independent_python_peer_exchange_v2_both_ways() {
     let (net, dir) = devnet::start(9, 500).await;
     let file = net.dir.join("devnet.json");
     let home = dir.path().join("cli");
-    let out = murmur(&home, &["identity", "new"]).await;
-    let cli_id = stdout(&out).lines().next().unwrap()["Session ID: ".len()..].to_string();
-    cli_json(
-        &home,
-        &[
-            "--network-file",
-            file.to_str().unwrap(),
-            "keys",
-            "show",
-            "--json",
-        ],
-    )
-    .await;
+    let cli_id = new_user(&home, &file).await;
+    let keys = cli_json(&home, &["keys", "show", "--json"]).await;
+    assert_eq!(keys[0]["status"], "member");
 
     // A Python peer that publishes its account key at −21.
     let py = dir.path().join("py.json");

@@ -17,7 +17,7 @@ use murmur_core::v2::{keys::KemKeys, record};
 use murmur_node::devnet::Devnet;
 use murmur_node::storage::StoredMessage;
 use murmur_testkit::devnet::{self, client_with, config, network, transport as http};
-use murmur_testkit::identity;
+use murmur_testkit::{identity, now_ms};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 
@@ -27,13 +27,6 @@ fn publishing(net: &Devnet) -> ClientConfig {
     c.device_kind = "c".into();
     c.device_description = "test".into();
     c
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

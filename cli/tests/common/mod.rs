@@ -43,3 +43,35 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).unwrap()
 }
+
+/// Creates an identity in `home`, remembers the devnet there, and returns the Session ID.
+pub async fn new_user(home: &Path, network_file: &Path) -> String {
+    let out = murmur(home, &["identity", "new"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().nth(2).unwrap().split(' ').count(),
+        13,
+        "13 words"
+    );
+    let id = text
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("Session ID: ")
+        .unwrap()
+        .to_string();
+    // The first network command remembers the network file.
+    let out = murmur(
+        home,
+        &[
+            "--network-file",
+            network_file.to_str().unwrap(),
+            "path",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    id
+}

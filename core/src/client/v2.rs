@@ -25,8 +25,40 @@ pub(super) use enabled::DeviceKeys;
 #[cfg(feature = "v2-client")]
 pub use enabled::{DeviceInfo, LinkRequestInfo, LinkStarted};
 
+use rand_core::CryptoRng;
+
+use super::engine::Client;
+use super::error::ClientResult;
+use super::platform::{Clock, Store, Transport};
+use crate::keys::SessionId;
+use crate::message::Received;
+use crate::message::proto::Content;
 use crate::rpc::Namespace;
 use crate::v2::devices::message::GroupId;
+
+/// v1, with or without v2 built in: sealed to the recipient's long-term key, and opened.
+impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    fn seal_v1(
+        &self,
+        to: &SessionId,
+        content: &Content,
+        sent_ms: u64,
+    ) -> ClientResult<(Vec<u8>, Protocol)> {
+        let data = crate::message::encode_direct_message(
+            &self.identity,
+            to,
+            content,
+            sent_ms,
+            &mut *self.rng.borrow_mut(),
+        )?;
+        Ok((data, Protocol::V1))
+    }
+
+    fn open_v1(&self, data: &[u8]) -> ClientResult<(Received, Protocol)> {
+        let received = crate::message::decode_direct_message(&self.identity, data)?;
+        Ok((received, Protocol::V1))
+    }
+}
 
 /// Where an account publishes its keys: one message, readable by anyone.
 pub const NAMESPACE_OUTBOX: Namespace = Namespace(crate::v2::record::NAMESPACE as i16);

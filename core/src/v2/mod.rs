@@ -10,4 +10,6 @@ pub mod record;
 pub mod xeddsa;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;

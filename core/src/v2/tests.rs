@@ -9,50 +9,13 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sha2::{Digest, Sha256};
 
 use super::dm::{self, OpenError, Protection, testing};
 use super::keys::{KemKeys, KemPublic, shake};
 use super::{record, xeddsa};
-use crate::keys::{Identity, Seed};
+use crate::keys::Identity;
 
-fn h(s: &str) -> Vec<u8> {
-    hex::decode(s).unwrap()
-}
-
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    h(s).try_into().unwrap()
-}
-
-fn counting<const N: usize>(from: u8) -> [u8; N] {
-    core::array::from_fn(|i| from + i as u8)
-}
-
-fn sha256(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-fn alice() -> Identity {
-    Identity::from_seed(
-        Seed::from_bytes(&h(
-            "0123456789abcdef0123456789abcdef00000000000000000000000000000000",
-        ))
-        .unwrap(),
-    )
-}
-
-fn bob() -> Identity {
-    Identity::from_seed(
-        Seed::from_bytes(&h(
-            "00112233445566778899aabbccddeeff00000000000000000000000000000000",
-        ))
-        .unwrap(),
-    )
-}
-
-fn account_keys() -> KemKeys {
-    KemKeys::account(&counting(0))
-}
+use super::fixtures::{account_keys, alice, arr, bob, counting, h, sha256};
 
 #[test]
 fn official_identities() {

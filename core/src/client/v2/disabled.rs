@@ -30,21 +30,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         content: &Content,
         sent_ms: u64,
     ) -> ClientResult<(Vec<u8>, Protocol)> {
-        let data = crate::message::encode_direct_message(
-            &self.identity,
-            to,
-            content,
-            sent_ms,
-            &mut *self.rng.borrow_mut(),
-        )?;
-        Ok((data, Protocol::V1))
+        self.seal_v1(to, content, sent_ms)
     }
 
     pub(in crate::client) async fn open_direct(
         &self,
         data: &[u8],
     ) -> ClientResult<(Received, Protocol)> {
-        let received = crate::message::decode_direct_message(&self.identity, data)?;
-        Ok((received, Protocol::V1))
+        self.open_v1(data)
     }
 }

@@ -632,14 +632,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let data = dm::encrypt_nopfs(&self.identity, to, &bytes, &mut *self.rng.borrow_mut());
             return Ok((data, Protocol::V2NoPfs));
         }
-        let data = crate::message::encode_direct_message(
-            &self.identity,
-            to,
-            content,
-            sent_ms,
-            &mut *self.rng.borrow_mut(),
-        )?;
-        Ok((data, Protocol::V1))
+        self.seal_v1(to, content, sent_ms)
     }
 
     /// Opens a stored direct message of either version.
@@ -648,8 +641,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         data: &[u8],
     ) -> ClientResult<(Received, Protocol)> {
         if data.first() != Some(&0) {
-            let received = crate::message::decode_direct_message(&self.identity, data)?;
-            return Ok((received, Protocol::V1));
+            return self.open_v1(data);
         }
         self.load_device_keys().await?;
         let mut opened = self.open_v2(data);

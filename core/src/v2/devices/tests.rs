@@ -6,7 +6,6 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::link::{self, emoji_indices, emoji_text, group_sas, sas};
@@ -17,30 +16,7 @@ use crate::keys::{Identity, Seed};
 use crate::v2::account::{AccountKey, AccountKeyRing};
 use crate::v2::keys::{KemKeys, MLKEM_CIPHERTEXT};
 
-fn h(s: &str) -> Vec<u8> {
-    hex::decode(s).unwrap()
-}
-
-fn counting<const N: usize>(from: u8) -> [u8; N] {
-    core::array::from_fn(|i| from + i as u8)
-}
-
-fn sha256(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-fn bob() -> Identity {
-    Identity::from_seed(
-        Seed::from_bytes(&h(
-            "00112233445566778899aabbccddeeff00000000000000000000000000000000",
-        ))
-        .unwrap(),
-    )
-}
-
-fn account_keys() -> KemKeys {
-    KemKeys::account(&counting(0))
-}
+use crate::v2::fixtures::{account_keys, bob, counting, sha256};
 
 const GROUP_ID: [u8; 8] = [0xc0, 0x6d, 0xc1, 0x01, 0xde, 0xad, 0xbe, 0xef];
 
