@@ -4,6 +4,7 @@
 //! seals and opens messages under it.
 
 pub mod auth;
+pub mod info;
 pub mod keys;
 pub mod message;
 
