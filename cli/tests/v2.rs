@@ -9,7 +9,9 @@
 #![allow(clippy::unwrap_used)]
 
 use murmur_cli::platform::DirStore;
-use murmur_core::client::v2::{DeviceInfo, NAMESPACE_OUTBOX, Protocol, V2Status};
+use murmur_core::client::v2::{
+    DeviceInfo, NAMESPACE_DEVICES, NAMESPACE_OUTBOX, Protocol, V2Status,
+};
 use murmur_core::client::{ClientConfig, MemoryStore};
 use murmur_core::rpc::{AccountId, message_hash};
 use murmur_core::v2::devices::table::DeviceState;
@@ -278,5 +280,27 @@ async fn a_linked_device_reads_v2_and_once_removed_reads_nothing_new() {
             .iter()
             .any(|d| d.this_device && d.state == DeviceState::Kicked)
     );
+
+    // Each push deleted the group messages it superseded: one is left, on every member.
+    let account = AccountId::from(a_sid);
+    let mut holders = 0;
+    for i in 0..net.len() {
+        let (held, _) = net
+            .node(i)
+            .unwrap()
+            .node
+            .storage
+            .retrieve(&account, NAMESPACE_DEVICES, "", 0, 1000, usize::MAX)
+            .unwrap();
+        let groups = held
+            .iter()
+            .filter(|m| m.data.starts_with(b"d0:1:G"))
+            .count();
+        if !held.is_empty() {
+            holders += 1;
+            assert_eq!(groups, 1, "node {i} holds {groups} group messages");
+        }
+    }
+    assert!(holders >= 2, "the swarm's members hold it");
     net.stop().await;
 }

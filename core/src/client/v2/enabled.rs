@@ -17,7 +17,7 @@ use crate::message::Received;
 use crate::message::proto::Content;
 use crate::network::ManifestNode;
 use crate::rpc::response::RetrieveResponse;
-use crate::rpc::{AccountId, Namespace, Request, RetrieveParams};
+use crate::rpc::{AccountId, DeleteParams, Namespace, Request, RetrieveParams};
 use crate::v2::account::{AccountKeyRing, CachedKeys, SendPlan, send_plan};
 use crate::v2::devices::link;
 use crate::v2::devices::message::{self as group_message, GroupId, Header, Opened, Recipient};
@@ -52,6 +52,9 @@ pub(in crate::client) struct DeviceKeys {
     table: DeviceTable,
     /// The X25519 half of the account key last published at −21.
     published: Option<[u8; 32]>,
+    /// Hashes of this group's `G` messages this device read (not kept on disk): the next push
+    /// supersedes them, so it deletes them.
+    superseded: Vec<String>,
 }
 
 impl core::fmt::Debug for DeviceKeys {
@@ -134,6 +137,7 @@ impl DeviceKeys {
             group_id: d.bytes(b"G")?.try_into().ok()?,
             table,
             published: d.bytes(b"p").and_then(|p| p.try_into().ok()),
+            superseded: Vec::new(),
         })
     }
 }
@@ -446,11 +450,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             group_id,
             table: DeviceTable::founding(device_id, record, ring),
             published: None,
+            superseded: Vec::new(),
         });
     }
 
-    /// Seals the group's payload to every Registered device and stores it at namespace 21.
+    /// Seals the group's payload to every Registered device and stores it at namespace 21, then
+    /// deletes the group messages it supersedes (those this device read; never one it could
+    /// not read).
     async fn push_group(&self) -> ClientResult<()> {
+        // What is there now is merged first, and so superseded by this push.
+        let _ = self.read_device_group().await;
         let data = {
             let st = self.state.borrow();
             let keys = st.v2.as_ref().expect("a member pushes");
@@ -483,8 +492,29 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         };
         let own = self.identity.session_id();
         let now = self.network_now_ms();
-        self.store_message(&own, NAMESPACE_DEVICES, &data, now, PUBLISHED_TTL_MS)
+        let (pushed, _, _) = self
+            .store_message(&own, NAMESPACE_DEVICES, &data, now, PUBLISHED_TTL_MS)
             .await?;
+        let old: Vec<String> = {
+            let mut st = self.state.borrow_mut();
+            let keys = st.v2.as_mut().expect("a member pushes");
+            let mut old = core::mem::replace(&mut keys.superseded, vec![pushed.clone()]);
+            old.retain(|h| *h != pushed);
+            old.sort();
+            old.dedup();
+            old
+        };
+        if !old.is_empty() {
+            // Best effort: a message not deleted now is deleted by the next push, or expires.
+            let account = AccountId::from(own);
+            let identity = &self.identity;
+            let make = |_: u64, _: &ManifestNode| {
+                Request::Delete(DeleteParams::new(&account, old.clone())).signed_by(identity)
+            };
+            let _ = self
+                .call(self.swarm_of(&account), Some(&account), &make)
+                .await;
+        }
         Ok(())
     }
 
@@ -692,10 +722,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         self.state.borrow_mut().v2_group_read_ms = Some(self.clock.now_ms());
         let own = self.identity.session_id();
+        let account = AccountId::from(own);
         let messages = self.retrieve_all(&own, NAMESPACE_DEVICES).await?;
         let now = self.now_s() as i64;
         let mut merged = 0;
         for data in messages {
+            let hash = crate::rpc::message_hash(&account, NAMESPACE_DEVICES, &data);
             let Ok(outer) = group_message::read_outer(&self.identity, &data) else {
                 continue;
             };
@@ -707,8 +739,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let held = keys.device_keys();
             let held: Vec<&KemKeys> = held.iter().collect();
             match outer.open(&self.identity, &keys.device_id, &held) {
-                Ok(Opened::Member(payload)) if keys.table.merge(&payload, now).changed => {
-                    merged += 1;
+                Ok(Opened::Member(payload)) => {
+                    keys.superseded.push(hash);
+                    if keys.table.merge(&payload, now).changed {
+                        merged += 1;
+                    }
                 }
                 Ok(Opened::Removed) => {
                     // Removed from the group: our device keys open nothing new. The account
@@ -883,6 +918,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     group_id,
                     table,
                     published,
+                    superseded: Vec::new(),
                 });
                 st.v2_loaded = true;
             }
@@ -1011,6 +1047,7 @@ mod tests {
             group_id: [2; 8],
             table: DeviceTable::founding([1; 32], record, AccountKeyRing::new(keys)),
             published: Some([3; 32]),
+            superseded: Vec::new(),
         }
     }
 
