@@ -104,7 +104,13 @@ pub fn check(
             rules::check_store_time(p.timestamp, expiry, now_ms).map_err(refused)?;
             if p.namespace.store_needs_auth() {
                 rules::check_window(p.sig_timestamp(), now_ms, sender).map_err(refused)?;
-                authenticate(&account, &p.auth, request, &access(FLAG_WRITE)).map_err(refused)?;
+                // Storing into a public outbox replaces what is there: delete too.
+                let required = if p.namespace.is_public_outbox() {
+                    FLAG_WRITE | FLAG_DELETE
+                } else {
+                    FLAG_WRITE
+                };
+                authenticate(&account, &p.auth, request, &access(required)).map_err(refused)?;
             }
             Checked::Write(Write::Store(StoredMessage {
                 id: 0,
@@ -180,16 +186,21 @@ pub fn check(
             }
             check_swarm(topology, &account, now_ms)?;
             rules::check_new_expiry("expire", p.expiry, now_ms, sender).map_err(refused)?;
-            // A member may extend with write; anything shorter needs delete too.
-            let required = if p.extend {
-                FLAG_WRITE
-            } else {
+            // A member needs write; shortening needs delete too, and without delete the
+            // node only ever extends (SESSION-GROUPS.md §2).
+            let required = if p.shorten {
                 FLAG_WRITE | FLAG_DELETE
+            } else {
+                FLAG_WRITE
             };
             authenticate(&account, &p.auth, request, &access(required)).map_err(refused)?;
+            let token_deletes = auth::presented_token(&p.auth)
+                .ok()
+                .flatten()
+                .is_none_or(|t| t[1] & FLAG_DELETE != 0);
             let mode = if p.shorten {
                 ExpireMode::Shorten
-            } else if p.extend {
+            } else if p.extend || !token_deletes {
                 ExpireMode::Extend
             } else {
                 ExpireMode::Set

@@ -12,7 +12,8 @@ use murmur_core::Identity;
 use murmur_core::groups::GroupKeys;
 use murmur_core::groups::auth::{Subaccount, make_auth, token_for};
 use murmur_core::rpc::{
-    AccountId, DeleteParams, Namespace, Request, RetrieveParams, RevokeParams, StoreParams,
+    AccountId, DeleteParams, ExpireParams, Namespace, Request, RetrieveParams, RevokeParams,
+    StoreParams,
 };
 use serde_json::json;
 
@@ -77,9 +78,33 @@ async fn members_use_their_tokens_within_their_flags_and_forgeries_are_refused()
     let (status, _) = rpc(&n.router, &store_as(&reader, &g, 11, b"no", now)).await;
     assert_eq!(status, 401);
     let hash = murmur_core::rpc::message_hash(&group_account(&g), Namespace(11), b"hello group");
-    let del = Request::Delete(DeleteParams::new(&group_account(&g), vec![hash]))
+    let del = Request::Delete(DeleteParams::new(&group_account(&g), vec![hash.clone()]))
         .signed_by_subaccount(&alice);
     assert_eq!(rpc(&n.router, &del).await.0, 401);
+    // Without delete, an expire only ever extends, and a shortening one is refused.
+    let expiry_of = |n: &OneNode| {
+        n.node
+            .storage
+            .retrieve(&group_account(&g), Namespace(11), "", 0, 10, usize::MAX)
+            .unwrap()
+            .0[0]
+            .expiry
+    };
+    let before = expiry_of(&n);
+    let expire = |expiry, shorten| {
+        let mut p = ExpireParams::new(&group_account(&g), vec![hash.clone()], expiry);
+        p.shorten = shorten;
+        Request::Expire(p).signed_by_subaccount(&alice)
+    };
+    n.ok(&expire(now + DAY_MS, false)).await;
+    assert_eq!(
+        expiry_of(&n),
+        before,
+        "a shorter expiry is not taken without delete"
+    );
+    n.ok(&expire(now + 20 * DAY_MS, false)).await;
+    assert_eq!(expiry_of(&n), now + 20 * DAY_MS, "a longer one is");
+    assert_eq!(rpc(&n.router, &expire(now + DAY_MS, true)).await.0, 401);
 
     // A token signed by another group, or shown for another group, opens nothing.
     let other = GroupKeys::from_seed(&[0xee; 32]);
