@@ -9,6 +9,7 @@ pub mod diff;
 pub mod merge;
 pub mod message;
 pub mod seal;
+pub mod user_groups;
 
 #[cfg(test)]
 mod tests;
