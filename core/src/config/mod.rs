@@ -47,6 +47,53 @@ impl Value {
     }
 }
 
+/// The integer at `key`, if that is one.
+pub fn int(d: &Data, key: &[u8]) -> Option<i64> {
+    match d.get(key) {
+        Some(Value::Int(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+/// The string at `key`, if that is one.
+pub fn bytes<'a>(d: &'a Data, key: &[u8]) -> Option<&'a [u8]> {
+    match d.get(key) {
+        Some(Value::Str(b)) => Some(b),
+        _ => None,
+    }
+}
+
+/// Makes the dict at `key` hold exactly `entries` (by their keys): each is written by `write`
+/// into the dict it had (so keys this version does not know stay) or a new one; entries not
+/// listed go.
+pub fn write_entries<E>(
+    d: &mut Data,
+    key: &[u8],
+    entries: &[(&[u8], &E)],
+    write: impl Fn(&E, &mut Data) -> Result<()>,
+) -> Result<()> {
+    let mut dict = match d.remove(key) {
+        Some(Value::Dict(dict)) => dict,
+        _ => Data::new(),
+    };
+    dict.retain(|k, _| entries.iter().any(|(e, _)| *e == k.as_slice()));
+    for (k, entry) in entries {
+        let slot = dict
+            .entry(k.to_vec())
+            .or_insert_with(|| Value::Dict(Data::new()));
+        if !matches!(slot, Value::Dict(_)) {
+            *slot = Value::Dict(Data::new());
+        }
+        if let Value::Dict(e) = slot {
+            write(entry, e)?;
+        }
+    }
+    if !dict.is_empty() {
+        d.insert(key.to_vec(), Value::Dict(dict));
+    }
+    Ok(())
+}
+
 /// Removes empty sets and dicts, recursively (they are never written).
 pub fn prune(data: &mut Data) {
     data.retain(|_, v| match v {

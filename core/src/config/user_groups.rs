@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Data, Value};
+use super::{Data, Value, bytes, int, write_entries};
 use crate::error::{Error, Result};
 
 /// One group the account is in.
@@ -28,20 +28,6 @@ pub struct GroupEntry {
     pub notify: Option<i64>,
     /// `!`: muted until (unix seconds).
     pub mute_until_s: i64,
-}
-
-fn int(d: &Data, key: &[u8]) -> Option<i64> {
-    match d.get(key) {
-        Some(Value::Int(n)) => Some(*n),
-        _ => None,
-    }
-}
-
-fn bytes<'a>(d: &'a Data, key: &[u8]) -> Option<&'a [u8]> {
-    match d.get(key) {
-        Some(Value::Str(b)) => Some(b),
-        _ => None,
-    }
 }
 
 fn put_int(d: &mut Data, key: &[u8], value: i64) {
@@ -126,26 +112,9 @@ pub fn write_groups(d: &mut Data, groups: &BTreeMap<[u8; 33], GroupEntry>) -> Re
     if groups.keys().any(|id| id[0] != 0x03) {
         return Err(Error::Malformed("a group ID starts with 03"));
     }
-    let mut g = match d.remove(b"g".as_slice()) {
-        Some(Value::Dict(g)) => g,
-        _ => Data::new(),
-    };
-    g.retain(|id, _| <[u8; 33]>::try_from(id.as_slice()).is_ok_and(|id| groups.contains_key(&id)));
-    for (id, entry) in groups {
-        let slot = g
-            .entry(id.to_vec())
-            .or_insert_with(|| Value::Dict(Data::new()));
-        if !matches!(slot, Value::Dict(_)) {
-            *slot = Value::Dict(Data::new());
-        }
-        if let Value::Dict(e) = slot {
-            entry.write(e)?;
-        }
-    }
-    if !g.is_empty() {
-        d.insert(b"g".to_vec(), Value::Dict(g));
-    }
-    Ok(())
+    let entries: Vec<(&[u8], &GroupEntry)> =
+        groups.iter().map(|(id, g)| (id.as_slice(), g)).collect();
+    write_entries(d, b"g", &entries, GroupEntry::write)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{Data, Value};
+use crate::config::{self, Data, Value};
 use crate::error::{Error, Result};
 use crate::keys::SessionId;
 
@@ -40,17 +40,7 @@ pub struct Info {
 }
 
 fn text(d: &Data, key: &[u8]) -> Option<String> {
-    match d.get(key) {
-        Some(Value::Str(b)) => Some(String::from_utf8_lossy(b).into_owned()),
-        _ => None,
-    }
-}
-
-fn int(d: &Data, key: &[u8]) -> Option<i64> {
-    match d.get(key) {
-        Some(Value::Int(n)) => Some(*n),
-        _ => None,
-    }
+    config::bytes(d, key).map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
 fn picture(d: &Data) -> Option<Picture> {
@@ -113,11 +103,11 @@ impl Info {
             name: text(d, b"n").unwrap_or_default(),
             description: text(d, b"o").unwrap_or_default(),
             picture: picture(d),
-            created_s: int(d, b"c").unwrap_or(0),
-            delete_before_s: int(d, b"d").unwrap_or(0),
-            delete_attachments_before_s: int(d, b"D").unwrap_or(0),
-            disappear_s: int(d, b"E").filter(|&s| s > 0),
-            destroyed: int(d, b"!") == Some(1),
+            created_s: config::int(d, b"c").unwrap_or(0),
+            delete_before_s: config::int(d, b"d").unwrap_or(0),
+            delete_attachments_before_s: config::int(d, b"D").unwrap_or(0),
+            disappear_s: config::int(d, b"E").filter(|&s| s > 0),
+            destroyed: config::int(d, b"!") == Some(1),
         }
     }
 
@@ -179,21 +169,25 @@ pub struct Member {
 
 impl Member {
     fn read(d: &Data) -> Self {
-        let admin = int(d, b"A") == Some(1);
-        let promotion = int(d, b"P").and_then(Pending::from_int);
+        let admin = config::int(d, b"A") == Some(1);
+        let promotion = config::int(d, b"P").and_then(Pending::from_int);
         let invite = if admin {
             None
         } else {
-            int(d, b"I").and_then(Pending::from_int)
+            config::int(d, b"I").and_then(Pending::from_int)
         };
         Self {
             name: text(d, b"n").unwrap_or_default(),
             picture: picture(d),
             admin,
-            with_history: invite.is_some() && promotion.is_none() && int(d, b"s") == Some(1),
+            with_history: invite.is_some()
+                && promotion.is_none()
+                && config::int(d, b"s") == Some(1),
             invite,
             promotion,
-            removed: int(d, b"R").filter(|r| matches!(r, 1 | 2)).map(|r| r as u8),
+            removed: config::int(d, b"R")
+                .filter(|r| matches!(r, 1 | 2))
+                .map(|r| r as u8),
         }
     }
 
@@ -238,26 +232,11 @@ pub fn write_members(d: &mut Data, members: &BTreeMap<SessionId, Member>) -> Res
     if members.len() > MEMBERS_MAX {
         return Err(Error::LimitExceeded("a group has at most 100 members"));
     }
-    let mut m = match d.remove(b"m".as_slice()) {
-        Some(Value::Dict(m)) => m,
-        _ => Data::new(),
-    };
-    m.retain(|id, _| session_id(id).is_some_and(|sid| members.contains_key(&sid)));
-    for (sid, member) in members {
-        let entry = m
-            .entry(sid.as_bytes().to_vec())
-            .or_insert_with(|| Value::Dict(Data::new()));
-        if !matches!(entry, Value::Dict(_)) {
-            *entry = Value::Dict(Data::new());
-        }
-        if let Value::Dict(e) = entry {
-            member.write(e)?;
-        }
-    }
-    if !m.is_empty() {
-        d.insert(b"m".to_vec(), Value::Dict(m));
-    }
-    Ok(())
+    let entries: Vec<(&[u8], &Member)> = members
+        .iter()
+        .map(|(sid, m)| (sid.as_bytes().as_slice(), m))
+        .collect();
+    config::write_entries(d, b"m", &entries, Member::write)
 }
 
 #[cfg(test)]

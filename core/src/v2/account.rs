@@ -131,12 +131,17 @@ impl AccountKeyRing {
     /// The keys to try on an incoming message, expanded: current first, then the most
     /// recently rotated.
     pub fn decryption_keys(&self) -> Vec<KemKeys> {
+        self.decryption_order()
+            .iter()
+            .map(KemKeys::account)
+            .collect()
+    }
+
+    /// The seeds of [`Self::decryption_keys`], in its order.
+    pub fn decryption_order(&self) -> Vec<[u8; 32]> {
         let mut order: Vec<&AccountKey> = self.keys.iter().collect();
         order.sort_by_key(|k| core::cmp::Reverse(k.rotated.unwrap_or(u64::MAX)));
-        order
-            .into_iter()
-            .map(|k| KemKeys::account(&k.seed))
-            .collect()
+        order.into_iter().map(|k| k.seed).collect()
     }
 }
 

@@ -30,6 +30,15 @@ pub fn shake(domain: &[u8], parts: &[&[u8]], out: &mut [u8]) {
     h.finalize_xof().read(out);
 }
 
+/// `X` of the account key with `seed`, without making its ML-KEM half (the expansion's first
+/// 32 bytes are the same however much is squeezed): what comparing against a published key
+/// needs.
+pub fn account_x_public(seed: &[u8; 32]) -> [u8; 32] {
+    let mut x_secret = Zeroizing::new([0u8; 32]);
+    shake(ACCOUNT_KEYS_DOMAIN, &[seed], x_secret.as_mut());
+    crypto::x25519_public(&x_secret)
+}
+
 /// A v2 key pair: the X25519 half and the ML-KEM-768 half, from one seed.
 pub struct KemKeys {
     seed: Zeroizing<[u8; 32]>,

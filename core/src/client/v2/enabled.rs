@@ -24,7 +24,7 @@ use crate::v2::devices::message::{self as group_message, GroupId, Header, Opened
 use crate::v2::devices::table::{DeviceState, DeviceTable};
 use crate::v2::devices::{DeviceId, DeviceRecord, LINK_REQUEST_TTL_MS, Payload};
 use crate::v2::dm::{self, Protection};
-use crate::v2::keys::{KemKeys, KemPublic, MLKEM_PUBLIC};
+use crate::v2::keys::{KemKeys, KemPublic, MLKEM_PUBLIC, account_x_public};
 use crate::v2::record::{self, PublishedKeys};
 
 /// −21 records and `G` messages are kept this long (the most a private namespace allows).
@@ -55,6 +55,9 @@ pub(in crate::client) struct DeviceKeys {
     /// Hashes of this group's `G` messages this device read (not kept on disk): the next push
     /// supersedes them, so it deletes them.
     superseded: Vec<String>,
+    /// The account keys held, expanded (ML-KEM key generation is the costly part), made again
+    /// only when the keys held change. Not kept on disk.
+    expanded: Vec<KemKeys>,
 }
 
 impl core::fmt::Debug for DeviceKeys {
@@ -71,6 +74,15 @@ impl DeviceKeys {
             .chain(self.retired.iter().map(|(s, _)| s))
             .map(|s| KemKeys::device(s))
             .collect()
+    }
+
+    /// The account keys to try on a message, current first: expanded once per set of keys.
+    fn account_keys(&mut self) -> &[KemKeys] {
+        let seeds = self.table.keys.decryption_order();
+        if self.expanded.iter().map(|k| k.seed()).ne(seeds.iter()) {
+            self.expanded = seeds.iter().map(KemKeys::account).collect();
+        }
+        &self.expanded
     }
 
     /// This device's record as the group holds it.
@@ -138,6 +150,7 @@ impl DeviceKeys {
             table,
             published: d.bytes(b"p").and_then(|p| p.try_into().ok()),
             superseded: Vec::new(),
+            expanded: Vec::new(),
         })
     }
 }
@@ -279,7 +292,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             st.v2.as_ref().map(|keys| {
                 let devices = keys.table.registered().count();
                 let current = keys.table.keys.current();
-                let current_x = current.map(|k| *KemKeys::account(&k.seed).x_public());
+                let current_x = current.map(|k| account_x_public(&k.seed));
                 V2Status::Member {
                     group_id: keys.group_id,
                     devices,
@@ -451,6 +464,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             table: DeviceTable::founding(device_id, record, ring),
             published: None,
             superseded: Vec::new(),
+            expanded: Vec::new(),
         });
     }
 
@@ -468,7 +482,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 .keys
                 .current()
                 .expect("a member holds a current key");
-            let link_x = *KemKeys::account(&current.seed).x_public();
+            let link_x = account_x_public(&current.seed);
             let members: Vec<(&[u8; 32], KemPublic)> = keys
                 .table
                 .registered()
@@ -528,10 +542,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let Some(current) = keys.table.keys.current() else {
                 return Ok(());
             };
-            let account = KemKeys::account(&current.seed);
-            if keys.published == Some(*account.x_public()) {
+            if keys.published == Some(account_x_public(&current.seed)) {
                 return Ok(());
             }
+            let account = KemKeys::account(&current.seed);
             let data = record::encode(&self.identity, &account, &mut *self.rng.borrow_mut());
             (data, *account.x_public())
         };
@@ -702,14 +716,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     fn open_v2(&self, data: &[u8]) -> Result<dm::Opened, dm::OpenError> {
-        let held: Vec<KemKeys> = self
-            .state
-            .borrow()
-            .v2
-            .as_ref()
-            .map(|k| k.table.keys.decryption_keys())
-            .unwrap_or_default();
-        let refs: Vec<&KemKeys> = held.iter().collect();
+        let mut st = self.state.borrow_mut();
+        let refs: Vec<&KemKeys> = match st.v2.as_mut() {
+            Some(keys) => keys.account_keys().iter().collect(),
+            None => Vec::new(),
+        };
         dm::decrypt(&self.identity, &refs, data)
     }
 
@@ -905,10 +916,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 ..DeviceTable::default()
             };
             table.merge(&payload, now);
-            let published = table
-                .keys
-                .current()
-                .map(|c| *KemKeys::account(&c.seed).x_public());
+            let published = table.keys.current().map(|c| account_x_public(&c.seed));
             {
                 let mut st = self.state.borrow_mut();
                 st.v2 = Some(DeviceKeys {
@@ -919,6 +927,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     table,
                     published,
                     superseded: Vec::new(),
+                    expanded: Vec::new(),
                 });
                 st.v2_loaded = true;
             }
@@ -949,32 +958,34 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     async fn pending_requests(&self) -> ClientResult<Vec<link::LinkRequest>> {
         self.load_device_keys().await?;
-        let (own_device, account_keys) = {
-            let st = self.state.borrow();
-            let Some(keys) = st.v2.as_ref() else {
-                return Ok(Vec::new());
-            };
-            (keys.device_id, keys.table.keys.decryption_keys())
-        };
+        if self.state.borrow().v2.is_none() {
+            return Ok(Vec::new());
+        }
         let own = self.identity.session_id();
+        let messages = self.retrieve_all(&own, NAMESPACE_DEVICES).await?;
         let now = self.now_s() as i64;
+        let mut st = self.state.borrow_mut();
+        let Some(keys) = st.v2.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let own_device = keys.device_id;
+        let account_keys = keys.account_keys();
+        let opened: Vec<link::LinkRequest> = messages
+            .iter()
+            .filter_map(|data| link::open(&self.identity, &own_device, account_keys, data).ok())
+            .collect();
         let mut found: Vec<link::LinkRequest> = Vec::new();
-        for data in self.retrieve_all(&own, NAMESPACE_DEVICES).await? {
-            let Ok(request) = link::open(&self.identity, &own_device, &account_keys, &data) else {
-                continue;
-            };
+        for request in opened {
             if request.expired(now) {
                 continue;
             }
             // Devices that left or were removed cannot ask; a member's request counts only
             // when newer than the record the group holds (e.g. a restored backup).
-            let settled = self.state.borrow().v2.as_ref().is_some_and(|k| {
-                k.table.rows.get(&request.device).is_some_and(|r| {
-                    r.state >= DeviceState::Left
-                        || r.record
-                            .as_ref()
-                            .is_some_and(|held| held.timestamp >= request.record.timestamp)
-                })
+            let settled = keys.table.rows.get(&request.device).is_some_and(|r| {
+                r.state >= DeviceState::Left
+                    || r.record
+                        .as_ref()
+                        .is_some_and(|held| held.timestamp >= request.record.timestamp)
             });
             if settled {
                 continue;
@@ -1048,6 +1059,7 @@ mod tests {
             table: DeviceTable::founding([1; 32], record, AccountKeyRing::new(keys)),
             published: Some([3; 32]),
             superseded: Vec::new(),
+            expanded: Vec::new(),
         }
     }
 
