@@ -1,11 +1,14 @@
 //! Groups v2 (`../shared/protocol/SESSION-GROUPS.md`): a group is an Ed25519 account (`03…`)
 //! with its own swarm. [`auth`] is how members (subaccounts) prove an admin let them in,
 //! [`keys`] makes and reads the key messages that hand out the group's shared key, [`message`]
-//! seals and opens messages under it.
+//! seals and opens messages under it, [`control`] are the notices (invite, member changes…)
+//! that travel with them, [`kicked`] tells removed members they are out.
 
 pub mod auth;
+pub mod control;
 pub mod info;
 pub mod keys;
+pub mod kicked;
 pub mod message;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
