@@ -72,16 +72,20 @@ impl From<ClientError> for Failure {
             | ClientError::Refused { .. }
             | ClientError::FileTooLarge { .. }
             | ClientError::EmptyFile
-            | ClientError::FileSource(_) => Self::Input(e.to_string()),
+            | ClientError::FileSource(_)
+            | ClientError::UnknownGroup
+            | ClientError::NotAdmin
+            | ClientError::Group(_) => Self::Input(e.to_string()),
             other => Self::Network(other.to_string()),
         }
     }
 }
 
-type Result<T> = std::result::Result<T, Failure>;
-type NativeClient = Client<HttpTransport, SystemClock, DirStore, UnwrapErr<getrandom::SysRng>>;
+pub(crate) type Result<T> = std::result::Result<T, Failure>;
+pub(crate) type NativeClient =
+    Client<HttpTransport, SystemClock, DirStore, UnwrapErr<getrandom::SysRng>>;
 
-fn home(common: &Common) -> Home {
+pub(crate) fn home(common: &Common) -> Home {
     Home::new(common.home.clone().unwrap_or_else(super::default_home))
 }
 
@@ -120,7 +124,7 @@ fn network(common: &Common, home: &Home) -> Result<NetworkFile> {
     }
 }
 
-fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClient> {
+pub(crate) fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClient> {
     let network = network(common, home)?
         .config()
         .map_err(|e| Failure::Input(e.to_string()))?;
@@ -145,13 +149,13 @@ fn client(common: &Common, home: &Home, identity: Identity) -> Result<NativeClie
 
 /// Says on stderr what the client found wrong with the network but worked around (a stale
 /// manifest).
-fn warn_about_network(client: &NativeClient) {
+pub(crate) fn warn_about_network(client: &NativeClient) {
     if let Some(warning) = client.manifest_warning() {
         eprintln!("murmur: warning: {warning}");
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -200,7 +204,10 @@ pub fn identity_show(common: &Common, phrase: bool) -> Result<()> {
 /// What `murmur send` sends.
 #[derive(Debug)]
 pub struct Send<'a> {
+    /// A Session ID, or (with `group`) unused.
     pub to: &'a str,
+    /// A group (`03…`) to send to instead.
+    pub group: Option<&'a str>,
     /// The text; `-` reads stdin and sends each non-empty line as its own message.
     pub text: &'a str,
     pub files: &'a [PathBuf],
@@ -211,7 +218,10 @@ pub struct Send<'a> {
 
 pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
     // Check the recipient and the files before anything touches the network.
-    let recipient = parse_recipient(how.to)?;
+    let recipient = match how.group {
+        Some(g) => Err(crate::groups::parse_group(g)?),
+        None => Ok(parse_recipient(how.to)?),
+    };
     let prepared = how
         .files
         .iter()
@@ -299,7 +309,12 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
             },
             profile: profile.clone(),
         };
-        let sent = runtime.block_on(client.send_message(&recipient, &body, how.disappear))?;
+        let sent = runtime.block_on(async {
+            match &recipient {
+                Ok(to) => client.send_message(to, &body, how.disappear).await,
+                Err(group) => client.send_to_group(group, &body, how.disappear).await,
+            }
+        })?;
         if how.json {
             println!(
                 "{}",
@@ -310,6 +325,13 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
                 })
             );
         } else {
+            if recipient.is_err() {
+                println!(
+                    "sent to the group: stored by {} swarm member(s), hash {}",
+                    sent.accepted_by, sent.hash
+                );
+                continue;
+            }
             println!(
                 "sent ({}): stored by {} swarm member(s), hash {}{}",
                 match sent.protocol {
@@ -582,7 +604,7 @@ pub fn attachment_get(common: &Common, hash: &str, index: usize, out: &Path) -> 
 }
 
 /// Text for a terminal: control characters (escape sequences) are shown, not obeyed.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() && c != '\n' {
@@ -615,7 +637,7 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
             json!({
                 "from": m.from.to_string(), "from_name": from_name, "text": m.text,
                 "sent_ms": m.sent_ms, "hash": m.hash, "attachments": files,
-                "protocol": m.protocol.as_str(),
+                "protocol": m.protocol.as_str(), "group": m.group.map(|g| g.to_hex()),
             })
         );
     } else {
@@ -623,7 +645,11 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
             Some(name) => format!("{} ({})", printable(name), m.from),
             None => m.from.to_string(),
         };
-        println!("[{}] {from}: {}", m.sent_ms, printable(&m.text));
+        let place = m
+            .group
+            .map(|g| format!(" in group {}", g.to_hex()))
+            .unwrap_or_default();
+        println!("[{}] {from}{place}: {}", m.sent_ms, printable(&m.text));
         for (i, a) in m.attachments.iter().enumerate() {
             println!(
                 "    file {i}: {} ({}, {} bytes) — murmur attachment get --hash {} --index {i} --out FILE",
@@ -695,6 +721,7 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         warn_about_network(&client);
         if !how.follow {
             show(client.poll().await?).await;
+            show(client.poll_groups().await?).await;
             return Ok(());
         }
         let ctrl_c = tokio::signal::ctrl_c();
@@ -703,11 +730,17 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         let mut polled = false;
         loop {
             let step = async {
-                if how.live && polled {
+                let step = if how.live && polled {
                     client.live().await
                 } else {
                     client.poll().await.map(Step::Polled)
+                };
+                // Groups are read after each step (their swarms hold no waits for us).
+                match client.poll_groups().await {
+                    Ok(messages) => show(messages).await,
+                    Err(e) => eprintln!("murmur: reading groups failed ({e}); retrying"),
                 }
+                step
             };
             let step = tokio::select! {
                 _ = &mut ctrl_c => return Ok(()),

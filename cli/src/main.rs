@@ -4,6 +4,7 @@
 //! malformed recipient, no identity, bad flags) or 1 when the network could not do it.
 
 mod commands;
+mod groups;
 mod inspect;
 
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ enum Command {
     /// removing another.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Group chats: create, invite, accept, remove, leave, list, members.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
     /// Show the onion path requests take now.
     Path {
         /// One JSON object instead of text.
@@ -162,8 +166,11 @@ enum ProfileCommand {
 #[derive(Debug, Args)]
 struct SendArgs {
     /// The recipient's Session ID (66 hex characters starting 05).
-    #[arg(long)]
-    to: String,
+    #[arg(long, required_unless_present = "group", conflicts_with = "group")]
+    to: Option<String>,
+    /// A group (03…) to send to instead.
+    #[arg(long, value_name = "GROUP_ID")]
+    group: Option<String>,
     /// Make the message disappear this many seconds after sending.
     #[arg(long, value_name = "SECONDS")]
     disappear: Option<u32>,
@@ -215,7 +222,8 @@ fn main() -> std::process::ExitCode {
         Command::Send(a) => commands::send(
             &cli.common,
             &commands::Send {
-                to: &a.to,
+                to: a.to.as_deref().unwrap_or_default(),
+                group: a.group.as_deref(),
                 text: &a.text,
                 files: &a.file,
                 keep_metadata: a.keep_metadata,
@@ -266,6 +274,7 @@ fn main() -> std::process::ExitCode {
         Command::Keys(KeysCommand::Show { json }) => commands::keys_show(&cli.common, json),
         Command::Keys(KeysCommand::Set { v2_only }) => commands::keys_set(&cli.common, v2_only),
         Command::Path { json } => commands::path(&cli.common, json),
+        Command::Group(cmd) => groups::run(&cli.common, cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

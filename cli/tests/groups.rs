@@ -1,6 +1,18 @@
-//! Groups on a real 9-node devnet: a revocation of a member's token, sent to one member of the
-//! group's swarm, reaches every member, so the revoked token is refused on all of them.
+//! Groups on a real 9-node devnet, every client request through a 3-hop onion path: a group's
+//! life from creation to removal (invitations as requests, messages both ways, a removed
+//! member locked out by revocation and a new key), what members refuse from a member with a
+//! write token or a stranger, and a revocation sent to one member of the group's swarm
+//! enforced by every member.
 #![allow(clippy::unwrap_used)]
+
+use murmur_core::client::groups::{GroupStatus, NAMESPACE_INFO, NAMESPACE_MESSAGES};
+use murmur_core::client::{ClientError, MemoryStore, Store as _};
+use murmur_core::config::message::{ConfigMessage, hash};
+use murmur_core::config::{Data, seal};
+use murmur_core::groups::info::Info;
+use murmur_core::groups::message as group_message;
+use murmur_core::rpc::StoreParams;
+use murmur_testkit::devnet::client;
 
 use murmur_core::client::{HttpResponse, Transport};
 use murmur_core::groups::GroupKeys;
@@ -64,6 +76,321 @@ async fn a_revocation_sent_to_one_member_is_enforced_by_every_member_of_the_swar
         assert_eq!(
             post(&info.nodes[i].url, &read(now_ms())).await.status,
             401,
+            "node {i}"
+        );
+    }
+    net.stop().await;
+}
+
+/// The swarm members (indices) holding `account`.
+fn holders(net: &murmur_node::devnet::Devnet, key: &[u8; 32]) -> Vec<usize> {
+    let info = net.info();
+    let swarms: Vec<SwarmId> = info.nodes.iter().map(|n| SwarmId(n.swarm_id)).collect();
+    let swarm = swarm_for(swarm_space(key), &swarms).unwrap().0;
+    (0..info.nodes.len())
+        .filter(|&i| info.nodes[i].swarm_id == swarm)
+        .collect()
+}
+
+/// Stores a direct message from `from` to `to` carrying the control message `update`, in
+/// every member of `to`'s swarm.
+async fn deliver(
+    net: &murmur_node::devnet::Devnet,
+    from: &murmur_core::Identity,
+    to: &murmur_core::SessionId,
+    update: murmur_core::groups::control::GroupUpdateMessage,
+    now: u64,
+) {
+    use prost::Message as _;
+    use rand_core::SeedableRng as _;
+    let plain =
+        murmur_core::message::message_content(&murmur_core::message::Body::default(), now, None)
+            .encode_to_vec();
+    let content = murmur_core::groups::control::append(plain, update);
+    let data = murmur_core::message::encode_direct_bytes(
+        from,
+        to,
+        &content,
+        now,
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(7),
+    )
+    .unwrap();
+    let account = AccountId::from(*to);
+    let store = Request::Store(StoreParams::new(
+        &account,
+        Namespace(0),
+        &data,
+        now,
+        3_600_000,
+    ));
+    for i in holders(net, &account.key()) {
+        assert_eq!(post(&net.info().nodes[i].url, &store).await.status, 200);
+    }
+}
+
+/// What a client's store holds of a group (its JSON record).
+async fn stored_record(store: &MemoryStore, group: &AccountId) -> serde_json::Value {
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&store.get("groups").await.unwrap().unwrap()).unwrap();
+    all.into_iter().find(|r| r["id"] == group.to_hex()).unwrap()
+}
+
+fn held_keys(record: &serde_json::Value) -> Vec<[u8; 32]> {
+    record["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            hex::decode(k["key"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_from_creation_to_removal() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id, c_id) = (identity(81), identity(82), identity(83));
+    let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
+    let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 3);
+
+    let (group, failed) = a
+        .create_group("Book club", "Chapter 3", &[b_sid, c_sid])
+        .await
+        .unwrap();
+    assert!(failed.is_empty());
+    assert_eq!(group.prefix(), 0x03);
+
+    // The invitation arrives as a request: not a chat message, nothing read from the group.
+    for (who, member) in [(&b, "b"), (&c, "c")] {
+        assert!(who.poll().await.unwrap().is_empty(), "{member}");
+        let g = who.group(&group).await.unwrap();
+        assert_eq!(
+            (g.status, g.name.as_str()),
+            (GroupStatus::Invited, "Book club")
+        );
+        assert_eq!(g.invited_by, Some(a_sid));
+        assert!(who.poll_groups().await.unwrap().is_empty());
+        assert!(matches!(
+            who.send_to_group(&group, &murmur_core::message::Body::text("early"), None)
+                .await,
+            Err(ClientError::Group(_))
+        ));
+    }
+    b.accept_group(&group).await.unwrap();
+    c.accept_group(&group).await.unwrap();
+
+    a.send_to_group(
+        &group,
+        &murmur_core::message::Body::text("hello group"),
+        None,
+    )
+    .await
+    .unwrap();
+    for who in [&b, &c] {
+        let got = who.poll_groups().await.unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            (got[0].text.as_str(), got[0].from, got[0].group),
+            ("hello group", a_sid, Some(group))
+        );
+        let g = who.group(&group).await.unwrap();
+        assert_eq!(g.info.description, "Chapter 3");
+        assert!(g.members[&a_sid].admin);
+    }
+    b.send_to_group(&group, &murmur_core::message::Body::text("hi from b"), None)
+        .await
+        .unwrap();
+    let got = a.poll_groups().await.unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|m| (m.text.as_str(), m.from))
+            .collect::<Vec<_>>(),
+        [("hi from b", b_sid)]
+    );
+    // A took both acceptances: B and C are members, no longer invited.
+    let members = a.group(&group).await.unwrap().members;
+    assert_eq!(members.len(), 3);
+    assert!(members.values().all(|m| m.invite.is_none()), "{members:?}");
+    assert_eq!(c.poll_groups().await.unwrap()[0].text, "hi from b");
+
+    // Only admins change the group.
+    assert_eq!(
+        b.update_group_info(&group, Some("mine now"), None, None)
+            .await,
+        Err(ClientError::NotAdmin)
+    );
+    assert_eq!(
+        b.remove_from_group(&group, &[c_sid]).await,
+        Err(ClientError::NotAdmin)
+    );
+
+    // C is removed: told by the kicked notice, its token refused, and the new key is not its.
+    let c_before = stored_record(c.store(), &group).await;
+    let c_keys = held_keys(&c_before);
+    let c_auth = hex::decode(c_before["auth"].as_str().unwrap()).unwrap();
+    a.remove_from_group(&group, &[c_sid]).await.unwrap();
+    assert!(c.poll_groups().await.unwrap().is_empty());
+    assert_eq!(c.group(&group).await.unwrap().status, GroupStatus::Removed);
+    assert!(matches!(
+        c.send_to_group(
+            &group,
+            &murmur_core::message::Body::text("still here?"),
+            None
+        )
+        .await,
+        Err(ClientError::Group(_))
+    ));
+    a.send_to_group(
+        &group,
+        &murmur_core::message::Body::text("after removal"),
+        None,
+    )
+    .await
+    .unwrap();
+    let got = b.poll_groups().await.unwrap();
+    assert_eq!(
+        got.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["after removal"]
+    );
+    assert!(!a.group(&group).await.unwrap().members.contains_key(&c_sid));
+    let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
+    let sub = Subaccount::open(
+        &c_id,
+        &murmur_core::groups::control::group_key(&group.0).unwrap(),
+        &c_auth,
+    )
+    .unwrap();
+    for i in holders(&net, &group_pk) {
+        let read = Request::Retrieve(RetrieveParams::new(
+            &group,
+            NAMESPACE_MESSAGES,
+            String::new(),
+            now_ms(),
+        ))
+        .signed_by_subaccount(&sub);
+        assert_eq!(
+            post(&net.info().nodes[i].url, &read).await.status,
+            401,
+            "node {i}"
+        );
+        // Everything the swarm holds: the message sent after the removal opens with none of
+        // the keys C held; the ones before do.
+        let node = net.node(i).unwrap();
+        let (held, _) = node
+            .node
+            .storage
+            .retrieve(&group, NAMESPACE_MESSAGES, "", now_ms(), 1000, usize::MAX)
+            .unwrap();
+        let texts: Vec<bool> = held
+            .iter()
+            .map(|m| group_message::decrypt(&group_pk, &c_keys, &m.data).is_ok())
+            .collect();
+        assert!(
+            texts.iter().any(|&ok| ok) && !*texts.last().unwrap(),
+            "node {i}: {texts:?}"
+        );
+    }
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id, x_id) = (identity(91), identity(92), identity(93));
+    let (a_sid, b_sid) = (a_id.session_id(), b_id.session_id());
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
+    let b = client(&net, b_id.clone(), http(), MemoryStore::new(), 0, 2);
+    let x = client(&net, x_id.clone(), http(), MemoryStore::new(), 0, 3);
+
+    // A stranger's invitation naming a group it holds no key of is not taken; one with its
+    // own group key but another invitee's auth data neither.
+    let stranger_group = GroupKeys::from_seed(&[0x55; 32]);
+    x.ready().await.unwrap();
+    let now = x.network_now_ms();
+    let wrong_auth = make_auth(&stranger_group, &a_sid, true, false).unwrap();
+    let mut forged = murmur_core::groups::control::invite(
+        &stranger_group,
+        "free stuff",
+        &b_sid,
+        &wrong_auth.0,
+        now,
+    );
+    deliver(&net, &x_id, &b_sid, forged.clone(), now).await;
+    forged.invite_message.as_mut().unwrap().admin_signature[0] ^= 1;
+    deliver(&net, &x_id, &b_sid, forged, now).await;
+    assert!(b.poll().await.unwrap().is_empty());
+    assert!(b.groups().await.unwrap().is_empty());
+
+    let (group, _) = a.create_group("Garden", "", &[b_sid]).await.unwrap();
+    assert!(b.poll().await.unwrap().is_empty());
+    b.accept_group(&group).await.unwrap();
+
+    // B holds a write token and the group key: it stores an Info config of its own (a higher
+    // seqno, signed by B) and nodes take it; A and B read the group and keep the admin's.
+    let record = stored_record(b.store(), &group).await;
+    let key = held_keys(&record)[0];
+    let auth = hex::decode(record["auth"].as_str().unwrap()).unwrap();
+    let group_key = murmur_core::groups::control::group_key(&group.0).unwrap();
+    let sub = Subaccount::open(&b_id, &group_key, &auth).unwrap();
+    let mut data = Data::new();
+    Info {
+        name: "Hijacked".into(),
+        ..Info::default()
+    }
+    .write(&mut data)
+    .unwrap();
+    let empty = ConfigMessage::empty();
+    let mut fake = empty.increment(hash(&empty.serialize(None)), data);
+    fake.seqno = 50;
+    let bytes = fake.serialize(Some(b_id.ed25519_signing_key()));
+    let sealed = seal::encrypt(&key, seal::DOMAIN_GROUP_INFO, &seal::prepare(&bytes));
+    let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
+    let members = holders(&net, &group_pk);
+    let store = Request::Store(StoreParams::new(
+        &group,
+        NAMESPACE_INFO,
+        &sealed,
+        now_ms(),
+        3_600_000,
+    ))
+    .signed_by_subaccount(&sub);
+    assert_eq!(
+        post(&net.info().nodes[members[0]].url, &store).await.status,
+        200
+    );
+    for who in [&a, &b] {
+        who.refresh_group(&group).await.unwrap();
+        assert_eq!(who.group(&group).await.unwrap().name, "Garden");
+    }
+    a.update_group_info(&group, Some("Allotment"), None, Some(3600))
+        .await
+        .unwrap();
+    b.refresh_group(&group).await.unwrap();
+    let g = b.group(&group).await.unwrap();
+    assert_eq!(
+        (g.name.as_str(), g.info.disappear_s),
+        ("Allotment", Some(3600))
+    );
+
+    // The last admin cannot leave; a member can, and the admin's next read removes it.
+    assert!(matches!(
+        a.leave_group(&group).await,
+        Err(ClientError::Group(_))
+    ));
+    b.leave_group(&group).await.unwrap();
+    assert!(b.groups().await.unwrap().is_empty());
+    a.poll_groups().await.unwrap();
+    let members = a.group(&group).await.unwrap().members;
+    assert_eq!(members.keys().copied().collect::<Vec<_>>(), [a_sid]);
+    for i in holders(&net, &group_pk) {
+        let node = net.node(i).unwrap();
+        assert!(
+            node.node.storage.is_revoked(&group, &sub.token).unwrap(),
             "node {i}"
         );
     }

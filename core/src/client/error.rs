@@ -58,6 +58,15 @@ pub enum ClientError {
     /// A received file could not be written where it was going.
     #[error("the file could not be saved: {0}")]
     FileSink(String),
+    /// No group with this ID is known here.
+    #[error("no such group here (see the list of groups)")]
+    UnknownGroup,
+    /// Only a group's admins may do this.
+    #[error("only an admin of the group can do this")]
+    NotAdmin,
+    /// A group operation that cannot be done in the group's state.
+    #[error("{0}")]
+    Group(&'static str),
     /// The platform's store failed.
     #[error("client storage failed: {}", .0.0)]
     Store(StoreError),

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use prost::Message as _;
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
 use super::engine::Client;
 use super::error::{ClientError, ClientResult};
@@ -69,8 +71,10 @@ pub struct Incoming {
     pub disappear_after_s: Option<u32>,
     /// When the swarm drops it.
     pub expires_ms: u64,
-    /// How it was sealed.
+    /// How it was sealed (a group message: sealed under the group's key, shown as v1).
     pub protocol: Protocol,
+    /// The group it was sent in (`03…`); `None` for a direct message.
+    pub group: Option<AccountId>,
 }
 
 /// Parses a recipient, with a clear reason when it is not a Session ID.
@@ -109,7 +113,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Saves the seen hashes, dropping the expired ones.
-    async fn save_seen(&self) -> ClientResult<()> {
+    pub(super) async fn save_seen(&self) -> ClientResult<()> {
         let now = self.network_now_ms();
         let bytes = self.state.borrow_mut().seen.pruned_bytes(now);
         self.store.put(KEY_SEEN, bytes).await?;
@@ -154,7 +158,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         // A failure there costs this message nothing: it goes out in whatever protocol the
         // recipient's keys allow.
         let _ = self.maintain_v2().await;
-        let (data, protocol) = self.seal_direct(to, &content, sent_ms).await?;
+        let (data, protocol) = self
+            .seal_direct(to, &Zeroizing::new(content.encode_to_vec()), sent_ms)
+            .await?;
         let (hash, expiry_ms, accepted_by) = self
             .store_message(to, NAMESPACE_DM, &data, sent_ms, ttl_ms)
             .await?;
@@ -165,7 +171,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             dm.sync_target = Some(to.to_string());
         }
         let own = self.identity.session_id();
-        let copy = self.seal_direct(&own, &sync, sent_ms).await;
+        let copy = self
+            .seal_direct(&own, &Zeroizing::new(sync.encode_to_vec()), sent_ms)
+            .await;
         let synced = match copy {
             Ok((copy, _)) => {
                 // This device has the message already: no poll or wait may return the copy,
@@ -206,10 +214,34 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         sent_ms: u64,
         ttl_ms: u64,
     ) -> ClientResult<(String, u64, usize)> {
+        let signed = namespace.store_needs_auth();
+        let identity = &self.identity;
+        let sign = |request: Request| {
+            if signed {
+                request.signed_by(identity)
+            } else {
+                request
+            }
+        };
         let account = AccountId::from(*to);
+        self.store_at(&account, namespace, data, sent_ms, ttl_ms, &sign)
+            .await
+    }
+
+    /// [`Self::store_message`] into any account (a group's too), each request signed by
+    /// `sign` (or left unsigned by it).
+    pub(super) async fn store_at(
+        &self,
+        account: &AccountId,
+        namespace: Namespace,
+        data: &[u8],
+        sent_ms: u64,
+        ttl_ms: u64,
+        sign: &dyn Fn(Request) -> Request,
+    ) -> ClientResult<(String, u64, usize)> {
+        let account = *account;
         let hash = crate::rpc::message_hash(&account, namespace, data);
         let params = StoreParams::new(&account, namespace, data, sent_ms, ttl_ms);
-        let signed = namespace.store_needs_auth();
         let mut replies: Vec<StoreResponse> = Vec::new();
         let mut asked: Vec<String> = Vec::new();
         loop {
@@ -236,14 +268,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 return Err(too_few());
             }
             super::shuffle(&mut candidates, &mut *self.rng.borrow_mut());
-            let store = |_: u64, _: &ManifestNode| {
-                let request = Request::Store(params.clone());
-                if signed {
-                    request.signed_by(&self.identity)
-                } else {
-                    request
-                }
-            };
+            let store = |_: u64, _: &ManifestNode| sign(Request::Store(params.clone()));
             match self.call(candidates, Some(&account), &store).await {
                 Ok((dest, reply)) => {
                     asked.push(dest.ed25519);
@@ -407,6 +432,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             if !self.mark_seen(&content_key(&received), kept_until) {
                 continue;
             }
+            // A group's invitation or promotion is taken by the groups client, not shown.
+            #[cfg(feature = "groups-client")]
+            if self
+                .take_direct_control(&received.sender, received.sent_ms, &received.content_bytes)
+                .await?
+            {
+                continue;
+            }
             let Some(dm) = received.content.data_message else {
                 continue;
             };
@@ -427,6 +460,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 disappear_after_s: timer,
                 expires_ms: due,
                 protocol,
+                group: None,
             });
         }
         if let Some(last) = page.messages.last() {

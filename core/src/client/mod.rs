@@ -13,12 +13,16 @@
 //!   turn, or a plain poll where no member holds waits.
 //! - `v2`: protocol v2 — this device's keys and device group, publishing the account keys at
 //!   −21, the cache of others' keys, v1 or v2 per message.
+//! - `groups`: groups v2 — create, invite, accept, read and write, remove (rekey and
+//!   revoke), promote, leave, delete (behind the `groups-client` feature).
 //! - `conformance`: the rules every `Store` backend is tested against.
 
 pub mod conformance;
 mod engine;
 mod error;
 pub mod files;
+#[cfg(feature = "groups-client")]
+pub mod groups;
 pub mod live;
 mod messaging;
 pub mod path;

@@ -32,7 +32,6 @@ use super::error::ClientResult;
 use super::platform::{Clock, Store, Transport};
 use crate::keys::SessionId;
 use crate::message::Received;
-use crate::message::proto::Content;
 use crate::rpc::Namespace;
 use crate::v2::devices::message::GroupId;
 
@@ -41,10 +40,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     fn seal_v1(
         &self,
         to: &SessionId,
-        content: &Content,
+        content: &[u8],
         sent_ms: u64,
     ) -> ClientResult<(Vec<u8>, Protocol)> {
-        let data = crate::message::encode_direct_message(
+        let data = crate::message::encode_direct_bytes(
             &self.identity,
             to,
             content,

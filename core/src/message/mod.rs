@@ -138,6 +138,9 @@ pub struct Received {
     pub sender: SessionId,
     pub sent_ms: u64,
     pub content: Content,
+    /// `content` as it was signed: fields `Content` does not declare (a group's control
+    /// message, `groups::control`) are read from these.
+    pub content_bytes: Vec<u8>,
 }
 
 /// Encodes a `Content` for `recipient`: pad, sign, seal, envelope, wrapper.
@@ -148,8 +151,18 @@ pub fn encode_direct_message(
     sent_ms: u64,
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<u8>> {
-    let padded = pad(&content.encode_to_vec());
-    let ct = encrypt_for_recipient(sender, recipient, &padded, rng)?;
+    encode_direct_bytes(sender, recipient, &content.encode_to_vec(), sent_ms, rng)
+}
+
+/// [`encode_direct_message`] of a `Content` serialized already.
+pub fn encode_direct_bytes(
+    sender: &Identity,
+    recipient: &SessionId,
+    content: &[u8],
+    sent_ms: u64,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>> {
+    let ct = encrypt_for_recipient(sender, recipient, &pad(content), rng)?;
     Ok(wrap(ct, sent_ms))
 }
 
@@ -160,12 +173,14 @@ pub fn decode_direct_message(recipient: &Identity, data: &[u8]) -> Result<Receiv
         .content
         .ok_or(Error::Malformed("Envelope has no content"))?;
     let opened = decrypt_incoming(recipient, &ct)?;
-    let content = Content::decode(unpad(&opened.plaintext))
+    let content_bytes = unpad(&opened.plaintext).to_vec();
+    let content = Content::decode(content_bytes.as_slice())
         .map_err(|_| Error::Malformed("not a Content message"))?;
     Ok(Received {
         sender: opened.sender,
         sent_ms: envelope.timestamp,
         content,
+        content_bytes,
     })
 }
 

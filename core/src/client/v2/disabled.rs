@@ -9,7 +9,6 @@ use crate::client::error::ClientResult;
 use crate::client::platform::{Clock, Store, Transport};
 use crate::keys::SessionId;
 use crate::message::Received;
-use crate::message::proto::Content;
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     pub async fn v2_status(&self) -> ClientResult<V2Status> {
@@ -27,7 +26,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     pub(in crate::client) async fn seal_direct(
         &self,
         to: &SessionId,
-        content: &Content,
+        content: &[u8],
         sent_ms: u64,
     ) -> ClientResult<(Vec<u8>, Protocol)> {
         self.seal_v1(to, content, sent_ms)

@@ -635,10 +635,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     pub(in crate::client) async fn seal_direct(
         &self,
         to: &SessionId,
-        content: &Content,
+        content: &[u8],
         sent_ms: u64,
     ) -> ClientResult<(Vec<u8>, Protocol)> {
-        let bytes = Zeroizing::new(content.encode_to_vec());
         if *to == self.identity.session_id() {
             self.load_device_keys().await?;
             let own = self
@@ -654,7 +653,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     &self.identity,
                     to,
                     &keys,
-                    &bytes,
+                    content,
                     &mut *self.rng.borrow_mut(),
                 );
                 return Ok((data, Protocol::V2Pfs));
@@ -666,14 +665,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     &self.identity,
                     to,
                     keys,
-                    &bytes,
+                    content,
                     &mut *self.rng.borrow_mut(),
                 );
                 return Ok((data, Protocol::V2Pfs));
             }
         }
         if self.config.v2_only {
-            let data = dm::encrypt_nopfs(&self.identity, to, &bytes, &mut *self.rng.borrow_mut());
+            let data = dm::encrypt_nopfs(&self.identity, to, content, &mut *self.rng.borrow_mut());
             return Ok((data, Protocol::V2NoPfs));
         }
         self.seal_v1(to, content, sent_ms)
@@ -697,6 +696,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let opened = opened.map_err(|_| crate::Error::Malformed("v2 message does not open"))?;
         let content = Content::decode(opened.content.as_slice())
             .map_err(|_| crate::Error::Malformed("not a Content message"))?;
+        let content_bytes = opened.content.to_vec();
         // v2 has no envelope: the send time is the signed one (CORE-J requires it).
         let sent_ms = content
             .sig_timestamp
@@ -710,6 +710,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 sender: opened.sender,
                 sent_ms,
                 content,
+                content_bytes,
             },
             protocol,
         ))
