@@ -2,8 +2,10 @@
 //! life from creation to removal (invitations as requests, messages both ways, a removed
 //! member locked out by revocation and a new key), what members refuse from a member with a
 //! write token or a stranger, and a revocation sent to one member of the group's swarm
-//! enforced by every member.
+//! enforced by every member; and the same through `murmur group …` processes.
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use murmur_core::client::groups::{GroupStatus, NAMESPACE_INFO, NAMESPACE_MESSAGES};
 use murmur_core::client::{ClientError, MemoryStore, Store as _};
@@ -394,5 +396,109 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
             "node {i}"
         );
     }
+    net.stop().await;
+}
+
+fn lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_creates_invites_accepts_and_talks_in_a_group() {
+    use common::{murmur, new_user, stderr, stdout};
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+
+    let out = murmur(
+        &home_a,
+        &["group", "create", "--name", "Team", "--member", &b],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let group = stdout(&out).trim().to_string();
+    assert!(group.starts_with("03") && group.len() == 66, "{group}");
+
+    // B's inbox shows no message; the invitation is listed, to accept.
+    let out = murmur(&home_b, &["inbox", "--json"]).await;
+    assert!(
+        out.status.success() && stdout(&out).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["group"], group.as_str());
+    assert_eq!(listed[0]["status"], "invited");
+    assert_eq!(listed[0]["name"], "Team");
+    let out = murmur(&home_b, &["group", "accept", "--group", &group]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = murmur(&home_a, &["send", "--group", &group, "hello team"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = lines(&stdout(&murmur(&home_b, &["inbox", "--json"]).await));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["text"], "hello team");
+    assert_eq!(got[0]["from"], a.as_str());
+    assert_eq!(got[0]["group"], group.as_str());
+    // A reads B's acceptance: both are members, B joined.
+    murmur(&home_a, &["inbox"]).await;
+    let members = lines(&stdout(
+        &murmur(&home_a, &["group", "members", "--group", &group, "--json"]).await,
+    ));
+    let states: Vec<(String, String)> = members
+        .iter()
+        .map(|m| {
+            (
+                m["member"].as_str().unwrap().to_string(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (a.clone(), "admin".to_string()),
+        (b.clone(), "joined".to_string()),
+    ];
+    want.sort();
+    assert_eq!(states, want);
+
+    // Bad input: a clear error, exit 2, nothing changed.
+    let no_group = "03".repeat(33);
+    for (home, args, why) in [
+        (
+            &home_b,
+            vec!["group", "accept", "--group", b.as_str()],
+            "invalid group",
+        ),
+        (
+            &home_b,
+            vec!["group", "remove", "--group", group.as_str(), a.as_str()],
+            "only an admin",
+        ),
+        (
+            &home_b,
+            vec!["group", "accept", "--group", group.as_str()],
+            "no invitation",
+        ),
+        (
+            &home_a,
+            vec!["send", "--group", no_group.as_str(), "hi"],
+            "no such group",
+        ),
+    ] {
+        let out = murmur(home, &args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert_eq!(listed[0]["status"], "joined");
     net.stop().await;
 }
