@@ -13,7 +13,7 @@ use murmur_core::config::message::{ConfigMessage, hash};
 use murmur_core::config::{Data, seal};
 use murmur_core::groups::info::Info;
 use murmur_core::groups::message as group_message;
-use murmur_core::rpc::StoreParams;
+use murmur_core::rpc::{ExpireParams, StoreParams};
 use murmur_testkit::devnet::client;
 
 use murmur_core::client::{HttpResponse, Transport};
@@ -378,6 +378,60 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
         (g.name.as_str(), g.info.disappear_s),
         ("Allotment", Some(3600))
     );
+
+    // Keys and configs are kept alive by whoever reads them: cut to an hour on every
+    // member (as if 29 days had passed), one read by B extends them all to 30 days again.
+    let seed: [u8; 32] = hex::decode(
+        stored_record(a.store(), &group).await["seed"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap()
+    .try_into()
+    .unwrap();
+    let admin = GroupKeys::from_seed(&seed);
+    let expiries = |ns: Namespace| {
+        members
+            .iter()
+            .flat_map(|&i| {
+                let node = net.node(i).unwrap();
+                let (held, _) = node
+                    .node
+                    .storage
+                    .retrieve(&group, ns, "", now_ms(), 1000, usize::MAX)
+                    .unwrap();
+                held.into_iter()
+                    .map(|m| (m.hash, m.expiry))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let keys_held = expiries(Namespace(12));
+    assert!(!keys_held.is_empty());
+    let hashes: Vec<String> = keys_held.iter().map(|(h, _)| h.clone()).collect();
+    let shorten = Request::Expire(
+        ExpireParams::new(&group, hashes.clone(), now_ms() + 3_600_000).shorten_only(),
+    )
+    .signed_by_group(&admin);
+    for &i in &members {
+        assert_eq!(post(&net.info().nodes[i].url, &shorten).await.status, 200);
+    }
+    assert!(
+        expiries(Namespace(12))
+            .iter()
+            .all(|(_, e)| *e <= now_ms() + 3_600_000)
+    );
+    b.refresh_group(&group).await.unwrap();
+    let month = now_ms() + 29 * 24 * 3_600_000;
+    let mut after = Vec::new();
+    for _ in 0..50 {
+        after = expiries(Namespace(12));
+        if after.iter().all(|(_, e)| *e > month) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(after.iter().all(|(_, e)| *e > month), "{after:?}");
 
     // The last admin cannot leave; a member can, and the admin's next read removes it.
     assert!(matches!(

@@ -40,8 +40,8 @@ use crate::network::ManifestNode;
 use crate::rpc::response::RetrieveResponse;
 use crate::rpc::rules::RETRIEVE_MAX_COUNT;
 use crate::rpc::{
-    AccountId, DeleteAllParams, Namespace, Request, RetrieveParams, RevokeParams, TTL_MAXIMUM_MS,
-    TTL_MINIMUM_MS,
+    AccountId, DeleteAllParams, ExpireParams, Namespace, Request, RetrieveParams, RevokeParams,
+    TTL_MAXIMUM_MS, TTL_MINIMUM_MS,
 };
 
 /// Group messages and control messages.
@@ -901,22 +901,28 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let (key_messages, _) = self
             .read_namespace(&account, NAMESPACE_KEYS, &signer, &none)
             .await?;
-        for (_, timestamp, _, data) in &key_messages {
+        // The messages that verified, with their expiries: kept alive below.
+        let mut live: Vec<(String, u64)> = Vec::new();
+        for (hash, timestamp, expiry, data) in &key_messages {
             let reader = match &signer {
                 Signer::Admin(g) => Reader::Admin(g),
                 Signer::Member(_) => Reader::Member(&self.identity),
             };
             if let Ok(loaded) = keys::load(&pk, reader, data, *timestamp) {
                 record.add_keys(&loaded.keys);
+                live.push((hash.clone(), *expiry));
             }
         }
         for namespace in [NAMESPACE_INFO, NAMESPACE_MEMBERS] {
             let (messages, _) = self
                 .read_namespace(&account, namespace, &signer, &none)
                 .await?;
-            self.merge_config(record, &signer, namespace, &messages)
-                .await?;
+            live.extend(
+                self.merge_config(record, &signer, namespace, &messages)
+                    .await?,
+            );
         }
+        self.keep_alive(&account, &signer, live).await;
         let info = record.info();
         if info.destroyed {
             record.status = GroupStatus::Destroyed;
@@ -927,13 +933,38 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(())
     }
 
+    /// Keys and configs are stored for 30 days: each reader with a write token (every member
+    /// here) extends those that verified once any is within a day of its end, as Session
+    /// Desktop does on each poll, so a group that goes a month without a change keeps them.
+    /// Best effort: the next read tries again.
+    async fn keep_alive(&self, account: &AccountId, signer: &Signer, live: Vec<(String, u64)>) {
+        let now = self.network_now_ms();
+        let due = live
+            .iter()
+            .any(|(_, expiry)| *expiry < now + CONFIG_TTL_MS - 24 * 3600 * 1000);
+        if !due {
+            return;
+        }
+        let hashes: Vec<String> = live.into_iter().map(|(h, _)| h).collect();
+        let make = |t: u64, _: &ManifestNode| {
+            signer.sign(Request::Expire(
+                ExpireParams::new(account, hashes.clone(), t + CONFIG_TTL_MS).extend_only(),
+            ))
+        };
+        let _ = self
+            .call(self.swarm_of(account), Some(account), &make)
+            .await;
+    }
+
+    /// Merges the Info or Members messages read (those that open and carry the group's
+    /// signature) with the one held; returns the hashes and expiries of those that verified.
     async fn merge_config(
         &self,
         record: &mut Record,
         signer: &Signer,
         namespace: Namespace,
         messages: &[(String, u64, u64, Vec<u8>)],
-    ) -> ClientResult<()> {
+    ) -> ClientResult<Vec<(String, u64)>> {
         let domain = if namespace == NAMESPACE_INFO {
             seal::DOMAIN_GROUP_INFO
         } else {
@@ -949,7 +980,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             inputs.push(held);
             raw.push(bytes);
         }
-        for (_, _, _, data) in messages {
+        let mut verified = Vec::new();
+        for (stored_hash, _, expiry, data) in messages {
             let Some(plain) = keys
                 .iter()
                 .find_map(|k| seal::decrypt(&k.key, domain, data).ok())
@@ -960,6 +992,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let Ok(message) = ConfigMessage::parse(&plain, Some(&pk)) else {
                 continue;
             };
+            verified.push((stored_hash.clone(), *expiry));
             let h = hash(&plain);
             if inputs.iter().any(|(_, held)| *held == h) {
                 continue;
@@ -987,7 +1020,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 }
             }
         }
-        Ok(())
+        Ok(verified)
     }
 
     /// Reads every joined group: keys, configs, then new messages (handed out) and control
