@@ -29,6 +29,9 @@ pub enum GroupCommand {
     Invite {
         #[arg(long)]
         group: String,
+        /// Let them read the messages the group's swarm still holds from before.
+        #[arg(long)]
+        with_history: bool,
         #[arg(required = true, value_name = "SESSION_ID")]
         members: Vec<String>,
     },
@@ -164,9 +167,15 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 println!("{}", id.to_hex());
                 report_failed(&failed);
             }
-            GroupCommand::Invite { group, members } => {
+            GroupCommand::Invite {
+                group,
+                with_history,
+                members,
+            } => {
                 let (group, members) = (parse_group(&group)?, parse_members(&members)?);
-                let failed = client.invite_to_group(&group, &members).await?;
+                let failed = client
+                    .invite_to_group(&group, &members, with_history)
+                    .await?;
                 println!("invited {} member(s)", members.len() - failed.len());
                 report_failed(&failed);
             }

@@ -433,6 +433,37 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     }
     assert!(after.iter().all(|(_, e)| *e > month), "{after:?}");
 
+    // New members read from their invitation on, or with history everything still held.
+    a.send_to_group(
+        &group,
+        &murmur_core::message::Body::text("before them"),
+        None,
+    )
+    .await
+    .unwrap();
+    let (c_id, d_id) = (identity(94), identity(95));
+    let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 4);
+    let d = client(&net, d_id.clone(), http(), MemoryStore::new(), 0, 5);
+    a.invite_to_group(&group, &[c_id.session_id()], true)
+        .await
+        .unwrap();
+    a.invite_to_group(&group, &[d_id.session_id()], false)
+        .await
+        .unwrap();
+    for who in [&c, &d] {
+        assert!(who.poll().await.unwrap().is_empty());
+        who.accept_group(&group).await.unwrap();
+    }
+    let texts =
+        |m: Vec<murmur_core::client::Incoming>| m.into_iter().map(|m| m.text).collect::<Vec<_>>();
+    assert_eq!(texts(c.poll_groups().await.unwrap()), ["before them"]);
+    assert!(d.poll_groups().await.unwrap().is_empty());
+    a.send_to_group(&group, &murmur_core::message::Body::text("welcome"), None)
+        .await
+        .unwrap();
+    assert_eq!(texts(c.poll_groups().await.unwrap()), ["welcome"]);
+    assert_eq!(texts(d.poll_groups().await.unwrap()), ["welcome"]);
+
     // The last admin cannot leave; a member can, and the admin's next read removes it.
     assert!(matches!(
         a.leave_group(&group).await,
@@ -442,7 +473,7 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     assert!(b.groups().await.unwrap().is_empty());
     a.poll_groups().await.unwrap();
     let members = a.group(&group).await.unwrap().members;
-    assert_eq!(members.keys().copied().collect::<Vec<_>>(), [a_sid]);
+    assert!(!members.contains_key(&b_sid) && members.contains_key(&a_sid));
     for i in holders(&net, &group_pk) {
         let node = net.node(i).unwrap();
         assert!(

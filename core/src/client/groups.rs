@@ -590,14 +590,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Invites `members` into `group` (admins only): they join the Members config, get a key
-    /// (a rekey, as Session Desktop always does, so none of them reads what was sent before),
+    /// (a rekey, as Session Desktop always does),
     /// their tokens are unrevoked (in case they were removed before), a notice is posted, and
     /// each gets an invitation. Returns those whose invitation could not be sent (invite them
     /// again to resend).
+    ///
+    /// With `history`, they also get every key the group had (one supplemental key message,
+    /// SESSION-GROUPS.md §6.2), so they read what the swarm still holds from before.
     pub async fn invite_to_group(
         &self,
         group_id: &AccountId,
         members: &[SessionId],
+        history: bool,
     ) -> ClientResult<Vec<SessionId>> {
         self.ready().await?;
         let mut record = self.record(group_id).await?;
@@ -610,6 +614,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let entry = roster.entry(*m).or_default();
             if !entry.admin {
                 entry.invite = Some(Pending::NotSent);
+                entry.with_history = history;
             }
             entry.removed = None;
         }
@@ -631,6 +636,21 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         };
         self.call(self.swarm_of(&account), Some(&account), &unrevoke)
             .await?;
+        let ids: Vec<SessionId> = new.iter().copied().collect();
+        if history && !ids.is_empty() {
+            // Before the new key: Session Desktop pushes the supplement first.
+            let message = keys::supplement(&group, &ids, &record.keys())?;
+            let sign = |r: Request| r.signed_by_group(&group);
+            self.store_at(
+                &account,
+                NAMESPACE_KEYS,
+                &message,
+                now,
+                CONFIG_TTL_MS,
+                &sign,
+            )
+            .await?;
+        }
         self.rekey(&mut record, &group, &roster).await?;
         let mut data = record
             .config(NAMESPACE_MEMBERS)
@@ -639,8 +659,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         write_members(&mut data, &roster)?;
         self.push_config(&mut record, &group, NAMESPACE_MEMBERS, data)
             .await?;
-        let ids: Vec<SessionId> = new.iter().copied().collect();
-        let notice = control::member_change(&group, control::MEMBERS_ADDED, &ids, false, now);
+        let notice = control::member_change(&group, control::MEMBERS_ADDED, &ids, history, now);
         self.post(
             &record,
             &Signer::Admin(GroupKeys::from_seed(group.seed())),
