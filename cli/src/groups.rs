@@ -238,6 +238,10 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 println!("deleted for everyone");
             }
             GroupCommand::List { json } => {
+                // What the account's other devices did too; offline, what this home holds.
+                if let Err(e) = client.sync_groups().await {
+                    eprintln!("murmur: could not read the account's groups from the network ({e}); showing what this home holds");
+                }
                 for g in client.groups().await? {
                     if json {
                         println!("{}", summary_json(&g));

@@ -587,3 +587,71 @@ async fn the_cli_creates_invites_accepts_and_talks_in_a_group() {
     assert_eq!(listed[0]["status"], "joined");
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_device_of_the_account_finds_its_groups() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id) = (identity(101), identity(102));
+    let (a_sid, b_sid) = (a_id.session_id(), b_id.session_id());
+    let a1 = client(&net, a_id.clone(), http(), MemoryStore::new(), 0, 1);
+    let a2 = client(&net, a_id, http(), MemoryStore::new(), 0, 2);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 3);
+
+    // A group A created on one device: the other finds it (as admin) and talks in it.
+    let (mine, _) = a1.create_group("Ours", "", &[b_sid]).await.unwrap();
+    assert!(a2.poll_groups().await.unwrap().is_empty());
+    let g = a2.group(&mine).await.unwrap();
+    assert_eq!(
+        (g.status, g.admin, g.name.as_str()),
+        (GroupStatus::Joined, true, "Ours")
+    );
+    b.poll().await.unwrap();
+    b.accept_group(&mine).await.unwrap();
+    a2.send_to_group(
+        &mine,
+        &murmur_core::message::Body::text("from the other device"),
+        None,
+    )
+    .await
+    .unwrap();
+    let got = b.poll_groups().await.unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|m| (m.text.as_str(), m.from))
+            .collect::<Vec<_>>(),
+        [("from the other device", a_sid)]
+    );
+
+    // An invitation taken on one device is a request on the other too; accepted on one, the
+    // other joins.
+    let (theirs, _) = b.create_group("Theirs", "", &[a_sid]).await.unwrap();
+    a1.poll().await.unwrap();
+    a1.poll_groups().await.unwrap();
+    a2.sync_groups().await.unwrap();
+    assert_eq!(
+        a2.group(&theirs).await.unwrap().status,
+        GroupStatus::Invited
+    );
+    a1.accept_group(&theirs).await.unwrap();
+    a2.sync_groups().await.unwrap();
+    assert_eq!(a2.group(&theirs).await.unwrap().status, GroupStatus::Joined);
+    b.send_to_group(&theirs, &murmur_core::message::Body::text("hi A"), None)
+        .await
+        .unwrap();
+    let got = a2.poll_groups().await.unwrap();
+    assert!(
+        got.iter()
+            .any(|m| m.text == "hi A" && m.group == Some(theirs)),
+        "{got:?}"
+    );
+
+    // Left on one device: gone from the other.
+    a1.leave_group(&theirs).await.unwrap();
+    a2.sync_groups().await.unwrap();
+    assert!(matches!(
+        a2.group(&theirs).await,
+        Err(ClientError::UnknownGroup)
+    ));
+    assert!(a2.group(&mine).await.is_ok());
+    net.stop().await;
+}

@@ -101,6 +101,9 @@ pub(super) struct State {
     /// Local time the device group was last read.
     #[cfg(feature = "v2-client")]
     pub(super) v2_group_read_ms: Option<u64>,
+    /// Network time the account's UserGroups config was last read.
+    #[cfg(feature = "groups-client")]
+    pub(super) user_groups_read_ms: Option<u64>,
 }
 
 /// The Murmur client engine for one identity. See the module docs of [`crate::client`].

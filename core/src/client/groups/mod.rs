@@ -21,6 +21,8 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+mod user_groups;
+
 use super::engine::Client;
 use super::error::{ClientError, ClientResult};
 use super::messaging::{Incoming, Sent};
@@ -121,6 +123,9 @@ struct Record {
     /// Per swarm member, the last message hash read from namespace 11.
     #[serde(default)]
     last_hash: BTreeMap<String, String>,
+    /// When this account joined (unix seconds; 0 while invited).
+    #[serde(default)]
+    joined_s: i64,
 }
 
 /// What a user sees of a group.
@@ -137,17 +142,20 @@ pub struct GroupSummary {
     pub generation: Option<u64>,
 }
 
-/// Who signs requests to the group's swarm.
-enum Signer {
+/// Who signs requests: to a group's swarm, an admin (the group key) or a member (its
+/// subaccount token); to our own swarm (the UserGroups config), our identity.
+enum Signer<'a> {
     Admin(GroupKeys),
     Member(auth::Subaccount),
+    Own(&'a crate::Identity),
 }
 
-impl Signer {
+impl Signer<'_> {
     fn sign(&self, request: Request) -> Request {
         match self {
             Self::Admin(g) => request.signed_by_group(g),
             Self::Member(s) => request.signed_by_subaccount(s),
+            Self::Own(id) => request.signed_by(id),
         }
     }
 }
@@ -173,7 +181,7 @@ impl Record {
         Some(GroupKeys::from_seed(&seed))
     }
 
-    fn signer(&self, me: &crate::Identity) -> ClientResult<Signer> {
+    fn signer<'a>(&self, me: &'a crate::Identity) -> ClientResult<Signer<'a>> {
         if let Some(g) = self.admin() {
             return Ok(Signer::Admin(g));
         }
@@ -410,6 +418,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             info: None,
             members: None,
             last_hash: BTreeMap::new(),
+            joined_s: i64::try_from(now / 1000).unwrap_or(0),
         };
         // Kept before anything is pushed: a failure half way leaves a group we can finish.
         self.put_record(record.clone()).await?;
@@ -420,6 +429,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .await?;
         self.put_record(record).await?;
         let failed = self.send_invites(&account, &invitees).await?;
+        // Best effort: the next poll pushes what did not go now.
+        let _ = self.push_user_groups(&[]).await;
         Ok((account, failed))
     }
 
@@ -497,7 +508,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     async fn post(
         &self,
         record: &Record,
-        signer: &Signer,
+        signer: &Signer<'_>,
         content: Vec<u8>,
         sent_ms: u64,
         ttl_ms: u64,
@@ -708,6 +719,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     info: None,
                     members: None,
                     last_hash: BTreeMap::new(),
+                    joined_s: 0,
                 },
                 Err(e) => return Err(e),
             };
@@ -747,6 +759,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             return Err(bad("there is no invitation to accept for this group"));
         }
         record.status = GroupStatus::Joined;
+        record.joined_s = i64::try_from(self.network_now_ms() / 1000).unwrap_or(0);
         self.read_group(&mut record).await?;
         let signer = record.signer(&self.identity)?;
         let now = self.network_now_ms();
@@ -762,7 +775,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             self.config.message_ttl_ms,
         )
         .await?;
-        self.put_record(record).await
+        self.put_record(record).await?;
+        let _ = self.push_user_groups(&[]).await;
+        Ok(())
     }
 
     /// Declines an invitation (or forgets a group we were removed from): nothing of it is kept.
@@ -778,7 +793,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let id = group_id.to_hex();
         let mut all = self.load_groups().await?;
         all.retain(|r| r.id != id);
-        self.save_groups(&all).await
+        self.save_groups(&all).await?;
+        let _ = self.push_user_groups(&[]).await;
+        Ok(())
     }
 
     /// Sends `body` to the group.
@@ -843,7 +860,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         &self,
         account: &AccountId,
         namespace: Namespace,
-        signer: &Signer,
+        signer: &Signer<'_>,
         since: &BTreeMap<String, String>,
     ) -> ClientResult<(Vec<(String, u64, u64, Vec<u8>)>, BTreeMap<String, String>)> {
         let mut swarm = self.swarm_of(account);
@@ -925,7 +942,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         for (hash, timestamp, expiry, data) in &key_messages {
             let reader = match &signer {
                 Signer::Admin(g) => Reader::Admin(g),
-                Signer::Member(_) => Reader::Member(&self.identity),
+                _ => Reader::Member(&self.identity),
             };
             if let Ok(loaded) = keys::load(&pk, reader, data, *timestamp) {
                 record.add_keys(&loaded.keys);
@@ -956,7 +973,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// here) extends those that verified once any is within a day of its end, as Session
     /// Desktop does on each poll, so a group that goes a month without a change keeps them.
     /// Best effort: the next read tries again.
-    async fn keep_alive(&self, account: &AccountId, signer: &Signer, live: Vec<(String, u64)>) {
+    async fn keep_alive(&self, account: &AccountId, signer: &Signer<'_>, live: Vec<(String, u64)>) {
         let now = self.network_now_ms();
         let due = live
             .iter()
@@ -980,7 +997,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     async fn merge_config(
         &self,
         record: &mut Record,
-        signer: &Signer,
+        signer: &Signer<'_>,
         namespace: Namespace,
         messages: &[(String, u64, u64, Vec<u8>)],
     ) -> ClientResult<Vec<(String, u64)>> {
@@ -1047,11 +1064,27 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// left); a kicked notice for us marks the group removed. A group that fails to read is
     /// skipped this time.
     pub async fn poll_groups(&self) -> ClientResult<Vec<Incoming>> {
+        self.ready().await?;
+        // The account's list of groups, now and then (other devices' changes), and pushed
+        // when ours changed (an invitation taken by the direct-message poll).
+        let now = self.network_now_ms();
+        let due = self
+            .state
+            .borrow()
+            .user_groups_read_ms
+            .is_none_or(|t| now.saturating_sub(t) >= user_groups::READ_EVERY_MS);
+        let synced = if due {
+            self.sync_user_groups().await
+        } else {
+            self.push_user_groups(&[]).await
+        };
+        if synced.is_ok() && due {
+            self.state.borrow_mut().user_groups_read_ms = Some(now);
+        }
         let records = self.load_groups().await?;
         if !records.iter().any(|r| r.status == GroupStatus::Joined) {
             return Ok(Vec::new());
         }
-        self.ready().await?;
         let mut fresh = Vec::new();
         for record in records {
             if record.status != GroupStatus::Joined {
@@ -1063,6 +1096,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             }
         }
         self.save_seen().await?;
+        // A removal or destruction read just now goes to the account's list.
+        let _ = self.push_user_groups(&[]).await;
         crate::order::by_key(&mut fresh, |m| m.sent_ms);
         Ok(fresh)
     }
@@ -1493,6 +1528,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .call(self.swarm_of(&account), Some(&account), &delete)
             .await;
         record.status = GroupStatus::Destroyed;
-        self.put_record(record).await
+        self.put_record(record).await?;
+        let _ = self.push_user_groups(&[]).await;
+        Ok(())
     }
 }
