@@ -638,6 +638,7 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
                 "from": m.from.to_string(), "from_name": from_name, "text": m.text,
                 "sent_ms": m.sent_ms, "hash": m.hash, "attachments": files,
                 "protocol": m.protocol.as_str(), "group": m.group.map(|g| g.to_hex()),
+                "notice": m.notice,
             })
         );
     } else {
@@ -649,6 +650,10 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
             .group
             .map(|g| format!(" in group {}", g.to_hex()))
             .unwrap_or_default();
+        if m.notice {
+            println!("[{}] {from}{place} {}", m.sent_ms, printable(&m.text));
+            return;
+        }
         println!("[{}] {from}{place}: {}", m.sent_ms, printable(&m.text));
         for (i, a) in m.attachments.iter().enumerate() {
             println!(

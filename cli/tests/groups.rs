@@ -254,10 +254,16 @@ async fn a_group_from_creation_to_removal() {
     )
     .await
     .unwrap();
+    // B sees the admin's notice of the removal (signed by the group), then the message.
     let got = b.poll_groups().await.unwrap();
     assert_eq!(
-        got.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
-        ["after removal"]
+        got.iter()
+            .map(|m| (m.text.as_str(), m.notice, m.from))
+            .collect::<Vec<_>>(),
+        [
+            (format!("removed {c_sid}").as_str(), true, a_sid),
+            ("after removal", false, a_sid)
+        ]
     );
     assert!(!a.group(&group).await.unwrap().members.contains_key(&c_sid));
     let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
@@ -369,6 +375,55 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
         who.refresh_group(&group).await.unwrap();
         assert_eq!(who.group(&group).await.unwrap().name, "Garden");
     }
+    // B posts an admin notice signed by another key ("removed A"): A shows nothing of it.
+    {
+        use prost::Message as _;
+        use rand_core::SeedableRng as _;
+        let now = now_ms();
+        let fake = murmur_core::groups::control::member_change(
+            &GroupKeys::from_seed(&[9; 32]),
+            murmur_core::groups::control::MEMBERS_REMOVED,
+            &[a_sid],
+            false,
+            now,
+        );
+        let plain = murmur_core::message::message_content(
+            &murmur_core::message::Body::default(),
+            now,
+            None,
+        )
+        .encode_to_vec();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+        let envelope = murmur_core::groups::control::envelope(
+            murmur_core::groups::control::append(plain, fake),
+            now,
+            &mut rng,
+        );
+        let data = group_message::encrypt(&b_id, &group_pk, &key, &envelope, &mut rng).unwrap();
+        let store = Request::Store(StoreParams::new(
+            &group,
+            NAMESPACE_MESSAGES,
+            &data,
+            now,
+            3_600_000,
+        ))
+        .signed_by_subaccount(&sub);
+        assert_eq!(
+            post(&net.info().nodes[members[0]].url, &store).await.status,
+            200
+        );
+        b.send_to_group(&group, &murmur_core::message::Body::text("real"), None)
+            .await
+            .unwrap();
+        let got = a.poll_groups().await.unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|m| (m.text.as_str(), m.notice))
+                .collect::<Vec<_>>(),
+            [("real", false)]
+        );
+        assert!(a.group(&group).await.unwrap().members.contains_key(&a_sid));
+    }
     a.update_group_info(&group, Some("Allotment"), None, Some(3600))
         .await
         .unwrap();
@@ -454,15 +509,29 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
         assert!(who.poll().await.unwrap().is_empty());
         who.accept_group(&group).await.unwrap();
     }
-    let texts =
-        |m: Vec<murmur_core::client::Incoming>| m.into_iter().map(|m| m.text).collect::<Vec<_>>();
-    assert_eq!(texts(c.poll_groups().await.unwrap()), ["before them"]);
-    assert!(d.poll_groups().await.unwrap().is_empty());
+    // Messages people wrote, and the notices, apart.
+    let split = |m: Vec<murmur_core::client::Incoming>| {
+        let (notices, texts): (Vec<_>, Vec<_>) = m.into_iter().partition(|m| m.notice);
+        (
+            texts.into_iter().map(|m| m.text).collect::<Vec<_>>(),
+            notices.into_iter().map(|m| m.text).collect::<Vec<_>>(),
+        )
+    };
+    let (c_sid, d_sid) = (c_id.session_id(), d_id.session_id());
+    let (texts, notices) = split(c.poll_groups().await.unwrap());
+    assert_eq!(texts, ["real", "before them"]);
+    // With history, C also reads the notices from before it came.
+    assert!(notices.contains(&"renamed the group to \u{2068}Allotment\u{2069}".to_string()));
+    assert!(notices.contains(&format!("added {c_sid} (with the group's history)")));
+    assert!(notices.contains(&format!("added {d_sid}")));
+    let (texts, notices) = split(d.poll_groups().await.unwrap());
+    assert!(texts.is_empty());
+    assert_eq!(notices, [format!("added {d_sid}")]);
     a.send_to_group(&group, &murmur_core::message::Body::text("welcome"), None)
         .await
         .unwrap();
-    assert_eq!(texts(c.poll_groups().await.unwrap()), ["welcome"]);
-    assert_eq!(texts(d.poll_groups().await.unwrap()), ["welcome"]);
+    assert_eq!(split(c.poll_groups().await.unwrap()).0, ["welcome"]);
+    assert_eq!(split(d.poll_groups().await.unwrap()).0, ["welcome"]);
 
     // The last admin cannot leave; a member can, and the admin's next read removes it.
     assert!(matches!(

@@ -75,6 +75,9 @@ pub struct Incoming {
     pub protocol: Protocol,
     /// The group it was sent in (`03…`); `None` for a direct message.
     pub group: Option<AccountId>,
+    /// A group notice (`text` says what the sender did: added, removed, renamed, left…),
+    /// not a message someone wrote.
+    pub notice: bool,
 }
 
 /// Parses a recipient, with a clear reason when it is not a Session ID.
@@ -461,6 +464,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 expires_ms: due,
                 protocol,
                 group: None,
+                notice: false,
             });
         }
         if let Some(last) = page.messages.last() {

@@ -294,6 +294,42 @@ impl Record {
     }
 }
 
+/// A control message as the members read it (its sender shown beside it), if it is one they
+/// are shown: members added, removed or promoted, the name or timer changed, someone left.
+fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
+    let ids = |ids: &[String]| ids.join(", ");
+    if let Some(m) = &update.member_change_message {
+        let who = ids(&m.member_session_ids);
+        return Some(match m.r#type {
+            control::MEMBERS_ADDED if m.history_shared == Some(true) => {
+                format!("added {who} (with the group's history)")
+            }
+            control::MEMBERS_ADDED => format!("added {who}"),
+            control::MEMBERS_REMOVED => format!("removed {who}"),
+            control::MEMBERS_PROMOTED => format!("made {who} an admin"),
+            _ => return None,
+        });
+    }
+    if let Some(m) = &update.info_change_message {
+        return Some(match m.r#type {
+            control::INFO_NAME => format!(
+                "renamed the group to \u{2068}{}\u{2069}",
+                m.updated_name.as_deref().unwrap_or_default()
+            ),
+            control::INFO_AVATAR => "changed the group's picture".into(),
+            control::INFO_DISAPPEARING => match m.updated_expiration {
+                Some(s) if s > 0 => format!("set messages to disappear after {s} s"),
+                _ => "turned off disappearing messages".into(),
+            },
+            _ => return None,
+        });
+    }
+    update
+        .member_left_notification_message
+        .is_some()
+        .then(|| "left the group".into())
+}
+
 /// A group message's time checks, as for direct messages: kept as long as any swarm may keep
 /// it, due at its signed time plus its timer.
 fn due_ms(sent_ms: u64, timer_s: Option<u32>, expiration: u64) -> u64 {
@@ -1153,11 +1189,39 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             }
             self.state.borrow_mut().seen.mark(&hash, kept_until);
             if let Some(update) = control::read(&content_bytes) {
-                if update.invite_response.is_some_and(|r| r.is_approved) {
+                if update
+                    .invite_response
+                    .as_ref()
+                    .is_some_and(|r| r.is_approved)
+                {
                     accepted.push(opened.sender);
                 }
                 if update.member_left_message.is_some() {
                     left.push(opened.sender);
+                }
+                // What the others see of it: admin notices only with the group's signature.
+                let text = if control::verify_notice(&pk, &update, sent_ms) {
+                    notice_text(&update)
+                } else {
+                    None
+                };
+                if let Some(text) = text
+                    && opened.sender != own
+                {
+                    fresh.push(Incoming {
+                        hash,
+                        from: opened.sender,
+                        sent_ms,
+                        text,
+                        attachments: Vec::new(),
+                        profile: None,
+                        sync_target: None,
+                        disappear_after_s: timer,
+                        expires_ms: due,
+                        protocol: Protocol::V1,
+                        group: Some(account),
+                        notice: true,
+                    });
                 }
                 continue;
             }
@@ -1180,6 +1244,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 expires_ms: due,
                 protocol: Protocol::V1,
                 group: Some(account),
+                notice: false,
             });
         }
         if let Signer::Admin(group) = &signer
