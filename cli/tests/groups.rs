@@ -157,7 +157,7 @@ async fn a_group_from_creation_to_removal() {
     let (a_id, b_id, c_id) = (identity(81), identity(82), identity(83));
     let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
     let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
-    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
+    let b = client(&net, b_id.clone(), http(), MemoryStore::new(), 0, 2);
     let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 3);
 
     let (group, failed) = a
@@ -266,6 +266,44 @@ async fn a_group_from_creation_to_removal() {
         ]
     );
     assert!(!a.group(&group).await.unwrap().members.contains_key(&c_sid));
+
+    // B (a member with a write token) stores the first key message again — a key C holds:
+    // nodes take it, members keep sealing under the newest generation, so C opens nothing new.
+    let b_record = stored_record(b.store(), &group).await;
+    let b_sub = Subaccount::open(
+        &b_id,
+        &murmur_core::groups::control::group_key(&group.0).unwrap(),
+        &hex::decode(b_record["auth"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let holder = holders(&net, &group.0[1..].try_into().unwrap())[0];
+    let (key_messages, _) = net
+        .node(holder)
+        .unwrap()
+        .node
+        .storage
+        .retrieve(&group, Namespace(12), "", now_ms(), 1000, usize::MAX)
+        .unwrap();
+    let replay = Request::Store(StoreParams::new(
+        &group,
+        Namespace(12),
+        &key_messages[0].data,
+        now_ms(),
+        3_600_000,
+    ))
+    .signed_by_subaccount(&b_sub);
+    let status = post(&net.info().nodes[holder].url, &replay).await.status;
+    assert_eq!(status, 200);
+    a.refresh_group(&group).await.unwrap();
+    b.refresh_group(&group).await.unwrap();
+    a.send_to_group(
+        &group,
+        &murmur_core::message::Body::text("after replay"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.poll_groups().await.unwrap()[0].text, "after replay");
     let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
     let sub = Subaccount::open(
         &c_id,
@@ -722,5 +760,91 @@ async fn another_device_of_the_account_finds_its_groups() {
         Err(ClientError::UnknownGroup)
     ));
     assert!(a2.group(&mine).await.is_ok());
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_group_input_gets_a_clear_error_and_changes_nothing() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id, x_id) = (identity(111), identity(112), identity(113));
+    let (a_sid, b_sid) = (a_id.session_id(), b_id.session_id());
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
+
+    // Over-long texts, a 101st member: refused before anything exists.
+    let long_name = "n".repeat(101);
+    let long_description = "d".repeat(2001);
+    let crowd: Vec<murmur_core::SessionId> =
+        (0..100).map(|i| identity(1000 + i).session_id()).collect();
+    for (name, description, members) in [
+        (long_name.as_str(), "", &[b_sid][..]),
+        ("ok", long_description.as_str(), &[b_sid][..]),
+        ("ok", "", &crowd[..]),
+    ] {
+        assert!(matches!(
+            a.create_group(name, description, members).await,
+            Err(ClientError::Group(_))
+        ));
+    }
+    assert!(a.groups().await.unwrap().is_empty());
+    assert!(a.store().get("groups").await.unwrap().is_none());
+
+    let (group, _) = a.create_group("Club", "", &[b_sid]).await.unwrap();
+    assert!(matches!(
+        a.update_group_info(&group, Some(&long_name), None, None)
+            .await,
+        Err(ClientError::Group(_))
+    ));
+    assert!(matches!(
+        a.invite_to_group(&group, &crowd[..99], false).await,
+        Err(ClientError::Group(_))
+    ));
+    let g = a.group(&group).await.unwrap();
+    assert_eq!((g.name.as_str(), g.members.len()), ("Club", 2));
+
+    // An invitation from a group key whose group was never created: taken as a request (it is
+    // signed), but accepting it fails with a clear error and leaves it a request.
+    let ghost = GroupKeys::from_seed(&[0x66; 32]);
+    let x = client(&net, x_id.clone(), http(), MemoryStore::new(), 0, 3);
+    x.ready().await.unwrap();
+    let now = x.network_now_ms();
+    let auth = make_auth(&ghost, &a_sid, true, false).unwrap();
+    let invite = murmur_core::groups::control::invite(&ghost, "ghost", &a_sid, &auth.0, now);
+    deliver(&net, &x_id, &a_sid, invite, now).await;
+    assert!(a.poll().await.unwrap().is_empty());
+    let ghost_id = AccountId(ghost.group_id());
+    assert_eq!(
+        a.group(&ghost_id).await.unwrap().status,
+        GroupStatus::Invited
+    );
+    assert!(matches!(
+        a.accept_group(&ghost_id).await,
+        Err(ClientError::Group(_))
+    ));
+    assert_eq!(
+        a.group(&ghost_id).await.unwrap().status,
+        GroupStatus::Invited
+    );
+    a.decline_group(&ghost_id).await.unwrap();
+    assert!(matches!(
+        a.group(&ghost_id).await,
+        Err(ClientError::UnknownGroup)
+    ));
+    // Unknown groups, and operations a state does not allow.
+    let unknown = AccountId(GroupKeys::from_seed(&[0x77; 32]).group_id());
+    assert_eq!(
+        b.accept_group(&unknown).await,
+        Err(ClientError::UnknownGroup)
+    );
+    b.poll().await.unwrap();
+    b.accept_group(&group).await.unwrap();
+    assert!(matches!(
+        b.accept_group(&group).await,
+        Err(ClientError::Group(_))
+    ));
+    assert!(matches!(
+        b.decline_group(&group).await,
+        Err(ClientError::Group(_))
+    ));
     net.stop().await;
 }

@@ -294,6 +294,18 @@ impl Record {
     }
 }
 
+/// A name and description within Session's limits, checked before anything is done.
+fn check_info_text(name: Option<&str>, description: Option<&str>) -> ClientResult<()> {
+    use crate::groups::info::{DESCRIPTION_MAX, NAME_MAX};
+    if name.is_some_and(|n| n.len() > NAME_MAX || n.contains('\0')) {
+        return Err(bad("a group name is at most 100 bytes"));
+    }
+    if description.is_some_and(|d| d.len() > DESCRIPTION_MAX || d.contains('\0')) {
+        return Err(bad("a group description is at most 2000 bytes"));
+    }
+    Ok(())
+}
+
 /// A control message as the members read it (its sender shown beside it), if it is one they
 /// are shown: members added, removed or promoted, the name or timer changed, someone left.
 fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
@@ -410,6 +422,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         if invitees.len() + 1 > crate::groups::info::MEMBERS_MAX {
             return Err(bad("a group has at most 100 members"));
         }
+        check_info_text(Some(name), Some(description))?;
         self.ready().await?;
         let mut seed = Zeroizing::new([0u8; 32]);
         self.rng.borrow_mut().fill_bytes(seed.as_mut());
@@ -553,7 +566,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .keys()
             .first()
             .map(|k| k.key)
-            .ok_or(bad("no key for this group yet"))?;
+            .ok_or(bad("the group has no key for us (it may not exist)"))?;
         let envelope = control::envelope(content, sent_ms, &mut *self.rng.borrow_mut());
         let data = group_message::encrypt(
             &self.identity,
@@ -1464,6 +1477,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         description: Option<&str>,
         disappear_s: Option<u32>,
     ) -> ClientResult<()> {
+        check_info_text(name, description)?;
         self.ready().await?;
         let mut record = self.record(group_id).await?;
         let group = record.admin().ok_or(ClientError::NotAdmin)?;
