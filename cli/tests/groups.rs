@@ -848,3 +848,60 @@ async fn bad_group_input_gets_a_clear_error_and_changes_nothing() {
     ));
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_member_runs_the_group_and_deletes_it_for_everyone() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id, c_id) = (identity(121), identity(122), identity(123));
+    let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
+    let c = client(&net, c_id, http(), MemoryStore::new(), 0, 3);
+    let (group, _) = a.create_group("Relay", "", &[b_sid, c_sid]).await.unwrap();
+    for who in [&b, &c] {
+        who.poll().await.unwrap();
+        who.accept_group(&group).await.unwrap();
+    }
+    a.poll_groups().await.unwrap();
+
+    a.promote_in_group(&group, &b_sid).await.unwrap();
+    assert!(b.poll().await.unwrap().is_empty());
+    assert!(b.group(&group).await.unwrap().admin);
+    b.update_group_info(&group, Some("Relay 2"), None, None)
+        .await
+        .unwrap();
+    // With another admin, A may leave; B's next read removes A.
+    a.leave_group(&group).await.unwrap();
+    let got = b.poll_groups().await.unwrap();
+    assert!(
+        got.iter()
+            .any(|m| m.notice && m.from == a_sid && m.text == "left the group"),
+        "{got:?}"
+    );
+    let members = b.group(&group).await.unwrap().members;
+    assert!(
+        !members.contains_key(&a_sid) && members[&b_sid].admin,
+        "{members:?}"
+    );
+    let got = c.poll_groups().await.unwrap();
+    assert!(
+        got.iter()
+            .any(|m| m.notice && m.text == format!("made {b_sid} an admin")),
+        "{got:?}"
+    );
+    assert_eq!(c.group(&group).await.unwrap().name, "Relay 2");
+
+    // Deleted for everyone: C's next read marks it destroyed, and nothing can be sent.
+    b.delete_group(&group).await.unwrap();
+    c.poll_groups().await.unwrap();
+    assert_eq!(
+        c.group(&group).await.unwrap().status,
+        GroupStatus::Destroyed
+    );
+    assert!(matches!(
+        c.send_to_group(&group, &murmur_core::message::Body::text("anyone?"), None)
+            .await,
+        Err(ClientError::Group(_))
+    ));
+    net.stop().await;
+}
