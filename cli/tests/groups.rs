@@ -905,3 +905,83 @@ async fn a_promoted_member_runs_the_group_and_deletes_it_for_everyone() {
     ));
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_member_group() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let admin_id = identity(200);
+    let admin = client(&net, admin_id.clone(), http(), MemoryStore::new(), 0, 1);
+    let ids: Vec<_> = (0..99).map(|i| identity(2000 + i)).collect();
+    let members: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            client(
+                &net,
+                id.clone(),
+                http(),
+                MemoryStore::new(),
+                0,
+                10 + i as u64,
+            )
+        })
+        .collect();
+    let sids: Vec<_> = ids.iter().map(|i| i.session_id()).collect();
+    let (group, failed) = admin.create_group("Everyone", "", &sids).await.unwrap();
+    assert!(failed.is_empty());
+    for m in &members {
+        assert!(m.poll().await.unwrap().is_empty());
+        m.accept_group(&group).await.unwrap();
+    }
+    admin
+        .send_to_group(&group, &murmur_core::message::Body::text("to all 99"), None)
+        .await
+        .unwrap();
+    for m in &members {
+        let got = m.poll_groups().await.unwrap();
+        assert!(
+            got.iter().any(|g| g.text == "to all 99" && !g.notice),
+            "{got:?}"
+        );
+    }
+    members[50]
+        .send_to_group(
+            &group,
+            &murmur_core::message::Body::text("one of many"),
+            None,
+        )
+        .await
+        .unwrap();
+    let got = admin.poll_groups().await.unwrap();
+    assert!(
+        got.iter()
+            .any(|g| g.text == "one of many" && g.from == sids[50])
+    );
+    let g = admin.group(&group).await.unwrap();
+    assert_eq!(g.members.len(), 100);
+    assert!(g.members.values().all(|m| m.invite.is_none()));
+
+    // Removing one: the new key message holds 98 + the admin = 99 entries, padded to 150
+    // (two blocks of 75), well within a node's 76,800-byte limit.
+    admin.remove_from_group(&group, &[sids[98]]).await.unwrap();
+    let holder = holders(&net, &group.0[1..].try_into().unwrap())[0];
+    let (key_messages, _) = net
+        .node(holder)
+        .unwrap()
+        .node
+        .storage
+        .retrieve(&group, Namespace(12), "", now_ms(), 1000, usize::MAX)
+        .unwrap();
+    let newest = key_messages.last().unwrap();
+    assert!(
+        newest.data.len() > 150 * 48 && newest.data.len() < 76_800,
+        "{}",
+        newest.data.len()
+    );
+    members[98].poll_groups().await.unwrap();
+    assert_eq!(
+        members[98].group(&group).await.unwrap().status,
+        GroupStatus::Removed
+    );
+    net.stop().await;
+}
