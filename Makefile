@@ -11,7 +11,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-app clean
+.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-groups bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -95,6 +95,11 @@ bench-latency: setup
 ## server and back, beside the same parts moved directly (MB/s).
 bench-files: setup
 	scripts/bench-files
+
+## make bench-groups: a message to a 100-member group until every member read it, beside a 1:1
+## message; removing a member (time, bytes, key message); the first v2 message to a new contact.
+bench-groups: setup
+	scripts/bench-groups
 
 ## make bench-app: bundle sizes (raw/gzip/brotli), cold load, unlock, browser → browser
 ## latency and opening a 10,000-message conversation, release bundle in headless Chromium

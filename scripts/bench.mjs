@@ -25,6 +25,7 @@ const steps = [
   },
   { name: 'latency', cmd: 'scripts/bench-latency', prefix: '', env: { BENCH_MESSAGES: QUICK ? '100' : '1000' } },
   { name: 'files', cmd: 'scripts/bench-files', prefix: '', env: { BENCH_FILE_SIZES: QUICK ? '10000000' : '10000000,100000000' } },
+  { name: 'groups', cmd: 'scripts/bench-groups', prefix: '', env: { BENCH_GROUP_MESSAGES: QUICK ? '5' : '20' } },
   {
     name: 'app', cmd: 'node scripts/bench-app.mjs', prefix: '',
     env: {
@@ -154,6 +155,14 @@ row('Send → receive p99, native CLI', 'latency.p99', 'ms', 'store ack p99 (3-h
 row('Requests per idle client per minute, one swarm followed (live)', 'latency.idle_requests_per_min', 'requests', 'browser polling every 2 s: 30 (not measured)', 30, 'latency');
 row(`Send → visible p50, browser → browser, ${QUICK ? 60 : 1000} messages (live)`, 'app.browser_latency.p50', 'ms', 'native CLI p50', 'latency.p50', 'app');
 row('Send → visible p99, browser → browser', 'app.browser_latency.p99', 'ms', 'native CLI p99', 'latency.p99', 'app');
+
+row('Message to a 100-member group: sent (3-hop onion, 2 acks), p50', 'groups.send.p50', 'ms', '1:1 message sent, p50', 'groups.direct_send.p50', 'groups');
+row('Message to a 100-member group: until all 99 members read it, p50', 'groups.all_read.p50', 'ms', '1:1 message until read, p50', 'groups.direct_read.p50', 'groups');
+row('Message to a 100-member group: until all 99 read it, p99', 'groups.all_read.p99', 'ms', '1:1 message until read, p99', 'groups.direct_read.p99', 'groups');
+row('Remove a member of 100 (kicked notice, revoke, rekey, Members)', 'groups.remove.ms', 'ms', 'a group message sent, p50', 'groups.send.p50', 'groups');
+row('Bytes the admin posts to remove a member of 100 (onion requests)', 'groups.remove.bytes', 'bytes', '(no anchor)', null, 'groups');
+row('Key message for 99 members (after that removal)', 'groups.key_message.bytes', 'bytes', 'a node stores at most 76,800 B (limit)', 76800, 'groups');
+row('First v2 message to a new contact (−21 fetch + forward-secret send)', 'v2.first_send.ms', 'ms', 'the next messages to them, p50', 'v2.next_send.p50', 'groups');
 
 row('Release bundle, raw', 'app.bundle.raw', 'bytes', 'libsodium.js alone (sumo, ESM)', 'libsodium.raw', 'app');
 row('Release bundle, gzip -9', 'app.bundle.gzip', 'bytes', 'libsodium.js alone, gzip', 'libsodium.gzip', 'app');

@@ -1,0 +1,506 @@
+//! Reading a group: one batch of retrieves per swarm member for what is new, keys before
+//! configs before messages; merging Info and Members; keeping keys and configs alive; notices;
+//! the kicked notice.
+
+use std::collections::BTreeMap;
+
+use prost::Message as _;
+use rand_core::CryptoRng;
+
+use super::{
+    CONFIG_TTL_MS, GroupStatus, MAX_PAGES, NAMESPACE_INFO, NAMESPACE_KEYS, NAMESPACE_KICKED,
+    NAMESPACE_MEMBERS, NAMESPACE_MESSAGES, READ_MEMBERS, Record, Signer, user_groups,
+};
+
+use crate::SessionId;
+use crate::client::engine::Client;
+use crate::client::error::ClientResult;
+use crate::client::messaging::Incoming;
+use crate::client::platform::{Clock, Store, Transport};
+use crate::client::v2::Protocol;
+use crate::config::merge::{Merged, merge};
+use crate::config::message::{ConfigMessage, Hash, hash};
+use crate::config::seal;
+use crate::crypto;
+use crate::groups::control::{self, GroupUpdateMessage};
+use crate::groups::info::write_members;
+use crate::groups::keys::{self, Reader};
+use crate::groups::{GroupKeys, kicked, message as group_message};
+use crate::message::{Body, Content};
+use crate::network::ManifestNode;
+use crate::rpc::response::RetrieveResponse;
+use crate::rpc::rules::RETRIEVE_MAX_COUNT;
+use crate::rpc::{AccountId, ExpireParams, Namespace, Request, RetrieveParams, TTL_MAXIMUM_MS};
+
+/// A control message as the members read it (its sender shown beside it), if it is one they
+/// are shown: members added, removed or promoted, the name or timer changed, someone left.
+fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
+    let ids = |ids: &[String]| ids.join(", ");
+    if let Some(m) = &update.member_change_message {
+        let who = ids(&m.member_session_ids);
+        return Some(match m.r#type {
+            control::MEMBERS_ADDED if m.history_shared == Some(true) => {
+                format!("added {who} (with the group's history)")
+            }
+            control::MEMBERS_ADDED => format!("added {who}"),
+            control::MEMBERS_REMOVED => format!("removed {who}"),
+            control::MEMBERS_PROMOTED => format!("made {who} an admin"),
+            _ => return None,
+        });
+    }
+    if let Some(m) = &update.info_change_message {
+        return Some(match m.r#type {
+            control::INFO_NAME => format!(
+                "renamed the group to \u{2068}{}\u{2069}",
+                m.updated_name.as_deref().unwrap_or_default()
+            ),
+            control::INFO_AVATAR => "changed the group's picture".into(),
+            control::INFO_DISAPPEARING => match m.updated_expiration {
+                Some(s) if s > 0 => format!("set messages to disappear after {s} s"),
+                _ => "turned off disappearing messages".into(),
+            },
+            _ => return None,
+        });
+    }
+    update
+        .member_left_notification_message
+        .is_some()
+        .then(|| "left the group".into())
+}
+
+/// A group message's time checks, as for direct messages: kept as long as any swarm may keep
+/// it, due at its signed time plus its timer.
+fn due_ms(sent_ms: u64, timer_s: Option<u32>, expiration: u64) -> u64 {
+    let kept_until = sent_ms.saturating_add(TTL_MAXIMUM_MS);
+    match timer_s {
+        Some(s) => sent_ms.saturating_add((u64::from(s) * 1000).min(TTL_MAXIMUM_MS)),
+        None => expiration.min(kept_until),
+    }
+}
+
+impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    /// Every message `account` holds in `namespace` after `since` (per member), read from
+    /// [`READ_MEMBERS`] members and merged by hash; each hash checked against the bytes.
+    /// Returns (hash, storage timestamp, expiry, data) oldest first, and the last hash each
+    /// member answered with.
+    pub(super) async fn read_namespace(
+        &self,
+        account: &AccountId,
+        namespace: Namespace,
+        signer: &Signer<'_>,
+        since: &BTreeMap<String, String>,
+    ) -> ClientResult<(Vec<(String, u64, u64, Vec<u8>)>, BTreeMap<String, String>)> {
+        let mut swarm = self.swarm_of(account);
+        crate::order::shuffle(&mut swarm, &mut *self.rng.borrow_mut());
+        let mut out: BTreeMap<String, (u64, u64, Vec<u8>)> = BTreeMap::new();
+        let mut last = BTreeMap::new();
+        let mut answered: Vec<String> = Vec::new();
+        for round in 0..READ_MEMBERS {
+            let mut candidates = crate::client::not_asked(&swarm, &answered);
+            if candidates.is_empty() {
+                break;
+            }
+            let mut from: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let after = |node: &ManifestNode| {
+                    last.get(&node.ed25519)
+                        .or_else(|| since.get(&node.ed25519))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let make = |now: u64, node: &ManifestNode| {
+                    signer.sign(Request::Retrieve(RetrieveParams::new(
+                        account,
+                        namespace,
+                        after(node),
+                        now,
+                    )))
+                };
+                let result = self.call(candidates.clone(), Some(account), &make).await;
+                let (node, reply) = match result {
+                    Ok(r) => r,
+                    Err(e) if round == 0 && from.is_none() => return Err(e),
+                    Err(_) => break,
+                };
+                let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
+                    "retrieve reply has the wrong shape",
+                ))?;
+                for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
+                    let Ok(data) = crypto::b64_decode(&m.data) else {
+                        continue;
+                    };
+                    if crate::rpc::message_hash(account, namespace, &data) == m.hash {
+                        out.entry(m.hash.clone())
+                            .or_insert((m.timestamp, m.expiration, data));
+                    }
+                }
+                if let Some(m) = page.messages.last() {
+                    last.insert(node.ed25519.clone(), m.hash.clone());
+                }
+                crate::order::by_key(&mut candidates, |n| u64::from(n.ed25519 != node.ed25519));
+                from = Some(node.ed25519);
+                if !page.more {
+                    break;
+                }
+            }
+            match from {
+                Some(node) => answered.push(node),
+                None => break,
+            }
+        }
+        let mut items: Vec<_> = out.into_iter().map(|(h, (t, e, d))| (h, t, e, d)).collect();
+        items.sort_by_key(|(h, t, _, _)| (*t, h.clone()));
+        Ok((items, last))
+    }
+
+    /// Reads the group's keys, then Info and Members (in that order: a config may need a key
+    /// from the same read), merging what verifies. An admin whose merge made a new message
+    /// pushes it.
+    pub(super) async fn read_group(&self, record: &mut Record) -> ClientResult<()> {
+        let signer = record.signer(&self.identity)?;
+        let account = record.account();
+        let pk = record.group_pk();
+        let none = BTreeMap::new();
+        let (key_messages, _) = self
+            .read_namespace(&account, NAMESPACE_KEYS, &signer, &none)
+            .await?;
+        // The messages that verified, with their expiries: kept alive below.
+        let mut live: Vec<(String, u64)> = Vec::new();
+        for (hash, timestamp, expiry, data) in &key_messages {
+            let reader = match &signer {
+                Signer::Admin(g) => Reader::Admin(g),
+                _ => Reader::Member(&self.identity),
+            };
+            if let Ok(loaded) = keys::load(&pk, reader, data, *timestamp) {
+                record.add_keys(&loaded.keys);
+                live.push((hash.clone(), *expiry));
+            }
+        }
+        for namespace in [NAMESPACE_INFO, NAMESPACE_MEMBERS] {
+            let (messages, _) = self
+                .read_namespace(&account, namespace, &signer, &none)
+                .await?;
+            live.extend(
+                self.merge_config(record, &signer, namespace, &messages)
+                    .await?,
+            );
+        }
+        self.keep_alive(&account, &signer, live).await;
+        let info = record.info();
+        if info.destroyed {
+            record.status = GroupStatus::Destroyed;
+        }
+        if !info.name.is_empty() {
+            record.name = info.name;
+        }
+        Ok(())
+    }
+
+    /// Keys and configs are stored for 30 days: each reader with a write token (every member
+    /// here) extends those that verified once any is within a day of its end, as Session
+    /// Desktop does on each poll, so a group that goes a month without a change keeps them.
+    /// Best effort: the next read tries again.
+    pub(super) async fn keep_alive(
+        &self,
+        account: &AccountId,
+        signer: &Signer<'_>,
+        live: Vec<(String, u64)>,
+    ) {
+        let now = self.network_now_ms();
+        let due = live
+            .iter()
+            .any(|(_, expiry)| *expiry < now + CONFIG_TTL_MS - 24 * 3600 * 1000);
+        if !due {
+            return;
+        }
+        let hashes: Vec<String> = live.into_iter().map(|(h, _)| h).collect();
+        let make = |t: u64, _: &ManifestNode| {
+            signer.sign(Request::Expire(
+                ExpireParams::new(account, hashes.clone(), t + CONFIG_TTL_MS).extend_only(),
+            ))
+        };
+        let _ = self
+            .call(self.swarm_of(account), Some(account), &make)
+            .await;
+    }
+
+    /// Merges the Info or Members messages read (those that open and carry the group's
+    /// signature) with the one held; returns the hashes and expiries of those that verified.
+    pub(super) async fn merge_config(
+        &self,
+        record: &mut Record,
+        signer: &Signer<'_>,
+        namespace: Namespace,
+        messages: &[(String, u64, u64, Vec<u8>)],
+    ) -> ClientResult<Vec<(String, u64)>> {
+        let domain = if namespace == NAMESPACE_INFO {
+            seal::DOMAIN_GROUP_INFO
+        } else {
+            seal::DOMAIN_GROUP_MEMBERS
+        };
+        let pk = record.group_pk();
+        let keys = record.keys();
+        let mut inputs: Vec<(ConfigMessage, Hash)> = Vec::new();
+        let mut raw: Vec<Vec<u8>> = Vec::new();
+        if let (Some(held), Some(bytes)) =
+            (record.config(namespace), record.config_bytes(namespace))
+        {
+            inputs.push(held);
+            raw.push(bytes);
+        }
+        let mut verified = Vec::new();
+        for (stored_hash, _, expiry, data) in messages {
+            let Some(plain) = keys
+                .iter()
+                .find_map(|k| seal::decrypt(&k.key, domain, data).ok())
+            else {
+                continue;
+            };
+            // Unsigned or signed by anyone but the group: not an admin's.
+            let Ok(message) = ConfigMessage::parse(&plain, Some(&pk)) else {
+                continue;
+            };
+            verified.push((stored_hash.clone(), *expiry));
+            let h = hash(&plain);
+            if inputs.iter().any(|(_, held)| *held == h) {
+                continue;
+            }
+            inputs.push((message, h));
+            raw.push(plain);
+        }
+        match merge(&inputs, !matches!(signer, Signer::Admin(_))) {
+            Merged::Nothing => {}
+            Merged::Adopt(i) => record.set_config(namespace, &raw[i]),
+            Merged::New(message) => {
+                if let Signer::Admin(group) = signer {
+                    // The merge is pushed as is (same seqno and diffs every admin computes).
+                    let bytes = message.serialize(Some(group.signing_key()));
+                    if let Some(k) = keys.first() {
+                        let sealed = seal::encrypt(&k.key, domain, &seal::prepare(&bytes));
+                        let now = self.network_now_ms();
+                        let sign = |r: Request| r.signed_by_group(group);
+                        let account = record.account();
+                        let _ = self
+                            .store_at(&account, namespace, &sealed, now, CONFIG_TTL_MS, &sign)
+                            .await;
+                    }
+                    record.set_config(namespace, &bytes);
+                }
+            }
+        }
+        Ok(verified)
+    }
+
+    /// Reads every joined group: keys, configs, then new messages (handed out) and control
+    /// messages (applied: an admin clears accepted invitations and removes members who
+    /// left); a kicked notice for us marks the group removed. A group that fails to read is
+    /// skipped this time.
+    pub async fn poll_groups(&self) -> ClientResult<Vec<Incoming>> {
+        self.ready().await?;
+        // The account's list of groups, now and then (other devices' changes), and pushed
+        // when ours changed (an invitation taken by the direct-message poll).
+        let now = self.network_now_ms();
+        let due = self
+            .state
+            .borrow()
+            .user_groups_read_ms
+            .is_none_or(|t| now.saturating_sub(t) >= user_groups::READ_EVERY_MS);
+        let synced = if due {
+            self.sync_user_groups().await
+        } else {
+            self.push_user_groups(&[]).await
+        };
+        if synced.is_ok() && due {
+            self.state.borrow_mut().user_groups_read_ms = Some(now);
+        }
+        let records = self.load_groups().await?;
+        if !records.iter().any(|r| r.status == GroupStatus::Joined) {
+            return Ok(Vec::new());
+        }
+        let mut fresh = Vec::new();
+        for record in records {
+            if record.status != GroupStatus::Joined {
+                continue;
+            }
+            let mut record = record;
+            if let Ok(()) = self.read_group_messages(&mut record, &mut fresh).await {
+                self.put_record(record).await?;
+            }
+        }
+        self.save_seen().await?;
+        // A removal or destruction read just now goes to the account's list.
+        let _ = self.push_user_groups(&[]).await;
+        crate::order::by_key(&mut fresh, |m| m.sent_ms);
+        Ok(fresh)
+    }
+
+    pub(super) async fn read_group_messages(
+        &self,
+        record: &mut Record,
+        fresh: &mut Vec<Incoming>,
+    ) -> ClientResult<()> {
+        let account = record.account();
+        // A removed member's token is refused everywhere but at −11: that notice first.
+        if self.take_kicked(record).await? {
+            return Ok(());
+        }
+        self.read_group(record).await?;
+        if record.status != GroupStatus::Joined {
+            return Ok(());
+        }
+        let signer = record.signer(&self.identity)?;
+        let since = record.last_hash.clone();
+        let (messages, last) = self
+            .read_namespace(&account, NAMESPACE_MESSAGES, &signer, &since)
+            .await?;
+        record.last_hash.extend(last);
+        let pk = record.group_pk();
+        let keys: Vec<[u8; 32]> = record.keys().iter().map(|k| k.key).collect();
+        let own = self.identity.session_id();
+        let now = self.network_now_ms();
+        let mut accepted: Vec<SessionId> = Vec::new();
+        let mut left: Vec<SessionId> = Vec::new();
+        for (hash, _, expiration, data) in messages {
+            if self.state.borrow().seen.contains(&hash) {
+                continue;
+            }
+            let Ok(opened) = group_message::decrypt(pk.as_bytes(), &keys, &data) else {
+                continue;
+            };
+            let Ok((sent_ms, content_bytes)) = control::open_envelope(&opened.data) else {
+                continue;
+            };
+            let Ok(content) = Content::decode(content_bytes.as_slice()) else {
+                continue;
+            };
+            let signed_ms = content.data_message.as_ref().and_then(|d| d.timestamp);
+            if signed_ms.is_some_and(|t| t != sent_ms) {
+                continue;
+            }
+            let kept_until = sent_ms.saturating_add(TTL_MAXIMUM_MS);
+            let timer = content.expiration_timer;
+            let due = due_ms(sent_ms, timer, expiration);
+            if kept_until <= now || (timer.is_some() && due <= now) {
+                continue;
+            }
+            self.state.borrow_mut().seen.mark(&hash, kept_until);
+            if let Some(update) = control::read(&content_bytes) {
+                if update
+                    .invite_response
+                    .as_ref()
+                    .is_some_and(|r| r.is_approved)
+                {
+                    accepted.push(opened.sender);
+                }
+                if update.member_left_message.is_some() {
+                    left.push(opened.sender);
+                }
+                // What the others see of it: admin notices only with the group's signature.
+                let text = if control::verify_notice(&pk, &update, sent_ms) {
+                    notice_text(&update)
+                } else {
+                    None
+                };
+                if let Some(text) = text
+                    && opened.sender != own
+                {
+                    fresh.push(Incoming {
+                        hash,
+                        from: opened.sender,
+                        sent_ms,
+                        text,
+                        attachments: Vec::new(),
+                        profile: None,
+                        sync_target: None,
+                        disappear_after_s: timer,
+                        expires_ms: due,
+                        protocol: Protocol::V1,
+                        group: Some(account),
+                        notice: true,
+                    });
+                }
+                continue;
+            }
+            if opened.sender == own {
+                continue;
+            }
+            let Some(dm) = content.data_message else {
+                continue;
+            };
+            let body = Body::read(&dm);
+            fresh.push(Incoming {
+                hash,
+                from: opened.sender,
+                sent_ms,
+                text: body.text,
+                attachments: body.attachments,
+                profile: body.profile,
+                sync_target: None,
+                disappear_after_s: timer,
+                expires_ms: due,
+                protocol: Protocol::V1,
+                group: Some(account),
+                notice: false,
+            });
+        }
+        if let Signer::Admin(group) = &signer
+            && (!accepted.is_empty() || !left.is_empty())
+        {
+            let mut roster = record.members();
+            let mut changed = false;
+            for m in &accepted {
+                if let Some(entry) = roster.get_mut(m)
+                    && entry.invite.is_some()
+                {
+                    entry.invite = None;
+                    entry.with_history = false;
+                    changed = true;
+                }
+            }
+            if changed {
+                let mut data = record
+                    .config(NAMESPACE_MEMBERS)
+                    .map(|(m, _)| m.data)
+                    .unwrap_or_default();
+                write_members(&mut data, &roster)?;
+                self.push_config(record, group, NAMESPACE_MEMBERS, data)
+                    .await?;
+            }
+            // Members who left are removed as an admin removes anyone (Session: the next
+            // admin online does it, since only admins can revoke and rekey).
+            let leaving: Vec<SessionId> = left
+                .into_iter()
+                .filter(|m| roster.contains_key(m) && *m != own)
+                .collect();
+            if !leaving.is_empty() {
+                let group = GroupKeys::from_seed(group.seed());
+                self.remove_members(record, &group, &leaving, false).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks −11 for a notice naming us; true (and the group marked removed, its key and
+    /// auth dropped) if there is one for our current generation or later.
+    pub(super) async fn take_kicked(&self, record: &mut Record) -> ClientResult<bool> {
+        if record.seed.is_some() {
+            return Ok(false);
+        }
+        let signer = record.signer(&self.identity)?;
+        let account = record.account();
+        let none = BTreeMap::new();
+        let (notices, _) = self
+            .read_namespace(&account, NAMESPACE_KICKED, &signer, &none)
+            .await?;
+        let current = record.generation().unwrap_or(0);
+        let pk = record.group_pk().to_bytes();
+        let kicked = notices.iter().any(|(_, _, _, data)| {
+            matches!(kicked::decrypt(&self.identity, &pk, data), Ok(Some(g)) if g >= current)
+        });
+        if kicked {
+            record.status = GroupStatus::Removed;
+            record.auth = None;
+        }
+        Ok(kicked)
+    }
+}
