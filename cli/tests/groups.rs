@@ -473,7 +473,8 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     );
 
     // Keys and configs are kept alive by whoever reads them: cut to an hour on every
-    // member (as if 29 days had passed), one read by B extends them all to 30 days again.
+    // member (as if 29 days had passed, and so in what B knows of them), one read by B
+    // extends them all to 30 days again.
     let seed: [u8; 32] = hex::decode(
         stored_record(a.store(), &group).await["seed"]
             .as_str()
@@ -514,6 +515,19 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
             .iter()
             .all(|(_, e)| *e <= now_ms() + 3_600_000)
     );
+
+    // What B knows of them after those days: the same expiries.
+    let mut all: Vec<serde_json::Value> =
+        serde_json::from_slice(&b.store().get("groups").await.unwrap().unwrap()).unwrap();
+    for r in &mut all {
+        for kept in r["kept"].as_object_mut().unwrap().values_mut() {
+            kept[1] = (now_ms() + 3_600_000).into();
+        }
+    }
+    b.store()
+        .put("groups", serde_json::to_vec(&all).unwrap())
+        .await
+        .unwrap();
     b.refresh_group(&group).await.unwrap();
     let month = now_ms() + 29 * 24 * 3_600_000;
     let mut after = Vec::new();

@@ -83,6 +83,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             info: None,
             members: None,
             last_hash: BTreeMap::new(),
+            kept: BTreeMap::new(),
             joined_s: i64::try_from(now / 1000).unwrap_or(0),
         };
         // Kept before anything is pushed: a failure half way leaves a group we can finish.

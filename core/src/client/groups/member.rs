@@ -101,6 +101,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     info: None,
                     members: None,
                     last_hash: BTreeMap::new(),
+                    kept: BTreeMap::new(),
                     joined_s: 0,
                 },
                 Err(e) => return Err(e),

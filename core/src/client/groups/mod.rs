@@ -114,9 +114,12 @@ struct Record {
     info: Option<String>,
     #[serde(default)]
     members: Option<String>,
-    /// Per swarm member, the last message hash read from namespace 11.
+    /// Per namespace and swarm member (`"ns.member"`), the last message hash read.
     #[serde(default)]
     last_hash: BTreeMap<String, String>,
+    /// Key messages and the current configs, by hash: namespace and expiry, to keep alive.
+    #[serde(default)]
+    kept: BTreeMap<String, (i16, u64)>,
     /// When this account joined (unix seconds; 0 while invited).
     #[serde(default)]
     joined_s: i64,
@@ -226,6 +229,11 @@ impl Record {
             }
         }
         added
+    }
+
+    /// Keeps a stored key or config message alive (see `read::keep_alive`).
+    fn keep(&mut self, namespace: Namespace, hash: &str, expiry: u64) {
+        self.kept.insert(hash.to_owned(), (namespace.0, expiry));
     }
 
     fn generation(&self) -> Option<u64> {

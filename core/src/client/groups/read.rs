@@ -28,7 +28,7 @@ use crate::groups::keys::{self, Reader};
 use crate::groups::{GroupKeys, kicked, message as group_message};
 use crate::message::{Body, Content};
 use crate::network::ManifestNode;
-use crate::rpc::response::RetrieveResponse;
+use crate::rpc::response::{BatchResponse, RetrieveResponse};
 use crate::rpc::rules::RETRIEVE_MAX_COUNT;
 use crate::rpc::{AccountId, ExpireParams, Namespace, Request, RetrieveParams, TTL_MAXIMUM_MS};
 
@@ -68,6 +68,9 @@ fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
         .then(|| "left the group".into())
 }
 
+/// A message read from a group's swarm: hash, storage timestamp, expiry, bytes.
+pub(super) type Stored = (String, u64, u64, Vec<u8>);
+
 /// A group message's time checks, as for direct messages: kept as long as any swarm may keep
 /// it, due at its signed time plus its timer.
 fn due_ms(sent_ms: u64, timer_s: Option<u32>, expiration: u64) -> u64 {
@@ -79,21 +82,26 @@ fn due_ms(sent_ms: u64, timer_s: Option<u32>, expiration: u64) -> u64 {
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
-    /// Every message `account` holds in `namespace` after `since` (per member), read from
-    /// [`READ_MEMBERS`] members and merged by hash; each hash checked against the bytes.
-    /// Returns (hash, storage timestamp, expiry, data) oldest first, and the last hash each
-    /// member answered with.
-    pub(super) async fn read_namespace(
+    /// What is new in each of `namespaces` of `account`: one `batch` of retrieves per swarm
+    /// member (each after that member's last hash for the namespace in `since`, keyed
+    /// `"ns.member"`, which moves on), from [`READ_MEMBERS`] members, merged by hash, each
+    /// hash checked against the bytes. A namespace a member refuses (a revoked token outside
+    /// −11) reads as empty. Oldest first per namespace.
+    pub(super) async fn read_new(
         &self,
         account: &AccountId,
-        namespace: Namespace,
+        namespaces: &[Namespace],
         signer: &Signer<'_>,
-        since: &BTreeMap<String, String>,
-    ) -> ClientResult<(Vec<(String, u64, u64, Vec<u8>)>, BTreeMap<String, String>)> {
+        since: &mut BTreeMap<String, String>,
+    ) -> ClientResult<BTreeMap<i16, Vec<Stored>>> {
         let mut swarm = self.swarm_of(account);
         crate::order::shuffle(&mut swarm, &mut *self.rng.borrow_mut());
-        let mut out: BTreeMap<String, (u64, u64, Vec<u8>)> = BTreeMap::new();
-        let mut last = BTreeMap::new();
+        // Per namespace, by hash: storage timestamp, expiry, bytes.
+        type ByHash = BTreeMap<String, (u64, u64, Vec<u8>)>;
+        let mut out: BTreeMap<i16, ByHash> = namespaces
+            .iter()
+            .map(|ns| (ns.0, BTreeMap::new()))
+            .collect();
         let mut answered: Vec<String> = Vec::new();
         for round in 0..READ_MEMBERS {
             let mut candidates = crate::client::not_asked(&swarm, &answered);
@@ -101,20 +109,21 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 break;
             }
             let mut from: Option<String> = None;
+            let mut pending: Vec<Namespace> = namespaces.to_vec();
             for _ in 0..MAX_PAGES {
-                let after = |node: &ManifestNode| {
-                    last.get(&node.ed25519)
-                        .or_else(|| since.get(&node.ed25519))
-                        .cloned()
-                        .unwrap_or_default()
-                };
+                let key = |ns: Namespace, node: &ManifestNode| format!("{}.{}", ns.0, node.ed25519);
                 let make = |now: u64, node: &ManifestNode| {
-                    signer.sign(Request::Retrieve(RetrieveParams::new(
-                        account,
-                        namespace,
-                        after(node),
-                        now,
-                    )))
+                    Request::Batch(
+                        pending
+                            .iter()
+                            .map(|&ns| {
+                                let after = since.get(&key(ns, node)).cloned().unwrap_or_default();
+                                signer.sign(Request::Retrieve(RetrieveParams::new(
+                                    account, ns, after, now,
+                                )))
+                            })
+                            .collect(),
+                    )
                 };
                 let result = self.call(candidates.clone(), Some(account), &make).await;
                 let (node, reply) = match result {
@@ -122,24 +131,35 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     Err(e) if round == 0 && from.is_none() => return Err(e),
                     Err(_) => break,
                 };
-                let page: RetrieveResponse = reply.parse().ok_or(crate::Error::Malformed(
-                    "retrieve reply has the wrong shape",
-                ))?;
-                for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
-                    let Ok(data) = crypto::b64_decode(&m.data) else {
+                let batch: BatchResponse = reply
+                    .parse()
+                    .ok_or(crate::Error::Malformed("batch reply has the wrong shape"))?;
+                let mut more = Vec::new();
+                for (ns, result) in pending.iter().zip(&batch.results) {
+                    let Some(page) = result.parse::<RetrieveResponse>() else {
                         continue;
                     };
-                    if crate::rpc::message_hash(account, namespace, &data) == m.hash {
-                        out.entry(m.hash.clone())
-                            .or_insert((m.timestamp, m.expiration, data));
+                    let held = out.get_mut(&ns.0).expect("asked for");
+                    for m in page.messages.iter().take(RETRIEVE_MAX_COUNT) {
+                        let Ok(data) = crypto::b64_decode(&m.data) else {
+                            continue;
+                        };
+                        if crate::rpc::message_hash(account, *ns, &data) == m.hash {
+                            held.entry(m.hash.clone())
+                                .or_insert((m.timestamp, m.expiration, data));
+                        }
                     }
-                }
-                if let Some(m) = page.messages.last() {
-                    last.insert(node.ed25519.clone(), m.hash.clone());
+                    if let Some(m) = page.messages.last() {
+                        since.insert(key(*ns, &node), m.hash.clone());
+                    }
+                    if page.more {
+                        more.push(*ns);
+                    }
                 }
                 crate::order::by_key(&mut candidates, |n| u64::from(n.ed25519 != node.ed25519));
                 from = Some(node.ed25519);
-                if !page.more {
+                pending = more;
+                if pending.is_empty() {
                     break;
                 }
             }
@@ -148,44 +168,63 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 None => break,
             }
         }
-        let mut items: Vec<_> = out.into_iter().map(|(h, (t, e, d))| (h, t, e, d)).collect();
-        items.sort_by_key(|(h, t, _, _)| (*t, h.clone()));
-        Ok((items, last))
+        Ok(out
+            .into_iter()
+            .map(|(ns, held)| {
+                let mut items: Vec<Stored> = held
+                    .into_iter()
+                    .map(|(h, (t, e, d))| (h, t, e, d))
+                    .collect();
+                items.sort_by_key(|(h, t, _, _)| (*t, h.clone()));
+                (ns, items)
+            })
+            .collect())
     }
 
-    /// Reads the group's keys, then Info and Members (in that order: a config may need a key
-    /// from the same read), merging what verifies. An admin whose merge made a new message
-    /// pushes it.
+    /// Reads what is new of the group's keys, then Info and Members, and takes it.
     pub(super) async fn read_group(&self, record: &mut Record) -> ClientResult<()> {
         let signer = record.signer(&self.identity)?;
         let account = record.account();
+        let mut since = core::mem::take(&mut record.last_hash);
+        let read = self
+            .read_new(
+                &account,
+                &[NAMESPACE_KEYS, NAMESPACE_INFO, NAMESPACE_MEMBERS],
+                &signer,
+                &mut since,
+            )
+            .await;
+        record.last_hash = since;
+        self.take_keys_and_configs(record, &signer, &read?).await
+    }
+
+    /// Takes keys (first: a config may need a key from the same read), then Info and Members,
+    /// merging what verifies (an admin whose merge made a new message pushes it); then keeps
+    /// them alive.
+    async fn take_keys_and_configs(
+        &self,
+        record: &mut Record,
+        signer: &Signer<'_>,
+        read: &BTreeMap<i16, Vec<Stored>>,
+    ) -> ClientResult<()> {
         let pk = record.group_pk();
-        let none = BTreeMap::new();
-        let (key_messages, _) = self
-            .read_namespace(&account, NAMESPACE_KEYS, &signer, &none)
-            .await?;
-        // The messages that verified, with their expiries: kept alive below.
-        let mut live: Vec<(String, u64)> = Vec::new();
-        for (hash, timestamp, expiry, data) in &key_messages {
-            let reader = match &signer {
+        let none = Vec::new();
+        for (hash, timestamp, expiry, data) in read.get(&NAMESPACE_KEYS.0).unwrap_or(&none) {
+            let reader = match signer {
                 Signer::Admin(g) => Reader::Admin(g),
                 _ => Reader::Member(&self.identity),
             };
             if let Ok(loaded) = keys::load(&pk, reader, data, *timestamp) {
                 record.add_keys(&loaded.keys);
-                live.push((hash.clone(), *expiry));
+                record.keep(NAMESPACE_KEYS, hash, *expiry);
             }
         }
         for namespace in [NAMESPACE_INFO, NAMESPACE_MEMBERS] {
-            let (messages, _) = self
-                .read_namespace(&account, namespace, &signer, &none)
+            let messages = read.get(&namespace.0).unwrap_or(&none);
+            self.merge_config(record, signer, namespace, messages)
                 .await?;
-            live.extend(
-                self.merge_config(record, &signer, namespace, &messages)
-                    .await?,
-            );
         }
-        self.keep_alive(&account, &signer, live).await;
+        self.keep_alive(record, signer).await;
         let info = record.info();
         if info.destroyed {
             record.status = GroupStatus::Destroyed;
@@ -197,42 +236,47 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     }
 
     /// Keys and configs are stored for 30 days: each reader with a write token (every member
-    /// here) extends those that verified once any is within a day of its end, as Session
-    /// Desktop does on each poll, so a group that goes a month without a change keeps them.
-    /// Best effort: the next read tries again.
-    pub(super) async fn keep_alive(
-        &self,
-        account: &AccountId,
-        signer: &Signer<'_>,
-        live: Vec<(String, u64)>,
-    ) {
+    /// here) extends the key messages and current configs it verified once any is within a day
+    /// of its end, as Session Desktop does on each poll, so a group that goes a month without a
+    /// change keeps them. Best effort: the next read tries again.
+    pub(super) async fn keep_alive(&self, record: &mut Record, signer: &Signer<'_>) {
         let now = self.network_now_ms();
-        let due = live
-            .iter()
+        record.kept.retain(|_, (_, expiry)| *expiry > now);
+        let due = record
+            .kept
+            .values()
             .any(|(_, expiry)| *expiry < now + CONFIG_TTL_MS - 24 * 3600 * 1000);
         if !due {
             return;
         }
-        let hashes: Vec<String> = live.into_iter().map(|(h, _)| h).collect();
+        let hashes: Vec<String> = record.kept.keys().cloned().collect();
+        let account = record.account();
         let make = |t: u64, _: &ManifestNode| {
             signer.sign(Request::Expire(
-                ExpireParams::new(account, hashes.clone(), t + CONFIG_TTL_MS).extend_only(),
+                ExpireParams::new(&account, hashes.clone(), t + CONFIG_TTL_MS).extend_only(),
             ))
         };
-        let _ = self
-            .call(self.swarm_of(account), Some(account), &make)
-            .await;
+        if self
+            .call(self.swarm_of(&account), Some(&account), &make)
+            .await
+            .is_ok()
+        {
+            for (_, expiry) in record.kept.values_mut() {
+                *expiry = (*expiry).max(now + CONFIG_TTL_MS);
+            }
+        }
     }
 
     /// Merges the Info or Members messages read (those that open and carry the group's
-    /// signature) with the one held; returns the hashes and expiries of those that verified.
+    /// signature) with the one held; the stored message that is the held one afterwards is
+    /// the one kept alive.
     pub(super) async fn merge_config(
         &self,
         record: &mut Record,
         signer: &Signer<'_>,
         namespace: Namespace,
-        messages: &[(String, u64, u64, Vec<u8>)],
-    ) -> ClientResult<Vec<(String, u64)>> {
+        messages: &[Stored],
+    ) -> ClientResult<()> {
         let domain = if namespace == NAMESPACE_INFO {
             seal::DOMAIN_GROUP_INFO
         } else {
@@ -260,8 +304,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let Ok(message) = ConfigMessage::parse(&plain, Some(&pk)) else {
                 continue;
             };
-            verified.push((stored_hash.clone(), *expiry));
             let h = hash(&plain);
+            verified.push((stored_hash.clone(), *expiry, h));
             if inputs.iter().any(|(_, held)| *held == h) {
                 continue;
             }
@@ -288,7 +332,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 }
             }
         }
-        Ok(verified)
+        if let Some((_, head)) = record.config(namespace)
+            && let Some((stored, expiry, _)) = verified.iter().find(|(_, _, h)| *h == head)
+        {
+            record.kept.retain(|_, (ns, _)| *ns != namespace.0);
+            record.keep(namespace, stored, *expiry);
+        }
+        Ok(())
     }
 
     /// Reads every joined group: keys, configs, then new messages (handed out) and control
@@ -340,20 +390,33 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         fresh: &mut Vec<Incoming>,
     ) -> ClientResult<()> {
         let account = record.account();
-        // A removed member's token is refused everywhere but at −11: that notice first.
-        if self.take_kicked(record).await? {
+        let signer = record.signer(&self.identity)?;
+        let admin = matches!(signer, Signer::Admin(_));
+        // Everything new in one batch per member: the kicked notice (a removed member's token
+        // is refused everywhere but at −11), keys, configs, messages.
+        let mut namespaces = vec![
+            NAMESPACE_KEYS,
+            NAMESPACE_INFO,
+            NAMESPACE_MEMBERS,
+            NAMESPACE_MESSAGES,
+        ];
+        if !admin {
+            namespaces.insert(0, NAMESPACE_KICKED);
+        }
+        let mut since = core::mem::take(&mut record.last_hash);
+        let read = self
+            .read_new(&account, &namespaces, &signer, &mut since)
+            .await;
+        record.last_hash = since;
+        let mut read = read?;
+        if !admin && self.take_kicked(record, read.get(&NAMESPACE_KICKED.0)) {
             return Ok(());
         }
-        self.read_group(record).await?;
+        self.take_keys_and_configs(record, &signer, &read).await?;
         if record.status != GroupStatus::Joined {
             return Ok(());
         }
-        let signer = record.signer(&self.identity)?;
-        let since = record.last_hash.clone();
-        let (messages, last) = self
-            .read_namespace(&account, NAMESPACE_MESSAGES, &signer, &since)
-            .await?;
-        record.last_hash.extend(last);
+        let messages = read.remove(&NAMESPACE_MESSAGES.0).unwrap_or_default();
         let pk = record.group_pk();
         let keys: Vec<[u8; 32]> = record.keys().iter().map(|k| k.key).collect();
         let own = self.identity.session_id();
@@ -480,27 +543,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(())
     }
 
-    /// Checks −11 for a notice naming us; true (and the group marked removed, its key and
-    /// auth dropped) if there is one for our current generation or later.
-    pub(super) async fn take_kicked(&self, record: &mut Record) -> ClientResult<bool> {
-        if record.seed.is_some() {
-            return Ok(false);
-        }
-        let signer = record.signer(&self.identity)?;
-        let account = record.account();
-        let none = BTreeMap::new();
-        let (notices, _) = self
-            .read_namespace(&account, NAMESPACE_KICKED, &signer, &none)
-            .await?;
+    /// Whether −11 holds a notice naming us for our current generation or later (the group
+    /// is then marked removed, its auth dropped).
+    pub(super) fn take_kicked(&self, record: &mut Record, notices: Option<&Vec<Stored>>) -> bool {
         let current = record.generation().unwrap_or(0);
         let pk = record.group_pk().to_bytes();
-        let kicked = notices.iter().any(|(_, _, _, data)| {
+        let kicked = notices.into_iter().flatten().any(|(_, _, _, data)| {
             matches!(kicked::decrypt(&self.identity, &pk, data), Ok(Some(g)) if g >= current)
         });
         if kicked {
             record.status = GroupStatus::Removed;
             record.auth = None;
         }
-        Ok(kicked)
+        kicked
     }
 }

@@ -99,6 +99,7 @@ fn record_of(id: &[u8; 33], entry: &GroupEntry) -> Record {
         info: None,
         members: None,
         last_hash: BTreeMap::new(),
+        kept: BTreeMap::new(),
         joined_s: entry.joined_s,
     }
 }
@@ -149,9 +150,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     pub(super) async fn sync_user_groups(&self) -> ClientResult<()> {
         let own = AccountId::from(self.identity.session_id());
         let signer = Signer::Own(&self.identity);
-        let (messages, _) = self
-            .read_namespace(&own, NAMESPACE_USER_GROUPS, &signer, &BTreeMap::new())
-            .await?;
+        // All of it each time (the swarm holds one message, or a few to merge).
+        let messages = self
+            .read_new(
+                &own,
+                &[NAMESPACE_USER_GROUPS],
+                &signer,
+                &mut BTreeMap::new(),
+            )
+            .await?
+            .remove(&NAMESPACE_USER_GROUPS.0)
+            .unwrap_or_default();
         let (held, held_bytes) = self.held_user_groups().await?;
         let before = read_groups(&held.data);
         let mut inputs = vec![(held, hash(&held_bytes))];
