@@ -341,6 +341,57 @@ async fn a_group_from_creation_to_removal() {
             "node {i}: {texts:?}"
         );
     }
+    // Nodes that ignore the revocation take C's messages under the key C still holds: B does
+    // not show one sent after C's removal; one C dates from before it counts as old history.
+    {
+        use prost::Message as _;
+        use rand_core::SeedableRng as _;
+        let old_key = held_keys(&c_before)[0];
+        let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
+        let removed_at = stored_record(b.store(), &group).await["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["timestamp_ms"].as_u64().unwrap())
+            .max()
+            .unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        for (text, sent_ms) in [("still here", now_ms()), ("backdated", removed_at - 1)] {
+            let content = murmur_core::message::message_content(
+                &murmur_core::message::Body::text(text),
+                sent_ms,
+                None,
+            )
+            .encode_to_vec();
+            let envelope = murmur_core::groups::control::envelope(content, sent_ms, &mut rng);
+            let data =
+                group_message::encrypt(&c_id, &group_pk, &old_key, &envelope, &mut rng).unwrap();
+            for i in holders(&net, &group_pk) {
+                let stored = murmur_node::storage::StoredMessage {
+                    id: 0,
+                    account: group,
+                    namespace: NAMESPACE_MESSAGES,
+                    hash: murmur_core::rpc::message_hash(&group, NAMESPACE_MESSAGES, &data),
+                    timestamp: now_ms(),
+                    expiry: now_ms() + 3_600_000,
+                    data: data.clone(),
+                };
+                net.node(i)
+                    .unwrap()
+                    .node
+                    .storage
+                    .store(&stored, false)
+                    .unwrap();
+            }
+        }
+        let got = b.poll_groups().await.unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|m| (m.text.as_str(), m.from))
+                .collect::<Vec<_>>(),
+            [("backdated", c_sid)]
+        );
+    }
     net.stop().await;
 }
 

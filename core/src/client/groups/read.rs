@@ -23,8 +23,8 @@ use crate::config::message::{ConfigMessage, Hash, hash};
 use crate::config::seal;
 use crate::crypto;
 use crate::groups::control::{self, GroupUpdateMessage};
-use crate::groups::info::write_members;
-use crate::groups::keys::{self, Reader};
+use crate::groups::info::{Member, write_members};
+use crate::groups::keys::{self, GroupKey, Reader};
 use crate::groups::{GroupKeys, kicked, message as group_message};
 use crate::message::{Body, Content};
 use crate::network::ManifestNode;
@@ -66,6 +66,27 @@ fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
         .member_left_notification_message
         .is_some()
         .then(|| "left the group".into())
+}
+
+/// Whether a message from `sender`, opened with a key of `generation` and saying it was sent
+/// at `sent_ms`, is taken: from a current member, under the newest key (whoever holds it was
+/// given it), or sent before the group's next key came (a removed member's old messages).
+fn admitted(
+    roster: &BTreeMap<SessionId, Member>,
+    keys: &[GroupKey],
+    sender: SessionId,
+    generation: u64,
+    sent_ms: u64,
+) -> bool {
+    if roster.get(&sender).is_some_and(|m| m.removed.is_none()) {
+        return true;
+    }
+    let next = keys
+        .iter()
+        .filter(|k| k.generation > generation)
+        .map(|k| k.timestamp_ms)
+        .min();
+    next.is_none_or(|t| sent_ms < t)
 }
 
 /// A message read from a group's swarm: hash, storage timestamp, expiry, bytes.
@@ -418,7 +439,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         let messages = read.remove(&NAMESPACE_MESSAGES.0).unwrap_or_default();
         let pk = record.group_pk();
-        let keys: Vec<[u8; 32]> = record.keys().iter().map(|k| k.key).collect();
+        let held = record.keys();
+        let roster = record.members();
         let own = self.identity.session_id();
         let now = self.network_now_ms();
         let mut accepted: Vec<SessionId> = Vec::new();
@@ -427,12 +449,24 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             if self.state.borrow().seen.contains(&hash) {
                 continue;
             }
-            let Ok(opened) = group_message::decrypt(pk.as_bytes(), &keys, &data) else {
+            // Which key opens it says from when it is: a key the group has moved past.
+            let Some((generation, opened)) = held.iter().find_map(|k| {
+                Some((
+                    k.generation,
+                    group_message::decrypt(pk.as_bytes(), &[k.key], &data).ok()?,
+                ))
+            }) else {
                 continue;
             };
             let Ok((sent_ms, content_bytes)) = control::open_envelope(&opened.data) else {
                 continue;
             };
+            // A member removed keeps its old keys, and a node that ignores (or missed) the
+            // revocation still takes its stores: what it writes under an old key counts only
+            // if it says it was sent before the group moved past that key.
+            if !admitted(&roster, &held, opened.sender, generation, sent_ms) {
+                continue;
+            }
             let Ok(content) = Content::decode(content_bytes.as_slice()) else {
                 continue;
             };
