@@ -201,8 +201,8 @@ fn main() {
         let before = admin_bytes.get();
         let t0 = Instant::now();
         admin
-            .remove_from_group(&group, &[ids[ids.len() - 1]])
-            .await
+            .remove_from_group(&group, &[ids[ids.len() - 1]], false)
+        .await
             .unwrap();
         let remove_ms = ms(t0);
         let written = admin_bytes.get() - before;

@@ -49,6 +49,9 @@ pub enum GroupCommand {
     Remove {
         #[arg(long)]
         group: String,
+        /// Also delete everything they wrote, from the group's swarm and the others' apps.
+        #[arg(long)]
+        delete_messages: bool,
         #[arg(required = true, value_name = "SESSION_ID")]
         members: Vec<String>,
     },
@@ -187,9 +190,15 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 client.decline_group(&parse_group(&group)?).await?;
                 println!("declined");
             }
-            GroupCommand::Remove { group, members } => {
+            GroupCommand::Remove {
+                group,
+                delete_messages,
+                members,
+            } => {
                 let (group, members) = (parse_group(&group)?, parse_members(&members)?);
-                client.remove_from_group(&group, &members).await?;
+                client
+                    .remove_from_group(&group, &members, delete_messages)
+                    .await?;
                 println!(
                     "removed {} member(s); the group has a new key",
                     members.len()

@@ -227,7 +227,7 @@ async fn a_group_from_creation_to_removal() {
         Err(ClientError::NotAdmin)
     );
     assert_eq!(
-        b.remove_from_group(&group, &[c_sid]).await,
+        b.remove_from_group(&group, &[c_sid], false).await,
         Err(ClientError::NotAdmin)
     );
 
@@ -235,7 +235,7 @@ async fn a_group_from_creation_to_removal() {
     let c_before = stored_record(c.store(), &group).await;
     let c_keys = held_keys(&c_before);
     let c_auth = hex::decode(c_before["auth"].as_str().unwrap()).unwrap();
-    a.remove_from_group(&group, &[c_sid]).await.unwrap();
+    a.remove_from_group(&group, &[c_sid], false).await.unwrap();
     assert!(c.poll_groups().await.unwrap().is_empty());
     assert_eq!(c.group(&group).await.unwrap().status, GroupStatus::Removed);
     assert!(matches!(
@@ -1028,7 +1028,10 @@ async fn a_hundred_member_group() {
 
     // Removing one: the new key message holds 98 + the admin = 99 entries, padded to 150
     // (two blocks of 75), well within a node's 76,800-byte limit.
-    admin.remove_from_group(&group, &[sids[98]]).await.unwrap();
+    admin
+        .remove_from_group(&group, &[sids[98]], false)
+        .await
+        .unwrap();
     let holder = holders(&net, &group.0[1..].try_into().unwrap())[0];
     let (key_messages, _) = net
         .node(holder)
@@ -1048,5 +1051,85 @@ async fn a_hundred_member_group() {
         members[98].group(&group).await.unwrap().status,
         GroupStatus::Removed
     );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_member_with_its_messages_deletes_them_everywhere() {
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id, c_id) = (identity(131), identity(132), identity(133));
+    let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
+    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
+    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
+    let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 3);
+    let (group, _) = a.create_group("Clean", "", &[b_sid, c_sid]).await.unwrap();
+    for who in [&b, &c] {
+        who.poll().await.unwrap();
+        who.accept_group(&group).await.unwrap();
+    }
+    b.send_to_group(&group, &murmur_core::message::Body::text("keep me"), None)
+        .await
+        .unwrap();
+    for text in ["spam 1", "spam 2"] {
+        c.send_to_group(&group, &murmur_core::message::Body::text(text), None)
+            .await
+            .unwrap();
+    }
+    let read: Vec<String> = a
+        .poll_groups()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert!(read.contains(&"spam 1".to_string()), "{read:?}");
+
+    let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
+    let (before, _) = net
+        .node(holders(&net, &group_pk)[0])
+        .unwrap()
+        .node
+        .storage
+        .retrieve(&group, NAMESPACE_MESSAGES, "", now_ms(), 1000, usize::MAX)
+        .unwrap();
+    a.remove_from_group(&group, &[c_sid], true).await.unwrap();
+    // The swarm holds none of C's messages any more (B's stays).
+    let keys = held_keys(&stored_record(a.store(), &group).await);
+    for i in holders(&net, &group_pk) {
+        let (held, _) = net
+            .node(i)
+            .unwrap()
+            .node
+            .storage
+            .retrieve(&group, NAMESPACE_MESSAGES, "", now_ms(), 1000, usize::MAX)
+            .unwrap();
+        let senders: Vec<_> = held
+            .iter()
+            .filter_map(|m| group_message::decrypt(&group_pk, &keys, &m.data).ok())
+            .map(|m| m.sender)
+            .collect();
+        assert!(
+            !senders.contains(&c_sid) && senders.contains(&b_sid),
+            "node {i}"
+        );
+    }
+    // Nodes that ignored the deletion put C's messages back: B, reading only now, shows
+    // none of them (the admin's order names C), only the admin's notices.
+    for i in holders(&net, &group_pk) {
+        for m in &before {
+            net.node(i).unwrap().node.storage.store(m, false).unwrap();
+        }
+    }
+    let got = b.poll_groups().await.unwrap();
+    let shown: Vec<(&str, bool)> = got.iter().map(|m| (m.text.as_str(), m.notice)).collect();
+    assert!(
+        shown.iter().all(|(t, _)| !t.starts_with("spam")),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains(&(format!("deleted the messages of {c_sid}").as_str(), true)),
+        "{shown:?}"
+    );
+    assert!(got.iter().all(|m| m.from == a_sid));
     net.stop().await;
 }

@@ -246,6 +246,38 @@ pub fn member_change(
     }
 }
 
+fn delete_signed(sent_ms: u64, members: &[String], hashes: &[String]) -> Vec<u8> {
+    let mut m = format!("DELETE_CONTENT{sent_ms}").into_bytes();
+    for id in members {
+        m.extend_from_slice(id.as_bytes());
+    }
+    for h in hashes {
+        m.extend_from_slice(h.as_bytes());
+    }
+    m
+}
+
+/// An admin's order to delete everything `members` wrote and the messages `hashes`.
+pub fn delete_member_content(
+    group: &GroupKeys,
+    members: &[SessionId],
+    hashes: &[String],
+    sent_ms: u64,
+) -> GroupUpdateMessage {
+    let ids: Vec<String> = members.iter().map(ToString::to_string).collect();
+    let sig = group
+        .signing_key()
+        .sign(&delete_signed(sent_ms, &ids, hashes));
+    GroupUpdateMessage {
+        delete_member_content: Some(DeleteMemberContent {
+            member_session_ids: ids,
+            message_hashes: hashes.to_vec(),
+            admin_signature: Some(sig.to_bytes().to_vec()),
+        }),
+        ..Default::default()
+    }
+}
+
 /// Whether an admin notice carries a good signature of the group's key (members check it
 /// themselves: a member holding only a write token could post one otherwise).
 pub fn verify_notice(group: &VerifyingKey, update: &GroupUpdateMessage, sent_ms: u64) -> bool {
@@ -259,6 +291,17 @@ pub fn verify_notice(group: &VerifyingKey, update: &GroupUpdateMessage, sent_ms:
             &m.admin_signature,
         )
         .is_ok();
+    }
+    if let Some(m) = &update.delete_member_content {
+        // Unsigned, it is a member deleting its own messages (the reader checks the author).
+        return m.admin_signature.as_ref().is_none_or(|sig| {
+            verify(
+                group,
+                &delete_signed(sent_ms, &m.member_session_ids, &m.message_hashes),
+                sig,
+            )
+            .is_ok()
+        });
     }
     true
 }
@@ -357,6 +400,18 @@ mod tests {
             5
         ));
         assert_eq!(read(&text_content("hi", 5, None).encode_to_vec()), None);
+        // An order to delete content: signed over the members and hashes it lists.
+        let member = fixtures::member().session_id();
+        let order = delete_member_content(&group, &[member], &["h1".into()], 5);
+        assert!(verify_notice(&group.public(), &order, 5));
+        let mut widened = order.clone();
+        widened
+            .delete_member_content
+            .as_mut()
+            .unwrap()
+            .member_session_ids
+            .push(fixtures::admin().session_id().to_string());
+        assert!(!verify_notice(&group.public(), &widened, 5));
     }
 
     #[test]

@@ -20,9 +20,9 @@ use crate::config::{Data, seal};
 use crate::groups::control::{self, GroupUpdateMessage};
 use crate::groups::info::{Info, Member, Pending, write_members};
 use crate::groups::keys::{self};
-use crate::groups::{GroupKeys, auth, kicked};
+use crate::groups::{GroupKeys, auth, kicked, message as group_message};
 use crate::network::ManifestNode;
-use crate::rpc::{AccountId, DeleteAllParams, Namespace, Request, RevokeParams};
+use crate::rpc::{AccountId, DeleteAllParams, DeleteParams, Namespace, Request, RevokeParams};
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Creates a group named `name` (this account its admin) and invites `members`. Returns
@@ -307,10 +307,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Removes `members` from a group (admins only): the kicked notice, revocation of their
     /// tokens, then a new key without them and Members without them. They keep what they
     /// could read before; nothing sent after opens for them, and their tokens are refused.
+    ///
+    /// With `delete_messages`, what they wrote goes too: deleted from the group's swarm, and
+    /// a signed `deleteMemberContent` tells the others' apps to drop their copies.
     pub async fn remove_from_group(
         &self,
         group_id: &AccountId,
         members: &[SessionId],
+        delete_messages: bool,
     ) -> ClientResult<()> {
         self.ready().await?;
         let mut record = self.record(group_id).await?;
@@ -323,7 +327,59 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         self.remove_members(&mut record, &group, &targets, true)
             .await?;
+        if delete_messages {
+            self.delete_content(&mut record, &group, &targets).await?;
+        }
         self.put_record(record).await
+    }
+
+    /// Deletes from the swarm every message `authors` wrote that it still holds, and posts the
+    /// signed order for the others' copies.
+    async fn delete_content(
+        &self,
+        record: &mut Record,
+        group: &GroupKeys,
+        authors: &[SessionId],
+    ) -> ClientResult<()> {
+        let account = record.account();
+        let admin = Signer::Admin(GroupKeys::from_seed(group.seed()));
+        let mut all = self
+            .read_new(
+                &account,
+                &[NAMESPACE_MESSAGES],
+                &admin,
+                &mut BTreeMap::new(),
+            )
+            .await?;
+        let keys: Vec<[u8; 32]> = record.keys().iter().map(|k| k.key).collect();
+        let pk = record.group_pk().to_bytes();
+        let hashes: Vec<String> = all
+            .remove(&NAMESPACE_MESSAGES.0)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, _, _, data)| {
+                group_message::decrypt(&pk, &keys, data).is_ok_and(|m| authors.contains(&m.sender))
+            })
+            .map(|(hash, _, _, _)| hash)
+            .collect();
+        if !hashes.is_empty() {
+            let delete = |_: u64, _: &ManifestNode| {
+                Request::Delete(DeleteParams::new(&account, hashes.clone())).signed_by_group(group)
+            };
+            self.call(self.swarm_of(&account), Some(&account), &delete)
+                .await?;
+        }
+        let now = self.network_now_ms();
+        let order = control::delete_member_content(group, authors, &hashes, now);
+        self.post(
+            record,
+            &admin,
+            Self::control_content(order, now),
+            now,
+            self.config.message_ttl_ms,
+        )
+        .await?;
+        Ok(())
     }
 
     pub(super) async fn remove_members(

@@ -62,6 +62,15 @@ fn notice_text(update: &GroupUpdateMessage) -> Option<String> {
             _ => return None,
         });
     }
+    if let Some(m) = &update.delete_member_content
+        && m.admin_signature.is_some()
+        && !m.member_session_ids.is_empty()
+    {
+        return Some(format!(
+            "deleted the messages of {}",
+            ids(&m.member_session_ids)
+        ));
+    }
     update
         .member_left_notification_message
         .is_some()
@@ -445,6 +454,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let now = self.network_now_ms();
         let mut accepted: Vec<SessionId> = Vec::new();
         let mut left: Vec<SessionId> = Vec::new();
+        let mut deleted: Vec<(SessionId, Vec<SessionId>, Vec<String>)> = Vec::new();
         for (hash, _, expiration, data) in messages {
             if self.state.borrow().seen.contains(&hash) {
                 continue;
@@ -491,6 +501,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 }
                 if update.member_left_message.is_some() {
                     left.push(opened.sender);
+                }
+                // Deleting content: an admin's (signed) for the members and messages it
+                // lists; a member's own (unsigned) for the messages it lists and wrote.
+                if let Some(order) = &update.delete_member_content
+                    && control::verify_notice(&pk, &update, sent_ms)
+                {
+                    let authors: Vec<SessionId> = if order.admin_signature.is_some() {
+                        order
+                            .member_session_ids
+                            .iter()
+                            .filter_map(|m| m.parse().ok())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    deleted.push((opened.sender, authors, order.message_hashes.clone()));
                 }
                 // What the others see of it: admin notices only with the group's signature.
                 let text = if control::verify_notice(&pk, &update, sent_ms) {
@@ -539,6 +565,22 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 group: Some(account),
                 notice: false,
             });
+        }
+        // What the orders delete is not handed out (this read's) and not shown later.
+        for (by, authors, hashes) in &deleted {
+            let signed = !authors.is_empty();
+            fresh.retain(|m| {
+                m.group != Some(account)
+                    || m.notice
+                    || !(authors.contains(&m.from)
+                        || (hashes.contains(&m.hash) && (signed || m.from == *by)))
+            });
+            if signed {
+                let mut st = self.state.borrow_mut();
+                for h in hashes {
+                    st.seen.mark(h, now.saturating_add(TTL_MAXIMUM_MS));
+                }
+            }
         }
         if let Signer::Admin(group) = &signer
             && (!accepted.is_empty() || !left.is_empty())
