@@ -285,6 +285,24 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
     }
 
+    /// Deletes `hashes` from our own swarm (superseded config or device-group messages), best
+    /// effort: what is not deleted now expires.
+    #[cfg(any(feature = "v2-client", feature = "groups-client"))]
+    pub(super) async fn delete_own(&self, hashes: Vec<String>) {
+        if hashes.is_empty() {
+            return;
+        }
+        let account = AccountId::from(self.identity.session_id());
+        let identity = &self.identity;
+        let make = |_: u64, _: &ManifestNode| {
+            Request::Delete(crate::rpc::DeleteParams::new(&account, hashes.clone()))
+                .signed_by(identity)
+        };
+        let _ = self
+            .call(self.swarm_of(&account), Some(&account), &make)
+            .await;
+    }
+
     /// Fetches new direct messages (and sync copies of messages we sent from another device)
     /// from [`POLL_MEMBERS`] members of our swarm, merged (others as fallback), so one member
     /// answering "nothing new" hides nothing; each message is verified, handed out once,

@@ -73,18 +73,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let mut members_data = Data::new();
         write_members(&mut members_data, &roster)?;
         let mut record = Record {
-            id: account.to_hex(),
-            name: name.to_owned(),
-            status: GroupStatus::Joined,
             seed: Some(hex::encode(seed.as_ref())),
-            auth: None,
-            invited_by: None,
-            keys: Vec::new(),
-            info: None,
-            members: None,
-            last_hash: BTreeMap::new(),
-            kept: BTreeMap::new(),
             joined_s: i64::try_from(now / 1000).unwrap_or(0),
+            ..Record::new(&account, name.to_owned(), GroupStatus::Joined)
         };
         // Kept before anything is pushed: a failure half way leaves a group we can finish.
         self.put_record(record.clone()).await?;
@@ -127,6 +118,37 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         .await?;
         record.add_keys(&[made.key]);
         Ok(())
+    }
+
+    /// Pushes Members holding `roster` (the other keys of the config kept).
+    pub(super) async fn push_members(
+        &self,
+        record: &mut Record,
+        group: &GroupKeys,
+        roster: &BTreeMap<SessionId, Member>,
+    ) -> ClientResult<()> {
+        let mut data = record
+            .config(NAMESPACE_MEMBERS)
+            .map(|(m, _)| m.data)
+            .unwrap_or_default();
+        write_members(&mut data, roster)?;
+        self.push_config(record, group, NAMESPACE_MEMBERS, data)
+            .await
+    }
+
+    /// Posts an admin's notice (`update`, signed for `sent_ms`) to the group.
+    pub(super) async fn announce(
+        &self,
+        record: &Record,
+        group: &GroupKeys,
+        update: GroupUpdateMessage,
+        sent_ms: u64,
+    ) -> ClientResult<()> {
+        let admin = Signer::Admin(GroupKeys::from_seed(group.seed()));
+        let content = Self::control_content(update, sent_ms);
+        self.post(record, &admin, content, sent_ms, self.config.message_ttl_ms)
+            .await
+            .map(|_| ())
     }
 
     /// Signs, seals and pushes the next Info or Members message holding `data`.
@@ -210,13 +232,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 });
             }
         }
-        let mut data = record
-            .config(NAMESPACE_MEMBERS)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        write_members(&mut data, &roster)?;
-        self.push_config(&mut record, &group, NAMESPACE_MEMBERS, data)
-            .await?;
+        self.push_members(&mut record, &group, &roster).await?;
         self.put_record(record).await?;
         Ok(failed)
     }
@@ -284,22 +300,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .await?;
         }
         self.rekey(&mut record, &group, &roster).await?;
-        let mut data = record
-            .config(NAMESPACE_MEMBERS)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        write_members(&mut data, &roster)?;
-        self.push_config(&mut record, &group, NAMESPACE_MEMBERS, data)
-            .await?;
+        self.push_members(&mut record, &group, &roster).await?;
         let notice = control::member_change(&group, control::MEMBERS_ADDED, &ids, history, now);
-        self.post(
-            &record,
-            &Signer::Admin(GroupKeys::from_seed(group.seed())),
-            Self::control_content(notice, now),
-            now,
-            self.config.message_ttl_ms,
-        )
-        .await?;
+        self.announce(&record, &group, notice, now).await?;
         self.put_record(record).await?;
         self.send_invites(group_id, &new).await
     }
@@ -371,14 +374,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         }
         let now = self.network_now_ms();
         let order = control::delete_member_content(group, authors, &hashes, now);
-        self.post(
-            record,
-            &admin,
-            Self::control_content(order, now),
-            now,
-            self.config.message_ttl_ms,
-        )
-        .await?;
+        self.announce(record, group, order, now).await?;
         Ok(())
     }
 
@@ -423,25 +419,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             roster.remove(t);
         }
         self.rekey(record, group, &roster).await?;
-        let mut data = record
-            .config(NAMESPACE_MEMBERS)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        write_members(&mut data, &roster)?;
-        self.push_config(record, group, NAMESPACE_MEMBERS, data)
-            .await?;
+        self.push_members(record, group, &roster).await?;
         if notice {
             let now = self.network_now_ms();
             let update =
                 control::member_change(group, control::MEMBERS_REMOVED, targets, false, now);
-            self.post(
-                record,
-                &Signer::Admin(GroupKeys::from_seed(group.seed())),
-                Self::control_content(update, now),
-                now,
-                self.config.message_ttl_ms,
-            )
-            .await?;
+            self.announce(record, group, update, now).await?;
         }
         Ok(())
     }
@@ -486,23 +469,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         } else {
             Some(Pending::Failed)
         };
-        let mut data = record
-            .config(NAMESPACE_MEMBERS)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        write_members(&mut data, &roster)?;
-        self.push_config(&mut record, &group, NAMESPACE_MEMBERS, data)
-            .await?;
+        self.push_members(&mut record, &group, &roster).await?;
         let notice =
             control::member_change(&group, control::MEMBERS_PROMOTED, &[*member], false, now);
-        self.post(
-            &record,
-            &Signer::Admin(GroupKeys::from_seed(group.seed())),
-            Self::control_content(notice, now),
-            now,
-            self.config.message_ttl_ms,
-        )
-        .await?;
+        self.announce(&record, &group, notice, now).await?;
         self.put_record(record).await?;
         sent.map(|_| ())
     }
@@ -538,30 +508,15 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         info.write(&mut data)?;
         self.push_config(&mut record, &group, NAMESPACE_INFO, data)
             .await?;
-        let signer = Signer::Admin(GroupKeys::from_seed(group.seed()));
         let now = self.network_now_ms();
         if let Some(n) = name {
             let update = control::info_change(&group, control::INFO_NAME, Some(n), None, now);
-            self.post(
-                &record,
-                &signer,
-                Self::control_content(update, now),
-                now,
-                self.config.message_ttl_ms,
-            )
-            .await?;
+            self.announce(&record, &group, update, now).await?;
         }
         if let Some(s) = disappear_s {
             let update =
                 control::info_change(&group, control::INFO_DISAPPEARING, None, Some(s), now);
-            self.post(
-                &record,
-                &signer,
-                Self::control_content(update, now),
-                now,
-                self.config.message_ttl_ms,
-            )
-            .await?;
+            self.announce(&record, &group, update, now).await?;
         }
         if !info.name.is_empty() {
             record.name = info.name;

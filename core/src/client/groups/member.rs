@@ -1,8 +1,6 @@
 //! What every member does: take an invitation or promotion that came by direct message,
 //! accept or decline, post to the group (messages and control messages), leave.
 
-use std::collections::BTreeMap;
-
 use prost::Message as _;
 use rand_core::CryptoRng;
 
@@ -90,20 +88,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let account = AccountId(id);
             let mut record = match self.record(&account).await {
                 Ok(r) => r,
-                Err(ClientError::UnknownGroup) => Record {
-                    id: account.to_hex(),
-                    name: String::new(),
-                    status: GroupStatus::Invited,
-                    seed: None,
-                    auth: None,
-                    invited_by: None,
-                    keys: Vec::new(),
-                    info: None,
-                    members: None,
-                    last_hash: BTreeMap::new(),
-                    kept: BTreeMap::new(),
-                    joined_s: 0,
-                },
+                Err(ClientError::UnknownGroup) => {
+                    Record::new(&account, String::new(), GroupStatus::Invited)
+                }
                 Err(e) => return Err(e),
             };
             if record.seed.is_none() {

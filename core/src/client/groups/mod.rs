@@ -165,6 +165,24 @@ fn bad(what: &'static str) -> ClientError {
 }
 
 impl Record {
+    /// A group known by its ID only: no seed or auth, keys or configs yet.
+    fn new(id: &AccountId, name: String, status: GroupStatus) -> Self {
+        Self {
+            id: id.to_hex(),
+            name,
+            status,
+            seed: None,
+            auth: None,
+            invited_by: None,
+            keys: Vec::new(),
+            info: None,
+            members: None,
+            last_hash: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            joined_s: 0,
+        }
+    }
+
     fn account(&self) -> AccountId {
         AccountId::parse(&self.id).expect("a record holds a checked ID")
     }

@@ -23,7 +23,7 @@ use crate::config::message::{ConfigMessage, Hash, hash};
 use crate::config::seal;
 use crate::crypto;
 use crate::groups::control::{self, GroupUpdateMessage};
-use crate::groups::info::{Member, write_members};
+use crate::groups::info::Member;
 use crate::groups::keys::{self, GroupKey, Reader};
 use crate::groups::{GroupKeys, kicked, message as group_message};
 use crate::message::{Body, Content};
@@ -597,13 +597,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 }
             }
             if changed {
-                let mut data = record
-                    .config(NAMESPACE_MEMBERS)
-                    .map(|(m, _)| m.data)
-                    .unwrap_or_default();
-                write_members(&mut data, &roster)?;
-                self.push_config(record, group, NAMESPACE_MEMBERS, data)
-                    .await?;
+                self.push_members(record, group, &roster).await?;
             }
             // Members who left are removed as an admin removes anyone (Session: the next
             // admin online does it, since only admins can revoke and rekey).

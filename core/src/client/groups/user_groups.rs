@@ -23,8 +23,7 @@ use crate::config::merge::{Merged, merge};
 use crate::config::message::{ConfigMessage, hash};
 use crate::config::seal;
 use crate::config::user_groups::{GroupEntry, read_groups, write_groups};
-use crate::network::ManifestNode;
-use crate::rpc::{AccountId, DeleteParams, Namespace, Request};
+use crate::rpc::{AccountId, Namespace};
 
 /// The UserGroups config's namespace.
 pub const NAMESPACE_USER_GROUPS: Namespace = Namespace(5);
@@ -85,22 +84,14 @@ fn record_of(id: &[u8; 33], entry: &GroupEntry) -> Record {
         None => GroupStatus::Joined,
     };
     Record {
-        id: hex::encode(id),
-        name: entry.name.clone(),
-        status,
         seed: entry.seed.map(hex::encode),
         auth: if entry.seed.is_none() {
             entry.auth.as_deref().map(hex::encode)
         } else {
             None
         },
-        invited_by: None,
-        keys: Vec::new(),
-        info: None,
-        members: None,
-        last_hash: BTreeMap::new(),
-        kept: BTreeMap::new(),
         joined_s: entry.joined_s,
+        ..Record::new(&AccountId(*id), entry.name.clone(), status)
     }
 }
 
@@ -251,16 +242,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .filter(|h| **h != pushed)
             .cloned()
             .collect();
-        if !old.is_empty() {
-            let account = AccountId::from(own);
-            let identity = &self.identity;
-            let make = |_: u64, _: &ManifestNode| {
-                Request::Delete(DeleteParams::new(&account, old.clone())).signed_by(identity)
-            };
-            let _ = self
-                .call(self.swarm_of(&account), Some(&account), &make)
-                .await;
-        }
+        self.delete_own(old).await;
         Ok(())
     }
 }

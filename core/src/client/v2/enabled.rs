@@ -17,7 +17,7 @@ use crate::message::Received;
 use crate::message::proto::Content;
 use crate::network::ManifestNode;
 use crate::rpc::response::RetrieveResponse;
-use crate::rpc::{AccountId, DeleteParams, Namespace, Request, RetrieveParams};
+use crate::rpc::{AccountId, Namespace, Request, RetrieveParams};
 use crate::v2::account::{AccountKeyRing, CachedKeys, SendPlan, send_plan};
 use crate::v2::devices::link;
 use crate::v2::devices::message::{self as group_message, GroupId, Header, Opened, Recipient};
@@ -518,17 +518,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             old.dedup();
             old
         };
-        if !old.is_empty() {
-            // Best effort: a message not deleted now is deleted by the next push, or expires.
-            let account = AccountId::from(own);
-            let identity = &self.identity;
-            let make = |_: u64, _: &ManifestNode| {
-                Request::Delete(DeleteParams::new(&account, old.clone())).signed_by(identity)
-            };
-            let _ = self
-                .call(self.swarm_of(&account), Some(&account), &make)
-                .await;
-        }
+        // A message not deleted now is deleted by the next push, or expires.
+        self.delete_own(old).await;
         Ok(())
     }
 
