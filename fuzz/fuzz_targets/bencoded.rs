@@ -1,13 +1,16 @@
 #![no_main]
 //! The bencoded formats read from the network: protocol v2 (the −21 record, v2 direct
-//! messages, device group payloads, `G` messages and link requests), config messages and groups (key messages, group messages, subaccount auth data) never panic; whatever bencode
+//! messages, device group payloads, `G` messages and link requests), config messages and groups (key messages, group messages, subaccount auth data, kicked
+//! notices, and the protobuf control messages) never panic; whatever bencode
 //! accepts is canonical (its dicts' raw bytes are exactly the input it consumed).
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use murmur_core::bencode::{self, Item};
 use murmur_core::config::{message::ConfigMessage, seal as config_seal};
-use murmur_core::groups::{auth::Subaccount, keys as group_keys, message as group_message};
+use murmur_core::groups::{
+    auth::Subaccount, control, keys as group_keys, kicked, message as group_message,
+};
 use murmur_core::v2::devices::{self, link, message as device_message};
 use murmur_core::v2::{dm, keys::KemKeys, record};
 use murmur_core::{Identity, Seed};
@@ -47,4 +50,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = group_message::decrypt(group_pk.as_bytes(), &[[3; 32]], data);
     let _ = Subaccount::open(me, &group_pk, data);
     let _ = group_keys::load(&group_pk, group_keys::Reader::Member(me), data, 0);
+    // The kicked notice (bencoded), and control messages and the group envelope (protobuf,
+    // read from the same network input).
+    let _ = kicked::decrypt(me, group_pk.as_bytes(), data);
+    let _ = control::read(data);
+    let _ = control::open_envelope(data);
 });
