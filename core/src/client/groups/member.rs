@@ -88,6 +88,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             let account = AccountId(id);
             let mut record = match self.record(&account).await {
                 Ok(r) => r,
+                // Invitations past the most groups an account keeps are dropped, not kept
+                // failing every poll (anyone can make groups and invite).
+                Err(ClientError::UnknownGroup)
+                    if self.load_groups().await?.len() >= super::MAX_GROUPS =>
+                {
+                    return Ok(true);
+                }
                 Err(ClientError::UnknownGroup) => {
                     Record::new(&account, String::new(), GroupStatus::Invited)
                 }
