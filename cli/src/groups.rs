@@ -254,6 +254,14 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 for g in client.groups().await? {
                     if json {
                         println!("{}", summary_json(&g));
+                    } else if g.status == GroupStatus::Invited {
+                        // A request: who asked, and how to answer.
+                        let from = g.invited_by.map(|s| s.to_string()).unwrap_or_default();
+                        println!(
+                            "{} {} (invitation from {from}: group accept or group decline)",
+                            g.id.to_hex(),
+                            printable(&g.name),
+                        );
                     } else {
                         println!(
                             "{} {} ({}{}, {} member(s))",

@@ -628,3 +628,66 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         kicked
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::groups::fixtures;
+
+    fn key(generation: u64, timestamp_ms: u64) -> GroupKey {
+        GroupKey {
+            generation,
+            key: [generation as u8; 32],
+            timestamp_ms,
+        }
+    }
+
+    #[test]
+    fn who_may_write_under_which_key() {
+        let member = fixtures::member().session_id();
+        let removed = fixtures::admin().session_id();
+        let mut roster = BTreeMap::new();
+        roster.insert(member, Member::default());
+        // Generation 1 came at 1000 (the removal); 2 at 2000.
+        let keys = [key(2, 2000), key(1, 1000), key(0, 10)];
+        assert!(admitted(&roster, &keys, member, 0, 5000));
+        // Not a member: under the newest key, or before the group moved past the key used.
+        assert!(admitted(&roster, &keys, removed, 2, 5000));
+        assert!(admitted(&roster, &keys, removed, 0, 999));
+        assert!(!admitted(&roster, &keys, removed, 0, 1000));
+        assert!(!admitted(&roster, &keys, removed, 1, 2500));
+        // Marked removed in Members counts as not a member.
+        roster.insert(
+            removed,
+            Member {
+                removed: Some(1),
+                ..Member::default()
+            },
+        );
+        assert!(!admitted(&roster, &keys, removed, 0, 1000));
+    }
+
+    #[test]
+    fn notices_read_as_text() {
+        let group = fixtures::group();
+        let who = fixtures::member().session_id();
+        let added = control::member_change(&group, control::MEMBERS_ADDED, &[who], true, 1);
+        assert_eq!(
+            notice_text(&added).unwrap(),
+            format!("added {who} (with the group's history)")
+        );
+        let timer = control::info_change(&group, control::INFO_DISAPPEARING, None, Some(0), 1);
+        assert_eq!(
+            notice_text(&timer).unwrap(),
+            "turned off disappearing messages"
+        );
+        let name = control::info_change(&group, control::INFO_NAME, Some("x\u{202e}y"), None, 1);
+        // The name is isolated, so its direction marks cannot turn the sentence around.
+        assert_eq!(
+            notice_text(&name).unwrap(),
+            "renamed the group to \u{2068}x\u{202e}y\u{2069}"
+        );
+        assert_eq!(notice_text(&GroupUpdateMessage::default()), None);
+    }
+}
