@@ -84,6 +84,17 @@ async fn a_revocation_sent_to_one_member_is_enforced_by_every_member_of_the_swar
     net.stop().await;
 }
 
+/// Sends `text` to `group` from `who`.
+async fn say<T: murmur_core::client::Transport, S: murmur_core::client::Store>(
+    who: &murmur_testkit::devnet::TestClient<T, S>,
+    group: &AccountId,
+    text: &str,
+) {
+    who.send_to_group(group, &murmur_core::message::Body::text(text), None)
+        .await
+        .unwrap();
+}
+
 /// The swarm members (indices) holding `account`.
 fn holders(net: &murmur_node::devnet::Devnet, key: &[u8; 32]) -> Vec<usize> {
     let info = net.info();
@@ -186,13 +197,7 @@ async fn a_group_from_creation_to_removal() {
     b.accept_group(&group).await.unwrap();
     c.accept_group(&group).await.unwrap();
 
-    a.send_to_group(
-        &group,
-        &murmur_core::message::Body::text("hello group"),
-        None,
-    )
-    .await
-    .unwrap();
+    say(&a, &group, "hello group").await;
     for who in [&b, &c] {
         let got = who.poll_groups().await.unwrap();
         assert_eq!(got.len(), 1, "{got:?}");
@@ -204,9 +209,7 @@ async fn a_group_from_creation_to_removal() {
         assert_eq!(g.info.description, "Chapter 3");
         assert!(g.members[&a_sid].admin);
     }
-    b.send_to_group(&group, &murmur_core::message::Body::text("hi from b"), None)
-        .await
-        .unwrap();
+    say(&b, &group, "hi from b").await;
     let got = a.poll_groups().await.unwrap();
     assert_eq!(
         got.iter()
@@ -247,13 +250,7 @@ async fn a_group_from_creation_to_removal() {
         .await,
         Err(ClientError::Group(_))
     ));
-    a.send_to_group(
-        &group,
-        &murmur_core::message::Body::text("after removal"),
-        None,
-    )
-    .await
-    .unwrap();
+    say(&a, &group, "after removal").await;
     // B sees the admin's notice of the removal (signed by the group), then the message.
     let got = b.poll_groups().await.unwrap();
     assert_eq!(
@@ -296,13 +293,7 @@ async fn a_group_from_creation_to_removal() {
     assert_eq!(status, 200);
     a.refresh_group(&group).await.unwrap();
     b.refresh_group(&group).await.unwrap();
-    a.send_to_group(
-        &group,
-        &murmur_core::message::Body::text("after replay"),
-        None,
-    )
-    .await
-    .unwrap();
+    say(&a, &group, "after replay").await;
     assert_eq!(b.poll_groups().await.unwrap()[0].text, "after replay");
     let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
     let sub = Subaccount::open(
@@ -501,9 +492,7 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
             post(&net.info().nodes[members[0]].url, &store).await.status,
             200
         );
-        b.send_to_group(&group, &murmur_core::message::Body::text("real"), None)
-            .await
-            .unwrap();
+        say(&b, &group, "real").await;
         let got = a.poll_groups().await.unwrap();
         assert_eq!(
             got.iter()
@@ -592,13 +581,7 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     assert!(after.iter().all(|(_, e)| *e > month), "{after:?}");
 
     // New members read from their invitation on, or with history everything still held.
-    a.send_to_group(
-        &group,
-        &murmur_core::message::Body::text("before them"),
-        None,
-    )
-    .await
-    .unwrap();
+    say(&a, &group, "before them").await;
     let (c_id, d_id) = (identity(94), identity(95));
     let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 4);
     let d = client(&net, d_id.clone(), http(), MemoryStore::new(), 0, 5);
@@ -630,9 +613,7 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     let (texts, notices) = split(d.poll_groups().await.unwrap());
     assert!(texts.is_empty());
     assert_eq!(notices, [format!("added {d_sid}")]);
-    a.send_to_group(&group, &murmur_core::message::Body::text("welcome"), None)
-        .await
-        .unwrap();
+    say(&a, &group, "welcome").await;
     assert_eq!(split(c.poll_groups().await.unwrap()).0, ["welcome"]);
     assert_eq!(split(d.poll_groups().await.unwrap()).0, ["welcome"]);
 
@@ -779,13 +760,7 @@ async fn another_device_of_the_account_finds_its_groups() {
     );
     b.poll().await.unwrap();
     b.accept_group(&mine).await.unwrap();
-    a2.send_to_group(
-        &mine,
-        &murmur_core::message::Body::text("from the other device"),
-        None,
-    )
-    .await
-    .unwrap();
+    say(&a2, &mine, "from the other device").await;
     let got = b.poll_groups().await.unwrap();
     assert_eq!(
         got.iter()
@@ -807,9 +782,7 @@ async fn another_device_of_the_account_finds_its_groups() {
     a1.accept_group(&theirs).await.unwrap();
     a2.sync_groups().await.unwrap();
     assert_eq!(a2.group(&theirs).await.unwrap().status, GroupStatus::Joined);
-    b.send_to_group(&theirs, &murmur_core::message::Body::text("hi A"), None)
-        .await
-        .unwrap();
+    say(&b, &theirs, "hi A").await;
     let got = a2.poll_groups().await.unwrap();
     assert!(
         got.iter()
@@ -998,10 +971,7 @@ async fn a_hundred_member_group() {
         assert!(m.poll().await.unwrap().is_empty());
         m.accept_group(&group).await.unwrap();
     }
-    admin
-        .send_to_group(&group, &murmur_core::message::Body::text("to all 99"), None)
-        .await
-        .unwrap();
+    say(&admin, &group, "to all 99").await;
     for m in &members {
         let got = m.poll_groups().await.unwrap();
         assert!(
@@ -1009,14 +979,7 @@ async fn a_hundred_member_group() {
             "{got:?}"
         );
     }
-    members[50]
-        .send_to_group(
-            &group,
-            &murmur_core::message::Body::text("one of many"),
-            None,
-        )
-        .await
-        .unwrap();
+    say(&members[50], &group, "one of many").await;
     let got = admin.poll_groups().await.unwrap();
     assert!(
         got.iter()
@@ -1067,13 +1030,9 @@ async fn removing_a_member_with_its_messages_deletes_them_everywhere() {
         who.poll().await.unwrap();
         who.accept_group(&group).await.unwrap();
     }
-    b.send_to_group(&group, &murmur_core::message::Body::text("keep me"), None)
-        .await
-        .unwrap();
+    say(&b, &group, "keep me").await;
     for text in ["spam 1", "spam 2"] {
-        c.send_to_group(&group, &murmur_core::message::Body::text(text), None)
-            .await
-            .unwrap();
+        say(&c, &group, text).await;
     }
     let read: Vec<String> = a
         .poll_groups()

@@ -136,6 +136,21 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .await
     }
 
+    /// Pushes Info holding `info` (the other keys of the config kept).
+    pub(super) async fn push_info(
+        &self,
+        record: &mut Record,
+        group: &GroupKeys,
+        info: &Info,
+    ) -> ClientResult<()> {
+        let mut data = record
+            .config(NAMESPACE_INFO)
+            .map(|(m, _)| m.data)
+            .unwrap_or_default();
+        info.write(&mut data)?;
+        self.push_config(record, group, NAMESPACE_INFO, data).await
+    }
+
     /// Posts an admin's notice (`update`, signed for `sent_ms`) to the group.
     pub(super) async fn announce(
         &self,
@@ -501,13 +516,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         if let Some(s) = disappear_s {
             info.disappear_s = (s > 0).then_some(i64::from(s));
         }
-        let mut data = record
-            .config(NAMESPACE_INFO)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        info.write(&mut data)?;
-        self.push_config(&mut record, &group, NAMESPACE_INFO, data)
-            .await?;
+        self.push_info(&mut record, &group, &info).await?;
         let now = self.network_now_ms();
         if let Some(n) = name {
             let update = control::info_change(&group, control::INFO_NAME, Some(n), None, now);
@@ -533,13 +542,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         self.read_group(&mut record).await?;
         let mut info = record.info();
         info.destroyed = true;
-        let mut data = record
-            .config(NAMESPACE_INFO)
-            .map(|(m, _)| m.data)
-            .unwrap_or_default();
-        info.write(&mut data)?;
-        self.push_config(&mut record, &group, NAMESPACE_INFO, data)
-            .await?;
+        self.push_info(&mut record, &group, &info).await?;
         let account = record.account();
         let delete = |t: u64, _: &ManifestNode| {
             Request::DeleteAll(DeleteAllParams::new(&account, NAMESPACE_MESSAGES, t))
