@@ -418,8 +418,9 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     assert!(b.poll().await.unwrap().is_empty());
     b.accept_group(&group).await.unwrap();
 
-    // B holds a write token and the group key: it stores an Info config of its own (a higher
-    // seqno, signed by B) and nodes take it; A and B read the group and keep the admin's.
+    // B holds a write token and the group key: it stores Info and Members configs of its own
+    // (a higher seqno, signed by B) and nodes take them; A and B read the group and keep the
+    // admin's.
     let record = stored_record(b.store(), &group).await;
     let key = held_keys(&record)[0];
     let auth = hex::decode(record["auth"].as_str().unwrap()).unwrap();
@@ -451,9 +452,43 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
         post(&net.info().nodes[members[0]].url, &store).await.status,
         200
     );
+    // And a Members config of its own making B an admin and dropping A.
+    let mut data = Data::new();
+    let mut roster = std::collections::BTreeMap::new();
+    roster.insert(
+        b_sid,
+        murmur_core::groups::info::Member {
+            admin: true,
+            ..Default::default()
+        },
+    );
+    murmur_core::groups::info::write_members(&mut data, &roster).unwrap();
+    let mut fake = empty.increment(hash(&empty.serialize(None)), data);
+    fake.seqno = 50;
+    let bytes = fake.serialize(Some(b_id.ed25519_signing_key()));
+    let sealed = seal::encrypt(&key, seal::DOMAIN_GROUP_MEMBERS, &seal::prepare(&bytes));
+    let store = Request::Store(StoreParams::new(
+        &group,
+        murmur_core::client::groups::NAMESPACE_MEMBERS,
+        &sealed,
+        now_ms(),
+        3_600_000,
+    ))
+    .signed_by_subaccount(&sub);
+    assert_eq!(
+        post(&net.info().nodes[members[0]].url, &store).await.status,
+        200
+    );
     for who in [&a, &b] {
         who.refresh_group(&group).await.unwrap();
-        assert_eq!(who.group(&group).await.unwrap().name, "Garden");
+        let g = who.group(&group).await.unwrap();
+        assert_eq!(g.name, "Garden");
+        assert!(
+            g.members[&a_sid].admin && !g.members[&b_sid].admin,
+            "{:?}",
+            g.members
+        );
+        assert!(!b.group(&group).await.unwrap().admin);
     }
     // B posts an admin notice signed by another key ("removed A"): A shows nothing of it.
     {
