@@ -95,6 +95,36 @@ async fn say<T: murmur_core::client::Transport, S: murmur_core::client::Store>(
         .unwrap();
 }
 
+/// Library clients on `net`, over HTTP, keeping their state in memory.
+type Lib = murmur_testkit::devnet::TestClient<murmur_cli::platform::HttpTransport, MemoryStore>;
+
+/// A (identity `seed`) creates a group named `name` with B and C (the next two seeds), who
+/// take the invitation and accept it.
+async fn group_of_three(
+    net: &murmur_node::devnet::Devnet,
+    seed: u64,
+    name: &str,
+) -> ([Lib; 3], [murmur_core::SessionId; 3], AccountId) {
+    let ids = [identity(seed), identity(seed + 1), identity(seed + 2)];
+    let sids = ids.clone().map(|id| id.session_id());
+    let [a, b, c] = [0, 1, 2].map(|i| {
+        client(
+            net,
+            ids[i].clone(),
+            http(),
+            MemoryStore::new(),
+            0,
+            i as u64 + 1,
+        )
+    });
+    let (group, _) = a.create_group(name, "", &sids[1..]).await.unwrap();
+    for who in [&b, &c] {
+        who.poll().await.unwrap();
+        who.accept_group(&group).await.unwrap();
+    }
+    ([a, b, c], sids, group)
+}
+
 /// The swarm members (indices) holding `account`.
 fn holders(net: &murmur_node::devnet::Devnet, key: &[u8; 32]) -> Vec<usize> {
     let info = net.info();
@@ -925,16 +955,7 @@ async fn bad_group_input_gets_a_clear_error_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promoted_member_runs_the_group_and_deletes_it_for_everyone() {
     let (net, _dir) = devnet::start(9, 500).await;
-    let (a_id, b_id, c_id) = (identity(121), identity(122), identity(123));
-    let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
-    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
-    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
-    let c = client(&net, c_id, http(), MemoryStore::new(), 0, 3);
-    let (group, _) = a.create_group("Relay", "", &[b_sid, c_sid]).await.unwrap();
-    for who in [&b, &c] {
-        who.poll().await.unwrap();
-        who.accept_group(&group).await.unwrap();
-    }
+    let ([a, b, c], [a_sid, b_sid, _], group) = group_of_three(&net, 121, "Relay").await;
     a.poll_groups().await.unwrap();
 
     a.promote_in_group(&group, &b_sid).await.unwrap();
@@ -1055,16 +1076,7 @@ async fn a_hundred_member_group() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_member_with_its_messages_deletes_them_everywhere() {
     let (net, _dir) = devnet::start(9, 500).await;
-    let (a_id, b_id, c_id) = (identity(131), identity(132), identity(133));
-    let (a_sid, b_sid, c_sid) = (a_id.session_id(), b_id.session_id(), c_id.session_id());
-    let a = client(&net, a_id, http(), MemoryStore::new(), 0, 1);
-    let b = client(&net, b_id, http(), MemoryStore::new(), 0, 2);
-    let c = client(&net, c_id.clone(), http(), MemoryStore::new(), 0, 3);
-    let (group, _) = a.create_group("Clean", "", &[b_sid, c_sid]).await.unwrap();
-    for who in [&b, &c] {
-        who.poll().await.unwrap();
-        who.accept_group(&group).await.unwrap();
-    }
+    let ([a, b, c], [a_sid, b_sid, c_sid], group) = group_of_three(&net, 131, "Clean").await;
     say(&b, &group, "keep me").await;
     for text in ["spam 1", "spam 2"] {
         say(&c, &group, text).await;

@@ -377,38 +377,36 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// skipped this time.
     pub async fn poll_groups(&self) -> ClientResult<Vec<Incoming>> {
         self.ready().await?;
-        // The account's list of groups, now and then (other devices' changes), and pushed
-        // when ours changed (an invitation taken by the direct-message poll).
+        // The account's list of groups, now and then (other devices' changes).
         let now = self.network_now_ms();
         let due = self
             .state
             .borrow()
             .user_groups_read_ms
             .is_none_or(|t| now.saturating_sub(t) >= user_groups::READ_EVERY_MS);
-        let synced = if due {
-            self.sync_user_groups().await
-        } else {
-            self.push_user_groups(&[]).await
-        };
-        if synced.is_ok() && due {
+        if due && self.sync_user_groups().await.is_ok() {
             self.state.borrow_mut().user_groups_read_ms = Some(now);
         }
-        let records = self.load_groups().await?;
-        if !records.iter().any(|r| r.status == GroupStatus::Joined) {
-            return Ok(Vec::new());
-        }
+        let mut records = self.load_groups().await?;
         let mut fresh = Vec::new();
-        for record in records {
-            if record.status != GroupStatus::Joined {
-                continue;
+        let mut read = false;
+        for record in records
+            .iter_mut()
+            .filter(|r| r.status == GroupStatus::Joined)
+        {
+            // A group that fails to read keeps its state as it was (read again next time).
+            let before = record.clone();
+            if self.read_group_messages(record, &mut fresh).await.is_err() {
+                *record = before;
             }
-            let mut record = record;
-            if let Ok(()) = self.read_group_messages(&mut record, &mut fresh).await {
-                self.put_record(record).await?;
-            }
+            read = true;
         }
-        self.save_seen().await?;
-        // A removal or destruction read just now goes to the account's list.
+        if read {
+            self.save_groups(&records).await?;
+            self.save_seen().await?;
+        }
+        // What changed on this device goes to the account's list: an invitation the
+        // direct-message poll took, a removal or destruction read just now.
         let _ = self.push_user_groups(&[]).await;
         crate::order::by_key(&mut fresh, |m| m.sent_ms);
         Ok(fresh)

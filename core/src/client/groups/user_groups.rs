@@ -110,7 +110,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Opens a stored UserGroups message: unwrapped, or in the old wrapper (a v1 message from
     /// ourselves carrying `sharedConfigMessage`).
-    fn open_user_groups(&self, data: &[u8]) -> Option<ConfigMessage> {
+    /// Returns the message with its bytes as decrypted (its hash names it in others' lagged
+    /// diffs, so it is taken from these bytes, never a re-serialisation).
+    fn open_user_groups(&self, data: &[u8]) -> Option<(ConfigMessage, Vec<u8>)> {
         let seed = self.identity.seed().as_bytes();
         let sealed = match crate::message::decode_direct_message(&self.identity, data) {
             Ok(received) if received.sender == self.identity.session_id() => {
@@ -123,7 +125,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             _ => data.to_vec(),
         };
         let plain = seal::decrypt(seed, seal::DOMAIN_USER_GROUPS, &sealed).ok()?;
-        ConfigMessage::parse(&plain, None).ok()
+        Some((ConfigMessage::parse(&plain, None).ok()?, plain))
     }
 
     /// Reads the account's list of groups now (another device's changes), and pushes this
@@ -155,26 +157,29 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let (held, held_bytes) = self.held_user_groups().await?;
         let before = read_groups(&held.data);
         let mut inputs = vec![(held, hash(&held_bytes))];
+        let mut raw = vec![held_bytes];
         let mut read_hashes = Vec::new();
         for (stored_hash, _, _, data) in &messages {
-            let Some(message) = self.open_user_groups(data) else {
+            let Some((message, plain)) = self.open_user_groups(data) else {
                 continue;
             };
             read_hashes.push(stored_hash.clone());
-            let h = hash(&message.serialize(None));
+            let h = hash(&plain);
             if !inputs.iter().any(|(_, held)| *held == h) {
                 inputs.push((message, h));
+                raw.push(plain);
             }
         }
         let merged = match merge(&inputs, false) {
             Merged::Nothing | Merged::Adopt(0) => None,
-            Merged::Adopt(i) => Some(inputs[i].0.clone()),
-            Merged::New(m) => Some(m),
+            Merged::Adopt(i) => Some((inputs.swap_remove(i).0, raw.swap_remove(i))),
+            Merged::New(m) => {
+                let bytes = m.serialize(None);
+                Some((m, bytes))
+            }
         };
-        if let Some(message) = &merged {
-            self.store
-                .put(KEY_USER_GROUPS, message.serialize(None))
-                .await?;
+        if let Some((message, bytes)) = merged {
+            self.store.put(KEY_USER_GROUPS, bytes).await?;
             let after = read_groups(&message.data);
             let mut records = self.load_groups().await?;
             // Groups another device took or left.
