@@ -50,12 +50,14 @@ pub enum Write {
         namespace: Namespace,
         expiry: u64,
     },
-    /// A group owner's revocation (or, `unrevoke`, restoration) of member tokens.
+    /// A group owner's revocation (or, `unrevoke`, restoration) of member tokens; `signed`
+    /// is the owner's request as JSON, kept for swarm peers that missed it.
     Revoke {
         account: AccountId,
         tokens: Vec<[u8; 36]>,
         unrevoke: bool,
         timestamp: u64,
+        signed: String,
     },
 }
 
@@ -183,12 +185,9 @@ pub fn apply(
             tokens,
             unrevoke,
             timestamp,
+            signed,
         } => {
-            if *unrevoke {
-                storage.unrevoke(account, tokens)?;
-            } else {
-                storage.revoke(account, tokens, *timestamp)?;
-            }
+            storage.change_subaccounts(account, tokens, !unrevoke, *timestamp, Some(signed))?;
             let signature = sign(&node_sig::revoke(&account.to_hex(), *timestamp, tokens));
             Applied::Revoke(RevokeNodeResult { signature })
         }

@@ -244,38 +244,14 @@ pub fn check(
         Request::Revoke {
             params: p,
             unrevoke,
-        } => {
-            let account = account_of(&p.pubkey)?;
-            if account.prefix() != 0x03 {
-                return Err(refused(Refusal::bad(
-                    "invalid request: only group accounts have subaccounts",
-                )));
-            }
-            if p.tokens.is_empty() || p.tokens.len() > crate::storage::REVOKED_MAX {
-                return Err(refused(Refusal::bad(
-                    "invalid request: 1 to 50 tokens at a time",
-                )));
-            }
-            let tokens = p
-                .tokens
-                .iter()
-                .map(|t| auth::decode_token(t))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| refused(Refusal::bad("invalid request: a token is not 36 bytes")))?;
-            check_swarm(topology, &account, now_ms)?;
-            rules::check_window(p.timestamp, now_ms, sender).map_err(refused)?;
-            // The group's own key only: a member token cannot revoke.
-            if p.auth.subaccount.is_some() {
-                return Err(refused(Refusal::unauthorized(request.method(), false)));
-            }
-            authenticate(&account, &p.auth, request, &access(0)).map_err(refused)?;
-            Checked::Write(Write::Revoke {
-                account,
-                tokens,
-                unrevoke: *unrevoke,
-                timestamp: p.timestamp,
-            })
-        }
+        } => Checked::Write(check_revoke(
+            topology,
+            request,
+            p,
+            *unrevoke,
+            now_ms,
+            Window::Signature(sender),
+        )?),
         Request::GetSwarm(p) => Checked::GetSwarm(account_of(&p.pubkey)?),
         Request::Info => Checked::Info,
         Request::Batch(_) | Request::Sequence(_) | Request::WaitRetrieve(_) => {
@@ -284,4 +260,92 @@ pub fn check(
             )));
         }
     })
+}
+
+/// How a revocation's signed time is held against the node's clock.
+#[derive(Clone, Copy)]
+enum Window {
+    /// Within the signature window of a request just made (a client's, or a peer's forward).
+    Signature(Sender),
+    /// Any time up to now (and a forward's tolerance ahead): a change the owner made while
+    /// this node was away, read from a peer's log at catch-up.
+    NotAhead,
+}
+
+/// Checks a `revoke_subaccount` / `unrevoke_subaccount` request `p`: tokens, swarm, time, and
+/// the group's own signature (a member token cannot revoke).
+fn check_revoke(
+    topology: &Topology,
+    request: &Request,
+    p: &murmur_core::rpc::RevokeParams,
+    unrevoke: bool,
+    now_ms: u64,
+    window: Window,
+) -> Result<Write, Reply> {
+    let refused = Refusal::into_reply;
+    let account = rules::parse_account(&p.pubkey).map_err(refused)?;
+    if account.prefix() != 0x03 {
+        return Err(refused(Refusal::bad(
+            "invalid request: only group accounts have subaccounts",
+        )));
+    }
+    if p.tokens.is_empty() || p.tokens.len() > crate::storage::REVOKED_MAX {
+        return Err(refused(Refusal::bad(
+            "invalid request: 1 to 50 tokens at a time",
+        )));
+    }
+    let tokens = p
+        .tokens
+        .iter()
+        .map(|t| auth::decode_token(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| refused(Refusal::bad("invalid request: a token is not 36 bytes")))?;
+    check_swarm(topology, &account, now_ms)?;
+    match window {
+        Window::Signature(sender) => rules::check_window(p.timestamp, now_ms, sender),
+        Window::NotAhead if p.timestamp > now_ms + rpc::FORWARDED_SIGNATURE_TOLERANCE_MS => {
+            Err(Refusal::clock())
+        }
+        Window::NotAhead => Ok(()),
+    }
+    .map_err(refused)?;
+    if p.auth.subaccount.is_some() {
+        return Err(refused(Refusal::unauthorized(request.method(), false)));
+    }
+    let access = Access {
+        required: 0,
+        unrevocable: false,
+        revoked: &|_, _| false,
+    };
+    authenticate(&account, &p.auth, request, &access).map_err(refused)?;
+    Ok(Write::Revoke {
+        account,
+        tokens,
+        unrevoke,
+        timestamp: p.timestamp,
+        signed: request.to_json().to_string(),
+    })
+}
+
+/// Checks a subaccount change read from a swarm peer's log at catch-up: only a
+/// `revoke_subaccount` / `unrevoke_subaccount` request, for this swarm, signed by the group,
+/// made at any time up to now. A peer cannot forge one, only show what the owner signed.
+pub fn check_logged_change(
+    topology: &Topology,
+    request: &Request,
+    now_ms: u64,
+) -> Result<Write, Reply> {
+    match request {
+        Request::Revoke { params, unrevoke } => check_revoke(
+            topology,
+            request,
+            params,
+            *unrevoke,
+            now_ms,
+            Window::NotAhead,
+        ),
+        _ => Err(Refusal::into_reply(Refusal::bad(
+            "invalid request: not a subaccount change",
+        ))),
+    }
 }

@@ -27,7 +27,9 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::ratelimit::Class;
-use crate::replication::{self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_BATCH_PATH, REPLICATE_PATH};
+use crate::replication::{
+    self, HANDOFF_PATH, MESSAGES_PATH, REPLICATE_BATCH_PATH, REPLICATE_PATH, SUBACCOUNTS_PATH,
+};
 use crate::state::SharedNode;
 use crate::{network, onion, peer, rpc};
 
@@ -51,6 +53,7 @@ pub fn router(node: SharedNode) -> Router {
         .route(REPLICATE_PATH, post(peer_replicate))
         .route(REPLICATE_BATCH_PATH, post(peer_replicate_batch))
         .route(MESSAGES_PATH, post(peer_messages))
+        .route(SUBACCOUNTS_PATH, post(peer_subaccount_changes))
         .route(HANDOFF_PATH, post(peer_handoff))
         .route_layer(middleware::from_fn_with_state(node.clone(), peer_auth))
         .route_layer(middleware::from_fn_with_state(node.clone(), rate_limit));
@@ -79,7 +82,7 @@ pub fn body_limit(path: &str) -> usize {
         ONION_REQ_PATH => MAX_ONION_BODY,
         "/json_rpc" => JSON_RPC_MAX_BODY,
         REPLICATE_PATH | REPLICATE_BATCH_PATH | HANDOFF_PATH => PEER_MAX_BODY,
-        MESSAGES_PATH => PEER_PAGE_REQUEST_MAX_BODY,
+        MESSAGES_PATH | SUBACCOUNTS_PATH => PEER_PAGE_REQUEST_MAX_BODY,
         _ => 0,
     }
 }
@@ -140,6 +143,7 @@ fn endpoint_label(path: Option<&str>) -> &'static str {
         Some(REPLICATE_PATH) => "peer_replicate",
         Some(REPLICATE_BATCH_PATH) => "peer_replicate_batch",
         Some(MESSAGES_PATH) => "peer_messages",
+        Some(SUBACCOUNTS_PATH) => "peer_subaccounts",
         Some(HANDOFF_PATH) => "peer_handoff",
         _ => "other",
     }
@@ -177,6 +181,7 @@ async fn rate_limit(State(node): State<SharedNode>, request: Request, next: Next
         REPLICATE_PATH,
         REPLICATE_BATCH_PATH,
         MESSAGES_PATH,
+        SUBACCOUNTS_PATH,
         HANDOFF_PATH,
     ]
     .contains(&path)
@@ -420,6 +425,27 @@ async fn peer_messages(
     }
 }
 
+async fn peer_subaccount_changes(
+    State(node): State<SharedNode>,
+    Extension(peer::PeerSender(sender)): Extension<peer::PeerSender>,
+    body: Bytes,
+) -> Response {
+    let Ok(request) = serde_json::from_slice::<replication::ChangesRequest>(&body) else {
+        return text(StatusCode::BAD_REQUEST, "invalid page request");
+    };
+    let topology = node.network.current();
+    if !topology.in_swarm(&sender.ed25519, request.swarm_id) {
+        return text(StatusCode::FORBIDDEN, "not a member of that swarm");
+    }
+    match replication::serve_subaccount_changes(&node.storage, &topology, &request) {
+        Ok(page) => axum::Json(page).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read subaccount changes for a peer");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
 async fn peer_handoff(
     State(node): State<SharedNode>,
     Extension(peer::PeerSender(sender)): Extension<peer::PeerSender>,
@@ -429,21 +455,32 @@ async fn peer_handoff(
         return text(StatusCode::BAD_REQUEST, "invalid handoff");
     };
     // Only a node that held these accounts (now or under the manifest before) hands them on.
-    let from_holder = handoff.messages.iter().all(|m| {
-        AccountId::parse(&m.account).is_ok_and(|a| node.network.held_by(&sender.ed25519, &a))
-    });
+    let held = |a: AccountId| node.network.held_by(&sender.ed25519, &a);
+    let from_holder = handoff
+        .messages
+        .iter()
+        .all(|m| AccountId::parse(&m.account).is_ok_and(held))
+        && handoff
+            .changes
+            .iter()
+            .all(|c| replication::change_account(c).is_some_and(held));
     if !from_holder {
         return text(StatusCode::FORBIDDEN, "not a holder of these accounts");
     }
     let topology = node.network.current();
     let now_ms = node.clock.now_ms();
-    match replication::accept(
-        &node.storage,
-        &topology,
-        &node.metrics,
-        now_ms,
-        handoff.messages,
-    ) {
+    let accepted =
+        replication::accept_subaccount_changes(&node.storage, &topology, now_ms, handoff.changes)
+            .and_then(|()| {
+                replication::accept(
+                    &node.storage,
+                    &topology,
+                    &node.metrics,
+                    now_ms,
+                    handoff.messages,
+                )
+            });
+    match accepted {
         Ok(n) => axum::Json(json!({ "accepted": n })).into_response(),
         Err(why) => text(StatusCode::CONFLICT, why),
     }

@@ -10,6 +10,10 @@
 //!    node no longer owns are pushed to every member of their new swarm
 //!    (`/murmur/v1/handoff`) and dropped here only once all of them have acknowledged.
 //!
+//! A group owner's revocations of member tokens travel the first two ways too: forwarded at
+//! once, and logged as the owner signed them for peers to read at catch-up
+//! (`/murmur/v1/subaccounts`), where each is checked again against the group's key.
+//!
 //! Every message received from a peer is checked: its hash must match its content and its
 //! account must belong to this node's swarm, so a peer cannot plant or relabel messages.
 
@@ -45,6 +49,9 @@ pub const REPLICATE_PATH: &str = "/murmur/v1/replicate";
 pub const MESSAGES_PATH: &str = "/murmur/v1/messages";
 pub const HANDOFF_PATH: &str = "/murmur/v1/handoff";
 pub const REPLICATE_BATCH_PATH: &str = "/murmur/v1/replicate_batch";
+pub const SUBACCOUNTS_PATH: &str = "/murmur/v1/subaccounts";
+/// Subaccount changes per catch-up page.
+pub const CHANGES_PAGE_SIZE: usize = 100;
 /// Most forwarded writes in one `/murmur/v1/replicate_batch` request.
 pub const FORWARD_BATCH_MAX: usize = 64;
 /// Forwarded batches in flight to one peer at once.
@@ -147,6 +154,14 @@ pub struct WireDigest {
 #[serde(deny_unknown_fields)]
 pub struct Handoff {
     pub messages: Vec<WireMessage>,
+    /// Group owners' signed subaccount changes for the accounts handed off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Value>,
+}
+
+/// The account a logged subaccount change (a signed request, JSON) is for, if it names one.
+pub fn change_account(change: &Value) -> Option<AccountId> {
+    AccountId::parse(change.get("params")?.get("pubkey")?.as_str()?).ok()
 }
 
 /// Forwards a client's write to `peers` (the other members of this node's swarm), through
@@ -633,6 +648,78 @@ pub fn accept(
     Ok(stored)
 }
 
+/// A page request for a peer's logged subaccount changes after `after` (the peer's own
+/// arrival order), for the swarm `swarm_id`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ChangesRequest {
+    pub swarm_id: u64,
+    pub after: i64,
+}
+
+/// A page of logged subaccount changes: each the group owner's signed request as it came.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangesReply {
+    pub changes: Vec<Value>,
+    pub next: i64,
+    pub done: bool,
+}
+
+/// `/murmur/v1/subaccounts`: a page of this node's logged subaccount changes for accounts of
+/// `request.swarm_id` in `topology`.
+pub fn serve_subaccount_changes(
+    storage: &Storage,
+    topology: &Topology,
+    request: &ChangesRequest,
+) -> Result<ChangesReply, StorageError> {
+    let page = storage.subaccount_changes_after(request.after, CHANGES_PAGE_SIZE)?;
+    let next = page.last().map_or(request.after, |c| c.0);
+    let done = page.len() < CHANGES_PAGE_SIZE;
+    let wanted = Some(SwarmId(request.swarm_id));
+    let changes = page
+        .into_iter()
+        .filter(|(_, account, _)| topology.swarm_of(account) == wanted)
+        .filter_map(|(_, _, signed)| serde_json::from_str(&signed).ok())
+        .collect();
+    Ok(ChangesReply {
+        changes,
+        next,
+        done,
+    })
+}
+
+/// Takes a page of subaccount changes read from a peer: each must be a group owner's
+/// `(un)revoke_subaccount` for this swarm that checks out ([`checks::check_logged_change`]),
+/// or none of the page is taken.
+pub fn accept_subaccount_changes(
+    storage: &Storage,
+    topology: &Topology,
+    now_ms: u64,
+    changes: Vec<Value>,
+) -> Result<(), &'static str> {
+    let mut writes = Vec::with_capacity(changes.len());
+    for change in changes {
+        let request = Request::from_json_value(change).map_err(|_| "bad peer page")?;
+        let write = checks::check_logged_change(topology, &request, now_ms)
+            .map_err(|_| "a subaccount change does not check out")?;
+        writes.push(write);
+    }
+    for write in writes {
+        if let Write::Revoke {
+            account,
+            tokens,
+            unrevoke,
+            timestamp,
+            signed,
+        } = write
+        {
+            storage
+                .change_subaccounts(&account, &tokens, !unrevoke, timestamp, Some(&signed))
+                .map_err(|_| "database error")?;
+        }
+    }
+    Ok(())
+}
+
 /// What a background round reads and writes: the peers it calls, this node's store, the
 /// topology in force when the round began, and the counters it bumps.
 #[derive(Debug, Clone, Copy)]
@@ -651,7 +738,11 @@ pub async fn catch_up(round: Round<'_>) -> bool {
     };
     let mut complete = true;
     for p in round.topology.peers() {
-        if let Err(why) = catch_up_from(round, &p, swarm).await {
+        let read = match catch_up_from(round, &p, swarm).await {
+            Ok(()) => catch_up_changes_from(round, &p, swarm).await,
+            Err(why) => Err(why),
+        };
+        if let Err(why) = read {
             tracing::debug!(peer = %short(&p.ed25519), why, "catch-up incomplete");
             complete = false;
         }
@@ -731,6 +822,49 @@ async fn catch_up_from(
     }
 }
 
+/// Reads `p`'s logged subaccount changes after the cursor kept for it. A peer of an older
+/// build keeps no log (404): there is nothing to read.
+async fn catch_up_changes_from(
+    round: Round<'_>,
+    p: &ManifestNode,
+    swarm: SwarmId,
+) -> Result<(), &'static str> {
+    loop {
+        let after = round
+            .storage
+            .peer_subaccount_cursor(&p.ed25519)
+            .map_err(|_| "database error")?;
+        let request = ChangesRequest {
+            swarm_id: swarm.0,
+            after,
+        };
+        let body = serde_json::to_vec(&request).expect("a page request serialises");
+        let (status, bytes) = round
+            .caller
+            .post(p, SUBACCOUNTS_PATH, body, PEER_TIMEOUT)
+            .await
+            .map_err(|_| "peer unreachable")?;
+        match status {
+            200 => {}
+            404 => return Ok(()),
+            _ => return Err("peer refused"),
+        }
+        let page: ChangesReply = serde_json::from_slice(&bytes).map_err(|_| "bad peer page")?;
+        if page.changes.len() > CHANGES_PAGE_SIZE || (!page.done && page.next <= after) {
+            return Err("bad peer page");
+        }
+        let now_ms = round.caller.clock.now_ms();
+        accept_subaccount_changes(round.storage, round.topology, now_ms, page.changes)?;
+        round
+            .storage
+            .set_peer_subaccount_cursor(&p.ed25519, page.next)
+            .map_err(|_| "database error")?;
+        if page.done {
+            return Ok(());
+        }
+    }
+}
+
 /// One `/murmur/v1/messages` request to `p`; `Err` carries the status (0: no answer, or not
 /// a page).
 async fn read_page(
@@ -784,6 +918,7 @@ pub async fn hand_off(round: Round<'_>) -> bool {
             let members = topology.signed.manifest.members(target);
             let body = serde_json::to_vec(&Handoff {
                 messages: messages.iter().map(WireMessage::from_stored).collect(),
+                changes: Vec::new(),
             })
             .expect("a handoff serialises");
             let acks = join_all(
@@ -801,6 +936,57 @@ pub async fn hand_off(round: Round<'_>) -> bool {
         }
         if !full_page {
             break;
+        }
+    }
+    all_done && hand_off_changes(round).await
+}
+
+/// Pushes the logged subaccount changes of accounts this node no longer owns to every member
+/// of their new swarm (which checks each again), and forgets them once all have acknowledged:
+/// a group's revocations move with its messages.
+async fn hand_off_changes(round: Round<'_>) -> bool {
+    let Round {
+        caller,
+        storage,
+        topology,
+        ..
+    } = round;
+    let Ok(log) = storage.subaccount_changes_after(0, usize::MAX >> 1) else {
+        return false;
+    };
+    let mut by_swarm: BTreeMap<SwarmId, (Vec<i64>, Vec<Value>)> = BTreeMap::new();
+    for (id, account, signed) in log {
+        if !topology.owns(&account)
+            && let Some(target) = topology.swarm_of(&account)
+            && let Ok(change) = serde_json::from_str(&signed)
+        {
+            let entry = by_swarm.entry(target).or_default();
+            entry.0.push(id);
+            entry.1.push(change);
+        }
+    }
+    let mut all_done = true;
+    for (target, (ids, changes)) in by_swarm {
+        for (ids, changes) in ids
+            .chunks(CHANGES_PAGE_SIZE)
+            .zip(changes.chunks(CHANGES_PAGE_SIZE))
+        {
+            let members = topology.signed.manifest.members(target);
+            let body = serde_json::to_vec(&Handoff {
+                messages: Vec::new(),
+                changes: changes.to_vec(),
+            })
+            .expect("a handoff serialises");
+            let acks = join_all(
+                members
+                    .iter()
+                    .map(|p| caller.post(p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
+            )
+            .await;
+            let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
+            if !(all_acked && storage.forget_subaccount_changes(ids).is_ok()) {
+                all_done = false;
+            }
         }
     }
     all_done
@@ -911,6 +1097,7 @@ mod tests {
             total += batch.len();
             let body = serde_json::to_vec(&Handoff {
                 messages: batch.iter().map(WireMessage::from_stored).collect(),
+                changes: Vec::new(),
             })
             .unwrap();
             assert!(body.len() <= PEER_MAX_BODY, "{} bytes", body.len());

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_peer_cursors.sql"),
     include_str!("../migrations/0003_account_usage.sql"),
     include_str!("../migrations/0004_revoked_subaccounts.sql"),
+    include_str!("../migrations/0005_subaccount_changes.sql"),
 ];
 
 /// Most revoked tokens a node keeps per account (Session's limit); the oldest go first.
@@ -453,40 +454,81 @@ impl Storage {
     }
 
     /// Deletes the listed messages of `account`; returns the hashes deleted, sorted.
-    /// Revokes `tokens` of `account` at `at_ms` (again: the time moves), keeping the newest
-    /// [`REVOKED_MAX`].
+    /// Revokes `tokens` of `account` at the owner's time `at_ms`, as an unlogged change
+    /// ([`Self::change_subaccounts`]).
     pub fn revoke(&self, account: &AccountId, tokens: &[[u8; 36]], at_ms: u64) -> Result<()> {
+        self.change_subaccounts(account, tokens, true, at_ms, None)
+    }
+
+    /// Revokes (`revoked`) or lets back in `tokens` of `account`, as the group owner did at
+    /// `at_ms`. The owner's time orders its changes, whatever order they arrive in: a token
+    /// takes the change only when it is newer than the one it holds (at the same time, a
+    /// revocation wins), so every member of a swarm ends the same. The newest
+    /// [`REVOKED_MAX`] revocations are kept per account, and as many unrevocations.
+    ///
+    /// `signed`: the owner's signed request (JSON), logged for peers' catch-up
+    /// ([`Self::subaccount_changes_after`]); the newest `2 × REVOKED_MAX` per account are kept.
+    pub fn change_subaccounts(
+        &self,
+        account: &AccountId,
+        tokens: &[[u8; 36]],
+        revoked: bool,
+        at_ms: u64,
+        signed: Option<&str>,
+    ) -> Result<()> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
         for t in tokens {
             tx.execute(
-                "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account, token) DO UPDATE SET revoked_at = excluded.revoked_at",
-                params![&account.0[..], &t[..], at_ms as i64],
+                "INSERT INTO revoked_subaccounts (account, token, revoked_at, revoked)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account, token) DO UPDATE
+                 SET revoked_at = excluded.revoked_at, revoked = excluded.revoked
+                 WHERE excluded.revoked_at > revoked_at
+                    OR (excluded.revoked_at = revoked_at AND excluded.revoked > revoked)",
+                params![&account.0[..], &t[..], at_ms as i64, revoked],
             )?;
         }
-        tx.execute(
-            "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token NOT IN
-               (SELECT token FROM revoked_subaccounts WHERE account = ?1
-                ORDER BY revoked_at DESC, token LIMIT ?2)",
-            params![&account.0[..], REVOKED_MAX as i64],
-        )?;
+        for state in [true, false] {
+            tx.execute(
+                "DELETE FROM revoked_subaccounts WHERE account = ?1 AND revoked = ?3 AND token NOT IN
+                   (SELECT token FROM revoked_subaccounts WHERE account = ?1 AND revoked = ?3
+                    ORDER BY revoked_at DESC, token LIMIT ?2)",
+                params![&account.0[..], REVOKED_MAX as i64, state],
+            )?;
+        }
+        if let Some(signed) = signed {
+            tx.execute(
+                "INSERT OR IGNORE INTO subaccount_changes (account, timestamp, request)
+                 VALUES (?1, ?2, ?3)",
+                params![&account.0[..], at_ms as i64, signed],
+            )?;
+            tx.execute(
+                "DELETE FROM subaccount_changes WHERE account = ?1 AND id NOT IN
+                   (SELECT id FROM subaccount_changes WHERE account = ?1
+                    ORDER BY timestamp DESC, id DESC LIMIT ?2)",
+                params![&account.0[..], 2 * REVOKED_MAX as i64],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
 
-    /// Lets `tokens` of `account` back in.
-    pub fn unrevoke(&self, account: &AccountId, tokens: &[[u8; 36]]) -> Result<()> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction()?;
-        for t in tokens {
-            tx.execute(
-                "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
-                params![&account.0[..], &t[..]],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+    /// Up to `limit` logged subaccount changes after `after` (this node's arrival order):
+    /// `(id, account, signed request)`.
+    pub fn subaccount_changes_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, AccountId, String)>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT id, account, request FROM subaccount_changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok((r.get(0)?, account_from(r.get(1)?)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// [`Self::is_revoked`] as the checks take it; a database error counts as revoked (the
@@ -501,7 +543,7 @@ impl Storage {
             .lock()
             .conn
             .query_row(
-                "SELECT 1 FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+                "SELECT 1 FROM revoked_subaccounts WHERE account = ?1 AND token = ?2 AND revoked = 1",
                 params![&account.0[..], &token[..]],
                 |_| Ok(()),
             )
@@ -801,9 +843,50 @@ impl Storage {
         Ok(())
     }
 
-    /// Forgets every peer cursor (the swarm changed: new peers have unrelated ids).
+    /// Forgets the logged subaccount changes `ids` (handed to their account's new swarm).
+    pub fn forget_subaccount_changes(&self, ids: &[i64]) -> Result<()> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        for id in ids {
+            tx.execute("DELETE FROM subaccount_changes WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How far this node has read `peer`'s subaccount changes (0: not yet).
+    pub fn peer_subaccount_cursor(&self, peer: &str) -> Result<i64> {
+        let inner = self.lock();
+        Ok(inner
+            .conn
+            .query_row(
+                "SELECT cursor FROM peer_subaccount_cursors WHERE peer = ?1",
+                [peer],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Records how far this node has read `peer`'s subaccount changes.
+    pub fn set_peer_subaccount_cursor(&self, peer: &str, cursor: i64) -> Result<()> {
+        let inner = self.lock();
+        inner.conn.execute(
+            "INSERT INTO peer_subaccount_cursors (peer, cursor) VALUES (?1, ?2)
+             ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
+            params![peer, cursor],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets every peer cursor (the swarm changed: new peers have unrelated ids, and the
+    /// accounts now ours are read from the start).
     pub fn reset_peer_cursors(&self) -> Result<()> {
-        self.lock().conn.execute("DELETE FROM peer_cursors", [])?;
+        let inner = self.lock();
+        inner.conn.execute("DELETE FROM peer_cursors", [])?;
+        inner
+            .conn
+            .execute("DELETE FROM peer_subaccount_cursors", [])?;
         Ok(())
     }
 }
@@ -979,6 +1062,111 @@ mod tests {
             .retrieve(&AccountId([7; 33]), Namespace(0), "", 0, 10, 10_000)
             .unwrap();
         assert_eq!(got.len(), 2, "the old messages are still there");
+    }
+
+    #[test]
+    fn changes_to_a_token_follow_the_owners_time_whatever_order_they_arrive_in() {
+        let acct = AccountId([3; 33]);
+        let t = [1; 36];
+        // (revoked, owner's time) in the order one node hears them, then the reverse.
+        let changes = [(true, 10), (false, 5), (false, 20), (true, 15), (true, 20)];
+        for order in [changes.to_vec(), changes.iter().rev().copied().collect()] {
+            let s = open();
+            for (revoked, at) in order {
+                s.change_subaccounts(&acct, &[t], revoked, at, None)
+                    .unwrap();
+            }
+            // The newest is at 20, where a revocation and an unrevocation tie: it is revoked.
+            assert!(s.is_revoked(&acct, &t).unwrap());
+        }
+        let s = open();
+        s.change_subaccounts(&acct, &[t], true, 10, None).unwrap();
+        s.change_subaccounts(&acct, &[t], false, 5, None).unwrap();
+        assert!(
+            s.is_revoked(&acct, &t).unwrap(),
+            "an older unrevocation loses"
+        );
+        s.change_subaccounts(&acct, &[t], false, 11, None).unwrap();
+        assert!(!s.is_revoked(&acct, &t).unwrap());
+        s.change_subaccounts(&acct, &[t], true, 10, None).unwrap();
+        assert!(
+            !s.is_revoked(&acct, &t).unwrap(),
+            "a replayed revocation loses"
+        );
+    }
+
+    #[test]
+    fn the_log_of_signed_changes_is_paged_and_bounded_per_account() {
+        let s = open();
+        let acct = AccountId([3; 33]);
+        for i in 0..(2 * REVOKED_MAX + 10) {
+            let signed = format!("{{\"n\": {i}}}");
+            s.change_subaccounts(&acct, &[[i as u8; 36]], true, i as u64, Some(&signed))
+                .unwrap();
+        }
+        // The same signed request again is not logged twice.
+        s.change_subaccounts(&acct, &[[0; 36]], true, 0, Some("{\"n\": 109}"))
+            .unwrap();
+        let all = s.subaccount_changes_after(0, 1_000).unwrap();
+        assert_eq!(all.len(), 2 * REVOKED_MAX, "the oldest went");
+        assert_eq!(all[0].2, "{\"n\": 10}");
+        let page = s.subaccount_changes_after(all[9].0, 5).unwrap();
+        assert_eq!(page.len(), 5);
+        assert_eq!(page[0].0, all[10].0);
+        // Revocations are capped as before; the unrevocations kept are capped alike.
+        for i in 0..(REVOKED_MAX + 5) {
+            s.change_subaccounts(&acct, &[[i as u8; 36]], false, 1_000 + i as u64, None)
+                .unwrap();
+        }
+        let kept: i64 = s
+            .lock()
+            .conn
+            .query_row(
+                "SELECT count(*) FROM revoked_subaccounts WHERE account = ?1",
+                params![&acct.0[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept as usize, 2 * REVOKED_MAX);
+    }
+
+    #[test]
+    fn a_database_from_before_the_change_log_keeps_its_revocations() {
+        // Written as the previous version did (schema 4), then opened by this one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute(
+                "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, 50)",
+                params![&[3u8; 33][..], &[1u8; 36][..]],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO peer_cursors (peer, cursor) VALUES ('aa', 7)",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Storage::open(&path, Caps::total(1 << 30)).unwrap();
+        let acct = AccountId([3; 33]);
+        assert!(s.is_revoked(&acct, &[1; 36]).unwrap(), "still revoked");
+        assert_eq!(s.peer_cursor("aa").unwrap(), 7);
+        assert_eq!(s.peer_subaccount_cursor("aa").unwrap(), 0);
+        assert!(s.subaccount_changes_after(0, 10).unwrap().is_empty());
+        // An unrevocation older than the revocation from before changes nothing; a newer one does.
+        s.change_subaccounts(&acct, &[[1; 36]], false, 40, None)
+            .unwrap();
+        assert!(s.is_revoked(&acct, &[1; 36]).unwrap());
+        s.change_subaccounts(&acct, &[[1; 36]], false, 60, None)
+            .unwrap();
+        assert!(!s.is_revoked(&acct, &[1; 36]).unwrap());
     }
 
     #[test]

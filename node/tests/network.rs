@@ -340,6 +340,68 @@ async fn replication_survives_a_member_going_down_and_restarts() {
     net.stop().await;
 }
 
+/// A group owner's revocation reaches a member of the group's swarm that was down when it was
+/// made: back up, that member reads it from its peers' logs at catch-up and refuses the token
+/// too (SESSION-GROUPS.md §8.5: revoked on every member of the swarm).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_down_during_a_revocation_refuses_the_token_once_back() {
+    use murmur_core::groups::GroupKeys;
+    use murmur_core::groups::auth::{Subaccount, make_auth};
+    use murmur_core::rpc::{AccountId, Namespace, RevokeParams, StoreParams};
+    let (_dir, mut net) = devnet(6).await;
+    let client = http();
+    let members = swarm_of(&net, 0);
+    let (a, c) = (members[0], members[2]);
+    let swarm = net.manifest.manifest.nodes[0].swarm();
+    let g = (0u8..=255)
+        .map(|i| GroupKeys::from_seed(&[i; 32]))
+        .find(|g| net.manifest.manifest.swarm_for_key(g.public().as_bytes()) == Some(swarm))
+        .expect("some group seed maps to swarm 0");
+    let group = AccountId(g.group_id());
+    let member = Identity::generate(&mut rng(5));
+    let auth = make_auth(&g, &member.session_id(), true, false).unwrap();
+    let sub = Subaccount::open(&member, &g.public(), &auth.0).unwrap();
+    let store_as = |data: &[u8], now| {
+        Request::Store(StoreParams::new(&group, Namespace(11), data, now, DAY_MS))
+            .signed_by_subaccount(&sub)
+    };
+    let (status, body) = rpc_at(
+        &client,
+        &url(&net, c),
+        &store_as(b"before", net.clock.now_ms()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    net.stop_node(c).await;
+    let revoke = Request::Revoke {
+        params: RevokeParams::new(&group, &[sub.token], net.clock.now_ms()),
+        unrevoke: false,
+    }
+    .signed_by_group(&g);
+    let (status, body) = rpc_at(&client, &url(&net, a), &revoke).await;
+    assert_eq!(status, 200, "{body}");
+
+    net.restart_node(c).await.unwrap();
+    wait_for(
+        "the restarted member to take the revocation",
+        Duration::from_secs(20),
+        async || {
+            net.node(c)
+                .is_some_and(|n| n.node.storage.is_revoked(&group, &sub.token).unwrap())
+        },
+    )
+    .await;
+    let (status, body) = rpc_at(
+        &client,
+        &url(&net, c),
+        &store_as(b"after", net.clock.now_ms()),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    net.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_swarm_hands_its_messages_to_the_new_owners() {
     let (_dir, mut net) = devnet(9).await;
@@ -359,6 +421,37 @@ async fn a_removed_swarm_hands_its_messages_to_the_new_owners() {
         assert_eq!(status, 200, "{body}");
         stored.push((user, data));
     }
+    // A group in that swarm whose owner revoked a member: the revocation moves too.
+    let g = (0u8..=255)
+        .map(|i| murmur_core::groups::GroupKeys::from_seed(&[i; 32]))
+        .find(|g| {
+            net.manifest.manifest.swarm_for_key(g.public().as_bytes())
+                == Some(net.manifest.manifest.nodes[8].swarm())
+        })
+        .expect("some group seed maps to the leaving swarm");
+    let group = murmur_core::rpc::AccountId(g.group_id());
+    let token = murmur_core::groups::auth::token_for(
+        &g,
+        &Identity::generate(&mut rng(6)).session_id(),
+        true,
+        false,
+    )
+    .unwrap();
+    let revoke = Request::Revoke {
+        params: murmur_core::rpc::RevokeParams::new(&group, &[token], net.clock.now_ms()),
+        unrevoke: false,
+    }
+    .signed_by_group(&g);
+    let (status, body) = rpc_at(&client, &url(&net, 8), &revoke).await;
+    assert_eq!(status, 200, "{body}");
+
+    let before: Vec<String> = net
+        .manifest
+        .manifest
+        .nodes
+        .iter()
+        .map(|n| n.ed25519.clone())
+        .collect();
 
     // The operator removes the whole swarm.
     let mut manifest = net.manifest.manifest.clone();
@@ -390,13 +483,31 @@ async fn a_removed_swarm_hands_its_messages_to_the_new_owners() {
             .await;
         }
     }
+    let new_owners = manifest
+        .members(manifest.swarm_for_key(&group.key()).unwrap())
+        .iter()
+        .map(|n| before.iter().position(|e| *e == n.ed25519).unwrap())
+        .collect::<Vec<_>>();
+    wait_for(
+        "the revocation to reach the group's new swarm",
+        Duration::from_secs(30),
+        async || {
+            new_owners.iter().all(|&i| {
+                net.node(i)
+                    .is_some_and(|n| n.node.storage.is_revoked(&group, &token).unwrap())
+            })
+        },
+    )
+    .await;
     wait_for(
         "the removed swarm to drop its copies",
         Duration::from_secs(30),
         async || {
-            leaving
-                .iter()
-                .all(|&i| net.node(i).unwrap().node.storage.stats().0 == 0)
+            leaving.iter().all(|&i| {
+                let storage = &net.node(i).unwrap().node.storage;
+                storage.stats().0 == 0
+                    && storage.subaccount_changes_after(0, 10).unwrap().is_empty()
+            })
         },
     )
     .await;

@@ -369,3 +369,203 @@ async fn a_peer_without_digest_pages_is_read_whole() {
     assert_eq!(node.storage.stats().0, 1);
     served.node.stop().await;
 }
+
+/// A scripted swarm peer whose message pages are empty and whose log of subaccount changes
+/// (`/murmur/v1/subaccounts`) is whatever page the test sets; it refuses (503) until `ready`.
+struct ChangesPeer {
+    node: murmur_core::network::ManifestNode,
+    page: std::sync::Arc<std::sync::Mutex<murmur_node::replication::ChangesReply>>,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn changes_peer(seed: u8) -> ChangesPeer {
+    use axum::routing::post;
+    use murmur_node::replication::{ChangesReply, PageReply, SUBACCOUNTS_PATH};
+    use std::sync::atomic::Ordering::Relaxed;
+    let page = std::sync::Arc::new(std::sync::Mutex::new(ChangesReply {
+        changes: Vec::new(),
+        next: 0,
+        done: true,
+    }));
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (serving, seen, gate) = (page.clone(), asked.clone(), ready.clone());
+    let gate2 = ready.clone();
+    let app = axum::Router::new()
+        .route(
+            MESSAGES_PATH,
+            post(move || {
+                let (seen, gate) = (seen.clone(), gate.clone());
+                async move {
+                    seen.fetch_add(1, Relaxed);
+                    if !gate.load(Relaxed) {
+                        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+                    }
+                    let empty = PageReply {
+                        messages: Vec::new(),
+                        digests: Vec::new(),
+                        next: 0,
+                        done: true,
+                    };
+                    (
+                        axum::http::StatusCode::OK,
+                        serde_json::to_string(&empty).unwrap(),
+                    )
+                }
+            }),
+        )
+        .route(
+            SUBACCOUNTS_PATH,
+            post(move || {
+                let (serving, gate) = (serving.clone(), gate2.clone());
+                async move {
+                    if !gate.load(Relaxed) {
+                        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+                    }
+                    let page = serving.lock().unwrap().clone();
+                    (
+                        axum::http::StatusCode::OK,
+                        serde_json::to_string(&page).unwrap(),
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut node = common::phantom_node(0, seed);
+    node.url = format!("http://{addr}");
+    ChangesPeer {
+        node,
+        page,
+        asked,
+        ready,
+    }
+}
+
+/// Revocations reach a member that missed their forward: at catch-up it reads the group
+/// owner's signed requests from a peer's log, checks each against the group's key, and orders
+/// them by the owner's time. A lying peer cannot forge a change, slip a store in, date one in
+/// the future, or undo a revocation by replaying an older unrevocation: such a page is refused
+/// whole, changes nothing, and the node reads on once the peer behaves.
+#[tokio::test]
+async fn revocations_missed_while_away_are_read_from_a_peer_and_checked() {
+    use murmur_core::groups::GroupKeys;
+    use murmur_core::groups::auth::token_for;
+    use murmur_core::rpc::{AccountId, Request, RevokeParams};
+    use murmur_node::replication::ChangesReply;
+    use std::sync::atomic::Ordering::Relaxed;
+    const HOUR_MS: u64 = 3_600_000;
+
+    let peer = changes_peer(23).await;
+    let served = common::serve(vec![peer.node.clone()], |c| {
+        c.replication.sync_interval_ms = 3_600_000;
+    })
+    .await;
+    let node = &served.node.node;
+    while peer.asked.load(Relaxed) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    peer.ready.store(true, Relaxed);
+
+    let g = GroupKeys::from_seed(&[0x42; 32]);
+    let group = AccountId(g.group_id());
+    let ids: Vec<murmur_core::Identity> = (0..3)
+        .map(|i| murmur_core::Identity::generate(&mut common::rng(40 + i)))
+        .collect();
+    let tokens: Vec<[u8; 36]> = ids
+        .iter()
+        .map(|id| token_for(&g, &id.session_id(), true, false).unwrap())
+        .collect();
+    let change = |keys: &GroupKeys, token: [u8; 36], unrevoke: bool, at: u64| {
+        Request::Revoke {
+            params: RevokeParams::new(&group, &[token], at),
+            unrevoke,
+        }
+        .signed_by_group(keys)
+        .to_json()
+    };
+    let now = murmur_testkit::now_ms();
+    let revoked = |t: &[u8; 36]| node.storage.is_revoked(&group, t).unwrap();
+    let set_page = |changes: Vec<serde_json::Value>, next: i64| {
+        *peer.page.lock().unwrap() = ChangesReply {
+            changes,
+            next,
+            done: true,
+        };
+    };
+    let cursor = || {
+        node.storage
+            .peer_subaccount_cursor(&peer.node.ed25519)
+            .unwrap()
+    };
+
+    // Made an hour ago, far outside a request's signature window: still taken.
+    set_page(vec![change(&g, tokens[0], false, now - HOUR_MS)], 1);
+    assert!(catch_up_now(node).await);
+    assert!(revoked(&tokens[0]), "the missed revocation is taken");
+    assert_eq!(cursor(), 1);
+
+    // Lies, each refused whole with nothing changed and the cursor where it was.
+    let impostor = GroupKeys::from_seed(&[0x43; 32]);
+    let store = common::store(&ids[2], 0, b"not a change", 60_000, now).to_json();
+    let lies = [
+        // a good revocation of token 1 beside an unrevocation the group never signed
+        vec![
+            change(&g, tokens[1], false, now - HOUR_MS),
+            change(&impostor, tokens[0], true, now),
+        ],
+        // a store slipped in among changes
+        vec![change(&g, tokens[1], false, now), store],
+        // dated ahead of the node's clock (it would outrank every later change)
+        vec![change(&g, tokens[1], false, now + 2 * HOUR_MS)],
+        // malformed
+        vec![serde_json::json!({"method": "revoke_subaccount", "params": {}})],
+    ];
+    for lie in lies {
+        set_page(lie, 2);
+        assert!(!catch_up_now(node).await, "the page is refused");
+        assert!(
+            revoked(&tokens[0]) && !revoked(&tokens[1]),
+            "nothing changed"
+        );
+        assert_eq!(cursor(), 1, "nothing was read");
+    }
+
+    // An older unrevocation signed by the owner is no lie, but it is older than the
+    // revocation: it changes nothing. A newer one lets the member back in.
+    set_page(vec![change(&g, tokens[0], true, now - 2 * HOUR_MS)], 2);
+    assert!(catch_up_now(node).await);
+    assert!(
+        revoked(&tokens[0]),
+        "an older unrevocation does not undo a revocation"
+    );
+    set_page(
+        vec![
+            change(&g, tokens[0], true, now - HOUR_MS / 2),
+            change(&g, tokens[2], false, now),
+        ],
+        4,
+    );
+    assert!(catch_up_now(node).await);
+    assert!(!revoked(&tokens[0]) && revoked(&tokens[2]));
+    assert_eq!(cursor(), 4);
+
+    // What it took it serves on to its own swarm peers, as signed by the owner.
+    let topology = node.network.current();
+    let request = murmur_node::replication::ChangesRequest {
+        swarm_id: 0,
+        after: 0,
+    };
+    let served_log =
+        murmur_node::replication::serve_subaccount_changes(&node.storage, &topology, &request)
+            .unwrap();
+    assert_eq!(served_log.changes.len(), 4);
+    assert!(served_log.done);
+    for c in &served_log.changes {
+        let request = Request::from_json_value(c.clone()).unwrap();
+        assert!(matches!(request, Request::Revoke { .. }));
+    }
+    served.node.stop().await;
+}

@@ -229,7 +229,16 @@ async fn a_revoked_token_is_refused_except_for_unrevocable_reads_until_restored(
         "the kick notice is readable"
     );
 
+    // The owner's time orders its changes: an unrevocation signed at the same time as the
+    // revocation loses to it, a later one lets the member back in.
     n.ok(&revoke(&g, &[token], true, now)).await;
+    assert_eq!(
+        rpc(&n.router, &store_as(&sub, &g, 11, b"not yet", now))
+            .await
+            .0,
+        401
+    );
+    n.ok(&revoke(&g, &[token], true, now + 1)).await;
     n.ok(&store_as(&sub, &g, 11, b"restored", now)).await;
 
     // A malformed revocation changes nothing.
