@@ -436,22 +436,10 @@ pub fn profile_set(
         ),
         None => None,
     };
-    let picture_bytes = match picture {
-        Some(path) => {
-            let data = std::fs::read(path)
-                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
-            match murmur_core::media::strip_metadata(&data) {
-                Ok(murmur_core::media::Stripped::Image { bytes, .. }) => Some(bytes),
-                _ => {
-                    return Err(Failure::Input(format!(
-                        "{} is not a picture (JPEG, PNG, GIF or WebP)",
-                        path.display()
-                    )));
-                }
-            }
-        }
-        None => None,
-    };
+    let picture_bytes = picture
+        .map(murmur_cli::files::read_picture)
+        .transpose()
+        .map_err(Failure::Input)?;
     let home = home(common);
     let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
     let runtime = runtime()?;

@@ -140,6 +140,19 @@ pub fn prepare(path: &Path, keep_metadata: bool) -> Result<Outgoing, String> {
 }
 
 /// A type for a file by its name's extension (the common ones; anything else is bytes).
+/// The picture at `path` with its metadata stripped, or why not (unreadable, or not a JPEG,
+/// PNG, GIF or WebP picture).
+pub fn read_picture(path: &Path) -> Result<Vec<u8>, String> {
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match murmur_core::media::strip_metadata(&data) {
+        Ok(murmur_core::media::Stripped::Image { bytes, .. }) => Ok(bytes),
+        _ => Err(format!(
+            "{} is not a picture (JPEG, PNG, GIF or WebP)",
+            path.display()
+        )),
+    }
+}
+
 fn guess_type(name: Option<&str>) -> Option<&'static str> {
     let ext = name?.rsplit_once('.')?.1.to_ascii_lowercase();
     Some(match ext.as_str() {

@@ -1,6 +1,8 @@
 //! `murmur group …`: groups v2 (SESSION-GROUPS.md) from the command line. The work is
 //! `murmur_core::client::groups`; this parses, asks and prints.
 
+use std::path::PathBuf;
+
 use clap::Subcommand;
 use murmur_core::SessionId;
 use murmur_core::client::groups::{GroupStatus, GroupSummary};
@@ -24,6 +26,9 @@ pub enum GroupCommand {
         /// A member to invite (repeatable).
         #[arg(long = "member", value_name = "SESSION_ID")]
         members: Vec<String>,
+        /// The group's picture (JPEG, PNG, GIF or WebP; its metadata is stripped).
+        #[arg(long)]
+        picture: Option<PathBuf>,
     },
     /// Invite members (admins), or send a failed invitation again.
     Invite {
@@ -81,6 +86,18 @@ pub enum GroupCommand {
         description: Option<String>,
         #[arg(long, value_name = "SECONDS")]
         disappear: Option<u32>,
+        /// A new picture (JPEG, PNG, GIF or WebP; its metadata is stripped).
+        #[arg(long, conflicts_with = "remove_picture")]
+        picture: Option<PathBuf>,
+        #[arg(long)]
+        remove_picture: bool,
+    },
+    /// Save a group's picture to OUT (nothing is written when it has none).
+    Picture {
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Delete a group for everyone (admins).
     Delete {
@@ -142,7 +159,7 @@ fn summary_json(g: &GroupSummary) -> serde_json::Value {
         "group": g.id.to_hex(), "name": g.name, "status": g.status.as_str(), "admin": g.admin,
         "description": g.info.description, "members": g.members.len(),
         "disappear_s": g.info.disappear_s, "invited_by": g.invited_by.map(|s| s.to_string()),
-        "generation": g.generation,
+        "generation": g.generation, "picture": g.info.picture.is_some(),
     })
 }
 
@@ -159,16 +176,21 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 name,
                 description,
                 members,
+                picture,
             } => {
                 let members = parse_members(&members)?;
                 if name.trim().is_empty() {
                     return Err(Failure::Input("a group needs a name".into()));
                 }
+                let picture = picture.as_deref().map(read_picture).transpose()?;
                 let (id, failed) = client
                     .create_group(name.trim(), &description, &members)
                     .await?;
                 println!("{}", id.to_hex());
                 report_failed(&failed);
+                if let Some(picture) = picture {
+                    client.set_group_picture(&id, Some(&picture)).await?;
+                }
             }
             GroupCommand::Invite {
                 group,
@@ -226,21 +248,38 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 group,
                 description,
                 disappear,
+                picture,
+                remove_picture,
             } => {
-                if description.is_none() && disappear.is_none() {
+                if description.is_none() && disappear.is_none() && picture.is_none() && !remove_picture
+                {
                     return Err(Failure::Input(
-                        "nothing to set: give --description or --disappear".into(),
+                        "nothing to set: give --description, --disappear, --picture or --remove-picture"
+                            .into(),
                     ));
                 }
-                client
-                    .update_group_info(
-                        &parse_group(&group)?,
-                        None,
-                        description.as_deref(),
-                        disappear,
-                    )
-                    .await?;
+                let group = parse_group(&group)?;
+                let picture = picture.as_deref().map(read_picture).transpose()?;
+                if description.is_some() || disappear.is_some() {
+                    client
+                        .update_group_info(&group, None, description.as_deref(), disappear)
+                        .await?;
+                }
+                if picture.is_some() || remove_picture {
+                    client.set_group_picture(&group, picture.as_deref()).await?;
+                }
                 println!("updated");
+            }
+            GroupCommand::Picture { group, out } => {
+                match client.group_picture(&parse_group(&group)?).await? {
+                    Some(image) => {
+                        std::fs::write(&out, image).map_err(|e| {
+                            Failure::Input(format!("cannot write {}: {e}", out.display()))
+                        })?;
+                        println!("saved");
+                    }
+                    None => println!("the group has no picture"),
+                }
             }
             GroupCommand::Delete { group } => {
                 client.delete_group(&parse_group(&group)?).await?;
@@ -304,6 +343,11 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
     });
     warn_about_network(&client);
     result
+}
+
+/// A picture from disk, its metadata stripped, or a clear error.
+fn read_picture(path: &std::path::Path) -> Result<Vec<u8>> {
+    murmur_cli::files::read_picture(path).map_err(Failure::Input)
 }
 
 fn report_failed(failed: &[SessionId]) {

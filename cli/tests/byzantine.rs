@@ -537,6 +537,18 @@ async fn peer_routes_serve_members_and_take_only_what_the_rules_allow() {
         String::from_utf8_lossy(&body)
     );
 
+    // Nor the group owners' logged revocations for it.
+    let (status, _) = as_outsider
+        .post(
+            &nodes[b_swarm[0]],
+            murmur_node::replication::SUBACCOUNTS_PATH,
+            page.to_string().into_bytes(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403, "an outsider read the swarm's revocations");
+
     // A member may page through them; take B's message from it.
     let member_keys = keys(b_swarm[1]);
     let as_member = Caller {
@@ -576,6 +588,7 @@ async fn peer_routes_serve_members_and_take_only_what_the_rules_allow() {
     let planted = message.hash.clone();
     let handoff = serde_json::to_vec(&Handoff {
         messages: vec![message],
+        changes: Vec::new(),
     })
     .unwrap();
     let (status, _) = as_outsider

@@ -1139,3 +1139,151 @@ async fn removing_a_member_with_its_messages_deletes_them_everywhere() {
     assert!(got.iter().all(|m| m.from == a_sid));
     net.stop().await;
 }
+
+/// A group's picture through `murmur group …` processes: set at creation (its metadata
+/// stripped), nothing fetched by an invitee before accepting, read by a member byte for byte,
+/// replaced and removed by the admin only; a file that is not a picture changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_picture_is_set_by_admins_and_read_by_members() {
+    use common::{murmur, new_user, stderr, stdout};
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let _a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures");
+    let photo = fixtures.join("gps.jpg");
+    let stripped = match murmur_core::media::strip_metadata(&std::fs::read(&photo).unwrap()) {
+        Ok(murmur_core::media::Stripped::Image { bytes, .. }) => bytes,
+        _ => panic!("the fixture is a picture"),
+    };
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+
+    let out = murmur(
+        &home_a,
+        &[
+            "group",
+            "create",
+            "--name",
+            "Pics",
+            "--member",
+            &b,
+            "--picture",
+            &path(&photo),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let group = stdout(&out).trim().to_string();
+    // B reads its inbox: the invitation is a request.
+    assert!(murmur(&home_b, &["inbox"]).await.status.success());
+    let saved = dir.path().join("saved.jpg");
+    let out = murmur(
+        &home_b,
+        &[
+            "group",
+            "picture",
+            "--group",
+            &group,
+            "--out",
+            &path(&saved),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("accept the invitation first"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!saved.exists());
+
+    assert!(
+        murmur(&home_b, &["group", "accept", "--group", &group])
+            .await
+            .status
+            .success()
+    );
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert_eq!(listed[0]["picture"], true);
+    let out = murmur(
+        &home_b,
+        &[
+            "group",
+            "picture",
+            "--group",
+            &group,
+            "--out",
+            &path(&saved),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        stripped,
+        "the picture, without its metadata"
+    );
+
+    // A member cannot change it; a file that is not a picture is refused before any upload.
+    let not_a_picture = dir.path().join("notes.txt");
+    std::fs::write(&not_a_picture, b"just text").unwrap();
+    for (home, file, why) in [
+        (&home_b, &photo, "only an admin"),
+        (&home_a, &not_a_picture, "not a picture"),
+    ] {
+        let out = murmur(
+            home,
+            &["group", "set", "--group", &group, "--picture", &path(file)],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+    }
+    std::fs::remove_file(&saved).unwrap();
+    let out = murmur(
+        &home_b,
+        &[
+            "group",
+            "picture",
+            "--group",
+            &group,
+            "--out",
+            &path(&saved),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&saved).unwrap(), stripped, "unchanged");
+
+    // The admin removes it: members see none.
+    let out = murmur(
+        &home_a,
+        &["group", "set", "--group", &group, "--remove-picture"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(&saved).unwrap();
+    let out = murmur(
+        &home_b,
+        &[
+            "group",
+            "picture",
+            "--group",
+            &group,
+            "--out",
+            &path(&saved),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "the group has no picture");
+    assert!(!saved.exists());
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert_eq!(listed[0]["picture"], false);
+    net.stop().await;
+}

@@ -2,7 +2,7 @@
 //! §0.1): X25519, BLAKE2b with key and personalisation, the sealed box, XChaCha20-Poly1305 and
 //! AES-256-GCM with the nonce carried in front of the ciphertext.
 
-#[cfg(feature = "aes-gcm-layers")]
+#[cfg(feature = "gcm")]
 use aes_gcm::Aes256Gcm;
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{self, Aead, KeyInit, Payload};
@@ -194,7 +194,7 @@ fn open_in_place<'a, A: aead::AeadInOut>(
     Ok(body)
 }
 
-#[cfg(feature = "aes-gcm-layers")]
+#[cfg(feature = "gcm")]
 /// [`gcm_seal`] where the plaintext lies (see [`xchacha_seal_in_place`]).
 pub fn gcm_seal_in_place(key: &[u8; 32], buf: &mut Vec<u8>, rng: &mut impl CryptoRng) {
     let mut iv = [0u8; GCM_IV];
@@ -202,13 +202,13 @@ pub fn gcm_seal_in_place(key: &[u8; 32], buf: &mut Vec<u8>, rng: &mut impl Crypt
     seal_in_place(&Aes256Gcm::new(key.into()), &iv, buf);
 }
 
-#[cfg(feature = "aes-gcm-layers")]
+#[cfg(feature = "gcm")]
 /// [`gcm_open`] where the ciphertext lies.
 pub fn gcm_open_in_place<'a>(key: &[u8; 32], data: &'a mut [u8]) -> Result<&'a mut [u8]> {
     open_in_place(&Aes256Gcm::new(key.into()), GCM_IV, data)
 }
 
-#[cfg(feature = "aes-gcm-layers")]
+#[cfg(feature = "gcm")]
 /// AES-256-GCM with a random IV: `iv(12) || ciphertext || tag(16)`, no associated data.
 pub fn gcm_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> Vec<u8> {
     let mut iv = [0u8; GCM_IV];
@@ -219,7 +219,7 @@ pub fn gcm_seal(key: &[u8; 32], plaintext: &[u8], rng: &mut impl CryptoRng) -> V
     [iv.as_slice(), &ct].concat()
 }
 
-#[cfg(feature = "aes-gcm-layers")]
+#[cfg(feature = "gcm")]
 /// Opens `iv(12) || ciphertext || tag(16)`.
 pub fn gcm_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>> {
     if data.len() < GCM_IV + TAG {

@@ -294,6 +294,48 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         })
     }
 
+    /// Uploads `sealed` (encrypted already, one part at most) as it is: a file in a legacy
+    /// form (a group picture), its URL without `#d`. Returns the URL and when the file server
+    /// lets it go (ms since the epoch).
+    #[cfg(feature = "groups-client")]
+    pub async fn upload_sealed(&self, sealed: Vec<u8>) -> ClientResult<(FileUrl, u64)> {
+        if sealed.len() > PART_BYTES {
+            return Err(ClientError::FileTooLarge {
+                max: PART_BYTES as u64,
+            });
+        }
+        self.ready().await?;
+        let server = self
+            .file_servers()
+            .into_iter()
+            .next()
+            .ok_or(ClientError::NoFileServer)?;
+        let uploaded = self.upload_part(&server, sealed, None).await?;
+        let url = FileUrl {
+            server: server.url.trim_end_matches('/').to_string(),
+            server_key: hex::decode(&server.x25519)
+                .ok()
+                .and_then(|k| k.try_into().ok()),
+            parts: vec![uploaded.id],
+            deterministic: false,
+        };
+        Ok((url, seconds_to_ms(uploaded.expires)))
+    }
+
+    /// Downloads a one-part file as it is stored (a file in a legacy form), checked against
+    /// its ID.
+    #[cfg(feature = "groups-client")]
+    pub async fn download_sealed(&self, url: &FileUrl) -> ClientResult<Vec<u8>> {
+        let [id] = url.parts.as_slice() else {
+            return Err(ClientError::Protocol(crate::Error::Malformed(
+                "a file in one part",
+            )));
+        };
+        self.ready().await?;
+        let server = self.server_of(url)?;
+        self.download_part(&server, id).await
+    }
+
     /// Downloads, checks and decrypts the file at `url` with `key`, handing the plaintext to
     /// `sink` as it verifies; `size` (the pointer's) is the file's length. `progress` is told
     /// the encrypted bytes downloaded.

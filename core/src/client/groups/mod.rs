@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 mod admin;
 mod member;
+mod picture;
 mod read;
 mod user_groups;
 
@@ -123,6 +124,9 @@ struct Record {
     /// When this account joined (unix seconds; 0 while invited).
     #[serde(default)]
     joined_s: i64,
+    /// Until when the file server is known to keep the group's picture (ms; 0: not known).
+    #[serde(default)]
+    picture_until_ms: u64,
 }
 
 /// What a user sees of a group.
@@ -180,6 +184,7 @@ impl Record {
             last_hash: BTreeMap::new(),
             kept: BTreeMap::new(),
             joined_s: 0,
+            picture_until_ms: 0,
         }
     }
 

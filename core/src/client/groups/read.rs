@@ -255,6 +255,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 .await?;
         }
         self.keep_alive(record, signer).await;
+        self.keep_picture_alive(record).await;
         let info = record.info();
         if info.destroyed {
             record.status = GroupStatus::Destroyed;
