@@ -15,10 +15,12 @@ use murmur_core::client::v2::{Protocol, V2Status};
 use murmur_core::client::{
     Client, ClientConfig, ClientError, Incoming, Step, Store as _, parse_recipient,
 };
+use murmur_core::message::extras::{Extras, MessageRef, Quote, Reaction};
 use murmur_core::message::{Attachment, Body, Profile, ProfilePicture};
 use murmur_core::network::NetworkFile;
+use murmur_core::rpc::AccountId;
 use murmur_core::v2::devices::table::DeviceState;
-use murmur_core::{Identity, Seed};
+use murmur_core::{Identity, Seed, SessionId};
 use rand_core::UnwrapErr;
 use serde_json::json;
 
@@ -214,6 +216,8 @@ pub struct Send<'a> {
     pub keep_metadata: bool,
     pub disappear: Option<u32>,
     pub json: bool,
+    /// The hash of the message this replies to (quoted, as Session does).
+    pub reply_to: Option<&'a str>,
 }
 
 pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
@@ -260,6 +264,15 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
         vec![how.text.to_string()]
     };
     let runtime = runtime()?;
+    let quote = match how.reply_to {
+        Some(hash) => Some(Quote {
+            to: runtime
+                .block_on(murmur_cli::index::lookup(client_store(&client), hash))
+                .ok_or_else(|| unknown_message(hash))?,
+            text: None,
+        }),
+        None => None,
+    };
     runtime.block_on(client.ready())?;
     warn_about_network(&client);
     let profile = runtime.block_on(profile_to_send(&client))?;
@@ -309,12 +322,12 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
             },
             profile: profile.clone(),
         };
-        let sent = runtime.block_on(async {
-            match &recipient {
-                Ok(to) => client.send_message(to, &body, how.disappear).await,
-                Err(group) => client.send_to_group(group, &body, how.disappear).await,
-            }
-        })?;
+        // The quote goes with the first message.
+        let extras = Extras {
+            quote: if i == 0 { quote.clone() } else { None },
+            ..Extras::default()
+        };
+        let sent = runtime.block_on(send_to(&client, &recipient, &body, &extras, how.disappear))?;
         if how.json {
             println!(
                 "{}",
@@ -349,6 +362,79 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Sends `body` with `extras` to a contact or (`Err`) a group, and remembers it in the home's
+/// index of messages (so it can be replied to and reacted to by hash).
+async fn send_to(
+    client: &NativeClient,
+    recipient: &std::result::Result<SessionId, AccountId>,
+    body: &Body,
+    extras: &Extras,
+    disappear: Option<u32>,
+) -> Result<murmur_core::client::Sent> {
+    let sent = match recipient {
+        Ok(to) => client.send_with_extras(to, body, extras, disappear).await,
+        Err(group) => {
+            client
+                .send_to_group_with(group, body, extras, disappear)
+                .await
+        }
+    }?;
+    let own = client.identity().session_id();
+    let entry = (sent.hash.clone(), own, sent.sent_ms, sent.expiry_ms);
+    let _ = murmur_cli::index::record(client_store(client), &[entry], sent.sent_ms).await;
+    Ok(sent)
+}
+
+fn unknown_message(hash: &str) -> Failure {
+    Failure::Input(format!(
+        "no message {hash} here (hashes are what `murmur inbox` and `murmur send` print)"
+    ))
+}
+
+/// `murmur react`: adds (or, `remove`, takes off) `emoji` on the message `hash`, sent to the
+/// contact or group `to`.
+pub fn react(common: &Common, to: &str, hash: &str, emoji: &str, remove: bool) -> Result<()> {
+    let recipient = if to.trim().starts_with("03") {
+        Err(crate::groups::parse_group(to)?)
+    } else {
+        Ok(parse_recipient(to)?)
+    };
+    let emoji = murmur_core::message::extras::check_emoji(emoji.trim())
+        .ok_or_else(|| Failure::Input("a reaction is one emoji".into()))?
+        .to_owned();
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    let target = runtime
+        .block_on(murmur_cli::index::lookup(client_store(&client), hash))
+        .ok_or_else(|| unknown_message(hash))?;
+    let extras = Extras {
+        reaction: Some(Reaction {
+            to: target,
+            emoji,
+            remove,
+        }),
+        ..Extras::default()
+    };
+    runtime.block_on(send_to(
+        &client,
+        &recipient,
+        &Body::default(),
+        &extras,
+        None,
+    ))?;
+    warn_about_network(&client);
+    println!(
+        "{}",
+        if remove {
+            "reaction removed"
+        } else {
+            "reacted"
+        }
+    );
     Ok(())
 }
 
@@ -604,7 +690,27 @@ pub(crate) fn printable(text: &str) -> String {
         .collect()
 }
 
-fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
+/// The hashes of the messages a reply or reaction is about, where this home has them.
+#[derive(Debug, Default)]
+struct About {
+    reply_to: Option<String>,
+    reacted_to: Option<String>,
+}
+
+impl About {
+    async fn of(store: &DirStore, extras: &Extras) -> Self {
+        let hash = async |r: Option<&MessageRef>| match r {
+            Some(r) => murmur_cli::index::hash_of(store, r).await,
+            None => None,
+        };
+        Self {
+            reply_to: hash(extras.quote.as_ref().map(|q| &q.to)).await,
+            reacted_to: hash(extras.reaction.as_ref().map(|r| &r.to)).await,
+        }
+    }
+}
+
+fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: bool) {
     if json {
         let files: Vec<_> = m
             .attachments
@@ -627,6 +733,14 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
                 "sent_ms": m.sent_ms, "hash": m.hash, "attachments": files,
                 "protocol": m.protocol.as_str(), "group": m.group.map(|g| g.to_hex()),
                 "notice": m.notice,
+                "reply_to": m.extras.quote.as_ref().map(|q| json!({
+                    "hash": about.reply_to, "sent_ms": q.to.sent_ms,
+                    "author": q.to.author.to_string(), "text": q.text,
+                })),
+                "reaction": m.extras.reaction.as_ref().map(|r| json!({
+                    "hash": about.reacted_to, "sent_ms": r.to.sent_ms,
+                    "author": r.to.author.to_string(), "emoji": r.emoji, "remove": r.remove,
+                })),
             })
         );
     } else {
@@ -641,6 +755,21 @@ fn print_message(m: &Incoming, from_name: Option<&str>, json: bool) {
         if m.notice {
             println!("[{}] {from}{place} {}", m.sent_ms, printable(&m.text));
             return;
+        }
+        let which =
+            |hash: &Option<String>| hash.clone().unwrap_or_else(|| "a message not here".into());
+        if let Some(r) = &m.extras.reaction {
+            let verb = if r.remove { "took back" } else { "reacted" };
+            println!(
+                "[{}] {from}{place} {verb} {} on {}",
+                m.sent_ms,
+                printable(&r.emoji),
+                which(&about.reacted_to)
+            );
+            return;
+        }
+        if m.extras.quote.is_some() {
+            println!("    (replying to {})", which(&about.reply_to));
         }
         println!("[{}] {from}{place}: {}", m.sent_ms, printable(&m.text));
         for (i, a) in m.attachments.iter().enumerate() {
@@ -698,9 +827,17 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
     let store = home.store().map_err(Failure::Input)?;
     let show = async |messages: Vec<Incoming>| {
         // Sync copies of our own sent messages are history for other devices, not inbox.
+        let seen: Vec<_> = messages
+            .iter()
+            .filter(|m| !m.notice)
+            .map(|m| (m.hash.clone(), m.from, m.sent_ms, m.expires_ms))
+            .collect();
+        let now = client.network_now_ms();
+        let _ = murmur_cli::index::record(&store, &seen, now).await;
         for m in messages.iter().filter(|m| m.from != own) {
             let name = remember(&store, m).await;
-            print_message(m, name.as_deref(), json);
+            let about = About::of(&store, &m.extras).await;
+            print_message(m, name.as_deref(), &about, json);
         }
         let _ = std::io::stdout().flush();
     };

@@ -33,6 +33,19 @@ enum Command {
     Send(SendArgs),
     /// Print received messages (`--follow` keeps waiting for more).
     Inbox(InboxArgs),
+    /// React to a message with an emoji (or take a reaction back).
+    React {
+        /// The contact (05…) or group (03…) the message is in.
+        #[arg(long)]
+        to: String,
+        /// The message's hash (as `murmur inbox` or `murmur send` printed it).
+        #[arg(long)]
+        hash: String,
+        /// Take this reaction back instead.
+        #[arg(long)]
+        remove: bool,
+        emoji: String,
+    },
     /// Files received: download, check and decrypt one.
     #[command(subcommand)]
     Attachment(AttachmentCommand),
@@ -184,6 +197,9 @@ struct SendArgs {
     /// Send pictures as they are, metadata included.
     #[arg(long)]
     keep_metadata: bool,
+    /// Reply to the message with this hash (it is quoted, as Session does).
+    #[arg(long, value_name = "HASH")]
+    reply_to: Option<String>,
     /// The message text; `-` reads stdin and sends each non-empty line as its own message,
     /// in order.
     #[arg(default_value = "")]
@@ -229,8 +245,15 @@ fn main() -> std::process::ExitCode {
                 keep_metadata: a.keep_metadata,
                 disappear: a.disappear,
                 json: a.json,
+                reply_to: a.reply_to.as_deref(),
             },
         ),
+        Command::React {
+            to,
+            hash,
+            emoji,
+            remove,
+        } => commands::react(&cli.common, &to, &hash, &emoji, remove),
         Command::Attachment(AttachmentCommand::Get { hash, index, out }) => {
             commands::attachment_get(&cli.common, &hash, index, &out)
         }

@@ -385,3 +385,135 @@ async fn one_account_on_two_homes_links_them_and_both_read_forward_secret_messag
     );
     net.stop().await;
 }
+
+/// Replies and reactions in Session's formats through `murmur` processes: B replies to A's
+/// message by its hash (the quote names A's message, and A sees it against the hash it sent),
+/// reacts to it, takes the reaction back; in a group too. Bad input (an unknown hash, a word
+/// for an emoji) exits 2 and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_and_reactions_name_the_message_they_answer() {
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        assert!(out.status.success(), "{}", stderr(out));
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "lunch at one?"]).await);
+    let hash = sent[0]["hash"].as_str().unwrap().to_string();
+    let sent_ms = sent[0]["sent_ms"].as_u64().unwrap();
+    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+
+    // Bad input first: nothing is sent.
+    for (args, why) in [
+        (
+            vec!["send", "--to", a.as_str(), "--reply-to", "nosuchhash", "hi"],
+            "no message nosuchhash",
+        ),
+        (
+            vec!["react", "--to", a.as_str(), "--hash", "nosuchhash", "👍"],
+            "no message nosuchhash",
+        ),
+        (
+            vec!["react", "--to", a.as_str(), "--hash", hash.as_str(), "yes"],
+            "one emoji",
+        ),
+    ] {
+        let out = murmur(&home_b, &args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+
+    let out = murmur(
+        &home_b,
+        &["send", "--to", &a, "--reply-to", &hash, "yes, see you"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = murmur(&home_b, &["react", "--to", &a, "--hash", &hash, "👍"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = murmur(
+        &home_b,
+        &["react", "--to", &a, "--hash", &hash, "--remove", "👍"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0]["text"], "yes, see you");
+    assert_eq!(got[0]["reply_to"]["hash"], hash.as_str());
+    assert_eq!(got[0]["reply_to"]["sent_ms"], sent_ms);
+    assert_eq!(got[0]["reply_to"]["author"], a.as_str());
+    assert!(got[0]["reaction"].is_null());
+    for (m, remove) in [(&got[1], false), (&got[2], true)] {
+        assert_eq!(m["text"], "");
+        assert_eq!(m["reaction"]["hash"], hash.as_str());
+        assert_eq!(m["reaction"]["emoji"], "👍");
+        assert_eq!(m["reaction"]["remove"], remove);
+        assert!(m["reply_to"].is_null());
+    }
+    // The text form says the same.
+    let out = murmur(
+        &home_b,
+        &["send", "--to", &a, "--reply-to", &hash, "one more"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = murmur(&home_a, &["inbox"]).await;
+    assert!(
+        stdout(&out).contains(&format!("(replying to {hash})")),
+        "{}",
+        stdout(&out)
+    );
+
+    // In a group: A reacts to B's group message.
+    let out = murmur(
+        &home_a,
+        &["group", "create", "--name", "Lunch", "--member", &b],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let group = stdout(&out).trim().to_string();
+    murmur(&home_b, &["inbox"]).await;
+    assert!(
+        murmur(&home_b, &["group", "accept", "--group", &group])
+            .await
+            .status
+            .success()
+    );
+    let sent = lines(
+        &murmur(
+            &home_b,
+            &["send", "--group", &group, "--json", "count me in"],
+        )
+        .await,
+    );
+    let in_group = sent[0]["hash"].as_str().unwrap().to_string();
+    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert!(
+        got.iter().any(|m| m["hash"] == in_group.as_str()),
+        "{got:?}"
+    );
+    let out = murmur(
+        &home_a,
+        &["react", "--to", &group, "--hash", &in_group, "🎉"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    let reaction = got
+        .iter()
+        .find(|m| !m["reaction"].is_null())
+        .unwrap_or_else(|| panic!("no reaction in {got:?}"));
+    assert_eq!(reaction["group"], group.as_str());
+    assert_eq!(reaction["reaction"]["hash"], in_group.as_str());
+    assert_eq!(reaction["reaction"]["emoji"], "🎉");
+    net.stop().await;
+}

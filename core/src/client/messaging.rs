@@ -78,6 +78,9 @@ pub struct Incoming {
     /// A group notice (`text` says what the sender did: added, removed, renamed, left…),
     /// not a message someone wrote.
     pub notice: bool,
+    /// A reply's quote, a reaction, an unsend request (read with core's `message-extras`
+    /// feature; empty without it).
+    pub extras: crate::message::extras::Extras,
 }
 
 /// Parses a recipient, with a clear reason when it is not a Session ID.
@@ -146,6 +149,35 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         body: &Body,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
+        self.send_message_with(to, body, disappear_after_s, |_| {})
+            .await
+    }
+
+    /// [`Self::send_message`] carrying a reply's quote, a reaction or an unsend request too
+    /// (`crate::message::extras`).
+    #[cfg(feature = "message-extras")]
+    pub async fn send_with_extras(
+        &self,
+        to: &SessionId,
+        body: &Body,
+        extras: &crate::message::extras::Extras,
+        disappear_after_s: Option<u32>,
+    ) -> ClientResult<Sent> {
+        self.send_message_with(to, body, disappear_after_s, |content| {
+            extras.append_to(content);
+        })
+        .await
+    }
+
+    /// [`Self::send_message`], with `extend` adding to the serialised content (the same for
+    /// the message and its sync copy).
+    async fn send_message_with(
+        &self,
+        to: &SessionId,
+        body: &Body,
+        disappear_after_s: Option<u32>,
+        extend: impl Fn(&mut Vec<u8>),
+    ) -> ClientResult<Sent> {
         if body.text.len() > MAX_TEXT_BYTES {
             return Err(ClientError::TooLong {
                 max: MAX_TEXT_BYTES,
@@ -161,9 +193,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         // A failure there costs this message nothing: it goes out in whatever protocol the
         // recipient's keys allow.
         let _ = self.maintain_v2().await;
-        let (data, protocol) = self
-            .seal_direct(to, &Zeroizing::new(content.encode_to_vec()), sent_ms)
-            .await?;
+        let mut bytes = Zeroizing::new(content.encode_to_vec());
+        extend(&mut bytes);
+        let (data, protocol) = self.seal_direct(to, &bytes, sent_ms).await?;
         let (hash, expiry_ms, accepted_by) = self
             .store_message(to, NAMESPACE_DM, &data, sent_ms, ttl_ms)
             .await?;
@@ -174,9 +206,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             dm.sync_target = Some(to.to_string());
         }
         let own = self.identity.session_id();
-        let copy = self
-            .seal_direct(&own, &Zeroizing::new(sync.encode_to_vec()), sent_ms)
-            .await;
+        let mut sync_bytes = Zeroizing::new(sync.encode_to_vec());
+        extend(&mut sync_bytes);
+        let copy = self.seal_direct(&own, &sync_bytes, sent_ms).await;
         let synced = match copy {
             Ok((copy, _)) => {
                 // This device has the message already: no poll or wait may return the copy,
@@ -483,6 +515,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 protocol,
                 group: None,
                 notice: false,
+                #[cfg(feature = "message-extras")]
+                extras: crate::message::extras::Extras::read(&received.content_bytes),
+                #[cfg(not(feature = "message-extras"))]
+                extras: Default::default(),
             });
         }
         if let Some(last) = page.messages.last() {

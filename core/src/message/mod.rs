@@ -6,6 +6,7 @@
 //! but not sent, so a message cannot be re-addressed to someone else.
 
 pub mod content;
+pub mod extras;
 pub mod proto;
 
 use ed25519_dalek::{Signature, Signer, VerifyingKey};

@@ -177,6 +177,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         body: &Body,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
+        self.send_to_group_with(group_id, body, &Default::default(), disappear_after_s)
+            .await
+    }
+
+    /// [`Self::send_to_group`] carrying a reply's quote, a reaction or an unsend request too.
+    pub async fn send_to_group_with(
+        &self,
+        group_id: &AccountId,
+        body: &Body,
+        extras: &crate::message::extras::Extras,
+        disappear_after_s: Option<u32>,
+    ) -> ClientResult<Sent> {
         if body.text.len() > crate::client::MAX_TEXT_BYTES {
             return Err(ClientError::TooLong {
                 max: crate::client::MAX_TEXT_BYTES,
@@ -203,7 +215,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let ttl_ms = disappear
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
-        let content = message_content(body, sent_ms, disappear).encode_to_vec();
+        let mut content = message_content(body, sent_ms, disappear).encode_to_vec();
+        extras.append_to(&mut content);
         let (hash, expiry_ms, accepted_by) = self
             .post(&record, &signer, content, sent_ms, ttl_ms)
             .await?;

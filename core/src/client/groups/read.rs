@@ -539,6 +539,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         protocol: Protocol::V1,
                         group: Some(account),
                         notice: true,
+                        extras: Default::default(),
                     });
                 }
                 continue;
@@ -563,6 +564,10 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 protocol: Protocol::V1,
                 group: Some(account),
                 notice: false,
+                #[cfg(feature = "message-extras")]
+                extras: crate::message::extras::Extras::read(&content_bytes),
+                #[cfg(not(feature = "message-extras"))]
+                extras: Default::default(),
             });
         }
         // What the orders delete is not handed out (this read's) and not shown later.
