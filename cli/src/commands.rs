@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use murmur_cli::files::{DiskFile, DiskSink, prepare};
 use murmur_cli::home::{Home, read_network_file};
+use murmur_cli::index::{self, Entry};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
 use murmur_core::attachment::Domain;
 use murmur_core::client::files::FileSource;
@@ -267,7 +268,7 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
     let quote = match how.reply_to {
         Some(hash) => Some(Quote {
             to: runtime
-                .block_on(murmur_cli::index::lookup(client_store(&client), hash))
+                .block_on(index::lookup(client_store(&client), hash))
                 .ok_or_else(|| unknown_message(hash))?,
             text: None,
         }),
@@ -334,6 +335,7 @@ pub fn send(common: &Common, how: &Send<'_>) -> Result<()> {
                 json!({
                     "hash": sent.hash, "sent_ms": sent.sent_ms, "expiry_ms": sent.expiry_ms,
                     "accepted_by": sent.accepted_by, "synced": sent.synced,
+                    "sync_hash": sent.sync_hash,
                     "attachments": body.attachments.len(), "protocol": sent.protocol.as_str(),
                 })
             );
@@ -382,9 +384,22 @@ async fn send_to(
                 .await
         }
     }?;
-    let own = client.identity().session_id();
-    let entry = (sent.hash.clone(), own, sent.sent_ms, sent.expiry_ms);
-    let _ = murmur_cli::index::record(client_store(client), &[entry], sent.sent_ms).await;
+    let entry = Entry {
+        author: client.identity().session_id().to_string(),
+        sent_ms: sent.sent_ms,
+        expires_ms: sent.expiry_ms,
+        conversation: match recipient {
+            Ok(to) => to.to_string(),
+            Err(group) => group.to_hex(),
+        },
+        sync_hash: sent.sync_hash.clone(),
+    };
+    let _ = index::record(
+        client_store(client),
+        vec![(sent.hash.clone(), entry)],
+        sent.sent_ms,
+    )
+    .await;
     Ok(sent)
 }
 
@@ -409,7 +424,7 @@ pub fn react(common: &Common, to: &str, hash: &str, emoji: &str, remove: bool) -
     let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
     let runtime = runtime()?;
     let target = runtime
-        .block_on(murmur_cli::index::lookup(client_store(&client), hash))
+        .block_on(index::lookup(client_store(&client), hash))
         .ok_or_else(|| unknown_message(hash))?;
     let extras = Extras {
         reaction: Some(Reaction {
@@ -433,6 +448,68 @@ pub fn react(common: &Common, to: &str, hash: &str, emoji: &str, remove: bool) -
             "reaction removed"
         } else {
             "reacted"
+        }
+    );
+    Ok(())
+}
+
+/// `murmur delete`: forgets the message `hash` here and deletes it from our swarm; with
+/// `everyone`, our own 1:1 message is deleted for the other person too (Session's unsend
+/// request).
+pub fn delete(common: &Common, hash: &str, everyone: bool) -> Result<()> {
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let own = client.identity().session_id();
+    let runtime = runtime()?;
+    let store = client_store(&client);
+    let entry = runtime
+        .block_on(index::entry(store, hash))
+        .ok_or_else(|| unknown_message(hash))?;
+    let mine = entry.author == own.to_string();
+    let peer: Option<SessionId> = entry.conversation.parse().ok();
+    if everyone {
+        if !mine {
+            return Err(Failure::Input(
+                "only your own messages can be deleted for everyone".into(),
+            ));
+        }
+        if peer.is_none() {
+            return Err(Failure::Input(
+                "in a group, deleting for everyone is an admin's (group remove --delete-messages)"
+                    .into(),
+            ));
+        }
+    }
+    runtime.block_on(async {
+        client.ready().await?;
+        let own_copies: Vec<String> = if mine {
+            entry.sync_hash.iter().cloned().collect()
+        } else if peer.is_some() {
+            vec![hash.to_owned()]
+        } else {
+            Vec::new()
+        };
+        match (everyone, peer) {
+            (true, Some(peer)) => {
+                let target = MessageRef {
+                    sent_ms: entry.sent_ms,
+                    author: own,
+                };
+                client.unsend(&peer, target, own_copies).await?;
+            }
+            _ => client.delete_from_own_swarm(own_copies).await,
+        }
+        index::forget(store, hash).await.map_err(Failure::Input)?;
+        let _ = store.remove(&attachments_key(hash));
+        Ok::<_, Failure>(())
+    })?;
+    warn_about_network(&client);
+    println!(
+        "{}",
+        if everyone {
+            "deleted for everyone"
+        } else {
+            "deleted here"
         }
     );
     Ok(())
@@ -695,17 +772,31 @@ pub(crate) fn printable(text: &str) -> String {
 struct About {
     reply_to: Option<String>,
     reacted_to: Option<String>,
+    unsent: Option<String>,
+}
+
+/// Deletes the message `r` names (its author asked: the poll checked the request came from
+/// them) from our swarm and this home; its hash, if this home had it.
+async fn forget_unsent(client: &NativeClient, store: &DirStore, r: &MessageRef) -> Option<String> {
+    let hash = index::hash_of(store, r).await?;
+    let entry = index::forget(store, &hash).await.ok().flatten();
+    let _ = store.remove(&attachments_key(&hash));
+    let mut hashes = vec![hash.clone()];
+    hashes.extend(entry.and_then(|e| e.sync_hash));
+    client.delete_from_own_swarm(hashes).await;
+    Some(hash)
 }
 
 impl About {
     async fn of(store: &DirStore, extras: &Extras) -> Self {
         let hash = async |r: Option<&MessageRef>| match r {
-            Some(r) => murmur_cli::index::hash_of(store, r).await,
+            Some(r) => index::hash_of(store, r).await,
             None => None,
         };
         Self {
             reply_to: hash(extras.quote.as_ref().map(|q| &q.to)).await,
             reacted_to: hash(extras.reaction.as_ref().map(|r| &r.to)).await,
+            unsent: None,
         }
     }
 }
@@ -741,6 +832,9 @@ fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: boo
                     "hash": about.reacted_to, "sent_ms": r.to.sent_ms,
                     "author": r.to.author.to_string(), "emoji": r.emoji, "remove": r.remove,
                 })),
+                "unsend": m.extras.unsend.as_ref().map(|r| json!({
+                    "hash": about.unsent, "sent_ms": r.sent_ms,
+                })),
             })
         );
     } else {
@@ -758,6 +852,14 @@ fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: boo
         }
         let which =
             |hash: &Option<String>| hash.clone().unwrap_or_else(|| "a message not here".into());
+        if m.extras.unsend.is_some() {
+            println!(
+                "[{}] {from}{place} deleted their message {} for everyone",
+                m.sent_ms,
+                which(&about.unsent)
+            );
+            return;
+        }
         if let Some(r) = &m.extras.reaction {
             let verb = if r.remove { "took back" } else { "reacted" };
             println!(
@@ -829,14 +931,37 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         // Sync copies of our own sent messages are history for other devices, not inbox.
         let seen: Vec<_> = messages
             .iter()
-            .filter(|m| !m.notice)
-            .map(|m| (m.hash.clone(), m.from, m.sent_ms, m.expires_ms))
+            .filter(|m| !m.notice && m.extras.unsend.is_none())
+            .map(|m| {
+                let conversation = match (m.group, m.sync_target) {
+                    (Some(g), _) => g.to_hex(),
+                    (None, Some(to)) => to.to_string(),
+                    (None, None) => m.from.to_string(),
+                };
+                let entry = Entry {
+                    author: m.from.to_string(),
+                    sent_ms: m.sent_ms,
+                    expires_ms: m.expires_ms,
+                    conversation,
+                    sync_hash: None,
+                };
+                (m.hash.clone(), entry)
+            })
             .collect();
-        let now = client.network_now_ms();
-        let _ = murmur_cli::index::record(&store, &seen, now).await;
-        for m in messages.iter().filter(|m| m.from != own) {
+        let _ = index::record(&store, seen, client.network_now_ms()).await;
+        for m in &messages {
+            // A message its author deleted for everyone: gone from our swarm and this home.
+            let unsent = match &m.extras.unsend {
+                Some(r) => forget_unsent(&client, &store, r).await,
+                None => None,
+            };
+            if m.from == own {
+                // Sync copies of our own sent messages are history for other devices.
+                continue;
+            }
             let name = remember(&store, m).await;
-            let about = About::of(&store, &m.extras).await;
+            let mut about = About::of(&store, &m.extras).await;
+            about.unsent = unsent;
             print_message(m, name.as_deref(), &about, json);
         }
         let _ = std::io::stdout().flush();

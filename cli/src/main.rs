@@ -33,6 +33,15 @@ enum Command {
     Send(SendArgs),
     /// Print received messages (`--follow` keeps waiting for more).
     Inbox(InboxArgs),
+    /// Delete a message here (and from your swarm); `--everyone`: your own message for the
+    /// other person too.
+    Delete {
+        /// The message's hash (as `murmur inbox` or `murmur send` printed it).
+        #[arg(long)]
+        hash: String,
+        #[arg(long)]
+        everyone: bool,
+    },
     /// React to a message with an emoji (or take a reaction back).
     React {
         /// The contact (05…) or group (03…) the message is in.
@@ -248,6 +257,7 @@ fn main() -> std::process::ExitCode {
                 reply_to: a.reply_to.as_deref(),
             },
         ),
+        Command::Delete { hash, everyone } => commands::delete(&cli.common, &hash, everyone),
         Command::React {
             to,
             hash,

@@ -152,6 +152,17 @@ impl DirStore {
     }
 }
 
+impl DirStore {
+    /// Removes `key` (nothing when it is not there).
+    pub fn remove(&self, key: &str) -> Result<(), StoreError> {
+        match std::fs::remove_file(self.path(key)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError(e.to_string())),
+        }
+    }
+}
+
 impl Store for DirStore {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match std::fs::read(self.path(key)?) {

@@ -517,3 +517,152 @@ async fn replies_and_reactions_name_the_message_they_answer() {
     assert_eq!(reaction["reaction"]["emoji"], "🎉");
     net.stop().await;
 }
+
+/// Every node of `id`'s swarm on `net`, by URL.
+fn swarm_urls(net: &murmur_node::devnet::Devnet, id: &murmur_core::Identity) -> Vec<String> {
+    use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
+    let info = net.info();
+    let swarms: Vec<SwarmId> = info.nodes.iter().map(|n| SwarmId(n.swarm_id)).collect();
+    let key = id.session_id().x25519_pubkey();
+    let swarm = swarm_for(swarm_space(&key), &swarms).unwrap().0;
+    info.nodes
+        .iter()
+        .filter(|n| n.swarm_id == swarm)
+        .map(|n| n.url.clone())
+        .collect()
+}
+
+/// Whether every member of `id`'s swarm holds `hash` (`held`) or none does (`!held`), within
+/// a few seconds (a delete reaches the other members as a forwarded write).
+async fn swarm_holds(
+    net: &murmur_node::devnet::Devnet,
+    id: &murmur_core::Identity,
+    hash: &str,
+) -> bool {
+    let mut answers = Vec::new();
+    for url in swarm_urls(net, id) {
+        answers.push(
+            murmur_testkit::requests::held_hashes(&url, id)
+                .await
+                .iter()
+                .any(|h| h == hash),
+        );
+    }
+    answers.iter().all(|&h| h)
+}
+
+async fn swarm_lets_go(net: &murmur_node::devnet::Devnet, id: &murmur_core::Identity, hash: &str) {
+    for _ in 0..100 {
+        let mut any = false;
+        for url in swarm_urls(net, id) {
+            any |= murmur_testkit::requests::held_hashes(&url, id)
+                .await
+                .iter()
+                .any(|h| h == hash);
+        }
+        if !any {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{hash} is still in the swarm");
+}
+
+/// Delete for everyone (Session's unsend request) through `murmur` processes: A deletes its
+/// message; B's inbox says so, and the message is gone from B's swarm and A's sync copy from
+/// A's swarm. An unsend request from someone else naming A's message changes nothing. Delete
+/// for me takes a received message out of this home and its swarm. Bad input exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_for_everyone_takes_the_message_off_both_sides() {
+    use murmur_core::message::extras::{Extras, MessageRef};
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let id = |home: &Path| murmur_cli::home::Home::new(home).identity().unwrap();
+    let (a_id, b_id) = (id(&home_a), id(&home_b));
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        assert!(out.status.success(), "{}", stderr(out));
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "oops, wrong chat"]).await);
+    let hash = sent[0]["hash"].as_str().unwrap().to_string();
+    let sync_hash = sent[0]["sync_hash"].as_str().unwrap().to_string();
+    let sent_ms = sent[0]["sent_ms"].as_u64().unwrap();
+    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    assert!(swarm_holds(&net, &b_id, &hash).await);
+    assert!(swarm_holds(&net, &a_id, &sync_hash).await);
+
+    // A stranger's unsend request naming A's message: shown as nothing, deletes nothing.
+    let stranger = murmur_testkit::identity(77);
+    let c = devnet::client(
+        &net,
+        stranger,
+        devnet::transport(),
+        murmur_core::client::MemoryStore::new(),
+        0,
+        77,
+    );
+    let forged = Extras {
+        unsend: Some(MessageRef {
+            sent_ms,
+            author: a.parse().unwrap(),
+        }),
+        ..Extras::default()
+    };
+    c.send_with_extras(&b.parse().unwrap(), &Default::default(), &forged, None)
+        .await
+        .unwrap();
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0]["unsend"].is_null(), "{got:?}");
+    assert!(swarm_holds(&net, &b_id, &hash).await, "still there");
+
+    // Bad input: exit 2, nothing deleted.
+    for (home, args, why) in [
+        (
+            &home_b,
+            vec!["delete", "--hash", hash.as_str(), "--everyone"],
+            "only your own",
+        ),
+        (
+            &home_a,
+            vec!["delete", "--hash", "nosuchhash"],
+            "no message nosuchhash",
+        ),
+    ] {
+        let out = murmur(home, &args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+    assert!(swarm_holds(&net, &b_id, &hash).await);
+
+    let out = murmur(&home_a, &["delete", "--hash", &hash, "--everyone"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "deleted for everyone");
+    swarm_lets_go(&net, &a_id, &sync_hash).await;
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["from"], a.as_str());
+    assert_eq!(got[0]["unsend"]["hash"], hash.as_str());
+    assert_eq!(got[0]["unsend"]["sent_ms"], sent_ms);
+    swarm_lets_go(&net, &b_id, &hash).await;
+    // B no longer knows it: it cannot be reacted to.
+    let out = murmur(&home_b, &["react", "--to", &a, "--hash", &hash, "👍"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Delete for me: a received message leaves this home and B's swarm.
+    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "keep or not"]).await);
+    let second = sent[0]["hash"].as_str().unwrap().to_string();
+    murmur(&home_b, &["inbox"]).await;
+    let out = murmur(&home_b, &["delete", "--hash", &second]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "deleted here");
+    swarm_lets_go(&net, &b_id, &second).await;
+    net.stop().await;
+}

@@ -49,6 +49,8 @@ pub struct Sent {
     pub accepted_by: usize,
     /// Whether the sync copy reached the sender's own swarm.
     pub synced: bool,
+    /// The sync copy's hash in our own swarm, when it got there.
+    pub sync_hash: Option<String>,
     /// How the message was sealed.
     pub protocol: Protocol,
 }
@@ -169,6 +171,40 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         .await
     }
 
+    /// "Delete for everyone" of our message `target` sent to `to`: Session's unsend request
+    /// goes to them (and, as a sync copy, to our other devices), and `own_copies` (the
+    /// message's sync copy) leave our own swarm. The recipient deletes its copy when it reads
+    /// the request; a request naming someone else's message is ignored by every reader.
+    #[cfg(feature = "message-extras")]
+    pub async fn unsend(
+        &self,
+        to: &SessionId,
+        target: crate::message::extras::MessageRef,
+        own_copies: Vec<String>,
+    ) -> ClientResult<Sent> {
+        if target.author != self.identity.session_id() {
+            return Err(ClientError::Protocol(crate::Error::Malformed(
+                "only one's own messages can be deleted for everyone",
+            )));
+        }
+        let extras = crate::message::extras::Extras {
+            unsend: Some(target),
+            ..Default::default()
+        };
+        let sent = self
+            .send_with_extras(to, &Body::default(), &extras, None)
+            .await?;
+        self.delete_own(own_copies).await;
+        Ok(sent)
+    }
+
+    /// Deletes `hashes` (messages received, or sync copies of ours) from our own swarm, best
+    /// effort: what is not deleted now expires.
+    #[cfg(feature = "message-extras")]
+    pub async fn delete_from_own_swarm(&self, hashes: Vec<String>) {
+        self.delete_own(hashes).await;
+    }
+
     /// [`Self::send_message`], with `extend` adding to the serialised content (the same for
     /// the message and its sync copy).
     async fn send_message_with(
@@ -209,7 +245,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let mut sync_bytes = Zeroizing::new(sync.encode_to_vec());
         extend(&mut sync_bytes);
         let copy = self.seal_direct(&own, &sync_bytes, sent_ms).await;
-        let synced = match copy {
+        let sync_hash = match copy {
             Ok((copy, _)) => {
                 // This device has the message already: no poll or wait may return the copy,
                 // and a wait held in our swarm answers the moment it is stored, before the
@@ -222,15 +258,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 self.store_message(&own, NAMESPACE_DM, &copy, sent_ms, ttl_ms)
                     .await
                     .is_ok()
+                    .then_some(sync_hash)
             }
-            Err(_) => false,
+            Err(_) => None,
         };
         Ok(Sent {
             hash,
             sent_ms,
             expiry_ms,
             accepted_by,
-            synced,
+            synced: sync_hash.is_some(),
+            sync_hash,
             protocol,
         })
     }
@@ -319,7 +357,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Deletes `hashes` from our own swarm (superseded config or device-group messages), best
     /// effort: what is not deleted now expires.
-    #[cfg(any(feature = "v2-client", feature = "groups-client"))]
+    #[cfg(any(
+        feature = "v2-client",
+        feature = "groups-client",
+        feature = "message-extras"
+    ))]
     pub(super) async fn delete_own(&self, hashes: Vec<String>) {
         if hashes.is_empty() {
             return;
@@ -516,7 +558,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 group: None,
                 notice: false,
                 #[cfg(feature = "message-extras")]
-                extras: crate::message::extras::Extras::read(&received.content_bytes),
+                extras: crate::message::extras::Extras::read(&received.content_bytes)
+                    .from_sender(&received.sender),
                 #[cfg(not(feature = "message-extras"))]
                 extras: Default::default(),
             });

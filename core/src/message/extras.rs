@@ -139,6 +139,16 @@ impl Extras {
         *self == Self::default()
     }
 
+    /// These as received from `sender`: an unsend request counts only for the sender's own
+    /// message (anyone may quote or react to anyone's).
+    #[must_use]
+    pub fn from_sender(mut self, sender: &SessionId) -> Self {
+        if self.unsend.is_some_and(|u| u.author != *sender) {
+            self.unsend = None;
+        }
+        self
+    }
+
     /// Appends these to `content` (a serialised `Content`): nothing when empty.
     pub fn append_to(&self, content: &mut Vec<u8>) {
         if self.is_empty() {

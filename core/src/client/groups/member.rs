@@ -233,6 +233,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             expiry_ms,
             accepted_by,
             synced: false,
+            sync_hash: None,
             protocol: Protocol::V1,
         })
     }

@@ -565,7 +565,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 group: Some(account),
                 notice: false,
                 #[cfg(feature = "message-extras")]
-                extras: crate::message::extras::Extras::read(&content_bytes),
+                extras: crate::message::extras::Extras::read(&content_bytes)
+                    .from_sender(&opened.sender),
                 #[cfg(not(feature = "message-extras"))]
                 extras: Default::default(),
             });
