@@ -17,7 +17,7 @@ use super::v2::Protocol;
 use crate::SessionId;
 use crate::crypto;
 use crate::limits::MIN_STORE_ACKS;
-use crate::message::{Attachment, Body, Profile, Received, message_content};
+use crate::message::{Attachment, Body, Content, Profile, Received, message_content};
 use crate::network::ManifestNode;
 use crate::rpc::response::{RetrieveResponse, StoreResponse};
 use crate::rpc::rules::RETRIEVE_MAX_COUNT;
@@ -191,11 +191,29 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             unsend: Some(target),
             ..Default::default()
         };
-        let sent = self
-            .send_with_extras(to, &Body::default(), &extras, None)
-            .await?;
+        let sent = self.send_control(to, &extras).await?;
         self.delete_own(own_copies).await;
         Ok(sent)
+    }
+
+    /// Sends `extras` that are not a message (an unsend request) as Session does: a `Content`
+    /// without a `DataMessage` (Session's clients take a content with one as a message, and an
+    /// empty message is dropped), with a copy to our own swarm for our other devices.
+    #[cfg(feature = "message-extras")]
+    async fn send_control(
+        &self,
+        to: &SessionId,
+        extras: &crate::message::extras::Extras,
+    ) -> ClientResult<Sent> {
+        self.ready().await?;
+        let sent_ms = self.network_now_ms();
+        let content = Content {
+            sig_timestamp: Some(sent_ms),
+            ..Default::default()
+        };
+        let ttl_ms = self.config.message_ttl_ms;
+        self.send_content(to, content, sent_ms, ttl_ms, |c| extras.append_to(c))
+            .await
     }
 
     /// Deletes `hashes` (messages received, or sync copies of ours) from our own swarm, best
@@ -225,6 +243,20 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
         let content = message_content(body, sent_ms, disappear_after_s);
+        self.send_content(to, content, sent_ms, ttl_ms, extend)
+            .await
+    }
+
+    /// Seals `content` (with `extend` adding to its bytes) to `to` and to ourselves (the sync
+    /// copy, its `DataMessage` marked with its real recipient), and stores both.
+    async fn send_content(
+        &self,
+        to: &SessionId,
+        content: Content,
+        sent_ms: u64,
+        ttl_ms: u64,
+        extend: impl Fn(&mut Vec<u8>),
+    ) -> ClientResult<Sent> {
         // Keys first (a device founding its group or rotating publishes before it sends).
         // A failure there costs this message nothing: it goes out in whatever protocol the
         // recipient's keys allow.
@@ -496,11 +528,11 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             // real message could re-wrap it (another hash) to have it shown again, or at
             // another time: an envelope time that is not the signed one is dropped, and a
             // signed content seen before is not handed out twice.
-            let signed_ms = received
-                .content
-                .data_message
-                .as_ref()
-                .and_then(|d| d.timestamp);
+            // (A content without a message, a control, carries its time as `sigTimestamp`.)
+            let signed_ms = match &received.content.data_message {
+                Some(d) => d.timestamp,
+                None => received.content.sig_timestamp,
+            };
             if signed_ms.is_some_and(|t| t != received.sent_ms) {
                 continue;
             }
@@ -535,8 +567,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             {
                 continue;
             }
-            let Some(dm) = received.content.data_message else {
-                continue;
+            #[cfg(feature = "message-extras")]
+            let extras = crate::message::extras::Extras::read(&received.content_bytes)
+                .from_sender(&received.sender);
+            #[cfg(not(feature = "message-extras"))]
+            let extras = crate::message::extras::Extras::default();
+            // A content without a message is a control: with the feature, an unsend request.
+            let dm = match received.content.data_message {
+                Some(dm) => dm,
+                None if extras.unsend.is_some() => crate::message::DataMessage::default(),
+                None => continue,
             };
             let sync_target = if received.sender == own {
                 dm.sync_target.as_deref().and_then(|t| t.parse().ok())
@@ -557,11 +597,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 protocol,
                 group: None,
                 notice: false,
-                #[cfg(feature = "message-extras")]
-                extras: crate::message::extras::Extras::read(&received.content_bytes)
-                    .from_sender(&received.sender),
-                #[cfg(not(feature = "message-extras"))]
-                extras: Default::default(),
+                extras,
             });
         }
         if let Some(last) = page.messages.last() {
