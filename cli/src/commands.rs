@@ -6,6 +6,7 @@ use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use murmur_cli::contacts::Contacts;
 use murmur_cli::files::{DiskFile, DiskSink, prepare};
 use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::index::{self, Entry};
@@ -394,12 +395,16 @@ async fn send_to(
         },
         sync_hash: sent.sync_hash.clone(),
     };
-    let _ = index::record(
-        client_store(client),
-        vec![(sent.hash.clone(), entry)],
-        sent.sent_ms,
-    )
-    .await;
+    let store = client_store(client);
+    let _ = index::record(store, vec![(sent.hash.clone(), entry)], sent.sent_ms).await;
+    if let Ok(to) = recipient {
+        // Whom we write to is a contact: their answers are not requests.
+        let mut contacts = Contacts::load(store).await.map_err(Failure::Input)?;
+        if !contacts.is_accepted(&to.to_string()) {
+            contacts.accept(&to.to_string());
+            contacts.save(store).await.map_err(Failure::Input)?;
+        }
+    }
     Ok(sent)
 }
 
@@ -450,6 +455,77 @@ pub fn react(common: &Common, to: &str, hash: &str, emoji: &str, remove: bool) -
             "reacted"
         }
     );
+    Ok(())
+}
+
+/// `murmur requests`: the message requests waiting (no flag), or accepting one (Session's
+/// `messageRequestResponse` tells the sender), or declining one (their messages deleted from
+/// this home and our swarm; with `block`, their later messages are deleted unread).
+pub fn requests(
+    common: &Common,
+    accept: Option<&str>,
+    decline: Option<&str>,
+    block: bool,
+    json: bool,
+) -> Result<()> {
+    let who: Option<SessionId> = accept.or(decline).map(parse_recipient).transpose()?;
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let store = client_store(&client);
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let mut contacts = Contacts::load(store).await.map_err(Failure::Input)?;
+        let Some(who) = who else {
+            for (id, p) in &contacts.requests {
+                let name = store
+                    .get(&format!("contact.{id}"))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|b| String::from_utf8(b).ok());
+                if json {
+                    println!(
+                        "{}",
+                        json!({"from": id, "from_name": name, "messages": p.count, "first_ms": p.first_ms})
+                    );
+                } else {
+                    let name = name.map(|n| format!(" ({})", printable(&n))).unwrap_or_default();
+                    println!("{id}{name}: {} message(s) since {}", p.count, p.first_ms);
+                }
+            }
+            return Ok(());
+        };
+        let id = who.to_string();
+        let pending = contacts.requests.contains_key(&id);
+        if accept.is_some() {
+            if !pending {
+                return Err(Failure::Input(format!("no message request from {id}")));
+            }
+            client.ready().await?;
+            client.accept_request(&who).await?;
+            contacts.accept(&id);
+            contacts.save(store).await.map_err(Failure::Input)?;
+            println!("accepted");
+            return Ok(());
+        }
+        if !pending && !block {
+            return Err(Failure::Input(format!("no message request from {id}")));
+        }
+        let theirs = index::hashes_in(store, &id).await;
+        if !theirs.is_empty() {
+            client.ready().await?;
+            client.delete_from_own_swarm(theirs.clone()).await;
+            for h in &theirs {
+                index::forget(store, h).await.map_err(Failure::Input)?;
+                let _ = store.remove(&attachments_key(h));
+            }
+        }
+        contacts.decline(&id, block);
+        contacts.save(store).await.map_err(Failure::Input)?;
+        println!("{}", if block { "declined and blocked" } else { "declined" });
+        Ok::<_, Failure>(())
+    })?;
+    warn_about_network(&client);
     Ok(())
 }
 
@@ -730,6 +806,18 @@ pub fn attachment_get(common: &Common, hash: &str, index: usize, out: &Path) -> 
         let (Some(url), Some(key)) = (attachment.file_url(), attachment.key_bytes()) else {
             return Err(Failure::Input("the saved attachment is damaged".into()));
         };
+        // Nothing of a message request is downloaded before it is accepted.
+        if let Some(entry) = index::entry(client_store(&client), hash).await {
+            let contacts = Contacts::load(client_store(&client))
+                .await
+                .map_err(Failure::Input)?;
+            if entry.conversation.starts_with("05") && !contacts.is_accepted(&entry.conversation) {
+                return Err(Failure::Input(format!(
+                    "this is a message request: accept it first (murmur requests --accept {})",
+                    entry.conversation
+                )));
+            }
+        }
         client.ready().await?;
         let mut sink = DiskSink::create(out).map_err(Failure::Input)?;
         let progress = |done: u64, total: u64| {
@@ -773,6 +861,8 @@ struct About {
     reply_to: Option<String>,
     reacted_to: Option<String>,
     unsent: Option<String>,
+    /// From someone not accepted yet: a message request.
+    request: bool,
 }
 
 /// Deletes the message `r` names (its author asked: the poll checked the request came from
@@ -797,6 +887,7 @@ impl About {
             reply_to: hash(extras.quote.as_ref().map(|q| &q.to)).await,
             reacted_to: hash(extras.reaction.as_ref().map(|r| &r.to)).await,
             unsent: None,
+            request: false,
         }
     }
 }
@@ -835,6 +926,7 @@ fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: boo
                 "unsend": m.extras.unsend.as_ref().map(|r| json!({
                     "hash": about.unsent, "sent_ms": r.sent_ms,
                 })),
+                "request": about.request, "request_accepted": m.extras.request_accepted,
             })
         );
     } else {
@@ -852,6 +944,19 @@ fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: boo
         }
         let which =
             |hash: &Option<String>| hash.clone().unwrap_or_else(|| "a message not here".into());
+        if m.extras.request_accepted {
+            println!("[{}] {from} accepted your message request", m.sent_ms);
+            return;
+        }
+        if about.request {
+            println!(
+                "[{}] message request from {from}: {} (murmur requests --accept {} or --decline)",
+                m.sent_ms,
+                printable(&m.text),
+                m.from
+            );
+            return;
+        }
         if m.extras.unsend.is_some() {
             println!(
                 "[{}] {from}{place} deleted their message {} for everyone",
@@ -949,20 +1054,47 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             })
             .collect();
         let _ = index::record(&store, seen, client.network_now_ms()).await;
+        let mut contacts = match Contacts::load(&store).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("murmur: {e}; every sender is shown as a request");
+                Contacts::default()
+            }
+        };
         for m in &messages {
             // A message its author deleted for everyone: gone from our swarm and this home.
             let unsent = match &m.extras.unsend {
                 Some(r) => forget_unsent(&client, &store, r).await,
                 None => None,
             };
+            let from = m.from.to_string();
             if m.from == own {
-                // Sync copies of our own sent messages are history for other devices.
+                // Sync copies of our own sent messages are history for other devices; whom
+                // they went to is a contact here too.
+                if let (None, Some(to)) = (m.group, m.sync_target) {
+                    contacts.accept(&to.to_string());
+                }
                 continue;
+            }
+            let direct = m.group.is_none() && !m.notice;
+            if direct && contacts.is_blocked(&from) {
+                // Deleted unread.
+                let _ = index::forget(&store, &m.hash).await;
+                client.delete_from_own_swarm(vec![m.hash.clone()]).await;
+                continue;
+            }
+            let request = direct && !m.extras.is_control() && !contacts.is_accepted(&from);
+            if request {
+                contacts.note_request(&from, m.sent_ms);
             }
             let name = remember(&store, m).await;
             let mut about = About::of(&store, &m.extras).await;
             about.unsent = unsent;
+            about.request = request;
             print_message(m, name.as_deref(), &about, json);
+        }
+        if let Err(e) = contacts.save(&store).await {
+            eprintln!("murmur: cannot save contacts: {e}");
         }
         let _ = std::io::stdout().flush();
     };

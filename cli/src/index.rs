@@ -115,3 +115,14 @@ pub async fn hash_of(store: &DirStore, r: &MessageRef) -> Option<String> {
         .find(|(_, e)| e.sent_ms == r.sent_ms && e.author == author)
         .map(|(h, _)| h)
 }
+
+/// The hashes of the messages of the conversation `conversation` written by the other side.
+pub async fn hashes_in(store: &DirStore, conversation: &str) -> Vec<String> {
+    load(store)
+        .await
+        .messages
+        .into_iter()
+        .filter(|(_, e)| e.conversation == conversation && e.author == conversation)
+        .map(|(h, _)| h)
+        .collect()
+}

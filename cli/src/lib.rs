@@ -2,6 +2,7 @@
 //! `murmur` home directory, and files on disk as uploads and downloads. The `murmur` binary is
 //! built on it; so are the delivery tests.
 
+pub mod contacts;
 pub mod files;
 pub mod home;
 pub mod index;

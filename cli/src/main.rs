@@ -42,6 +42,18 @@ enum Command {
         #[arg(long)]
         everyone: bool,
     },
+    /// Message requests (first messages from people you never wrote to): list them, accept
+    /// one, or decline one (`--block`: and delete their later messages unread).
+    Requests {
+        #[arg(long, value_name = "SESSION_ID", conflicts_with = "decline")]
+        accept: Option<String>,
+        #[arg(long, value_name = "SESSION_ID")]
+        decline: Option<String>,
+        #[arg(long, requires = "decline")]
+        block: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// React to a message with an emoji (or take a reaction back).
     React {
         /// The contact (05…) or group (03…) the message is in.
@@ -256,6 +268,18 @@ fn main() -> std::process::ExitCode {
                 json: a.json,
                 reply_to: a.reply_to.as_deref(),
             },
+        ),
+        Command::Requests {
+            accept,
+            decline,
+            block,
+            json,
+        } => commands::requests(
+            &cli.common,
+            accept.as_deref(),
+            decline.as_deref(),
+            block,
+            json,
         ),
         Command::Delete { hash, everyone } => commands::delete(&cli.common, &hash, everyone),
         Command::React {

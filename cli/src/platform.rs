@@ -153,6 +153,17 @@ impl DirStore {
 }
 
 impl DirStore {
+    /// The keys that start with `prefix`.
+    pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with(prefix))
+            .collect()
+    }
+
     /// Removes `key` (nothing when it is not there).
     pub fn remove(&self, key: &str) -> Result<(), StoreError> {
         match std::fs::remove_file(self.path(key)?) {

@@ -666,3 +666,95 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     swarm_lets_go(&net, &b_id, &second).await;
     net.stop().await;
 }
+
+/// Message requests, as Session has them, through `murmur` processes: a first message from
+/// someone B never wrote to is a request (listed by `murmur requests`); accepting tells the
+/// sender (Session's `messageRequestResponse`) and their next message is not one; whom B
+/// writes first is no request; declining with `--block` deletes the requester's messages
+/// from B's swarm, now and unread later. A home from before requests keeps its conversations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_messages_from_strangers_are_requests_until_accepted() {
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let home = |n: &str| dir.path().join(n);
+    let (home_a, home_b, home_c, home_d) = (home("a"), home("b"), home("c"), home("d"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let c = new_user(&home_c, &file).await;
+    let d = new_user(&home_d, &file).await;
+    let b_id = murmur_cli::home::Home::new(&home_b).identity().unwrap();
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        assert!(out.status.success(), "{}", stderr(out));
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let send = async |from: &Path, to: &str, text: &str| {
+        let sent = lines(&murmur(from, &["send", "--to", to, "--json", text]).await);
+        sent[0]["hash"].as_str().unwrap().to_string()
+    };
+
+    send(&home_a, &b, "hi, we met at the conference").await;
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["request"], true);
+    let listed = lines(&murmur(&home_b, &["requests", "--json"]).await);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["from"], a.as_str());
+    assert_eq!(listed[0]["messages"], 1);
+    // No request from D: nothing to accept or decline.
+    for flag in ["--accept", "--decline"] {
+        let out = murmur(&home_b, &["requests", flag, &d]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no message request"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = murmur(&home_b, &["requests", "--accept", &a]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(lines(&murmur(&home_b, &["requests", "--json"]).await).is_empty());
+    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["from"], b.as_str());
+    assert_eq!(got[0]["request_accepted"], true);
+    send(&home_a, &b, "great, talk soon").await;
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(got[0]["request"], false);
+
+    // B writes to D first: D's answer is no request at B.
+    send(&home_b, &d, "hello D").await;
+    lines(&murmur(&home_d, &["inbox", "--json"]).await);
+    send(&home_d, &b, "hello B").await;
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(
+        (got[0]["from"].as_str(), got[0]["request"].as_bool()),
+        (Some(d.as_str()), Some(false))
+    );
+
+    // C spams; B declines and blocks: C's messages leave B's swarm, and so do later ones, unread.
+    let spam = send(&home_c, &b, "buy now").await;
+    assert_eq!(
+        lines(&murmur(&home_b, &["inbox", "--json"]).await)[0]["request"],
+        true
+    );
+    assert!(swarm_holds(&net, &b_id, &spam).await);
+    let out = murmur(&home_b, &["requests", "--decline", &c, "--block"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    swarm_lets_go(&net, &b_id, &spam).await;
+    let more = send(&home_c, &b, "last chance").await;
+    assert!(lines(&murmur(&home_b, &["inbox", "--json"]).await).is_empty());
+    swarm_lets_go(&net, &b_id, &more).await;
+
+    // A home from before requests: whoever it knew a name for is no request.
+    let old = home("old");
+    let old_id = new_user(&old, &file).await;
+    let _ = std::fs::remove_file(old.join("state/contacts"));
+    std::fs::write(old.join(format!("state/contact.{a}")), "Alice").unwrap();
+    send(&home_a, &old_id, "still friends?").await;
+    let got = lines(&murmur(&old, &["inbox", "--json"]).await);
+    assert_eq!(got[0]["request"], false, "{got:?}");
+    net.stop().await;
+}

@@ -357,22 +357,28 @@ async fn the_cli_sends_files_and_a_profile() {
     assert_eq!(files[1]["content_type"], "application/pdf");
     assert_eq!(files[1]["size"], 12_000_000);
     let hash = m["hash"].as_str().unwrap();
-
+    // Alice never wrote to Bob before: a message request, whose files wait for his yes.
+    assert_eq!(m["request"], true);
     let got_photo = dir.path().join("photo.jpg");
-    let out = murmur(
-        &home_b,
-        &[
-            "attachment",
-            "get",
-            "--hash",
-            hash,
-            "--index",
-            "0",
-            "--out",
-            got_photo.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let get_photo = [
+        "attachment",
+        "get",
+        "--hash",
+        hash,
+        "--index",
+        "0",
+        "--out",
+        got_photo.to_str().unwrap(),
+    ];
+    let out = murmur(&home_b, &get_photo).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("message request"), "{}", stderr(&out));
+    assert!(!got_photo.exists());
+    let alice = m["from"].as_str().unwrap();
+    let out = murmur(&home_b, &["requests", "--accept", alice]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = murmur(&home_b, &get_photo).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let received = std::fs::read(&got_photo).unwrap();
     let stripped =

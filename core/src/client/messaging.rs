@@ -196,7 +196,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(sent)
     }
 
-    /// Sends `extras` that are not a message (an unsend request) as Session does: a `Content`
+    /// Accepts `from`'s message request: Session's `messageRequestResponse` (approved) tells
+    /// them, so their app stops showing the conversation as a request of theirs.
+    #[cfg(feature = "message-extras")]
+    pub async fn accept_request(&self, from: &SessionId) -> ClientResult<Sent> {
+        let extras = crate::message::extras::Extras {
+            request_accepted: true,
+            ..Default::default()
+        };
+        self.send_control(from, &extras).await
+    }
+
+    /// Sends `extras` that are not a message (an unsend request, a request's acceptance) as
+    /// Session does: a `Content`
     /// without a `DataMessage` (Session's clients take a content with one as a message, and an
     /// empty message is dropped), with a copy to our own swarm for our other devices.
     #[cfg(feature = "message-extras")]
@@ -575,7 +587,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             // A content without a message is a control: with the feature, an unsend request.
             let dm = match received.content.data_message {
                 Some(dm) => dm,
-                None if extras.unsend.is_some() => crate::message::DataMessage::default(),
+                None if extras.is_control() => crate::message::DataMessage::default(),
                 None => continue,
             };
             let sync_target = if received.sender == own {

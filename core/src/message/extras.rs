@@ -1,7 +1,8 @@
-//! Replies, reactions and "delete for everyone" in Session's formats: `DataMessage.quote` (8),
-//! `DataMessage.reaction` (11) and `Content.unsendRequest` (9) of `SignalService.proto`. Each
-//! names the message it is about by Session's key for a message, its sender's signed time and
-//! its author (`id`/`timestamp` and `author`).
+//! Replies, reactions, "delete for everyone" and accepted message requests in Session's
+//! formats: `DataMessage.quote` (8), `DataMessage.reaction` (11), `Content.unsendRequest` (9)
+//! and `Content.messageRequestResponse` (10) of `SignalService.proto`. The first three name the
+//! message they are about by Session's key for a message, its sender's signed time and its
+//! author (`id`/`timestamp` and `author`).
 //!
 //! `Content` as the rest of the code knows it does not declare these fields (the web app does
 //! not read them yet, and every declared field is decoder code in its bundle): they are written
@@ -50,6 +51,8 @@ pub struct Extras {
     pub reaction: Option<Reaction>,
     /// "Delete for everyone": the author asks that this message of theirs be deleted.
     pub unsend: Option<MessageRef>,
+    /// The sender accepted our message request (`messageRequestResponse.isApproved`).
+    pub request_accepted: bool,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -58,6 +61,16 @@ struct ExtrasContent {
     data_message: Option<ExtrasData>,
     #[prost(message, optional, tag = "9")]
     unsend_request: Option<UnsendRequestProto>,
+    #[prost(message, optional, tag = "10")]
+    message_request_response: Option<MessageRequestResponseProto>,
+}
+
+/// `MessageRequestResponse` (the profile it may carry, fields 2 and 3, is not read: profiles
+/// come with messages).
+#[derive(Clone, PartialEq, prost::Message)]
+struct MessageRequestResponseProto {
+    #[prost(bool, optional, tag = "1")]
+    is_approved: Option<bool>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -134,6 +147,11 @@ fn capped(text: &str, max: usize) -> String {
 }
 
 impl Extras {
+    /// Whether it is a control (an unsend request, a request's acceptance), not a message.
+    pub fn is_control(&self) -> bool {
+        self.unsend.is_some() || self.request_accepted
+    }
+
     /// Whether it carries nothing.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -173,6 +191,11 @@ impl Extras {
                 timestamp: Some(u.sent_ms),
                 author: Some(u.author.to_string()),
             }),
+            message_request_response: self.request_accepted.then_some(
+                MessageRequestResponseProto {
+                    is_approved: Some(true),
+                },
+            ),
         }
         .encode(content)
         .expect("a Vec grows as needed");
@@ -206,10 +229,14 @@ impl Extras {
         let unsend = parsed
             .unsend_request
             .and_then(|u| message_ref(u.timestamp, u.author.as_deref()));
+        let request_accepted = parsed
+            .message_request_response
+            .is_some_and(|r| r.is_approved == Some(true));
         Self {
             quote,
             reaction,
             unsend,
+            request_accepted,
         }
     }
 }
@@ -248,6 +275,7 @@ mod tests {
                 remove: false,
             }),
             unsend: Some(to),
+            request_accepted: true,
         };
         let mut bytes = plain.encode_to_vec();
         extras.append_to(&mut bytes);
@@ -319,6 +347,7 @@ mod tests {
                     }),
                 }),
                 unsend_request: None,
+                message_request_response: None,
             }
             .encode_to_vec()
         };
@@ -349,6 +378,7 @@ mod tests {
                 reaction: None,
             }),
             unsend_request: None,
+            message_request_response: None,
         }
         .encode_to_vec();
         let quote = Extras::read(&long).quote.unwrap();
