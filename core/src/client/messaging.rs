@@ -80,9 +80,20 @@ pub struct Incoming {
     /// A group notice (`text` says what the sender did: added, removed, renamed, left…),
     /// not a message someone wrote.
     pub notice: bool,
-    /// A reply's quote, a reaction, an unsend request (read with core's `message-extras`
-    /// feature; empty without it).
+    /// A reply's quote, a reaction, an unsend request, a request's acceptance (core's
+    /// `message-extras` feature).
+    #[cfg(feature = "message-extras")]
     pub extras: crate::message::extras::Extras,
+}
+
+/// A message's text within [`MAX_TEXT_BYTES`].
+fn check_text(body: &Body) -> ClientResult<()> {
+    if body.text.len() > MAX_TEXT_BYTES {
+        return Err(ClientError::TooLong {
+            max: MAX_TEXT_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// Parses a recipient, with a clear reason when it is not a Session ID.
@@ -151,7 +162,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         body: &Body,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
-        self.send_message_with(to, body, disappear_after_s, |_| {})
+        check_text(body)?;
+        self.send_content(to, self.message_for(body, disappear_after_s), |_| {})
             .await
     }
 
@@ -165,8 +177,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         extras: &crate::message::extras::Extras,
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
-        self.send_message_with(to, body, disappear_after_s, |content| {
-            extras.append_to(content);
+        check_text(body)?;
+        self.send_content(to, self.message_for(body, disappear_after_s), |c| {
+            extras.append_to(c);
         })
         .await
     }
@@ -217,14 +230,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         to: &SessionId,
         extras: &crate::message::extras::Extras,
     ) -> ClientResult<Sent> {
-        self.ready().await?;
-        let sent_ms = self.network_now_ms();
-        let content = Content {
-            sig_timestamp: Some(sent_ms),
-            ..Default::default()
+        let control = |sent_ms| {
+            let content = Content {
+                sig_timestamp: Some(sent_ms),
+                ..Default::default()
+            };
+            (content, self.config.message_ttl_ms)
         };
-        let ttl_ms = self.config.message_ttl_ms;
-        self.send_content(to, content, sent_ms, ttl_ms, |c| extras.append_to(c))
+        self.send_content(to, control, |c| extras.append_to(c))
             .await
     }
 
@@ -235,40 +248,31 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         self.delete_own(hashes).await;
     }
 
-    /// [`Self::send_message`], with `extend` adding to the serialised content (the same for
-    /// the message and its sync copy).
-    async fn send_message_with(
+    /// How a message with `body` is built at the send time it is given: its `Content` and how
+    /// long the swarm keeps it (the disappearing timer, or the configured TTL).
+    fn message_for(
         &self,
-        to: &SessionId,
         body: &Body,
         disappear_after_s: Option<u32>,
-        extend: impl Fn(&mut Vec<u8>),
-    ) -> ClientResult<Sent> {
-        if body.text.len() > MAX_TEXT_BYTES {
-            return Err(ClientError::TooLong {
-                max: MAX_TEXT_BYTES,
-            });
-        }
-        self.ready().await?;
-        let sent_ms = self.network_now_ms();
+    ) -> impl FnOnce(u64) -> (Content, u64) {
         let ttl_ms = disappear_after_s
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
-        let content = message_content(body, sent_ms, disappear_after_s);
-        self.send_content(to, content, sent_ms, ttl_ms, extend)
-            .await
+        move |sent_ms| (message_content(body, sent_ms, disappear_after_s), ttl_ms)
     }
 
-    /// Seals `content` (with `extend` adding to its bytes) to `to` and to ourselves (the sync
-    /// copy, its `DataMessage` marked with its real recipient), and stores both.
+    /// Builds the content (`build`, given the send time: the `Content` and its TTL), seals it
+    /// (with `extend` adding to its bytes) to `to` and to ourselves (the sync copy, its
+    /// `DataMessage` marked with its real recipient), and stores both.
     async fn send_content(
         &self,
         to: &SessionId,
-        content: Content,
-        sent_ms: u64,
-        ttl_ms: u64,
+        build: impl FnOnce(u64) -> (Content, u64),
         extend: impl Fn(&mut Vec<u8>),
     ) -> ClientResult<Sent> {
+        self.ready().await?;
+        let sent_ms = self.network_now_ms();
+        let (content, ttl_ms) = build(sent_ms);
         // Keys first (a device founding its group or rotating publishes before it sends).
         // A failure there costs this message nothing: it goes out in whatever protocol the
         // recipient's keys allow.
@@ -582,13 +586,17 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             #[cfg(feature = "message-extras")]
             let extras = crate::message::extras::Extras::read(&received.content_bytes)
                 .from_sender(&received.sender);
-            #[cfg(not(feature = "message-extras"))]
-            let extras = crate::message::extras::Extras::default();
-            // A content without a message is a control: with the feature, an unsend request.
+            // A content without a message is a control: with the feature, an unsend request or
+            // a request's acceptance.
+            #[cfg(feature = "message-extras")]
             let dm = match received.content.data_message {
                 Some(dm) => dm,
                 None if extras.is_control() => crate::message::DataMessage::default(),
                 None => continue,
+            };
+            #[cfg(not(feature = "message-extras"))]
+            let Some(dm) = received.content.data_message else {
+                continue;
             };
             let sync_target = if received.sender == own {
                 dm.sync_target.as_deref().and_then(|t| t.parse().ok())
@@ -609,6 +617,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 protocol,
                 group: None,
                 notice: false,
+                #[cfg(feature = "message-extras")]
                 extras,
             });
         }

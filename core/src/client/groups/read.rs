@@ -539,6 +539,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         protocol: Protocol::V1,
                         group: Some(account),
                         notice: true,
+                        #[cfg(feature = "message-extras")]
                         extras: Default::default(),
                     });
                 }
@@ -567,8 +568,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 #[cfg(feature = "message-extras")]
                 extras: crate::message::extras::Extras::read(&content_bytes)
                     .from_sender(&opened.sender),
-                #[cfg(not(feature = "message-extras"))]
-                extras: Default::default(),
             });
         }
         // What the orders delete is not handed out (this read's) and not shown later.
