@@ -543,20 +543,24 @@ pub fn delete(common: &Common, hash: &str, everyone: bool) -> Result<()> {
         .ok_or_else(|| unknown_message(hash))?;
     let mine = entry.author == own.to_string();
     let peer: Option<SessionId> = entry.conversation.parse().ok();
-    if everyone {
-        if !mine {
-            return Err(Failure::Input(
-                "only your own messages can be deleted for everyone".into(),
-            ));
-        }
-        if peer.is_none() {
-            return Err(Failure::Input(
-                "in a group, deleting for everyone is an admin's (group remove --delete-messages)"
-                    .into(),
-            ));
-        }
-    }
+    let group = match peer {
+        Some(_) => None,
+        None => Some(crate::groups::parse_group(&entry.conversation)?),
+    };
     runtime.block_on(async {
+        if everyone {
+            // One's own messages; in a group, an admin's any message.
+            let admin = match &group {
+                Some(g) => client.group(g).await?.admin,
+                None => false,
+            };
+            if !mine && !admin {
+                return Err(Failure::Input(
+                    "only your own messages can be deleted for everyone (in a group, an admin's any)"
+                        .into(),
+                ));
+            }
+        }
         client.ready().await?;
         let own_copies: Vec<String> = if mine {
             entry.sync_hash.iter().cloned().collect()
@@ -565,13 +569,18 @@ pub fn delete(common: &Common, hash: &str, everyone: bool) -> Result<()> {
         } else {
             Vec::new()
         };
-        match (everyone, peer) {
-            (true, Some(peer)) => {
+        match (everyone, peer, &group) {
+            (true, Some(peer), _) => {
                 let target = MessageRef {
                     sent_ms: entry.sent_ms,
                     author: own,
                 };
                 client.unsend(&peer, target, own_copies).await?;
+            }
+            (true, None, Some(group)) => {
+                client
+                    .delete_group_messages(group, &[hash.to_owned()])
+                    .await?;
             }
             _ => client.delete_from_own_swarm(own_copies).await,
         }
@@ -865,6 +874,29 @@ struct About {
     request: bool,
 }
 
+fn from_of(m: &Incoming) -> String {
+    m.from.to_string()
+}
+
+/// A group deletion of messages this home had shown: who, and which.
+fn print_deleted(m: &Incoming, hashes: &[String], json: bool) {
+    let group = m.group.map(|g| g.to_hex()).unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({"from": m.from.to_string(), "group": group, "sent_ms": m.sent_ms,
+                   "hash": m.hash, "notice": true, "deleted": hashes})
+        );
+    } else {
+        for h in hashes {
+            println!(
+                "[{}] {} in group {group} deleted message {h} for everyone",
+                m.sent_ms, m.from
+            );
+        }
+    }
+}
+
 /// Deletes the message `r` names (its author asked: the poll checked the request came from
 /// them) from our swarm and this home; its hash, if this home had it.
 async fn forget_unsent(client: &NativeClient, store: &DirStore, r: &MessageRef) -> Option<String> {
@@ -1067,6 +1099,24 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
                 Some(r) => forget_unsent(&client, &store, r).await,
                 None => None,
             };
+            if let Some(deletion) = &m.extras.group_deletion {
+                // In a group: an admin's order takes any message, a member's its own only.
+                let mut gone = Vec::new();
+                for h in &deletion.hashes {
+                    let Some(entry) = index::entry(&store, h).await else {
+                        continue;
+                    };
+                    if deletion.by_admin || entry.author == from_of(m) {
+                        let _ = index::forget(&store, h).await;
+                        let _ = store.remove(&attachments_key(h));
+                        gone.push(h.clone());
+                    }
+                }
+                if !gone.is_empty() {
+                    print_deleted(m, &gone, json);
+                }
+                continue;
+            }
             let from = m.from.to_string();
             if m.from == own {
                 // Sync copies of our own sent messages are history for other devices; whom

@@ -1287,3 +1287,95 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
     assert_eq!(listed[0]["picture"], false);
     net.stop().await;
 }
+
+/// Deleting group messages for everyone through `murmur` processes (Session's
+/// `deleteMemberContent`): a member deletes its own message, an admin anyone's; the others'
+/// inboxes say which message went; a member cannot delete another's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_messages_are_deleted_for_everyone_by_their_author_or_an_admin() {
+    use common::{murmur, new_user, stderr, stdout};
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let home = |n: &str| dir.path().join(n);
+    let (home_a, home_b, home_c) = (home("a"), home("b"), home("c"));
+    let _a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let c = new_user(&home_c, &file).await;
+    let json_lines = |out: &std::process::Output| {
+        assert!(out.status.success(), "{}", stderr(out));
+        lines(&stdout(out))
+    };
+    let out = murmur(
+        &home_a,
+        &[
+            "group", "create", "--name", "Team", "--member", &b, "--member", &c,
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let group = stdout(&out).trim().to_string();
+    for h in [&home_b, &home_c] {
+        murmur(h, &["inbox"]).await;
+        assert!(
+            murmur(h, &["group", "accept", "--group", &group])
+                .await
+                .status
+                .success()
+        );
+    }
+    let post = async |h: &std::path::Path, text: &str| {
+        let sent = json_lines(&murmur(h, &["send", "--group", &group, "--json", text]).await);
+        sent[0]["hash"].as_str().unwrap().to_string()
+    };
+    let typo = post(&home_b, "meeting at 3pm tomorow").await;
+    let rude = post(&home_c, "something rude").await;
+    for h in [&home_a, &home_b, &home_c] {
+        json_lines(&murmur(h, &["inbox", "--json"]).await);
+    }
+
+    // C cannot delete B's message for everyone.
+    let out = murmur(&home_c, &["delete", "--hash", &typo, "--everyone"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("only your own"), "{}", stderr(&out));
+
+    // B deletes its own; the admin deletes C's.
+    let out = murmur(&home_b, &["delete", "--hash", &typo, "--everyone"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = murmur(&home_a, &["delete", "--hash", &rude, "--everyone"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let deleted = |got: &[serde_json::Value]| -> Vec<String> {
+        let mut all: Vec<String> = got
+            .iter()
+            .filter_map(|m| m["deleted"].as_array())
+            .flatten()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect();
+        all.sort();
+        all
+    };
+    let got = json_lines(&murmur(&home_c, &["inbox", "--json"]).await);
+    let mut both = vec![typo.clone(), rude.clone()];
+    both.sort();
+    assert_eq!(
+        deleted(&got),
+        both,
+        "C: B's own deletion, and the admin's of C's; {got:?}"
+    );
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(
+        deleted(&got),
+        vec![rude.clone()],
+        "B: the admin's deletion; {got:?}"
+    );
+    let got = json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert_eq!(
+        deleted(&got),
+        vec![typo.clone()],
+        "A: B's deletion; {got:?}"
+    );
+    // Gone from the homes: nothing to react to.
+    let out = murmur(&home_c, &["react", "--to", &group, "--hash", &typo, "👍"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    net.stop().await;
+}

@@ -257,6 +257,19 @@ fn delete_signed(sent_ms: u64, members: &[String], hashes: &[String]) -> Vec<u8>
     m
 }
 
+/// A member's order to delete its own messages `hashes` for everyone (unsigned: each reader
+/// deletes only those the sender wrote).
+pub fn delete_own_messages(hashes: &[String]) -> GroupUpdateMessage {
+    GroupUpdateMessage {
+        delete_member_content: Some(DeleteMemberContent {
+            member_session_ids: Vec::new(),
+            message_hashes: hashes.to_vec(),
+            admin_signature: None,
+        }),
+        ..Default::default()
+    }
+}
+
 /// An admin's order to delete everything `members` wrote and the messages `hashes`.
 pub fn delete_member_content(
     group: &GroupKeys,

@@ -53,6 +53,18 @@ pub struct Extras {
     pub unsend: Option<MessageRef>,
     /// The sender accepted our message request (`messageRequestResponse.isApproved`).
     pub request_accepted: bool,
+    /// In a group: messages deleted for everyone, by hash (Session's `deleteMemberContent`;
+    /// set by the groups client, not read from these bytes).
+    pub group_deletion: Option<GroupDeletion>,
+}
+
+/// A group's order to delete messages for everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDeletion {
+    pub hashes: Vec<String>,
+    /// Signed by an admin: every listed message goes. Otherwise only those the sender wrote
+    /// (the reader checks the author of each).
+    pub by_admin: bool,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -237,6 +249,7 @@ impl Extras {
             reaction,
             unsend,
             request_accepted,
+            group_deletion: None,
         }
     }
 }
@@ -276,6 +289,7 @@ mod tests {
             }),
             unsend: Some(to),
             request_accepted: true,
+            group_deletion: None,
         };
         let mut bytes = plain.encode_to_vec();
         extras.append_to(&mut bytes);

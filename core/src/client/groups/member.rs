@@ -15,7 +15,8 @@ use crate::client::v2::Protocol;
 use crate::groups::control::{self, GroupUpdateMessage};
 use crate::groups::{GroupKeys, auth, message as group_message};
 use crate::message::{Body, message_content};
-use crate::rpc::{AccountId, Request, TTL_MAXIMUM_MS, TTL_MINIMUM_MS};
+use crate::network::ManifestNode;
+use crate::rpc::{AccountId, DeleteParams, Request, TTL_MAXIMUM_MS, TTL_MINIMUM_MS};
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Stores a group message (or control message) in the group's swarm.
@@ -179,6 +180,43 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     ) -> ClientResult<Sent> {
         self.send_to_group_with(group_id, body, &Default::default(), disappear_after_s)
             .await
+    }
+
+    /// Deletes messages `hashes` of the group for everyone: an admin's from the swarm too, with
+    /// a signed `deleteMemberContent`; a member's (its own messages only: readers check the
+    /// author of each, and a member's token cannot delete from the swarm, where they expire)
+    /// with an unsigned one.
+    pub async fn delete_group_messages(
+        &self,
+        group_id: &AccountId,
+        hashes: &[String],
+    ) -> ClientResult<()> {
+        self.ready().await?;
+        let record = self.record(group_id).await?;
+        if record.status != GroupStatus::Joined {
+            return Err(bad("not a member of this group"));
+        }
+        let now = self.network_now_ms();
+        match record.admin() {
+            Some(group) => {
+                let account = record.account();
+                let delete = |_: u64, _: &ManifestNode| {
+                    Request::Delete(DeleteParams::new(&account, hashes.to_vec()))
+                        .signed_by_group(&group)
+                };
+                self.call(self.swarm_of(&account), Some(&account), &delete)
+                    .await?;
+                let order = control::delete_member_content(&group, &[], hashes, now);
+                self.announce(&record, &group, order, now).await
+            }
+            None => {
+                let signer = record.signer(&self.identity)?;
+                let content = Self::control_content(control::delete_own_messages(hashes), now);
+                self.post(&record, &signer, content, now, self.config.message_ttl_ms)
+                    .await
+                    .map(|_| ())
+            }
+        }
     }
 
     /// [`Self::send_to_group`] carrying a reply's quote, a reaction or an unsend request too.

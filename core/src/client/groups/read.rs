@@ -516,6 +516,33 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                         Vec::new()
                     };
                     deleted.push((opened.sender, authors, order.message_hashes.clone()));
+                    // Messages deleted by hash are told to the reader, which may have shown
+                    // them already.
+                    #[cfg(feature = "message-extras")]
+                    if !order.message_hashes.is_empty() && opened.sender != own {
+                        let by_admin = order.admin_signature.is_some();
+                        fresh.push(Incoming {
+                            hash: hash.clone(),
+                            from: opened.sender,
+                            sent_ms,
+                            text: "deleted a message".into(),
+                            attachments: Vec::new(),
+                            profile: None,
+                            sync_target: None,
+                            disappear_after_s: timer,
+                            expires_ms: due,
+                            protocol: Protocol::V1,
+                            group: Some(account),
+                            notice: true,
+                            extras: crate::message::extras::Extras {
+                                group_deletion: Some(crate::message::extras::GroupDeletion {
+                                    hashes: order.message_hashes.clone(),
+                                    by_admin,
+                                }),
+                                ..Default::default()
+                            },
+                        });
+                    }
                 }
                 // What the others see of it: admin notices only with the group's signature.
                 let text = if control::verify_notice(&pk, &update, sent_ms) {
