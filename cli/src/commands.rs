@@ -2,6 +2,7 @@
 //! builds a `murmur_core::client::Client` on the native platform and runs on a single-threaded
 //! runtime.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use murmur_cli::files::{DiskFile, DiskSink, prepare};
 use murmur_cli::home::{Home, read_network_file};
 use murmur_cli::index::{self, Entry};
 use murmur_cli::platform::{DirStore, HttpTransport, SystemClock};
+use murmur_cli::settings::Settings;
 use murmur_core::attachment::Domain;
 use murmur_core::client::files::FileSource;
 use murmur_core::client::v2::{Protocol, V2Status};
@@ -529,6 +531,56 @@ pub fn requests(
     Ok(())
 }
 
+/// `murmur settings`: shows the settings, or changes those given.
+pub fn settings(
+    common: &Common,
+    read_receipts: Option<bool>,
+    typing: Option<bool>,
+    json: bool,
+) -> Result<()> {
+    let home = home(common);
+    let store = home.store().map_err(Failure::Input)?;
+    runtime()?.block_on(async {
+        let mut s = Settings::load(&store).await.map_err(Failure::Input)?;
+        if read_receipts.is_some() || typing.is_some() {
+            s.read_receipts = read_receipts.unwrap_or(s.read_receipts);
+            s.typing_indicators = typing.unwrap_or(s.typing_indicators);
+            s.save(&store).await.map_err(Failure::Input)?;
+        }
+        let word = |on: bool| if on { "on" } else { "off" };
+        if json {
+            println!(
+                "{}",
+                json!({"read_receipts": s.read_receipts, "typing_indicators": s.typing_indicators})
+            );
+        } else {
+            println!("read receipts: {}", word(s.read_receipts));
+            println!("typing indicators: {}", word(s.typing_indicators));
+        }
+        Ok(())
+    })
+}
+
+/// `murmur typing`: tells `to` we started (or, `stop`, stopped) typing — only when typing
+/// indicators are on.
+pub fn typing(common: &Common, to: &str, stop: bool) -> Result<()> {
+    let to = parse_recipient(to)?;
+    let home = home(common);
+    let client = client(common, &home, home.identity().map_err(Failure::Input)?)?;
+    let runtime = runtime()?;
+    let settings = runtime
+        .block_on(Settings::load(client_store(&client)))
+        .map_err(Failure::Input)?;
+    if !settings.typing_indicators {
+        return Err(Failure::Input(
+            "typing indicators are off (murmur settings --typing on)".into(),
+        ));
+    }
+    runtime.block_on(client.send_typing(&to, !stop))?;
+    warn_about_network(&client);
+    Ok(())
+}
+
 /// `murmur delete`: forgets the message `hash` here and deletes it from our swarm; with
 /// `everyone`, our own 1:1 message is deleted for the other person too (Session's unsend
 /// request).
@@ -874,6 +926,35 @@ struct About {
     request: bool,
 }
 
+/// A read receipt or typing indicator from `m`'s sender, printed when the user has them on.
+async fn print_signal(store: &DirStore, m: &Incoming, settings: Settings, own: &str, json: bool) {
+    if let Some(t) = m.extras.typing
+        && settings.typing_indicators
+    {
+        if json {
+            println!(
+                "{}",
+                json!({"from": m.from.to_string(), "sent_ms": m.sent_ms, "typing": t.started})
+            );
+        } else if t.started {
+            println!("{} is typing…", m.from);
+        }
+    }
+    if !m.extras.read.is_empty() && settings.read_receipts {
+        let hashes = index::ours_to(store, own, &m.from.to_string(), &m.extras.read).await;
+        if json {
+            println!(
+                "{}",
+                json!({"from": m.from.to_string(), "sent_ms": m.sent_ms, "read": hashes})
+            );
+        } else {
+            for h in hashes {
+                println!("{} read {h}", m.from);
+            }
+        }
+    }
+}
+
 fn from_of(m: &Incoming) -> String {
     m.from.to_string()
 }
@@ -1068,7 +1149,7 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         // Sync copies of our own sent messages are history for other devices, not inbox.
         let seen: Vec<_> = messages
             .iter()
-            .filter(|m| !m.notice && m.extras.unsend.is_none())
+            .filter(|m| !m.notice && !m.extras.is_control())
             .map(|m| {
                 let conversation = match (m.group, m.sync_target) {
                     (Some(g), _) => g.to_hex(),
@@ -1093,12 +1174,22 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
                 Contacts::default()
             }
         };
+        let settings = Settings::load(&store).await.unwrap_or_default();
+        // What we read, per sender, for read receipts (when they are on).
+        let mut read: BTreeMap<SessionId, Vec<u64>> = BTreeMap::new();
         for m in &messages {
             // A message its author deleted for everyone: gone from our swarm and this home.
             let unsent = match &m.extras.unsend {
                 Some(r) => forget_unsent(&client, &store, r).await,
                 None => None,
             };
+            if !m.extras.read.is_empty() || m.extras.typing.is_some() {
+                // Receipts and typing: shown only when this user turned them on.
+                if m.from != own {
+                    print_signal(&store, m, settings, &own.to_string(), json).await;
+                }
+                continue;
+            }
             if let Some(deletion) = &m.extras.group_deletion {
                 // In a group: an admin's order takes any message, a member's its own only.
                 let mut gone = Vec::new();
@@ -1136,6 +1227,8 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             let request = direct && !m.extras.is_control() && !contacts.is_accepted(&from);
             if request {
                 contacts.note_request(&from, m.sent_ms);
+            } else if direct && !m.extras.is_control() {
+                read.entry(m.from).or_default().push(m.sent_ms);
             }
             let name = remember(&store, m).await;
             let mut about = About::of(&store, &m.extras).await;
@@ -1145,6 +1238,13 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
         }
         if let Err(e) = contacts.save(&store).await {
             eprintln!("murmur: cannot save contacts: {e}");
+        }
+        if settings.read_receipts {
+            for (to, times) in read {
+                if let Err(e) = client.send_read_receipt(&to, times).await {
+                    eprintln!("murmur: a read receipt could not be sent ({e})");
+                }
+            }
         }
         let _ = std::io::stdout().flush();
     };

@@ -116,6 +116,17 @@ pub async fn hash_of(store: &DirStore, r: &MessageRef) -> Option<String> {
         .map(|(h, _)| h)
 }
 
+/// The hashes of our messages to `peer` sent at `sent_ms` (what a read receipt names).
+pub async fn ours_to(store: &DirStore, own: &str, peer: &str, sent_ms: &[u64]) -> Vec<String> {
+    load(store)
+        .await
+        .messages
+        .into_iter()
+        .filter(|(_, e)| e.conversation == peer && e.author == own && sent_ms.contains(&e.sent_ms))
+        .map(|(h, _)| h)
+        .collect()
+}
+
 /// The hashes of the messages of the conversation `conversation` written by the other side.
 pub async fn hashes_in(store: &DirStore, conversation: &str) -> Vec<String> {
     load(store)

@@ -7,3 +7,4 @@ pub mod files;
 pub mod home;
 pub mod index;
 pub mod platform;
+pub mod settings;

@@ -54,6 +54,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Privacy settings: read receipts and typing indicators (both off unless turned on; off,
+    /// none are sent and those that arrive are ignored).
+    Settings {
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        read_receipts: Option<bool>,
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        typing: Option<bool>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell a contact you are typing (`--stop`: that you stopped); needs typing indicators on.
+    Typing {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        stop: bool,
+    },
     /// React to a message with an emoji (or take a reaction back).
     React {
         /// The contact (05…) or group (03…) the message is in.
@@ -281,6 +298,12 @@ fn main() -> std::process::ExitCode {
             block,
             json,
         ),
+        Command::Settings {
+            read_receipts,
+            typing,
+            json,
+        } => commands::settings(&cli.common, read_receipts, typing, json),
+        Command::Typing { to, stop } => commands::typing(&cli.common, &to, stop),
         Command::Delete { hash, everyone } => commands::delete(&cli.common, &hash, everyone),
         Command::React {
             to,

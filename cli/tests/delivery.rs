@@ -758,3 +758,82 @@ async fn first_messages_from_strangers_are_requests_until_accepted() {
     assert_eq!(got[0]["request"], false, "{got:?}");
     net.stop().await;
 }
+
+/// Read receipts and typing indicators in Session's formats, each off until the user turns it
+/// on: off, none are sent and those that arrive are ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_receipts_and_typing_are_off_until_turned_on() {
+    let (net, dir) = devnet::start(9, 500).await;
+    let file = net.dir.join("devnet.json");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let a = new_user(&home_a, &file).await;
+    let b = new_user(&home_b, &file).await;
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        assert!(out.status.success(), "{}", stderr(out));
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let send = async |from: &Path, to: &str, text: &str| {
+        let sent = lines(&murmur(from, &["send", "--to", to, "--json", text]).await);
+        sent[0]["hash"].as_str().unwrap().to_string()
+    };
+    // Contacts both ways, so nothing is a request.
+    send(&home_a, &b, "hi").await;
+    lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    send(&home_b, &a, "hi back").await;
+    lines(&murmur(&home_a, &["inbox", "--json"]).await);
+
+    // Off by default: B reads, A hears nothing; typing is refused.
+    let settings = lines(&murmur(&home_b, &["settings", "--json"]).await);
+    assert_eq!(settings[0]["read_receipts"], false);
+    assert_eq!(settings[0]["typing_indicators"], false);
+    send(&home_a, &b, "are you there?").await;
+    lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    let out = murmur(&home_a, &["typing", "--to", &b]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("typing indicators are off"),
+        "{}",
+        stderr(&out)
+    );
+
+    // On at both: B's read receipt names A's message; A's typing reaches B.
+    for h in [&home_a, &home_b] {
+        let out = murmur(h, &["settings", "--read-receipts", "on", "--typing", "on"]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let hash = send(&home_a, &b, "now?").await;
+    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["from"], b.as_str());
+    assert_eq!(got[0]["read"], serde_json::json!([hash]));
+    assert!(
+        murmur(&home_a, &["typing", "--to", &b])
+            .await
+            .status
+            .success()
+    );
+    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["typing"], true);
+
+    // A turns receipts off: B's receipt for the next message is ignored at A.
+    let out = murmur(&home_a, &["settings", "--read-receipts", "off"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    send(&home_a, &b, "one more").await;
+    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    // And the other way: A on, B off — B sends none, so A, listening, hears none.
+    for (h, on) in [(&home_a, "on"), (&home_b, "off")] {
+        let out = murmur(h, &["settings", "--read-receipts", on]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    send(&home_a, &b, "last one").await;
+    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    net.stop().await;
+}

@@ -204,7 +204,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             unsend: Some(target),
             ..Default::default()
         };
-        let sent = self.send_control(to, &extras).await?;
+        let sent = self
+            .send_control(to, &extras, self.config.message_ttl_ms, true)
+            .await?;
         self.delete_own(own_copies).await;
         Ok(sent)
     }
@@ -217,25 +219,55 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             request_accepted: true,
             ..Default::default()
         };
-        self.send_control(from, &extras).await
+        self.send_control(from, &extras, self.config.message_ttl_ms, true)
+            .await
     }
 
-    /// Sends `extras` that are not a message (an unsend request, a request's acceptance) as
-    /// Session does: a `Content`
-    /// without a `DataMessage` (Session's clients take a content with one as a message, and an
-    /// empty message is dropped), with a copy to our own swarm for our other devices.
+    /// Tells `to` we read their messages sent at `sent_ms` (Session's read receipt; sent only
+    /// when the user turned read receipts on).
+    #[cfg(feature = "message-extras")]
+    pub async fn send_read_receipt(&self, to: &SessionId, sent_ms: Vec<u64>) -> ClientResult<Sent> {
+        let extras = crate::message::extras::Extras {
+            read: sent_ms,
+            ..Default::default()
+        };
+        self.send_control(to, &extras, self.config.message_ttl_ms, false)
+            .await
+    }
+
+    /// Tells `to` we started (or stopped) typing (Session's typing indicator; sent only when
+    /// the user turned them on).
+    #[cfg(feature = "message-extras")]
+    pub async fn send_typing(&self, to: &SessionId, started: bool) -> ClientResult<Sent> {
+        let extras = crate::message::extras::Extras {
+            typing: Some(crate::message::extras::Typing {
+                started,
+                at_ms: self.network_now_ms(),
+            }),
+            ..Default::default()
+        };
+        // Worth nothing a minute later.
+        self.send_control(to, &extras, 60_000, false).await
+    }
+
+    /// Sends `extras` that are not a message (an unsend request, a request's acceptance, a
+    /// receipt, a typing indicator) as Session does: a `Content` without a `DataMessage`
+    /// (Session's clients take a content with one as a message, and an empty message is
+    /// dropped), kept `ttl_ms`; with `sync`, a copy goes to our own swarm for our other devices.
     #[cfg(feature = "message-extras")]
     async fn send_control(
         &self,
         to: &SessionId,
         extras: &crate::message::extras::Extras,
+        ttl_ms: u64,
+        sync: bool,
     ) -> ClientResult<Sent> {
         let control = |sent_ms| {
             let content = Content {
                 sig_timestamp: Some(sent_ms),
                 ..Default::default()
             };
-            (content, self.config.message_ttl_ms)
+            (content, ttl_ms, sync)
         };
         self.send_content(to, control, |c| extras.append_to(c))
             .await
@@ -254,25 +286,29 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         &self,
         body: &Body,
         disappear_after_s: Option<u32>,
-    ) -> impl FnOnce(u64) -> (Content, u64) {
+    ) -> impl FnOnce(u64) -> (Content, u64, bool) {
         let ttl_ms = disappear_after_s
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
-        move |sent_ms| (message_content(body, sent_ms, disappear_after_s), ttl_ms)
+        move |sent_ms| {
+            let content = message_content(body, sent_ms, disappear_after_s);
+            (content, ttl_ms, true)
+        }
     }
 
-    /// Builds the content (`build`, given the send time: the `Content` and its TTL), seals it
-    /// (with `extend` adding to its bytes) to `to` and to ourselves (the sync copy, its
-    /// `DataMessage` marked with its real recipient), and stores both.
+    /// Builds the content (`build`, given the send time: the `Content`, its TTL, and whether
+    /// our other devices get a copy), seals it (with `extend` adding to its bytes) to `to` and,
+    /// if so, to ourselves (the sync copy, its `DataMessage` marked with its real recipient),
+    /// and stores them.
     async fn send_content(
         &self,
         to: &SessionId,
-        build: impl FnOnce(u64) -> (Content, u64),
+        build: impl FnOnce(u64) -> (Content, u64, bool),
         extend: impl Fn(&mut Vec<u8>),
     ) -> ClientResult<Sent> {
         self.ready().await?;
         let sent_ms = self.network_now_ms();
-        let (content, ttl_ms) = build(sent_ms);
+        let (content, ttl_ms, sync_copy) = build(sent_ms);
         // Keys first (a device founding its group or rotating publishes before it sends).
         // A failure there costs this message nothing: it goes out in whatever protocol the
         // recipient's keys allow.
@@ -292,9 +328,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let own = self.identity.session_id();
         let mut sync_bytes = Zeroizing::new(sync.encode_to_vec());
         extend(&mut sync_bytes);
-        let copy = self.seal_direct(&own, &sync_bytes, sent_ms).await;
+        let copy = match sync_copy {
+            true => Some(self.seal_direct(&own, &sync_bytes, sent_ms).await),
+            false => None,
+        };
         let sync_hash = match copy {
-            Ok((copy, _)) => {
+            Some(Ok((copy, _))) => {
                 // This device has the message already: no poll or wait may return the copy,
                 // and a wait held in our swarm answers the moment it is stored, before the
                 // store's acknowledgement is back. So it is marked seen first (kept as long as
@@ -308,7 +347,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     .is_ok()
                     .then_some(sync_hash)
             }
-            Err(_) => None,
+            Some(Err(_)) | None => None,
         };
         Ok(Sent {
             hash,

@@ -1,6 +1,7 @@
-//! Replies, reactions, "delete for everyone" and accepted message requests in Session's
-//! formats: `DataMessage.quote` (8), `DataMessage.reaction` (11), `Content.unsendRequest` (9)
-//! and `Content.messageRequestResponse` (10) of `SignalService.proto`. The first three name the
+//! Replies, reactions, "delete for everyone", accepted message requests, read receipts and
+//! typing indicators in Session's formats: `DataMessage.quote` (8), `DataMessage.reaction`
+//! (11), `Content.unsendRequest` (9), `Content.messageRequestResponse` (10),
+//! `Content.receiptMessage` (5) and `Content.typingMessage` (6) of `SignalService.proto`. The first three name the
 //! message they are about by Session's key for a message, its sender's signed time and its
 //! author (`id`/`timestamp` and `author`).
 //!
@@ -53,9 +54,20 @@ pub struct Extras {
     pub unsend: Option<MessageRef>,
     /// The sender accepted our message request (`messageRequestResponse.isApproved`).
     pub request_accepted: bool,
+    /// The sender read our messages sent at these times (`receiptMessage`, type READ).
+    pub read: Vec<u64>,
+    /// The sender started or stopped typing (`typingMessage`).
+    pub typing: Option<Typing>,
     /// In a group: messages deleted for everyone, by hash (Session's `deleteMemberContent`;
     /// set by the groups client, not read from these bytes).
     pub group_deletion: Option<GroupDeletion>,
+}
+
+/// A typing indicator: started or stopped, at the sender's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Typing {
+    pub started: bool,
+    pub at_ms: u64,
 }
 
 /// A group's order to delete messages for everyone.
@@ -71,11 +83,37 @@ pub struct GroupDeletion {
 struct ExtrasContent {
     #[prost(message, optional, tag = "1")]
     data_message: Option<ExtrasData>,
+    #[prost(message, optional, tag = "5")]
+    receipt_message: Option<ReceiptProto>,
+    #[prost(message, optional, tag = "6")]
+    typing_message: Option<TypingProto>,
     #[prost(message, optional, tag = "9")]
     unsend_request: Option<UnsendRequestProto>,
     #[prost(message, optional, tag = "10")]
     message_request_response: Option<MessageRequestResponseProto>,
 }
+
+/// `ReceiptMessage`: `type` 0 = DELIVERY, 1 = READ; the messages' sent times.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ReceiptProto {
+    #[prost(int32, optional, tag = "1")]
+    r#type: Option<i32>,
+    #[prost(uint64, repeated, packed = "false", tag = "2")]
+    timestamp: Vec<u64>,
+}
+
+/// `TypingMessage`: `action` 0 = STARTED, 1 = STOPPED.
+#[derive(Clone, PartialEq, prost::Message)]
+struct TypingProto {
+    #[prost(uint64, optional, tag = "1")]
+    timestamp: Option<u64>,
+    #[prost(int32, optional, tag = "2")]
+    action: Option<i32>,
+}
+
+/// Most message times one read receipt names.
+pub const RECEIPT_MAX: usize = 100;
+const RECEIPT_READ: i32 = 1;
 
 /// `MessageRequestResponse` (the profile it may carry, fields 2 and 3, is not read: profiles
 /// come with messages).
@@ -159,9 +197,13 @@ fn capped(text: &str, max: usize) -> String {
 }
 
 impl Extras {
-    /// Whether it is a control (an unsend request, a request's acceptance), not a message.
+    /// Whether it is a control (an unsend request, a request's acceptance, a read receipt, a
+    /// typing indicator), not a message.
     pub fn is_control(&self) -> bool {
-        self.unsend.is_some() || self.request_accepted
+        self.unsend.is_some()
+            || self.request_accepted
+            || !self.read.is_empty()
+            || self.typing.is_some()
     }
 
     /// Whether it carries nothing.
@@ -199,6 +241,14 @@ impl Extras {
         });
         ExtrasContent {
             data_message: data,
+            receipt_message: (!self.read.is_empty()).then(|| ReceiptProto {
+                r#type: Some(RECEIPT_READ),
+                timestamp: self.read.iter().copied().take(RECEIPT_MAX).collect(),
+            }),
+            typing_message: self.typing.map(|t| TypingProto {
+                timestamp: Some(t.at_ms),
+                action: Some(if t.started { 0 } else { 1 }),
+            }),
             unsend_request: self.unsend.map(|u| UnsendRequestProto {
                 timestamp: Some(u.sent_ms),
                 author: Some(u.author.to_string()),
@@ -241,6 +291,28 @@ impl Extras {
         let unsend = parsed
             .unsend_request
             .and_then(|u| message_ref(u.timestamp, u.author.as_deref()));
+        let read = parsed
+            .receipt_message
+            .filter(|r| r.r#type == Some(RECEIPT_READ))
+            .map(|r| {
+                r.timestamp
+                    .into_iter()
+                    .filter(|&t| t > 0)
+                    .take(RECEIPT_MAX)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let typing = parsed.typing_message.and_then(|t| {
+            let started = match t.action {
+                Some(0) => true,
+                Some(1) => false,
+                _ => return None,
+            };
+            Some(Typing {
+                started,
+                at_ms: t.timestamp.filter(|&at| at > 0)?,
+            })
+        });
         let request_accepted = parsed
             .message_request_response
             .is_some_and(|r| r.is_approved == Some(true));
@@ -249,6 +321,8 @@ impl Extras {
             reaction,
             unsend,
             request_accepted,
+            read,
+            typing,
             group_deletion: None,
         }
     }
@@ -289,6 +363,11 @@ mod tests {
             }),
             unsend: Some(to),
             request_accepted: true,
+            read: vec![7, 8],
+            typing: Some(Typing {
+                started: false,
+                at_ms: 9,
+            }),
             group_deletion: None,
         };
         let mut bytes = plain.encode_to_vec();
@@ -362,6 +441,8 @@ mod tests {
                 }),
                 unsend_request: None,
                 message_request_response: None,
+                receipt_message: None,
+                typing_message: None,
             }
             .encode_to_vec()
         };
@@ -393,6 +474,8 @@ mod tests {
             }),
             unsend_request: None,
             message_request_response: None,
+            receipt_message: None,
+            typing_message: None,
         }
         .encode_to_vec();
         let quote = Extras::read(&long).quote.unwrap();
