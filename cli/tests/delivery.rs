@@ -37,6 +37,21 @@ async fn inbox(home: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A command's JSON lines (it must have succeeded).
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    assert!(out.status.success(), "{}", stderr(out));
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Sends `text` from `from` to `to`; the message's hash.
+async fn send_hash(from: &Path, to: &str, text: &str) -> String {
+    let sent = json_lines(&murmur(from, &["send", "--to", to, "--json", text]).await);
+    sent[0]["hash"].as_str().unwrap().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_talk_both_ways_and_nothing_shows_twice() {
     let (net, dir) = devnet::start(9, 500).await;
@@ -397,18 +412,14 @@ async fn replies_and_reactions_name_the_message_they_answer() {
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = new_user(&home_a, &file).await;
     let b = new_user(&home_b, &file).await;
-    let lines = |out: &std::process::Output| -> Vec<Value> {
-        assert!(out.status.success(), "{}", stderr(out));
-        stdout(out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
 
-    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "lunch at one?"]).await);
+    let sent = json_lines(&murmur(&home_a, &["send", "--to", &b, "--json", "lunch at one?"]).await);
     let hash = sent[0]["hash"].as_str().unwrap().to_string();
     let sent_ms = sent[0]["sent_ms"].as_u64().unwrap();
-    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    assert_eq!(
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
+        1
+    );
 
     // Bad input first: nothing is sent.
     for (args, why) in [
@@ -445,7 +456,7 @@ async fn replies_and_reactions_name_the_message_they_answer() {
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0]["text"], "yes, see you");
     assert_eq!(got[0]["reply_to"]["hash"], hash.as_str());
@@ -488,7 +499,7 @@ async fn replies_and_reactions_name_the_message_they_answer() {
             .status
             .success()
     );
-    let sent = lines(
+    let sent = json_lines(
         &murmur(
             &home_b,
             &["send", "--group", &group, "--json", "count me in"],
@@ -496,7 +507,7 @@ async fn replies_and_reactions_name_the_message_they_answer() {
         .await,
     );
     let in_group = sent[0]["hash"].as_str().unwrap().to_string();
-    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
     assert!(
         got.iter().any(|m| m["hash"] == in_group.as_str()),
         "{got:?}"
@@ -507,7 +518,7 @@ async fn replies_and_reactions_name_the_message_they_answer() {
     )
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     let reaction = got
         .iter()
         .find(|m| !m["reaction"].is_null())
@@ -582,19 +593,16 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     let b = new_user(&home_b, &file).await;
     let id = |home: &Path| murmur_cli::home::Home::new(home).identity().unwrap();
     let (a_id, b_id) = (id(&home_a), id(&home_b));
-    let lines = |out: &std::process::Output| -> Vec<Value> {
-        assert!(out.status.success(), "{}", stderr(out));
-        stdout(out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
 
-    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "oops, wrong chat"]).await);
+    let sent =
+        json_lines(&murmur(&home_a, &["send", "--to", &b, "--json", "oops, wrong chat"]).await);
     let hash = sent[0]["hash"].as_str().unwrap().to_string();
     let sync_hash = sent[0]["sync_hash"].as_str().unwrap().to_string();
     let sent_ms = sent[0]["sent_ms"].as_u64().unwrap();
-    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
+    assert_eq!(
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
+        1
+    );
     assert!(swarm_holds(&net, &b_id, &hash).await);
     assert!(swarm_holds(&net, &a_id, &sync_hash).await);
 
@@ -618,7 +626,7 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     c.send_with_extras(&b.parse().unwrap(), &Default::default(), &forged, None)
         .await
         .unwrap();
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0]["unsend"].is_null(), "{got:?}");
     assert!(swarm_holds(&net, &b_id, &hash).await, "still there");
@@ -646,7 +654,7 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "deleted for everyone");
     swarm_lets_go(&net, &a_id, &sync_hash).await;
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["from"], a.as_str());
     assert_eq!(got[0]["unsend"]["hash"], hash.as_str());
@@ -657,7 +665,7 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 
     // Delete for me: a received message leaves this home and B's swarm.
-    let sent = lines(&murmur(&home_a, &["send", "--to", &b, "--json", "keep or not"]).await);
+    let sent = json_lines(&murmur(&home_a, &["send", "--to", &b, "--json", "keep or not"]).await);
     let second = sent[0]["hash"].as_str().unwrap().to_string();
     murmur(&home_b, &["inbox"]).await;
     let out = murmur(&home_b, &["delete", "--hash", &second]).await;
@@ -683,23 +691,12 @@ async fn first_messages_from_strangers_are_requests_until_accepted() {
     let c = new_user(&home_c, &file).await;
     let d = new_user(&home_d, &file).await;
     let b_id = murmur_cli::home::Home::new(&home_b).identity().unwrap();
-    let lines = |out: &std::process::Output| -> Vec<Value> {
-        assert!(out.status.success(), "{}", stderr(out));
-        stdout(out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
-    let send = async |from: &Path, to: &str, text: &str| {
-        let sent = lines(&murmur(from, &["send", "--to", to, "--json", text]).await);
-        sent[0]["hash"].as_str().unwrap().to_string()
-    };
 
-    send(&home_a, &b, "hi, we met at the conference").await;
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    send_hash(&home_a, &b, "hi, we met at the conference").await;
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["request"], true);
-    let listed = lines(&murmur(&home_b, &["requests", "--json"]).await);
+    let listed = json_lines(&murmur(&home_b, &["requests", "--json"]).await);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["from"], a.as_str());
     assert_eq!(listed[0]["messages"], 1);
@@ -715,37 +712,37 @@ async fn first_messages_from_strangers_are_requests_until_accepted() {
     }
     let out = murmur(&home_b, &["requests", "--accept", &a]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(lines(&murmur(&home_b, &["requests", "--json"]).await).is_empty());
-    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    assert!(json_lines(&murmur(&home_b, &["requests", "--json"]).await).is_empty());
+    let got = json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["from"], b.as_str());
     assert_eq!(got[0]["request_accepted"], true);
-    send(&home_a, &b, "great, talk soon").await;
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    send_hash(&home_a, &b, "great, talk soon").await;
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got[0]["request"], false);
 
     // B writes to D first: D's answer is no request at B.
-    send(&home_b, &d, "hello D").await;
-    lines(&murmur(&home_d, &["inbox", "--json"]).await);
-    send(&home_d, &b, "hello B").await;
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    send_hash(&home_b, &d, "hello D").await;
+    json_lines(&murmur(&home_d, &["inbox", "--json"]).await);
+    send_hash(&home_d, &b, "hello B").await;
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(
         (got[0]["from"].as_str(), got[0]["request"].as_bool()),
         (Some(d.as_str()), Some(false))
     );
 
     // C spams; B declines and blocks: C's messages leave B's swarm, and so do later ones, unread.
-    let spam = send(&home_c, &b, "buy now").await;
+    let spam = send_hash(&home_c, &b, "buy now").await;
     assert_eq!(
-        lines(&murmur(&home_b, &["inbox", "--json"]).await)[0]["request"],
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await)[0]["request"],
         true
     );
     assert!(swarm_holds(&net, &b_id, &spam).await);
     let out = murmur(&home_b, &["requests", "--decline", &c, "--block"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     swarm_lets_go(&net, &b_id, &spam).await;
-    let more = send(&home_c, &b, "last chance").await;
-    assert!(lines(&murmur(&home_b, &["inbox", "--json"]).await).is_empty());
+    let more = send_hash(&home_c, &b, "last chance").await;
+    assert!(json_lines(&murmur(&home_b, &["inbox", "--json"]).await).is_empty());
     swarm_lets_go(&net, &b_id, &more).await;
 
     // A home from before requests: whoever it knew a name for is no request.
@@ -753,8 +750,8 @@ async fn first_messages_from_strangers_are_requests_until_accepted() {
     let old_id = new_user(&old, &file).await;
     let _ = std::fs::remove_file(old.join("state/contacts"));
     std::fs::write(old.join(format!("state/contact.{a}")), "Alice").unwrap();
-    send(&home_a, &old_id, "still friends?").await;
-    let got = lines(&murmur(&old, &["inbox", "--json"]).await);
+    send_hash(&home_a, &old_id, "still friends?").await;
+    let got = json_lines(&murmur(&old, &["inbox", "--json"]).await);
     assert_eq!(got[0]["request"], false, "{got:?}");
     net.stop().await;
 }
@@ -768,30 +765,19 @@ async fn read_receipts_and_typing_are_off_until_turned_on() {
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = new_user(&home_a, &file).await;
     let b = new_user(&home_b, &file).await;
-    let lines = |out: &std::process::Output| -> Vec<Value> {
-        assert!(out.status.success(), "{}", stderr(out));
-        stdout(out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
-    let send = async |from: &Path, to: &str, text: &str| {
-        let sent = lines(&murmur(from, &["send", "--to", to, "--json", text]).await);
-        sent[0]["hash"].as_str().unwrap().to_string()
-    };
     // Contacts both ways, so nothing is a request.
-    send(&home_a, &b, "hi").await;
-    lines(&murmur(&home_b, &["inbox", "--json"]).await);
-    send(&home_b, &a, "hi back").await;
-    lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    send_hash(&home_a, &b, "hi").await;
+    json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    send_hash(&home_b, &a, "hi back").await;
+    json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
 
     // Off by default: B reads, A hears nothing; typing is refused.
-    let settings = lines(&murmur(&home_b, &["settings", "--json"]).await);
+    let settings = json_lines(&murmur(&home_b, &["settings", "--json"]).await);
     assert_eq!(settings[0]["read_receipts"], false);
     assert_eq!(settings[0]["typing_indicators"], false);
-    send(&home_a, &b, "are you there?").await;
-    lines(&murmur(&home_b, &["inbox", "--json"]).await);
-    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    send_hash(&home_a, &b, "are you there?").await;
+    json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    assert!(json_lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
     let out = murmur(&home_a, &["typing", "--to", &b]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
@@ -805,9 +791,12 @@ async fn read_receipts_and_typing_are_off_until_turned_on() {
         let out = murmur(h, &["settings", "--read-receipts", "on", "--typing", "on"]).await;
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let hash = send(&home_a, &b, "now?").await;
-    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
-    let got = lines(&murmur(&home_a, &["inbox", "--json"]).await);
+    let hash = send_hash(&home_a, &b, "now?").await;
+    assert_eq!(
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
+        1
+    );
+    let got = json_lines(&murmur(&home_a, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["from"], b.as_str());
     assert_eq!(got[0]["read"], serde_json::json!([hash]));
@@ -817,23 +806,29 @@ async fn read_receipts_and_typing_are_off_until_turned_on() {
             .status
             .success()
     );
-    let got = lines(&murmur(&home_b, &["inbox", "--json"]).await);
+    let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["typing"], true);
 
     // A turns receipts off: B's receipt for the next message is ignored at A.
     let out = murmur(&home_a, &["settings", "--read-receipts", "off"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    send(&home_a, &b, "one more").await;
-    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
-    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    send_hash(&home_a, &b, "one more").await;
+    assert_eq!(
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
+        1
+    );
+    assert!(json_lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
     // And the other way: A on, B off — B sends none, so A, listening, hears none.
     for (h, on) in [(&home_a, "on"), (&home_b, "off")] {
         let out = murmur(h, &["settings", "--read-receipts", on]).await;
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    send(&home_a, &b, "last one").await;
-    assert_eq!(lines(&murmur(&home_b, &["inbox", "--json"]).await).len(), 1);
-    assert!(lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
+    send_hash(&home_a, &b, "last one").await;
+    assert_eq!(
+        json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
+        1
+    );
+    assert!(json_lines(&murmur(&home_a, &["inbox", "--json"]).await).is_empty());
     net.stop().await;
 }

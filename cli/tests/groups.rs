@@ -1178,18 +1178,18 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
     // B reads its inbox: the invitation is a request.
     assert!(murmur(&home_b, &["inbox"]).await.status.success());
     let saved = dir.path().join("saved.jpg");
-    let out = murmur(
-        &home_b,
-        &[
+    let get_picture = async || {
+        let args = [
             "group",
             "picture",
             "--group",
             &group,
             "--out",
             &path(&saved),
-        ],
-    )
-    .await;
+        ];
+        murmur(&home_b, &args).await
+    };
+    let out = get_picture().await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("accept the invitation first"),
@@ -1208,18 +1208,7 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
         &murmur(&home_b, &["group", "list", "--json"]).await,
     ));
     assert_eq!(listed[0]["picture"], true);
-    let out = murmur(
-        &home_b,
-        &[
-            "group",
-            "picture",
-            "--group",
-            &group,
-            "--out",
-            &path(&saved),
-        ],
-    )
-    .await;
+    let out = get_picture().await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         std::fs::read(&saved).unwrap(),
@@ -1243,18 +1232,7 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
         assert!(stderr(&out).contains(why), "{}", stderr(&out));
     }
     std::fs::remove_file(&saved).unwrap();
-    let out = murmur(
-        &home_b,
-        &[
-            "group",
-            "picture",
-            "--group",
-            &group,
-            "--out",
-            &path(&saved),
-        ],
-    )
-    .await;
+    let out = get_picture().await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&saved).unwrap(), stripped, "unchanged");
 
@@ -1266,18 +1244,7 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
     std::fs::remove_file(&saved).unwrap();
-    let out = murmur(
-        &home_b,
-        &[
-            "group",
-            "picture",
-            "--group",
-            &group,
-            "--out",
-            &path(&saved),
-        ],
-    )
-    .await;
+    let out = get_picture().await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "the group has no picture");
     assert!(!saved.exists());

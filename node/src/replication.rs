@@ -915,19 +915,11 @@ pub async fn hand_off(round: Round<'_>) -> bool {
             .into_iter()
             .flat_map(|(target, messages)| batches(messages).into_iter().map(move |b| (target, b)));
         for (target, messages) in batches {
-            let members = topology.signed.manifest.members(target);
-            let body = serde_json::to_vec(&Handoff {
+            let handoff = Handoff {
                 messages: messages.iter().map(WireMessage::from_stored).collect(),
                 changes: Vec::new(),
-            })
-            .expect("a handoff serialises");
-            let acks = join_all(
-                members
-                    .iter()
-                    .map(|p| caller.post(p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
-            )
-            .await;
-            let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
+            };
+            let all_acked = hand_to_swarm(round, target, &handoff).await;
             if all_acked && storage.remove(&messages).is_ok() {
                 metrics.handed_off.inc_by(messages.len() as u64);
             } else {
@@ -941,15 +933,25 @@ pub async fn hand_off(round: Round<'_>) -> bool {
     all_done && hand_off_changes(round).await
 }
 
+/// Sends `handoff` to every member of `target`; whether all acknowledged it.
+async fn hand_to_swarm(round: Round<'_>, target: SwarmId, handoff: &Handoff) -> bool {
+    let members = round.topology.signed.manifest.members(target);
+    let body = serde_json::to_vec(handoff).expect("a handoff serialises");
+    let acks = join_all(members.iter().map(|p| {
+        round
+            .caller
+            .post(p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)
+    }))
+    .await;
+    !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))))
+}
+
 /// Pushes the logged subaccount changes of accounts this node no longer owns to every member
 /// of their new swarm (which checks each again), and forgets them once all have acknowledged:
 /// a group's revocations move with its messages.
 async fn hand_off_changes(round: Round<'_>) -> bool {
     let Round {
-        caller,
-        storage,
-        topology,
-        ..
+        storage, topology, ..
     } = round;
     let Ok(log) = storage.subaccount_changes_after(0, usize::MAX >> 1) else {
         return false;
@@ -971,19 +973,11 @@ async fn hand_off_changes(round: Round<'_>) -> bool {
             .chunks(CHANGES_PAGE_SIZE)
             .zip(changes.chunks(CHANGES_PAGE_SIZE))
         {
-            let members = topology.signed.manifest.members(target);
-            let body = serde_json::to_vec(&Handoff {
+            let handoff = Handoff {
                 messages: Vec::new(),
                 changes: changes.to_vec(),
-            })
-            .expect("a handoff serialises");
-            let acks = join_all(
-                members
-                    .iter()
-                    .map(|p| caller.post(p, HANDOFF_PATH, body.clone(), PEER_TIMEOUT)),
-            )
-            .await;
-            let all_acked = !members.is_empty() && acks.iter().all(|r| matches!(r, Ok((200, _))));
+            };
+            let all_acked = hand_to_swarm(round, target, &handoff).await;
             if !(all_acked && storage.forget_subaccount_changes(ids).is_ok()) {
                 all_done = false;
             }

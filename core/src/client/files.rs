@@ -122,6 +122,14 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// The file server a file URL names, if the manifest lists it (by URL and, when the URL
     /// says, by key): files are fetched only from the operator's servers.
+    /// The file server uploads go to: the manifest's first.
+    fn upload_server(&self) -> ClientResult<FileServer> {
+        self.file_servers()
+            .into_iter()
+            .next()
+            .ok_or(ClientError::NoFileServer)
+    }
+
     fn server_of(&self, url: &FileUrl) -> ClientResult<FileServer> {
         self.file_servers()
             .into_iter()
@@ -237,11 +245,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             });
         }
         self.ready().await?;
-        let server = self
-            .file_servers()
-            .into_iter()
-            .next()
-            .ok_or(ClientError::NoFileServer)?;
+        let server = self.upload_server()?;
         // Pass 1: the key is the hash of the whole file.
         let mut hasher = KeyHasher::new(self.identity.seed().as_bytes(), domain)?;
         let mut offset = 0;
@@ -280,14 +284,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             parts.push(uploaded.id);
         }
         Ok(UploadedFile {
-            url: FileUrl {
-                server: server.url.trim_end_matches('/').to_string(),
-                server_key: hex::decode(&server.x25519)
-                    .ok()
-                    .and_then(|k| k.try_into().ok()),
-                parts,
-                deterministic: true,
-            },
+            url: file_url(&server, parts, true),
             key: *key.key,
             size,
             expires_ms,
@@ -305,20 +302,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             });
         }
         self.ready().await?;
-        let server = self
-            .file_servers()
-            .into_iter()
-            .next()
-            .ok_or(ClientError::NoFileServer)?;
+        let server = self.upload_server()?;
         let uploaded = self.upload_part(&server, sealed, None).await?;
-        let url = FileUrl {
-            server: server.url.trim_end_matches('/').to_string(),
-            server_key: hex::decode(&server.x25519)
-                .ok()
-                .and_then(|k| k.try_into().ok()),
-            parts: vec![uploaded.id],
-            deterministic: false,
-        };
+        let url = file_url(&server, vec![uploaded.id], false);
         Ok((url, seconds_to_ms(uploaded.expires)))
     }
 
@@ -439,6 +425,18 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             earliest = earliest.min(seconds_to_ms(info.expires));
         }
         Ok(earliest)
+    }
+}
+
+/// The URL of the file uploaded to `server` in `parts`.
+fn file_url(server: &FileServer, parts: Vec<String>, deterministic: bool) -> FileUrl {
+    FileUrl {
+        server: server.url.trim_end_matches('/').to_string(),
+        server_key: hex::decode(&server.x25519)
+            .ok()
+            .and_then(|k| k.try_into().ok()),
+        parts,
+        deterministic,
     }
 }
 

@@ -491,6 +491,23 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             }
             self.state.borrow_mut().seen.mark(&hash, kept_until);
             if let Some(update) = control::read(&content_bytes) {
+                // What a reader is told of an admin's (or a member's) doing.
+                let notice = |hash: String, text: String| Incoming {
+                    hash,
+                    from: opened.sender,
+                    sent_ms,
+                    text,
+                    attachments: Vec::new(),
+                    profile: None,
+                    sync_target: None,
+                    disappear_after_s: timer,
+                    expires_ms: due,
+                    protocol: Protocol::V1,
+                    group: Some(account),
+                    notice: true,
+                    #[cfg(feature = "message-extras")]
+                    extras: Default::default(),
+                };
                 if update
                     .invite_response
                     .as_ref()
@@ -520,28 +537,12 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                     // them already.
                     #[cfg(feature = "message-extras")]
                     if !order.message_hashes.is_empty() && opened.sender != own {
-                        let by_admin = order.admin_signature.is_some();
-                        fresh.push(Incoming {
-                            hash: hash.clone(),
-                            from: opened.sender,
-                            sent_ms,
-                            text: "deleted a message".into(),
-                            attachments: Vec::new(),
-                            profile: None,
-                            sync_target: None,
-                            disappear_after_s: timer,
-                            expires_ms: due,
-                            protocol: Protocol::V1,
-                            group: Some(account),
-                            notice: true,
-                            extras: crate::message::extras::Extras {
-                                group_deletion: Some(crate::message::extras::GroupDeletion {
-                                    hashes: order.message_hashes.clone(),
-                                    by_admin,
-                                }),
-                                ..Default::default()
-                            },
+                        let mut told = notice(hash.clone(), "deleted a message".into());
+                        told.extras.group_deletion = Some(crate::message::extras::GroupDeletion {
+                            hashes: order.message_hashes.clone(),
+                            by_admin: order.admin_signature.is_some(),
                         });
+                        fresh.push(told);
                     }
                 }
                 // What the others see of it: admin notices only with the group's signature.
@@ -553,22 +554,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 if let Some(text) = text
                     && opened.sender != own
                 {
-                    fresh.push(Incoming {
-                        hash,
-                        from: opened.sender,
-                        sent_ms,
-                        text,
-                        attachments: Vec::new(),
-                        profile: None,
-                        sync_target: None,
-                        disappear_after_s: timer,
-                        expires_ms: due,
-                        protocol: Protocol::V1,
-                        group: Some(account),
-                        notice: true,
-                        #[cfg(feature = "message-extras")]
-                        extras: Default::default(),
-                    });
+                    fresh.push(notice(hash, text));
                 }
                 continue;
             }
