@@ -223,7 +223,8 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let base = consecutive_free_ports(3);
+    // Three nodes, and the devnet's file server on the port after theirs.
+    let base = consecutive_free_ports(4);
     let mut child = Reaper(
         Command::new(BIN)
             .args([
