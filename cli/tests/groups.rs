@@ -464,24 +464,22 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
     .write(&mut data)
     .unwrap();
     let empty = ConfigMessage::empty();
-    let mut fake = empty.increment(hash(&empty.serialize(None)), data);
-    fake.seqno = 50;
-    let bytes = fake.serialize(Some(b_id.ed25519_signing_key()));
-    let sealed = seal::encrypt(&key, seal::DOMAIN_GROUP_INFO, &seal::prepare(&bytes));
     let group_pk: [u8; 32] = group.0[1..].try_into().unwrap();
     let members = holders(&net, &group_pk);
-    let store = Request::Store(StoreParams::new(
-        &group,
-        NAMESPACE_INFO,
-        &sealed,
-        now_ms(),
-        3_600_000,
-    ))
-    .signed_by_subaccount(&sub);
-    assert_eq!(
-        post(&net.info().nodes[members[0]].url, &store).await.status,
-        200
-    );
+    // Signs `data` as B's config at seqno 50, seals it for `domain` and stores it at `ns`.
+    let plant = async |ns, domain, data| {
+        let mut fake = empty.increment(hash(&empty.serialize(None)), data);
+        fake.seqno = 50;
+        let bytes = fake.serialize(Some(b_id.ed25519_signing_key()));
+        let sealed = seal::encrypt(&key, domain, &seal::prepare(&bytes));
+        let store = Request::Store(StoreParams::new(&group, ns, &sealed, now_ms(), 3_600_000))
+            .signed_by_subaccount(&sub);
+        assert_eq!(
+            post(&net.info().nodes[members[0]].url, &store).await.status,
+            200
+        );
+    };
+    plant(NAMESPACE_INFO, seal::DOMAIN_GROUP_INFO, data).await;
     // And a Members config of its own making B an admin and dropping A.
     let mut data = Data::new();
     let mut roster = std::collections::BTreeMap::new();
@@ -493,22 +491,12 @@ async fn members_check_what_admins_sign_and_leaving_gets_a_member_removed() {
         },
     );
     murmur_core::groups::info::write_members(&mut data, &roster).unwrap();
-    let mut fake = empty.increment(hash(&empty.serialize(None)), data);
-    fake.seqno = 50;
-    let bytes = fake.serialize(Some(b_id.ed25519_signing_key()));
-    let sealed = seal::encrypt(&key, seal::DOMAIN_GROUP_MEMBERS, &seal::prepare(&bytes));
-    let store = Request::Store(StoreParams::new(
-        &group,
+    plant(
         murmur_core::client::groups::NAMESPACE_MEMBERS,
-        &sealed,
-        now_ms(),
-        3_600_000,
-    ))
-    .signed_by_subaccount(&sub);
-    assert_eq!(
-        post(&net.info().nodes[members[0]].url, &store).await.status,
-        200
-    );
+        seal::DOMAIN_GROUP_MEMBERS,
+        data,
+    )
+    .await;
     for who in [&a, &b] {
         who.refresh_group(&group).await.unwrap();
         let g = who.group(&group).await.unwrap();
