@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
     let on_session = Callback::new(move |s: Rc<Session>| open.run((s, false)));
     let logout = Callback::new(move |()| {
         active_tab.set_value(None);
+        murmur_app::platform::page::set_theme(None);
         screen.set(Screen::Loading);
         spawn_local(async move {
             // The session (and its database connection) is gone once the screen changed.

@@ -5,7 +5,7 @@
 
 use murmur_app::platform::idb::database_names;
 use murmur_app::session::{DB_NAME, Session, wipe_origin};
-use murmur_app::settings::{NotificationMode, Settings};
+use murmur_app::settings::{NotificationMode, Settings, Theme};
 use murmur_core::client::NetworkConfig;
 use murmur_core::vault::{UnlockError, VaultError};
 use murmur_core::{Identity, Seed};
@@ -46,6 +46,7 @@ async fn profiles_open_with_their_passphrase_and_logout_leaves_nothing() {
     let chosen = Settings {
         autolock_minutes: Some(5),
         notifications: NotificationMode::Private,
+        theme: Theme::Dark,
     };
     kept.save_settings(chosen.clone()).await.unwrap();
     drop(kept);

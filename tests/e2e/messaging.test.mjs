@@ -35,7 +35,8 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   await B.page.getByRole('button', { name: 'Settings' }).waitFor();
 
   // A starts a chat with B: the Session ID is checked as it is typed.
-  const newChat = A.page.getByLabel('New chat');
+  await A.page.getByRole('button', { name: 'New chat' }).click();
+  const newChat = A.page.getByLabel('Their Session ID');
   await newChat.fill(users.b.id.slice(0, 20));
   await A.page.getByText('a Session ID is 66 hex characters').waitFor();
   await newChat.fill(users.b.id);
@@ -46,8 +47,11 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   // B sees the conversation appear with an unread count, opens it and answers.
   const fromA = B.page.getByRole('button', { name: /Hello B, over three hops/ });
   await fromA.waitFor({ timeout: 20000 });
+  // The tab's title counts the unread message, and drops the count once it is read.
+  await B.page.waitForFunction(() => document.title === '(1) Murmur');
   await fromA.click();
   await waitForText(B.page, 'Hello B, over three hops');
+  await B.page.waitForFunction(() => document.title === 'Murmur');
   await send(B.page, 'Hi A! From a phone-sized window');
   await waitForText(A.page, 'Hi A! From a phone-sized window');
 

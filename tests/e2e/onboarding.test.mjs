@@ -18,7 +18,7 @@ test('create an account: Session ID, QR code, recovery phrase with reveal and co
 
   const sessionId = (await page.getByTestId('session-id').textContent()).trim();
   assert.match(sessionId, SESSION_ID);
-  assert.equal(await page.getByRole('img', { name: 'QR code of your Session ID' }).count(), 1);
+  assert.equal(await page.getByRole('img', { name: 'QR code of a link to chat with you' }).count(), 1);
   // The phrase stays hidden until asked for.
   assert.equal(await page.getByTestId('recovery-phrase').count(), 0);
   await page.getByRole('button', { name: 'Reveal recovery phrase' }).click();

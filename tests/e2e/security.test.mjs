@@ -37,7 +37,8 @@ test('hostile text renders inert; long messages are bounded; at rest and after l
   await startKept(B.page, users.b.phrase, 'a long enough passphrase');
 
   // A Session ID with a zero-width space in it is refused, not taken for someone else's.
-  await B.page.getByLabel('New chat').fill(users.c.id.slice(0, 30) + '\u200B' + users.c.id.slice(30));
+  await B.page.getByRole('button', { name: 'New chat' }).click();
+  await B.page.getByLabel('Their Session ID').fill(users.c.id.slice(0, 30) + '\u200B' + users.c.id.slice(30));
   assert.equal(await B.page.getByRole('button', { name: 'Start chat' }).isDisabled(), true);
   assert.notEqual((await B.page.locator('#new-peer-status').textContent()).trim(), '', 'an error is shown');
   assert.equal(await B.page.getByTestId('peer-id').count(), 0, 'no conversation opened');

@@ -27,7 +27,8 @@ export async function startKept(page, phrase, passphrase) {
 
 /** Opens (or creates) the conversation with Session ID `id` from the "New chat" form. */
 export async function startChat(page, id) {
-  await page.getByLabel('New chat').fill(id);
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByLabel('Their Session ID').fill(id);
   await page.getByRole('button', { name: 'Start chat' }).click();
   await page.getByTestId('peer-id').filter({ hasText: id }).waitFor();
 }

@@ -23,7 +23,11 @@ pub enum HeaderChange {
 }
 
 #[component]
-pub fn ConversationHeader(conv: Conversation, on_change: Callback<HeaderChange>) -> impl IntoView {
+pub fn ConversationHeader(
+    conv: Conversation,
+    on_change: Callback<HeaderChange>,
+    on_back: Callback<()>,
+) -> impl IntoView {
     let timer_value = conv
         .disappear_after_s
         .map(|s| s.to_string())
@@ -41,6 +45,7 @@ pub fn ConversationHeader(conv: Conversation, on_change: Callback<HeaderChange>)
     let title = super::conversation_list::label(&conv);
     view! {
         <header class="conversation-header">
+            <button class="secondary small phone-only" on:click=move |_| on_back.run(())>"Back"</button>
             <div class="who">
                 {move || if editing.get() {
                     view! {

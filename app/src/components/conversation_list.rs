@@ -14,6 +14,7 @@ pub fn label(c: &Conversation) -> String {
 pub fn ConversationList(
     conversations: RwSignal<Vec<Conversation>>,
     selected: RwSignal<Option<String>>,
+    on_open: Callback<String>,
 ) -> impl IntoView {
     view! {
         <ul class="conversations">
@@ -29,7 +30,7 @@ pub fn ConversationList(
                             <button class="conversation"
                                 class:active=move || is_open.get()
                                 aria-current=move || is_open.get().then_some("true")
-                                on:click=move |_| selected.set(Some(peer_for_click.clone()))>
+                                on:click=move |_| on_open.run(peer_for_click.clone())>
                                 <span class="name" dir="auto">{label(&c)}{c.blocked.then_some(" (blocked)")}</span>
                                 <span class="last" dir="auto">{c.last_text.clone()}</span>
                                 {(c.unread > 0).then(|| view! {

@@ -24,8 +24,8 @@ pub fn NewChatForm(on_start: Callback<String>) -> impl IntoView {
     };
     view! {
         <form class="new-chat" on:submit=submit>
-            <label for="new-peer">"New chat"</label>
-            <input id="new-peer" placeholder="Paste a Session ID (05…)" autocomplete="off"
+            <label for="new-peer">"Their Session ID"</label>
+            <input id="new-peer" autofocus placeholder="Paste a Session ID (05…)" autocomplete="off"
                 spellcheck="false" aria-describedby="new-peer-status"
                 prop:value=move || new_peer.get()
                 on:input=move |ev| new_peer.set(event_target_value(&ev)) />

@@ -17,11 +17,14 @@ pub fn SessionIdBox(session_id: String) -> impl IntoView {
     }
 }
 
-/// The Session ID with its QR code: what a user shows someone who wants to message them.
+/// The Session ID with its QR code: what a user shows someone who wants to message them. The
+/// code holds this app's link to a chat with them (`https://HOST/#/chat/05…`): scanned with a
+/// phone's camera it opens that chat, and the ID is in it for any Session app.
 #[component]
 pub fn ShareSessionId(session_id: String) -> impl IntoView {
+    let link = murmur_app::platform::page::chat_link(&session_id);
     view! {
-        <SessionIdBox session_id=session_id.clone() />
-        <crate::components::qr::QrCode data=session_id label="QR code of your Session ID" />
+        <SessionIdBox session_id />
+        <crate::components::qr::QrCode data=link label="QR code of a link to chat with you" />
     }
 }

@@ -1,6 +1,7 @@
-//! The messenger: conversations on the side, the open conversation with its composer, and a
-//! settings panel. While this page is mounted the session's background work runs
-//! (`crate::runtime`: polling, expiry, notifications, auto-lock).
+//! The messenger: conversations on the side; beside them (or, on a phone, instead of them) the
+//! open conversation with its composer, the new-chat form or settings (`navigation`). While
+//! this page is mounted the session's background work runs (`crate::runtime`: polling,
+//! expiry, notifications, auto-lock).
 
 use std::rc::Rc;
 
@@ -17,8 +18,10 @@ use crate::components::conversation_header::{ConversationHeader, HeaderChange};
 use crate::components::conversation_list::ConversationList;
 use crate::components::message_list::{MessageList, PageWindow};
 use crate::components::new_chat::NewChatForm;
+use crate::pages::navigation::{Navigation, Showing};
 use crate::pages::settings::SettingsPanel;
 use crate::runtime::{self, Link, Shown};
+use murmur_app::platform::page;
 
 #[component]
 pub fn ChatPage(
@@ -27,15 +30,16 @@ pub fn ChatPage(
     on_lock: Callback<()>,
 ) -> impl IntoView {
     let kept = session.is_kept();
+    page::set_theme(session.settings().theme.attribute());
     let session = StoredValue::new_local(session);
     let conversations = RwSignal::new(Vec::<Conversation>::new());
-    let selected = RwSignal::new(None::<String>);
+    let nav = Navigation::new();
+    let (showing, selected) = (nav.showing, nav.selected);
     let messages = RwSignal::new(Vec::<MessageRecord>::new());
     let window = RwSignal::new(PageWindow {
         first: None,
         pages: 0,
     });
-    let show_settings = RwSignal::new(false);
     // Why the last send failed, when it is something the user can act on.
     let send_problem = RwSignal::new(None::<&'static str>);
     let shown = Shown {
@@ -47,6 +51,17 @@ pub fn ChatPage(
     let network_problem = rt.network_problem;
     let operator_changed = session.with_value(|s| s.operator_changed.is_some());
     let bump = move || rt.bump();
+    // The tab's title counts what is unread, as other messengers' do (set with each list read).
+    let show_list = move |list: Vec<Conversation>| {
+        let unread: u32 = list.iter().filter(|c| !c.blocked).map(|c| c.unread).sum();
+        page::set_title(&if unread > 0 {
+            format!("({unread}) Murmur")
+        } else {
+            "Murmur".into()
+        });
+        conversations.set(list);
+    };
+    on_cleanup(|| page::set_title("Murmur"));
 
     // Opening another conversation shows its newest messages.
     Effect::new(move |_| {
@@ -69,7 +84,7 @@ pub fn ChatPage(
             let conv = peer
                 .as_ref()
                 .and_then(|p| list.iter().find(|c| &c.peer == p).cloned());
-            conversations.set(list);
+            show_list(list);
             let (Some(peer), Some(conv)) = (peer, conv) else {
                 messages.set(Vec::new());
                 return;
@@ -94,7 +109,7 @@ pub fn ChatPage(
                     if history.mark_read(&peer).await.is_ok()
                         && let Ok(list) = history.conversations().await
                     {
-                        conversations.set(list);
+                        show_list(list);
                     }
                 });
             }
@@ -104,10 +119,15 @@ pub fn ChatPage(
     let start_chat = Callback::new(move |peer: String| {
         spawn_local(async move {
             let _ = session.get_value().messenger.history.open(&peer).await;
-            selected.set(Some(peer));
+            nav.open_chat(peer);
             bump();
         });
     });
+    let open_chat = Callback::new(move |peer: String| nav.open_chat(peer));
+    // Opened from a `#/chat/05…` link (the QR code in settings is one).
+    if let Some(peer) = page::take_chat_link().filter(|p| p.parse::<SessionId>().is_ok()) {
+        start_chat.run(peer);
+    }
 
     let send = Callback::new(move |text: String| {
         let Some(peer) = selected.get() else { return };
@@ -171,14 +191,13 @@ pub fn ChatPage(
     let composer_state = Memo::new(move |_| header.with(|h| h.as_ref().map(|c| c.blocked)));
 
     view! {
-        <div class="messenger">
+        <div class="messenger" data-showing=move || showing.get().kind()>
             <header class="topbar">
                 <strong>"Murmur"</strong>
                 <span class="link-state" role="status" data-state=move || link.get().label()>
                     {move || link.get().label()}
                 </span>
-                <button class="secondary small" on:click=move |_| show_settings.set(!show_settings.get())
-                    aria-expanded=move || show_settings.get().to_string()>
+                <button class="secondary small" on:click=move |_| nav.toggle(Showing::Settings)>
                     "Settings"
                 </button>
             </header>
@@ -213,16 +232,34 @@ pub fn ChatPage(
                     <button class="link" on:click=move |_| away_days.set(None)>"Dismiss"</button>
                 </p>
             })}
-            {move || show_settings.get().then(|| view! { <SettingsPanel session on_logout /> })}
             <div class="panes">
                 <nav class="sidebar" aria-label="Conversations">
-                    <NewChatForm on_start=start_chat />
-                    <ConversationList conversations selected />
+                    <header class="pane-head">
+                        <h2>"Chats"</h2>
+                        <button class="primary small" on:click=move |_| nav.go(Showing::NewChat)>"New chat"</button>
+                    </header>
+                    <ConversationList conversations selected on_open=open_chat />
                 </nav>
+                {move || {
+                    let (title, body) = match showing.get() {
+                        Showing::Settings => ("Settings", view! { <SettingsPanel session on_logout /> }.into_any()),
+                        Showing::NewChat => ("New chat", view! { <NewChatForm on_start=start_chat /> }.into_any()),
+                        _ => return None,
+                    };
+                    Some(view! {
+                        <section class="side-screen" aria-label=title>
+                            <header class="pane-head">
+                                <button class="secondary small" on:click=move |_| nav.back()>"Back"</button>
+                                <h2>{title}</h2>
+                            </header>
+                            {body}
+                        </section>
+                    })
+                }}
                 <section class="conversation-view" aria-label="Conversation">
                     {move || match header.get() {
                         None => view! { <p class="muted empty">"Choose a conversation, or start one with a Session ID."</p> }.into_any(),
-                        Some(conv) => view! { <ConversationHeader conv on_change=header_change /> }.into_any(),
+                        Some(conv) => view! { <ConversationHeader conv on_change=header_change on_back=Callback::new(move |()| nav.back()) /> }.into_any(),
                     }}
                     <MessageList messages window on_retry=retry />
                     {move || send_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}

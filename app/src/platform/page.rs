@@ -137,3 +137,77 @@ pub async fn wipe_origin() -> Result<(), String> {
     }
     first_error.map_or(Ok(()), Err)
 }
+
+/// Adds a browser history entry for a screen of the app, so the browser's Back (and a phone's
+/// back gesture) returns to the screen before. The entry holds only the screen's kind, never
+/// whom a chat is with, and the address stays as it is: the browser may write history to disk.
+pub fn push_screen(kind: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state(&wasm_bindgen::JsValue::from_str(kind), "");
+    }
+}
+
+/// Puts a screen in place of the current history entry (leaving a transient screen).
+pub fn replace_screen(kind: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state(&wasm_bindgen::JsValue::from_str(kind), "");
+    }
+}
+
+/// Goes one entry back in the browser's history (as its Back button does).
+pub fn go_back() {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.back();
+    }
+}
+
+/// Calls `f` with the screen kind of the entry the browser moved to (Back or Forward), or
+/// `None` for the entry the app started in. Stops when the handle is removed.
+pub fn on_screen_change(
+    f: impl Fn(Option<String>) + 'static,
+) -> leptos::prelude::WindowListenerHandle {
+    leptos::prelude::window_event_listener(leptos::ev::popstate, move |e| f(e.state().as_string()))
+}
+
+/// A `#/chat/ID` link the page was opened with: the ID, and the fragment is taken out of the
+/// address (so it is not kept in a bookmark or shown again on reload).
+pub fn take_chat_link() -> Option<String> {
+    let window = web_sys::window()?;
+    let hash = window.location().hash().ok()?;
+    let id = hash.strip_prefix("#/chat/")?.to_owned();
+    let path = window.location().pathname().ok()?;
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+    }
+    Some(id)
+}
+
+/// The link that opens a chat with `id` in this deployment of the app (`https://HOST/#/chat/ID`).
+pub fn chat_link(id: &str) -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    let base = base.split('#').next().unwrap_or_default();
+    format!("{base}#/chat/{id}")
+}
+
+/// The page's tab title.
+pub fn set_title(title: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(title);
+    }
+}
+
+/// The colour theme: "light", "dark", or `None` to follow the system (`data-theme` on `<html>`,
+/// which the stylesheet reads).
+pub fn set_theme(theme: Option<&str>) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = match theme {
+            Some(t) => root.set_attribute("data-theme", t),
+            None => root.remove_attribute("data-theme"),
+        };
+    }
+}

@@ -1,7 +1,8 @@
-//! Settings, shown over the messenger: who you are, the onion path, notifications, auto-lock,
-//! passphrase, recovery phrase, and logging out. One section per file; this panel lays them
+//! Settings, a screen of the messenger: who you are, the onion path, notifications, the theme,
+//! auto-lock, passphrase, recovery phrase, and logging out. One section per file; this panel lays them
 //! out and owns the preferences they share.
 
+mod appearance;
 mod lock;
 mod notifications;
 mod onion_path;
@@ -43,11 +44,12 @@ pub fn SettingsPanel(session: SharedSession, on_logout: Callback<()>) -> impl In
     });
 
     view! {
-        <section class="panel" aria-label="Settings">
+        <div class="panel">
             <h2>"Your Session ID"</h2>
             <ShareSessionId session_id=own_id />
             <onion_path::OnionPath session />
             <notifications::Notifications settings save />
+            <appearance::Appearance settings save />
             {kept.then(|| view! {
                 <lock::Lock settings save />
                 <passphrase::ChangePassphrase session />
@@ -57,6 +59,6 @@ pub fn SettingsPanel(session: SharedSession, on_logout: Callback<()>) -> impl In
             <ConfirmAction ask="Log out" ask_class="danger"
                 warning="Logging out erases this account and its history from this browser."
                 cancel="Cancel" confirm="Log out and erase" on_confirm=on_logout />
-        </section>
+        </div>
     }
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::platform::notify;
-use murmur_app::settings::{NotificationMode, Settings};
+use murmur_app::settings::{Choice as _, NotificationMode, Settings};
 
 #[component]
 pub fn Notifications(settings: RwSignal<Settings>, save: Callback<Settings>) -> impl IntoView {
@@ -35,9 +35,9 @@ pub fn Notifications(settings: RwSignal<Settings>, save: Callback<Settings>) -> 
             "Notify me of new messages "
             <select on:change=move |ev| set_mode(event_target_value(&ev))
                 prop:value=move || settings.get().notifications.key()>
-                {NotificationMode::ALL.iter().map(|(mode, label)| {
-                    let selected = move || settings.get().notifications == *mode;
-                    view! { <option value=mode.key() selected=selected>{*label}</option> }
+                {NotificationMode::ALL.iter().map(|&(mode, key, label)| {
+                    let selected = move || settings.get().notifications == mode;
+                    view! { <option value=key selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
         </label>
