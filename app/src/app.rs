@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::config;
+use murmur_app::platform::pwa;
 use murmur_app::platform::tabs::{self, ActiveTab};
 use murmur_app::session::{Session, wipe_origin};
 use murmur_core::Identity;
@@ -64,11 +65,19 @@ pub fn App() -> impl IntoView {
         active_tab.set_value(None);
         go(Screen::Unlock);
     });
+    // A newly deployed version of the app waits (the service worker says so).
+    let update_ready = RwSignal::new(false);
+    let worker_registered = StoredValue::new(false);
     // A session opened: a kept profile goes to the chat only with the tab lock.
     let open = Callback::new(move |(session, take_over): (Rc<Session>, bool)| {
         if !session.is_kept() {
             go(Screen::Chat(session));
             return;
+        }
+        // Only a kept profile installs the app for offline starts; a temporary session never.
+        if !worker_registered.get_value() {
+            worker_registered.set_value(true);
+            pwa::register_worker(move || update_ready.set(true));
         }
         spawn_local(async move {
             // Another tab took over: this one locks.
@@ -97,6 +106,12 @@ pub fn App() -> impl IntoView {
         });
     });
     view! {
+        {move || update_ready.get().then(|| view! {
+            <p class="banner update" role="status">
+                "A new version of Murmur is available. "
+                <button class="link" on:click=|_| pwa::apply_update()>"Reload"</button>
+            </p>
+        })}
         <main class="shell">
             {move || {
                 let net = network.get_value();

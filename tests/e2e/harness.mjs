@@ -42,7 +42,7 @@ export const UNREACHABLE_NETWORK = { seeds: ['http://127.0.0.1:9'], operator_pub
 
 /**
  * Serves a copy of dist/ with `config` as its config.json, with nginx on a free loopback port.
- * Returns { url, stop }.
+ * Returns { url, dir, stop }, `dir` being the copy served (a test may deploy changes into it).
  */
 export async function serveBundle(config = UNREACHABLE_NETWORK) {
   const built = join(ROOT, 'dist');
@@ -70,6 +70,7 @@ export async function serveBundle(config = UNREACHABLE_NETWORK) {
   }
   return {
     url,
+    dir: dist,
     stop,
   };
 }

@@ -8,6 +8,7 @@
 //! - `page`: the tab (visibility), local dates and times, the origin's storage (persistence,
 //!   and wiping it all at logout).
 //! - `tabs`: one active tab per kept profile (Web Locks).
+//! - `pwa`: the service worker of an installed kept profile, and its updates.
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
@@ -15,6 +16,8 @@ pub mod idb;
 pub mod notify;
 #[cfg(target_arch = "wasm32")]
 pub mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod pwa;
 #[cfg(target_arch = "wasm32")]
 pub mod tabs;
 #[cfg(target_arch = "wasm32")]

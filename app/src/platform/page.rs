@@ -1,5 +1,7 @@
 //! The page and its origin: whether the tab is hidden, local dates and times for display, the
-//! origin's storage persistence, and wiping everything the origin stored (logout).
+//! origin's storage persistence, wiping everything the origin stored (logout), history entries
+//! for the app's screens, chat links, the tab title and the theme (those last through
+//! `page.js`).
 
 use std::future::Future;
 use std::pin::pin;
@@ -68,8 +70,8 @@ async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
     .await
 }
 
-/// Deletes everything this origin stored: the IndexedDB database, Cache Storage entries,
-/// service worker registrations, localStorage and sessionStorage. Each step is attempted even
+/// Deletes everything this origin stored: service worker registrations, Cache Storage entries,
+/// localStorage and sessionStorage, and the IndexedDB database. Each step is attempted even
 /// if an earlier one fails; the first failure is reported.
 pub async fn wipe_origin() -> Result<(), String> {
     use wasm_bindgen::JsCast as _;
@@ -81,6 +83,43 @@ pub async fn wipe_origin() -> Result<(), String> {
             first_error = Some(format!("{what}: {e:?}"));
         }
     };
+    let Some(window) = web_sys::window() else {
+        return Err("no window".into());
+    };
+    // The service worker first: while it still runs it could store into a cache again.
+    let container = window.navigator().service_worker();
+    if let Ok(regs) = JsFuture::from(container.get_registrations()).await {
+        for reg in js_sys::Array::from(&regs).iter() {
+            if let Ok(reg) = reg.dyn_into::<web_sys::ServiceWorkerRegistration>()
+                && let Ok(promise) = reg.unregister()
+                && let Err(e) = JsFuture::from(promise).await
+            {
+                note("service worker", &e);
+            }
+        }
+    }
+    if let Ok(caches) = window.caches()
+        && let Ok(keys) = JsFuture::from(caches.keys()).await
+    {
+        for key in js_sys::Array::from(&keys).iter() {
+            if let Some(name) = key.as_string()
+                && let Err(e) = JsFuture::from(caches.delete(&name)).await
+            {
+                note("Cache Storage", &e);
+            }
+        }
+    }
+    for storage in [window.local_storage(), window.session_storage()]
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Err(e) = storage.clear() {
+            note("Web Storage", &e);
+        }
+    }
+    // The database last: deleting it makes this tab's own connection, if a task still holds
+    // the session, close and reload the page, which would cut the steps above short.
     // Every database of the origin (connections of this tab close when their stores drop).
     match crate::platform::idb::database_names().await {
         Ok(names) => {
@@ -101,64 +140,44 @@ pub async fn wipe_origin() -> Result<(), String> {
         }
         Err(e) => note("IndexedDB", &e),
     }
-    let Some(window) = web_sys::window() else {
-        return Err("no window".into());
-    };
-    if let Ok(caches) = window.caches()
-        && let Ok(keys) = JsFuture::from(caches.keys()).await
-    {
-        for key in js_sys::Array::from(&keys).iter() {
-            if let Some(name) = key.as_string()
-                && let Err(e) = JsFuture::from(caches.delete(&name)).await
-            {
-                note("Cache Storage", &e);
-            }
-        }
-    }
-    let container = window.navigator().service_worker();
-    if let Ok(regs) = JsFuture::from(container.get_registrations()).await {
-        for reg in js_sys::Array::from(&regs).iter() {
-            if let Ok(reg) = reg.dyn_into::<web_sys::ServiceWorkerRegistration>()
-                && let Ok(promise) = reg.unregister()
-                && let Err(e) = JsFuture::from(promise).await
-            {
-                note("service worker", &e);
-            }
-        }
-    }
-    for storage in [window.local_storage(), window.session_storage()]
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if let Err(e) = storage.clear() {
-            note("Web Storage", &e);
-        }
-    }
     first_error.map_or(Ok(()), Err)
 }
 
-/// Adds a browser history entry for a screen of the app, so the browser's Back (and a phone's
-/// back gesture) returns to the screen before. The entry holds only the screen's kind, never
-/// whom a chat is with, and the address stays as it is: the browser may write history to disk.
-pub fn push_screen(kind: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.push_state(&wasm_bindgen::JsValue::from_str(kind), "");
-    }
-}
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/platform/page.js")]
+extern "C" {
+    /// Adds a browser history entry for a screen of the app, so the browser's Back (and a
+    /// phone's back gesture) returns to the screen before. The entry holds only the screen's
+    /// kind, never whom a chat is with, and the address stays as it is: the browser may write
+    /// history to disk.
+    #[wasm_bindgen(js_name = pushScreen)]
+    pub fn push_screen(kind: &str);
 
-/// Puts a screen in place of the current history entry (leaving a transient screen).
-pub fn replace_screen(kind: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state(&wasm_bindgen::JsValue::from_str(kind), "");
-    }
-}
+    /// Puts a screen in place of the current history entry (leaving a transient screen).
+    #[wasm_bindgen(js_name = replaceScreen)]
+    pub fn replace_screen(kind: &str);
 
-/// Goes one entry back in the browser's history (as its Back button does).
-pub fn go_back() {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.back();
-    }
+    /// Goes one entry back in the browser's history (as its Back button does).
+    #[wasm_bindgen(js_name = goBack)]
+    pub fn go_back();
+
+    /// The page's tab title.
+    #[wasm_bindgen(js_name = setTitle)]
+    pub fn set_title(title: &str);
+
+    /// The colour theme: "light", "dark", or `None` to follow the system (`data-theme` on
+    /// `<html>`, which the stylesheet reads).
+    #[wasm_bindgen(js_name = setTheme)]
+    pub fn set_theme(theme: Option<&str>);
+
+    /// The link that opens a chat with `id` in this deployment of the app
+    /// (`https://HOST/#/chat/ID`).
+    #[wasm_bindgen(js_name = chatLink)]
+    pub fn chat_link(id: &str) -> String;
+
+    /// A `#/chat/ID` link the page was opened with: the ID, and the fragment is taken out of
+    /// the address (so it is not kept in a bookmark or shown again on reload).
+    #[wasm_bindgen(js_name = takeChatLink)]
+    pub fn take_chat_link() -> Option<String>;
 }
 
 /// Calls `f` with the screen kind of the entry the browser moved to (Back or Forward), or
@@ -167,47 +186,4 @@ pub fn on_screen_change(
     f: impl Fn(Option<String>) + 'static,
 ) -> leptos::prelude::WindowListenerHandle {
     leptos::prelude::window_event_listener(leptos::ev::popstate, move |e| f(e.state().as_string()))
-}
-
-/// A `#/chat/ID` link the page was opened with: the ID, and the fragment is taken out of the
-/// address (so it is not kept in a bookmark or shown again on reload).
-pub fn take_chat_link() -> Option<String> {
-    let window = web_sys::window()?;
-    let hash = window.location().hash().ok()?;
-    let id = hash.strip_prefix("#/chat/")?.to_owned();
-    let path = window.location().pathname().ok()?;
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
-    }
-    Some(id)
-}
-
-/// The link that opens a chat with `id` in this deployment of the app (`https://HOST/#/chat/ID`).
-pub fn chat_link(id: &str) -> String {
-    let base = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
-    let base = base.split('#').next().unwrap_or_default();
-    format!("{base}#/chat/{id}")
-}
-
-/// The page's tab title.
-pub fn set_title(title: &str) {
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        document.set_title(title);
-    }
-}
-
-/// The colour theme: "light", "dark", or `None` to follow the system (`data-theme` on `<html>`,
-/// which the stylesheet reads).
-pub fn set_theme(theme: Option<&str>) {
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = match theme {
-            Some(t) => root.set_attribute("data-theme", t),
-            None => root.remove_attribute("data-theme"),
-        };
-    }
 }
