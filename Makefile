@@ -11,7 +11,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-groups bench-app clean
+.PHONY: run test setup screenshots bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-groups bench-app clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -62,6 +62,14 @@ bundle:
 test-e2e:
 	cargo test --workspace --locked --no-run -q
 	node --test --test-concurrency=2 tests/e2e/
+
+## make screenshots: refresh the README's screenshots (docs/screenshots/: a chat on a desktop
+## and on a phone, light and dark) from the e2e run that takes them.
+screenshots: setup bundle
+	cargo test --workspace --locked --no-run -q
+	node --test tests/e2e/messaging.test.mjs
+	mkdir -p docs/screenshots
+	cp target/e2e-screenshots/chat-{desktop,phone}{,-dark}.png docs/screenshots/
 
 ## make bench: every figure beside its anchor, as a table, written to BENCHMARKS.md with the
 ## machine and the command of each row (~10 min on 2 cores). QUICK=1: a one-minute subset,
@@ -137,4 +145,4 @@ soak: setup
 
 clean:
 	cargo clean
-	rm -rf dist .murmur tests/artifacts
+	rm -rf dist .murmur

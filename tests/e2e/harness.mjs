@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+/** Screenshots of each e2e run (`make screenshots` copies the README's into docs/screenshots/). */
+export const ARTIFACTS = join(ROOT, 'target', 'e2e-screenshots');
 /** Where `murmur` and `murmur-node` are: the debug build for tests; benchmarks pass target/node. */
 export const BIN_DIR = process.env.MURMUR_BIN_DIR || join(ROOT, 'target', 'debug');
 

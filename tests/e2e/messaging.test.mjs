@@ -71,8 +71,13 @@ test('two browsers and a CLI user talk; history survives a reload; text stays te
   await fromC.waitFor({ timeout: 20000 });
   await fromC.click();
   await waitForText(A.page, 'hi from a terminal');
-  await screenshot(A.page, 'chat-desktop');
-  await screenshot(B.page, 'chat-phone');
+  for (const [scheme, suffix] of [['light', ''], ['dark', '-dark']]) {
+    for (const [p, name] of [[A.page, 'chat-desktop'], [B.page, 'chat-phone']]) {
+      await p.emulateMedia({ colorScheme: scheme });
+      await screenshot(p, name + suffix);
+    }
+  }
+  for (const p of [A.page, B.page]) await p.emulateMedia({ colorScheme: 'light' });
 
   // B reloads: the unlock screen; a wrong passphrase is refused; the right one brings it all back.
   await B.page.reload();
