@@ -4,6 +4,7 @@
 // serious or critical violation of WCAG 2.1 A/AA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { serveBundle, launchBrowser, openPage, newCliUser } from './harness.mjs';
 import { restoreInto, startChat } from './ui.mjs';
@@ -77,4 +78,5 @@ test('every screen passes axe in both themes', { timeout: 4 * 60_000 }, async ()
   assert.deepEqual(other.problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), []);
   await other.context.close();
   await context.close();
+  rmSync(peer.home, { recursive: true, force: true });
 });

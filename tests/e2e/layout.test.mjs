@@ -4,6 +4,7 @@
 // settings; a `#/chat/05…` link opening that chat. No network is needed for any of it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { serveBundle, launchBrowser, openPage, newCliUser } from './harness.mjs';
 import { EMPTY_ORIGIN, logOutAndSurvey, startChat, startKept } from './ui.mjs';
 
@@ -51,6 +52,7 @@ test('on a phone one part shows at a time, and Back steps through them', async (
   assert.ok(!page.url().includes(peer.id), 'no Session ID in the address');
   assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
   await context.close();
+  rmSync(peer.home, { recursive: true, force: true });
 });
 
 test('on a wide screen the list stays beside the chat, settings and the new-chat form', async () => {
@@ -70,6 +72,7 @@ test('on a wide screen the list stays beside the chat, settings and the new-chat
   await page.getByTestId('peer-id').filter({ hasText: peer.id }).waitFor();
   assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
   await context.close();
+  rmSync(peer.home, { recursive: true, force: true });
 });
 
 test('the theme follows the system unless picked; a chat link opens its chat after unlocking', async () => {
@@ -105,4 +108,5 @@ test('the theme follows the system unless picked; a chat link opens its chat aft
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
   assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
   await context.close();
+  rmSync(peer.home, { recursive: true, force: true });
 });
