@@ -1,7 +1,7 @@
 // Run first by post-build.mjs (a trunk post_build hook): moves trunk's inline module loader out
-// of index.html into a hashed file, so the page runs under a Content-Security-Policy with no 'unsafe-inline' (script-src
-// 'self' 'wasm-unsafe-eval'). Fails the build if any inline script, inline event handler or
-// style attribute would remain, since the CSP would block it at run time.
+// of index.html into a hashed file, so the page runs under a Content-Security-Policy with no
+// 'unsafe-inline' (script-src 'self' 'wasm-unsafe-eval'). Fails the build if any inline script,
+// inline event handler or style attribute would remain, since the CSP would block it at run time.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

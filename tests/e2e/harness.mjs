@@ -41,6 +41,11 @@ async function waitForHttp(url, ms = 10000) {
 /** A network config for tests that never reach a network (onboarding): valid, but nothing listens. */
 export const UNREACHABLE_NETWORK = { seeds: ['http://127.0.0.1:9'], operator_pubkey: 'ab'.repeat(32) };
 
+/** A page's problems less the failed loads of UNREACHABLE_NETWORK (port 9, refused on purpose). */
+export function pageErrors(problems) {
+  return problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT'));
+}
+
 /**
  * Serves a copy of dist/ with `config` as its config.json, with nginx on a free loopback port.
  * Returns { url, dir, stop }, `dir` being the copy served (a test may deploy changes into it).

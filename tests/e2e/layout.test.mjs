@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { serveBundle, launchBrowser, openPage, newCliUser } from './harness.mjs';
+import { serveBundle, launchBrowser, openPage, newCliUser, pageErrors } from './harness.mjs';
 import { EMPTY_ORIGIN, logOutAndSurvey, startChat, startKept } from './ui.mjs';
 
 const PHRASE = Array(13).fill('abbey').join(' ');
@@ -50,7 +50,7 @@ test('on a phone one part shows at a time, and Back steps through them', async (
   await page.getByRole('button', { name: 'Back', exact: true }).click();
   await page.getByRole('heading', { name: 'Chats' }).waitFor();
   assert.ok(!page.url().includes(peer.id), 'no Session ID in the address');
-  assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
+  assert.deepEqual(pageErrors(problems), []);
   await context.close();
   rmSync(peer.home, { recursive: true, force: true });
 });
@@ -70,7 +70,7 @@ test('on a wide screen the list stays beside the chat, settings and the new-chat
   // The browser's Back returns to the chat that was open.
   await page.goBack();
   await page.getByTestId('peer-id').filter({ hasText: peer.id }).waitFor();
-  assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
+  assert.deepEqual(pageErrors(problems), []);
   await context.close();
   rmSync(peer.home, { recursive: true, force: true });
 });
@@ -106,7 +106,7 @@ test('the theme follows the system unless picked; a chat link opens its chat aft
   // Logging out returns the page to the system's theme.
   assert.deepEqual(await logOutAndSurvey(page), EMPTY_ORIGIN);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
-  assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_UNSAFE_PORT')), [], 'no page errors (the network is unreachable on purpose)');
+  assert.deepEqual(pageErrors(problems), []);
   await context.close();
   rmSync(peer.home, { recursive: true, force: true });
 });
