@@ -11,7 +11,7 @@ FUZZ_TARGETS := combined_payload peel_layer v4_decode rpc_json envelope message_
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test setup screenshots bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-groups bench-app clean
+.PHONY: run test setup screenshots bundle lint test-native test-wasm test-e2e fuzz fuzz-smoke soak deny advisories bench bench-crypto bench-node bench-scale bench-latency bench-files bench-groups bench-app bench-tools clean
 
 ## make run: start a 12-node devnet and serve the app's release bundle on loopback (URLs printed).
 run: setup
@@ -74,9 +74,13 @@ screenshots: setup bundle
 ## make bench: every figure beside its anchor, as a table, written to BENCHMARKS.md with the
 ## machine and the command of each row (~10 min on 2 cores). QUICK=1: a one-minute subset,
 ## written to target/BENCHMARKS-quick.md. The parts below run alone too.
-bench: setup bundle
+bench: setup bundle bench-tools
 	$(BUILD_NODE_BINARIES)
 	QUICK=$(QUICK) node scripts/bench.mjs
+
+# Lighthouse, for the bench only (so `make test` never installs it), from the npm registry.
+bench-tools:
+	@test -x bench/lighthouse/node_modules/.bin/lighthouse || (cd bench/lighthouse && npm ci --no-audit --no-fund --loglevel=error)
 
 ## make bench-crypto: murmur-core crypto natively (criterion) and as wasm beside libsodium.js in
 ## headless Chromium, ops/s and ratios.
@@ -112,7 +116,7 @@ bench-groups: setup
 ## make bench-app: bundle sizes (raw/gzip/brotli), cold load, unlock, browser → browser
 ## latency and opening a 10,000-message conversation, release bundle in headless Chromium
 ## against a 9-node devnet (see scripts/bench-app.mjs for the knobs).
-bench-app: setup bundle
+bench-app: setup bundle bench-tools
 	$(BUILD_NODE_BINARIES)
 	MURMUR_BIN_DIR=$(CURDIR)/target/node node scripts/bench-app.mjs
 

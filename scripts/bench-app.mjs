@@ -10,9 +10,11 @@
 //    page; both are temporary sessions following live as the app does (visible tabs);
 //  - opening a conversation of BENCH_CONVERSATION (default 10000) messages in a kept profile,
 //    sent by BENCH_SENDERS CLI processes sharing one identity, after reload and unlock: from the
-//    click to the newest message on screen; then every message is paged through to count them.
+//    click to the newest message on screen; then every message is paged through to count them;
+//  - interaction to next paint (p98 of Event Timing) typing and scrolling in that conversation;
+//  - Lighthouse scores of the welcome screen, desktop and mobile presets (BENCH_LIGHTHOUSE=0: skip).
 import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
@@ -41,6 +43,7 @@ function bundleSizes() {
     const sizes = [statSync(join(dist, f)).size, gzipSync(data, { level: 9 }).length,
       brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length];
     total = total.map((t, i) => t + sizes[i]);
+    if (f.endsWith('.wasm')) bench('app.wasm.gzip', sizes[1], 'bytes');
     console.log(`  ${f.padEnd(40)} raw ${String(sizes[0]).padStart(8)}  gzip ${String(sizes[1]).padStart(8)}  brotli ${String(sizes[2]).padStart(8)}`);
   }
   console.log(`  ${'total'.padEnd(40)} raw ${String(total[0]).padStart(8)}  gzip ${String(total[1]).padStart(8)}  brotli ${String(total[2]).padStart(8)}`);
@@ -132,6 +135,75 @@ async function browserLatency(browser, url) {
   await B.context().close();
 }
 
+/**
+ * Interaction to next paint in the open big conversation (every page of it has been on screen by
+ * now): the user types TYPED characters into the composer, scrolls the history up and down with
+ * the wheel, and types again. Chromium's Event Timing entries give each interaction's duration
+ * (its longest event, from the input to the next frame presented); INP is their p98. Chromium
+ * reports only events of 16 ms or more, so an interaction without an entry counts as 16 ms, an
+ * upper bound for it. Beside it, the main thread's share: input delay + handlers (to the end of
+ * event processing), which is what the app's own code decides.
+ */
+async function interactionLatency(page) {
+  const TYPED = 200;
+  await page.evaluate(() => {
+    window.interactions = new Map();
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (!e.interactionId) continue;
+        const [d, m] = window.interactions.get(e.interactionId) || [0, 0];
+        window.interactions.set(e.interactionId, [Math.max(d, e.duration), Math.max(m, e.processingEnd - e.startTime)]);
+      }
+    }).observe({ type: 'event', durationThreshold: 16 });
+  });
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.click();
+  const type = async (n) => { for (let i = 0; i < n; i++) await page.keyboard.type('abcdefghij'[i % 10], { delay: 20 }); };
+  await type(TYPED / 2);
+  await page.locator('.messages').hover();
+  for (let i = 0; i < 40; i++) { await page.mouse.wheel(0, -2000); await page.waitForTimeout(25); }
+  for (let i = 0; i < 40; i++) { await page.mouse.wheel(0, 2000); await page.waitForTimeout(25); }
+  await composer.click();
+  await type(TYPED / 2);
+  await page.waitForTimeout(500); // let the last entries arrive
+  const seen = await page.evaluate(() => [...window.interactions.values()]);
+  const performed = TYPED + 2; // keystrokes and the two clicks into the composer
+  const pad = (xs) => [...xs, ...Array(Math.max(0, performed - xs.length)).fill(16)];
+  const inp = Math.round(percentile(pad(seen.map(([d]) => d)), 98));
+  const main = Math.round(percentile(pad(seen.map(([, m]) => m)), 98));
+  console.log(`interaction to next paint, typing ${TYPED} characters and wheel-scrolling the open ${CONVERSATION}-message conversation: p98 ${inp} ms (${seen.length} of ${performed} interactions took 16 ms or more); input delay + handlers p98 ${main} ms`);
+  bench('app.inp.p98', inp, 'ms');
+  bench('app.inp.main_thread.p98', main, 'ms');
+  await composer.fill('');
+}
+
+/**
+ * Lighthouse 12.2.3 (bench/lighthouse, installed by `make bench`) on the welcome screen of the
+ * release bundle, with the local Chromium: the desktop preset and the default (mobile) one.
+ */
+function lighthouse(url) {
+  const dir = join(ROOT, 'bench', 'lighthouse');
+  const out = mkdtempSync(join(tmpdir(), 'murmur-lighthouse-'));
+  try {
+    for (const preset of ['desktop', 'mobile']) {
+      const report = join(out, `${preset}.json`);
+      const args = [url, '--output=json', `--output-path=${report}`, '--quiet', '--no-enable-error-reporting',
+        '--only-categories=performance,accessibility,best-practices',
+        '--chrome-flags=--headless=new --no-sandbox'];
+      if (preset === 'desktop') args.push('--preset=desktop');
+      const run = spawnSync(join(dir, 'node_modules', '.bin', 'lighthouse'), args,
+        { stdio: 'inherit', env: { ...process.env, CHROME_PATH: process.env.CHROMIUM || '/usr/bin/chromium' } });
+      if (run.status !== 0) throw new Error(`lighthouse (${preset}) exited ${run.status}`);
+      const { categories, audits } = JSON.parse(readFileSync(report, 'utf8'));
+      const scores = Object.fromEntries(Object.entries(categories).map(([k, c]) => [k, Math.round(c.score * 100)]));
+      console.log(`lighthouse ${preset}: performance ${scores.performance}, accessibility ${scores.accessibility}, best practices ${scores['best-practices']} (LCP ${audits['largest-contentful-paint'].displayValue}, TBT ${audits['total-blocking-time'].displayValue})`);
+      for (const [k, v] of Object.entries(scores)) bench(`app.lighthouse.${preset}.${k}`, v, 'score');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** `murmur send --to ID -` with `lines` on stdin, asynchronously. */
 function sendLines(home, network, to, lines) {
   return new Promise((resolve, reject) => {
@@ -171,13 +243,18 @@ async function bigConversation(browser, url, network) {
   // Count: page back to the first message, collecting every text shown.
   const all = new Set(await page.locator('.messages .message .text').allTextContents());
   const earlier = page.getByRole('button', { name: 'Earlier messages' });
+  const firstText = () => page.evaluate(() => document.querySelector('.messages .message .text')?.textContent);
   while (await earlier.count()) {
+    const before = await firstText();
     await earlier.click();
+    // The window moves at once, its page is read from IndexedDB after: wait for it on screen.
+    await page.waitForFunction((b) => document.querySelector('.messages .message .text')?.textContent !== b, before);
     for (const t of await page.locator('.messages .message .text').allTextContents()) all.add(t);
   }
   console.log(`open a conversation of ${all.size} messages (after reload + unlock): ${openMs} ms from the click to the newest message on screen`);
   if (all.size !== CONVERSATION) throw new Error(`the conversation holds ${all.size} messages, not ${CONVERSATION}`);
   bench('app.open_conversation', openMs, 'ms');
+  await interactionLatency(page);
   await page.context().close();
 }
 
@@ -186,6 +263,7 @@ const devnet = await startDevnet(9);
 const server = await serveBundle(devnet.info);
 const browser = await launchBrowser();
 try {
+  if (process.env.BENCH_LIGHTHOUSE !== '0') lighthouse(server.url);
   await coldLoad(browser, server.url);
   await unlockTime(browser, server.url);
   if (MESSAGES > 0) await browserLatency(browser, server.url);

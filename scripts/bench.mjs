@@ -167,9 +167,17 @@ row('First v2 message to a new contact (−21 fetch + forward-secret send)', 'v2
 row('Release bundle, raw', 'app.bundle.raw', 'bytes', 'libsodium.js alone (sumo, ESM)', 'libsodium.raw', 'app');
 row('Release bundle, gzip -9', 'app.bundle.gzip', 'bytes', 'libsodium.js alone, gzip', 'libsodium.gzip', 'app');
 row('Release bundle, brotli 11', 'app.bundle.brotli', 'bytes', 'libsodium.js alone, brotli', 'libsodium.brotli', 'app');
+row('Release wasm alone, gzip -9', 'app.wasm.gzip', 'bytes', 'budget 350 KiB', 350 * 1024, 'app');
 row('Cold load to interactive welcome', 'app.cold_load', 'ms', 'budget 1,000 ms (not measured)', 1000, 'app');
 row('Unlock (Argon2id + open + first render)', 'app.unlock', 'ms', 'Argon2id unlock alone, wasm', 1000 / v('crypto.vault_unlock_argon2id.wasm'), 'app');
 row(`Open a conversation of ${QUICK ? '1,000' : '10,000'} messages`, 'app.open_conversation', 'ms', 'budget 100 ms (not measured)', 100, 'app');
+row(`Interaction to next paint (p98), typing and scrolling in that conversation`, 'app.inp.p98', 'ms', 'budget 200 ms (not measured)', 200, 'app');
+row('  of which input delay + event handlers (main thread), p98', 'app.inp.main_thread.p98', 'ms', 'budget 200 ms (not measured)', 200, 'app');
+for (const preset of ['desktop', 'mobile']) {
+  for (const [key, name] of [['performance', 'performance'], ['accessibility', 'accessibility'], ['best-practices', 'best practices']]) {
+    row(`Lighthouse ${preset}, ${name} (welcome screen)`, `app.lighthouse.${preset}.${key}`, 'score', 'target 95 (not measured)', 95, 'app');
+  }
+}
 
 const [first, last] = [LEVELS[0], LEVELS[LEVELS.length - 1]];
 for (const level of LEVELS) {
