@@ -24,6 +24,8 @@ use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
 use murmur_testkit::devnet::{self, transport as http};
 use murmur_testkit::{identity, now_ms};
 
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
 async fn post(url: &str, request: &Request) -> HttpResponse {
     let body = serde_json::to_vec(&request.to_json()).unwrap();
     http()
@@ -1223,6 +1225,17 @@ async fn a_group_picture_is_set_by_admins_and_read_by_members() {
     let out = get_picture().await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&saved).unwrap(), stripped, "unchanged");
+
+    // Members keep it alive: the file server lets a file go 14 days after its upload or last
+    // extension. 12 days on, B's read finds it within 3 days of that and extends it; 17 days
+    // on, past the upload's 14, it is still there — and only B ran a command meanwhile.
+    net.clock.advance(12 * DAY_MS);
+    assert!(murmur(&home_b, &["inbox"]).await.status.success());
+    net.clock.advance(5 * DAY_MS);
+    std::fs::remove_file(&saved).unwrap();
+    let out = get_picture().await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&saved).unwrap(), stripped, "kept alive");
 
     // The admin removes it: members see none.
     let out = murmur(
