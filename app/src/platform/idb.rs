@@ -5,6 +5,7 @@
 //! `murmur_core::vault::VaultStore`), so keys are keyed hashes and values ciphertext.
 
 use indexed_db_futures::database::Database;
+use indexed_db_futures::error::OpenDbError;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::typed_array::Uint8Array;
@@ -13,8 +14,27 @@ use murmur_core::client::{Store, StoreError};
 /// The object store holding the records.
 const RECORDS: &str = "records";
 
-fn error(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("IndexedDB {what} failed: {e}"))
+fn error(what: &str, e: impl Into<OpenDbError>) -> StoreError {
+    StoreError(format!("IndexedDB {what} failed: {}", describe(e)))
+}
+
+/// The browser's own exception (its name and message say what, e.g. a full disk's
+/// `QuotaExceededError`), or a short kind. Not the crate's `Display`: that links float
+/// formatting (~9 KB of wasm) for value conversions this store never makes.
+pub fn describe(e: impl Into<OpenDbError>) -> String {
+    use indexed_db_futures::error::Error;
+    match e.into() {
+        OpenDbError::Base(Error::DomException(e)) => {
+            let e = web_sys::DomException::from(e);
+            format!("{}: {}", e.name(), e.message())
+        }
+        OpenDbError::Base(Error::Serialisation(_)) => "a stored value has the wrong type".into(),
+        OpenDbError::Base(Error::MissingData(_)) => "the browser returned no data".into(),
+        OpenDbError::Base(Error::Unknown(_)) => "the browser raised an unexpected error".into(),
+        OpenDbError::VersionZero
+        | OpenDbError::NullFactory
+        | OpenDbError::UnsupportedEnvironment => "IndexedDB is not available".into(),
+    }
 }
 
 /// An open IndexedDB database used as a [`Store`].

@@ -128,10 +128,10 @@ pub async fn wipe_origin() -> Result<(), String> {
                 // would block the delete for ever, so it is given 10 s.
                 let deleted = match indexed_db_futures::database::Database::delete_by_name(&name) {
                     Ok(request) => match within(10_000, request).await {
-                        Some(done) => done.map_err(|e| e.to_string()),
+                        Some(done) => done.map_err(crate::platform::idb::describe),
                         None => Err("another Murmur tab keeps the database open; close it".into()),
                     },
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(crate::platform::idb::describe(e)),
                 };
                 if let Err(e) = deleted {
                     note("IndexedDB", &e);
