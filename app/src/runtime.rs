@@ -280,7 +280,7 @@ async fn notify_new(
             .map_or(0, |b| b.unread);
         let looking = !hidden && open.as_deref() == Some(conv.peer.as_str());
         if conv.unread > unread_before && !looking {
-            notify::new_message(mode, &label(conv), &conv.last_text);
+            notify::new_message(mode, &conv.peer, &label(conv), &conv.last_text);
         }
     }
 }

@@ -1,7 +1,8 @@
 // Living in a conversation, against a 9-node devnet: a long conversation renders a bounded
-// window of pages and pages back; notifications say only what the user allowed and only when
-// they are not looking; contacts can be renamed and blocked; a kept profile locks after the
-// idle time (Playwright's clock moves the page's time; the network keeps real time).
+// window of pages and pages back; notifications say only what the user allowed (a click opens
+// the conversation) and only when they are not looking; contacts can be renamed and blocked;
+// a kept profile locks after the idle time (Playwright's clock moves the page's time; the
+// network keeps real time).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage, murmurText, murmurWithInput, startWorld } from './harness.mjs';
@@ -51,7 +52,7 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
     const Real = window.Notification;
     window.__notes = [];
     window.Notification = class extends Real {
-      constructor(title, options) { super(title, options); window.__notes.push({ title, body: options?.body }); }
+      constructor(title, options) { super(title, options); window.__notes.push({ title, body: options?.body }); window.__last = this; }
     };
   });
   await A.page.reload();
@@ -78,7 +79,13 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
   const second = (await notes())[1];
   assert.equal(second.body, 'a preview of this');
   assert.ok(users.c.id.startsWith(second.title.split('…')[0]), 'titled with the short ID');
-  await A.page.getByRole('button', { name: 'Settings' }).click();
+
+  // A click on it (as the browser delivers one) leaves settings for that conversation; the
+  // address never carries whom it is with.
+  await A.page.evaluate(() => window.__last.dispatchEvent(new Event('click')));
+  await A.page.getByTestId('peer-id').filter({ hasText: users.c.id }).waitFor();
+  await waitForText(A.page, 'a preview of this');
+  assert.ok(!(await A.page.evaluate(() => location.href)).includes(users.c.id));
 
   // Looking at the conversation in a visible tab: no notification.
   await A.page.getByRole('button', { name: /a preview of this/ }).click();

@@ -21,7 +21,7 @@ use crate::components::new_chat::NewChatForm;
 use crate::pages::navigation::{Navigation, Showing};
 use crate::pages::settings::SettingsPanel;
 use crate::runtime::{self, Link, Shown};
-use murmur_app::platform::page;
+use murmur_app::platform::{notify, page};
 
 #[component]
 pub fn ChatPage(
@@ -124,6 +124,13 @@ pub fn ChatPage(
         });
     });
     let open_chat = Callback::new(move |peer: String| nav.open_chat(peer));
+    // A click on a new-message notification.
+    let clicks = notify::on_open_chat(move |peer| {
+        if peer.parse::<SessionId>().is_ok() {
+            nav.open_chat(peer);
+        }
+    });
+    on_cleanup(move || clicks.remove());
     // Opened from a `#/chat/05…` link (the QR code in settings is one).
     if let Some(peer) = page::take_chat_link().filter(|p| p.parse::<SessionId>().is_ok()) {
         start_chat.run(peer);

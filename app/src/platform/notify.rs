@@ -3,41 +3,51 @@
 //! mode allows. Notifications render text only; the tag makes a new one replace the last.
 
 use crate::settings::NotificationMode;
-use wasm_bindgen::JsValue;
-use web_sys::{Notification, NotificationOptions, NotificationPermission};
+use wasm_bindgen::prelude::*;
 
-/// Whether this browser has the Notification API at all (some embedded views do not).
-fn supported() -> bool {
-    web_sys::window().is_some_and(|w| {
-        js_sys::Reflect::has(&w, &JsValue::from_str("Notification")).unwrap_or(false)
-    })
+#[wasm_bindgen(module = "/src/platform/notify.js")]
+extern "C" {
+    /// Whether notifications may be shown now (the API exists and the user granted it).
+    pub fn permitted() -> bool;
+
+    #[wasm_bindgen(js_name = requestPermission)]
+    fn request_permission_js() -> js_sys::Promise;
+
+    /// Shows `title` and `body`; a click on it opens the conversation with `peer`
+    /// ([`OPEN_CHAT`]).
+    fn show(title: &str, body: &str, peer: &str);
 }
 
-/// Whether notifications may be shown now.
-pub fn permitted() -> bool {
-    supported() && Notification::permission() == NotificationPermission::Granted
+/// The window event a notification's click sends, its `detail` the Session ID to open.
+pub const OPEN_CHAT: &str = "murmur-open-chat";
+
+/// Calls `f` with the Session ID of each notification the user clicks, while the handle lives.
+pub fn on_open_chat(f: impl Fn(String) + 'static) -> leptos::prelude::WindowListenerHandle {
+    leptos::prelude::window_event_listener_untyped(OPEN_CHAT, move |e| {
+        if let Some(peer) = js_sys::Reflect::get(&e, &JsValue::from_str("detail"))
+            .ok()
+            .and_then(|d| d.as_string())
+        {
+            f(peer);
+        }
+    })
 }
 
 /// Asks for permission (call from a user gesture); true if granted.
 pub async fn request_permission() -> bool {
-    if !supported() {
-        return false;
-    }
-    let Ok(promise) = Notification::request_permission() else {
-        return false;
-    };
-    wasm_bindgen_futures::JsFuture::from(promise)
+    wasm_bindgen_futures::JsFuture::from(request_permission_js())
         .await
         .ok()
-        .and_then(|v| v.as_string())
-        .is_some_and(|p| p == "granted")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 /// Longest preview shown, in characters.
 const PREVIEW_CHARS: usize = 120;
 
-/// Shows a notification for a new message from `sender` saying `text`, as `mode` allows.
-pub fn new_message(mode: NotificationMode, sender: &str, text: &str) {
+/// Shows a notification for a new message from `peer` (shown as `sender`) saying `text`, as
+/// `mode` allows; a click on it opens that conversation.
+pub fn new_message(mode: NotificationMode, peer: &str, sender: &str, text: &str) {
     let (title, body) = match mode {
         NotificationMode::Off => return,
         NotificationMode::Private => ("Murmur".to_string(), "New message".to_string()),
@@ -49,11 +59,7 @@ pub fn new_message(mode: NotificationMode, sender: &str, text: &str) {
             (sender.to_string(), body)
         }
     };
-    if !permitted() {
-        return;
+    if permitted() {
+        show(&title, &body, peer);
     }
-    let options = NotificationOptions::new();
-    options.set_body(&body);
-    options.set_tag("murmur-message");
-    let _ = Notification::new_with_options(&title, &options);
 }
