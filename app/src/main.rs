@@ -18,6 +18,7 @@ use murmur_app::platform;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    platform::links::link_messages();
     leptos::mount::mount_to_body(app::App);
 }
 

@@ -12,7 +12,7 @@ let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
   // Each test has its own recipient, so none sees another's messages still on the network.
-  world = await startWorld(['a', 'b', 'c', 'n', 'k']);
+  world = await startWorld(['a', 'b', 'c', 'n', 'k', 'l']);
   ({ users, browser, network, devnet, server } = world);
 });
 after(async () => { await world?.stop(); });
@@ -113,6 +113,42 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
   assert.deepEqual(texts.slice(-2), ['while you look', 'after unblocking']);
   assert.deepEqual(A.problems, []);
   await A.context.close();
+});
+
+test('links in messages open in a new tab with no opener or referrer; nothing is fetched for them', async () => {
+  const L = await openPage(browser, server.url);
+  const elsewhere = [];
+  L.context.on('request', (r) => { if (!r.url().startsWith('http://127.0.0.1:')) elsewhere.push(r.url()); });
+  await startTemporary(L.page, users.l.phrase);
+  const here = `${server.url}favicon.svg`;
+  const text = `see https://example.org/a?b=1. or (https://en.wikipedia.org/wiki/Foo_(bar)), ${here} ` +
+    'but not javascript:alert(1), <b>bold</b> or ftp://example.org/f';
+  murmurText(users.c.home, '--network-file', network, 'send', '--to', users.l.id, text);
+  const conv = L.page.getByRole('button', { name: /see https/ });
+  await conv.waitFor({ timeout: 30000 });
+  await conv.click();
+  const shown = L.page.locator('.messages .message .text').first();
+  await shown.locator('a').first().waitFor();
+  assert.equal(await shown.textContent(), text, 'the text is unchanged, markup shown as text');
+  const links = await shown.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent, a.target, a.rel]));
+  const link = (href, shownAs = href) => [href, shownAs, '_blank', 'noopener noreferrer'];
+  assert.deepEqual(links, [
+    link('https://example.org/a?b=1'),
+    link('https://en.wikipedia.org/wiki/Foo_(bar)'),
+    link(here),
+  ]);
+  // The one on this host opens in a new tab that cannot reach back, and is sent no referrer.
+  const [opened, request] = await Promise.all([
+    L.context.waitForEvent('page'),
+    L.context.waitForEvent('request', (r) => r.url() === here),
+    shown.getByRole('link', { name: here }).click(),
+  ]);
+  await opened.waitForLoadState();
+  assert.equal(await opened.evaluate(() => window.opener), null);
+  assert.equal((await request.allHeaders()).referer, undefined);
+  assert.deepEqual(elsewhere, [], 'nothing fetched beyond this machine');
+  assert.deepEqual(L.problems, []);
+  await L.context.close();
 });
 
 test('a kept profile locks after 15 idle minutes, not before', async () => {

@@ -5,6 +5,7 @@
 //!   `murmur_core::vault::VaultStore` when history is kept).
 //! - `web`: HTTP through `fetch` and the clock through `Date.now`/`setTimeout`.
 //! - `notify`: the Notification API.
+//! - `links`: clickable links in messages.
 //! - `page`: the tab (visibility), local dates and times, the origin's storage (persistence,
 //!   and wiping it all at logout).
 //! - `tabs`: one active tab per kept profile (Web Locks).
@@ -12,6 +13,8 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
+#[cfg(target_arch = "wasm32")]
+pub mod links;
 #[cfg(target_arch = "wasm32")]
 pub mod notify;
 #[cfg(target_arch = "wasm32")]
