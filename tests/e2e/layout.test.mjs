@@ -1,12 +1,13 @@
 // The messenger's layout (issue 22): two panes on a wide screen, one part at a time on a phone
 // with Back (the app's button and the browser's) stepping through them; settings and the
 // new-chat form as screens of their own; the theme following the system unless picked in
-// settings; a `#/chat/05…` link opening that chat. No network is needed for any of it.
+// settings; a `#/chat/05…` link opening that chat; a draft per conversation. No network is
+// needed for any of it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { serveBundle, launchBrowser, openPage, newCliUser, pageErrors } from './harness.mjs';
-import { EMPTY_ORIGIN, logOutAndSurvey, startChat, startKept } from './ui.mjs';
+import { EMPTY_ORIGIN, logOutAndSurvey, startChat, startKept, startTemporary } from './ui.mjs';
 
 const PHRASE = Array(13).fill('abbey').join(' ');
 const PASS = 'correct horse battery';
@@ -17,6 +18,27 @@ after(async () => { await browser?.close(); await server?.stop(); });
 
 const PHONE = { width: 390, height: 844 };
 const visible = (page, role, name) => page.getByRole(role, { name, exact: true }).isVisible();
+
+test('each conversation keeps what was typed in it', async () => {
+  const { context, page, problems } = await openPage(browser, server.url);
+  const [x, y] = [newCliUser('draft-x'), newCliUser('draft-y')];
+  await startTemporary(page, PHRASE);
+  const composer = page.getByLabel('Message', { exact: true });
+  await startChat(page, x.id);
+  await composer.fill('half a thought for x');
+  await startChat(page, y.id);
+  assert.equal(await composer.inputValue(), '', 'not carried into another conversation');
+  await composer.fill('for y');
+  await page.getByRole('button', { name: new RegExp(x.id.slice(0, 8)) }).click();
+  await page.getByTestId('peer-id').filter({ hasText: x.id }).waitFor();
+  assert.equal(await composer.inputValue(), 'half a thought for x');
+  await page.getByRole('button', { name: new RegExp(y.id.slice(0, 8)) }).click();
+  await page.getByTestId('peer-id').filter({ hasText: y.id }).waitFor();
+  assert.equal(await composer.inputValue(), 'for y');
+  assert.deepEqual(pageErrors(problems), []);
+  await context.close();
+  for (const u of [x, y]) rmSync(u.home, { recursive: true, force: true });
+});
 
 test('on a phone one part shows at a time, and Back steps through them', async () => {
   const { context, page, problems } = await openPage(browser, server.url, { viewport: PHONE });

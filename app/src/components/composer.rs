@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use murmur_core::client::MAX_TEXT_BYTES;
 
-/// `on_send` gets each non-blank text the user sends; the composer empties itself.
+/// `on_send` gets each non-blank text the user sends; the composer empties itself. `draft`
+/// is what is being typed, held by the caller so each conversation keeps its own.
 #[component]
-pub fn Composer(on_send: Callback<String>) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
+pub fn Composer(on_send: Callback<String>, draft: RwSignal<String>) -> impl IntoView {
     let too_long = Memo::new(move |_| draft.with(|d| d.len() > MAX_TEXT_BYTES));
     let send = move || {
         let text = draft.get();

@@ -196,6 +196,25 @@ pub fn ChatPage(
         })
     });
     let composer_state = Memo::new(move |_| header.with(|h| h.as_ref().map(|c| c.blocked)));
+    // Each conversation keeps what was typed in it and not sent, for this session (the
+    // composer stays mounted from one conversation to the next).
+    let draft = RwSignal::new(String::new());
+    let drafts = StoredValue::new(Vec::<(String, String)>::new());
+    Effect::new(move |left: Option<Option<String>>| {
+        let peer = selected.get();
+        drafts.update_value(|d| {
+            if let Some(Some(left)) = left {
+                d.retain(|(p, _)| *p != left);
+                let text = draft.get_untracked();
+                if !text.is_empty() {
+                    d.push((left, text));
+                }
+            }
+            let kept = d.iter().position(|(p, _)| Some(p) == peer.as_ref());
+            draft.set(kept.map(|i| d.swap_remove(i).1).unwrap_or_default());
+        });
+        peer
+    });
 
     view! {
         <div class="messenger" data-showing=move || showing.get().kind()>
@@ -273,7 +292,7 @@ pub fn ChatPage(
                     {move || composer_state.get().map(|blocked| if blocked {
                         view! { <p class="banner" role="status">"You blocked this contact. Unblock to send and receive messages."</p> }.into_any()
                     } else {
-                        view! { <Composer on_send=send /> }.into_any()
+                        view! { <Composer on_send=send draft /> }.into_any()
                     })}
                 </section>
             </div>

@@ -19,21 +19,15 @@ fn error(what: &str, e: impl Into<OpenDbError>) -> StoreError {
 }
 
 /// The browser's own exception (its name and message say what, e.g. a full disk's
-/// `QuotaExceededError`), or a short kind. Not the crate's `Display`: that links float
-/// formatting (~9 KB of wasm) for value conversions this store never makes.
+/// `QuotaExceededError`). Not the crate's `Display`: that links float formatting (~9 KB of
+/// wasm) for value conversions this store never makes.
 pub fn describe(e: impl Into<OpenDbError>) -> String {
-    use indexed_db_futures::error::Error;
     match e.into() {
-        OpenDbError::Base(Error::DomException(e)) => {
+        OpenDbError::Base(indexed_db_futures::error::Error::DomException(e)) => {
             let e = web_sys::DomException::from(e);
             format!("{}: {}", e.name(), e.message())
         }
-        OpenDbError::Base(Error::Serialisation(_)) => "a stored value has the wrong type".into(),
-        OpenDbError::Base(Error::MissingData(_)) => "the browser returned no data".into(),
-        OpenDbError::Base(Error::Unknown(_)) => "the browser raised an unexpected error".into(),
-        OpenDbError::VersionZero
-        | OpenDbError::NullFactory
-        | OpenDbError::UnsupportedEnvironment => "IndexedDB is not available".into(),
+        _ => "the browser raised an unexpected error".into(),
     }
 }
 
