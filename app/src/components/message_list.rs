@@ -44,7 +44,7 @@ fn rows(messages: Vec<MessageRecord>) -> Vec<Row> {
     messages
         .into_iter()
         .map(|message| {
-            let day = local_day(message.sent_ms);
+            let day = local_day(message.sent_ms as f64);
             let opens = (day != last_day).then(|| day.clone());
             last_day = day;
             Row {
@@ -76,7 +76,7 @@ impl Row {
             <li class="message" class:out=m.outgoing class:in=!m.outgoing>
                 <p class="text" dir="auto">{m.text}</p>
                 <span class="meta">
-                    {local_hh_mm(m.sent_ms)}
+                    {local_hh_mm(m.sent_ms as f64)}
                     {m.expires_ms.is_some().then_some(" · ⏱")}
                     {state.map(|s| view! { " · " {s} })}
                     {(m.delivery == Delivery::Failed).then(|| view! {

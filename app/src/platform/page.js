@@ -1,5 +1,36 @@
-// The page-level calls of page.rs that are plain property sets and history calls: one JS line
-// each here, where the same through web-sys is a handful of imports and checks in the wasm.
+// The page-level calls of page.rs that are plain browser calls (visibility, local dates,
+// storage, history, title): a line or a few each here, where the same through web-sys is a
+// handful of imports and checks in the wasm.
+export function tabHidden() { return document.hidden; }
+export function localDay(ms) { return new Date(ms).toDateString(); }
+export function localTime(ms) {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+export function requestPersistentStorage() { navigator.storage?.persist().catch(() => {}); }
+export async function storageIsPersistent() { return navigator.storage?.persisted(); }
+
+// Logout's steps before IndexedDB (page.rs deletes that last): the service workers first, as
+// one still running could fill a cache again, then Cache Storage and Web Storage. Every step
+// is tried; the first failure's text is returned.
+export async function wipeWebState() {
+  let first;
+  const note = (what, e) => { first ??= `${what}: ${e}`; };
+  try {
+    for (const registration of await navigator.serviceWorker?.getRegistrations() ?? []) {
+      await registration.unregister().catch((e) => note('service worker', e));
+    }
+  } catch (e) { note('service worker', e); }
+  try {
+    for (const name of self.caches ? await caches.keys() : []) {
+      await caches.delete(name).catch((e) => note('Cache Storage', e));
+    }
+  } catch (e) { note('Cache Storage', e); }
+  for (const storage of ['localStorage', 'sessionStorage']) {
+    try { window[storage].clear(); } catch (e) { note('Web Storage', e); }
+  }
+  return first;
+}
 export function pushScreen(kind) { history.pushState(kind, ''); }
 export function replaceScreen(kind) { history.replaceState(kind, ''); }
 export function goBack() { history.back(); }

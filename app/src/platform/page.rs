@@ -7,51 +7,17 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;
 
-/// Whether the tab is hidden (another tab in front, the window minimised).
-pub fn tab_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
-}
-
-/// The local calendar day of `ms` (ms since the epoch), as the browser writes it.
-pub fn local_day(ms: u64) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-        .to_date_string()
-        .into()
-}
-
-/// The local time of `ms` as `HH:MM`.
-pub fn local_hh_mm(ms: u64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-}
-
 /// Asks the browser not to evict this origin's storage under pressure (a kept history
 /// should not vanish). Best effort: the browser may say no, and the app works either way.
 pub fn request_persistent_storage() {
-    if let Some(window) = web_sys::window()
-        && let Ok(promise) = window.navigator().storage().persist()
-    {
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        });
-    }
+    request_persistent_storage_js();
 }
 
 /// Whether the browser has granted persistent storage to this origin.
 pub async fn storage_is_persistent() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let Ok(promise) = window.navigator().storage().persisted() else {
-        return false;
-    };
-    wasm_bindgen_futures::JsFuture::from(promise)
+    wasm_bindgen_futures::JsFuture::from(storage_is_persistent_js())
         .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
+        .is_ok_and(|v| v.is_truthy())
 }
 
 /// `future`'s output, or `None` if it takes longer than `ms`.
@@ -74,50 +40,15 @@ async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
 /// localStorage and sessionStorage, and the IndexedDB database. Each step is attempted even
 /// if an earlier one fails; the first failure is reported.
 pub async fn wipe_origin() -> Result<(), String> {
-    use wasm_bindgen::JsCast as _;
-    use wasm_bindgen_futures::JsFuture;
-
-    let mut first_error: Option<String> = None;
-    let mut note = |what: &str, e: &dyn std::fmt::Debug| {
+    let mut first_error = wasm_bindgen_futures::JsFuture::from(wipe_web_state())
+        .await
+        .ok()
+        .and_then(|e| e.as_string());
+    let mut note = |what: &str, e: &str| {
         if first_error.is_none() {
-            first_error = Some(format!("{what}: {e:?}"));
+            first_error = Some(format!("{what}: {e}"));
         }
     };
-    let Some(window) = web_sys::window() else {
-        return Err("no window".into());
-    };
-    // The service worker first: while it still runs it could store into a cache again.
-    let container = window.navigator().service_worker();
-    if let Ok(regs) = JsFuture::from(container.get_registrations()).await {
-        for reg in js_sys::Array::from(&regs).iter() {
-            if let Ok(reg) = reg.dyn_into::<web_sys::ServiceWorkerRegistration>()
-                && let Ok(promise) = reg.unregister()
-                && let Err(e) = JsFuture::from(promise).await
-            {
-                note("service worker", &e);
-            }
-        }
-    }
-    if let Ok(caches) = window.caches()
-        && let Ok(keys) = JsFuture::from(caches.keys()).await
-    {
-        for key in js_sys::Array::from(&keys).iter() {
-            if let Some(name) = key.as_string()
-                && let Err(e) = JsFuture::from(caches.delete(&name)).await
-            {
-                note("Cache Storage", &e);
-            }
-        }
-    }
-    for storage in [window.local_storage(), window.session_storage()]
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if let Err(e) = storage.clear() {
-            note("Web Storage", &e);
-        }
-    }
     // The database last: deleting it makes this tab's own connection, if a task still holds
     // the session, close and reload the page, which would cut the steps above short.
     // Every database of the origin (connections of this tab close when their stores drop).
@@ -138,7 +69,7 @@ pub async fn wipe_origin() -> Result<(), String> {
                 }
             }
         }
-        Err(e) => note("IndexedDB", &e),
+        Err(e) => note("IndexedDB", &e.0),
     }
     first_error.map_or(Ok(()), Err)
 }
@@ -151,6 +82,29 @@ extern "C" {
     /// history to disk.
     #[wasm_bindgen(js_name = pushScreen)]
     pub fn push_screen(kind: &str);
+
+    /// Whether the tab is hidden (another tab in front, the window minimised).
+    #[wasm_bindgen(js_name = tabHidden)]
+    pub fn tab_hidden() -> bool;
+
+    /// The local calendar day of `ms` (ms since the epoch), as the browser writes it.
+    #[wasm_bindgen(js_name = localDay)]
+    pub fn local_day(ms: f64) -> String;
+
+    /// The local time of `ms` as `HH:MM`.
+    #[wasm_bindgen(js_name = localTime)]
+    pub fn local_hh_mm(ms: f64) -> String;
+
+    #[wasm_bindgen(js_name = requestPersistentStorage)]
+    fn request_persistent_storage_js();
+
+    #[wasm_bindgen(js_name = storageIsPersistent)]
+    fn storage_is_persistent_js() -> js_sys::Promise;
+
+    /// Unregisters the service workers, empties Cache Storage and Web Storage; resolves to the
+    /// first failure's text, if any.
+    #[wasm_bindgen(js_name = wipeWebState)]
+    fn wipe_web_state() -> js_sys::Promise;
 
     /// Puts a screen in place of the current history entry (leaving a transient screen).
     #[wasm_bindgen(js_name = replaceScreen)]
