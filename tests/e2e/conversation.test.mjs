@@ -105,7 +105,14 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
   fromC('dropped while blocked');
   // Polls run every 2 s; give it several before unblocking.
   await A.page.waitForTimeout(6000);
-  await A.page.getByRole('button', { name: 'Unblock' }).click();
+  // Settings lists whom you blocked; Unblock there.
+  await A.page.getByRole('button', { name: 'Settings' }).click();
+  const blockedList = A.page.locator('.blocked li');
+  assert.deepEqual(await blockedList.allTextContents(), ['Carol <b>C</b>Unblock']);
+  await A.page.getByRole('button', { name: 'Unblock Carol <b>C</b>' }).click();
+  await A.page.getByText('You have blocked no one.').waitFor();
+  await A.page.getByRole('button', { name: 'Back', exact: true }).click();
+  await A.page.getByLabel('Message', { exact: true }).waitFor();
   fromC('after unblocking');
   await waitForText(A.page, 'after unblocking');
   const texts = await shownTexts(A.page);

@@ -180,6 +180,18 @@ pub fn ChatPage(
         });
     });
 
+    let on_unblock = Callback::new(move |peer: String| {
+        spawn_local(async move {
+            let _ = session
+                .get_value()
+                .messenger
+                .history
+                .set_blocked(&peer, false)
+                .await;
+            bump();
+        });
+    });
+
     // What the header and composer show, as memos: a new message must not rebuild them (the
     // rename field or the composer would lose what is being typed, and the focus).
     let header = Memo::new(move |_| {
@@ -268,7 +280,7 @@ pub fn ChatPage(
                 </nav>
                 {move || {
                     let (title, body) = match showing.get() {
-                        Showing::Settings => ("Settings", view! { <SettingsPanel session on_logout /> }.into_any()),
+                        Showing::Settings => ("Settings", view! { <SettingsPanel session on_logout conversations on_unblock /> }.into_any()),
                         Showing::NewChat => ("New chat", view! { <NewChatForm on_start=start_chat /> }.into_any()),
                         _ => return None,
                     };

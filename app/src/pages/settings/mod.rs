@@ -1,8 +1,9 @@
 //! Settings, a screen of the messenger: who you are, the onion path, notifications, the theme,
-//! auto-lock, passphrase, recovery phrase, and logging out. One section per file; this panel lays them
+//! blocked contacts, auto-lock, passphrase, recovery phrase, and logging out. One section per file; this panel lays them
 //! out and owns the preferences they share.
 
 mod appearance;
+mod blocked;
 mod lock;
 mod notifications;
 mod onion_path;
@@ -15,6 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_app::settings::Settings;
+use murmur_core::history::Conversation;
 use murmur_core::vault::{UnlockError, VaultError};
 
 use crate::components::confirm::ConfirmAction;
@@ -31,7 +33,12 @@ fn unlock_message(e: &VaultError) -> String {
 }
 
 #[component]
-pub fn SettingsPanel(session: SharedSession, on_logout: Callback<()>) -> impl IntoView {
+pub fn SettingsPanel(
+    session: SharedSession,
+    on_logout: Callback<()>,
+    conversations: RwSignal<Vec<Conversation>>,
+    on_unblock: Callback<String>,
+) -> impl IntoView {
     let own_id = session.with_value(|s| s.messenger.client.identity().session_id().to_string());
     let kept = session.with_value(|s| s.is_kept());
     // The preferences as shown; each change is saved at once (sealed in a kept profile).
@@ -50,6 +57,7 @@ pub fn SettingsPanel(session: SharedSession, on_logout: Callback<()>) -> impl In
             <onion_path::OnionPath session />
             <notifications::Notifications settings save />
             <appearance::Appearance settings save />
+            <blocked::Blocked conversations on_unblock />
             {kept.then(|| view! {
                 <lock::Lock settings save />
                 <passphrase::ChangePassphrase session />
