@@ -41,6 +41,23 @@ test('a conversation of 420 messages renders at most two pages and pages back', 
   await A.page.getByRole('button', { name: 'Later messages' }).click();
   await waitForText(A.page, 'long 419');
   assert.equal((await shownTexts(A.page)).length, 220);
+
+  // "Jump to latest": offered once scrolled up more than a screen, or paged back; it returns
+  // to the newest at the bottom.
+  const jump = A.page.getByRole('button', { name: 'Jump to latest' });
+  const list = A.page.locator('.messages');
+  const atBottom = () => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
+  await A.page.waitForFunction(() => { const el = document.querySelector('.messages'); return el.scrollHeight - el.scrollTop - el.clientHeight < 2; });
+  assert.equal(await jump.count(), 0, 'not at the bottom already');
+  await list.evaluate((el) => { el.scrollTop = 0; });
+  await jump.click();
+  await A.page.waitForFunction(() => { const el = document.querySelector('.messages'); return el.scrollHeight - el.scrollTop - el.clientHeight < 2; });
+  assert.ok(await atBottom());
+  await A.page.getByRole('button', { name: 'Earlier messages' }).click();
+  await waitForText(A.page, 'long 0');
+  await jump.click();
+  await waitForText(A.page, 'long 419');
+  assert.equal(await A.page.getByRole('button', { name: 'Later messages' }).count(), 0, 'back at the newest window');
   assert.deepEqual(A.problems, []);
   await A.context.close();
 });

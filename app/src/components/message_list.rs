@@ -1,6 +1,7 @@
 //! The open conversation's messages: a window of at most two stored pages (400 messages), so
 //! a conversation of any length renders the same number of elements. "Earlier messages" and
-//! "Latest messages" move the window a page at a time.
+//! "Later messages" move the window a page at a time; "Jump to latest", shown when scrolled up
+//! more than a screen or paged back, returns to the newest.
 
 use leptos::html::Ol;
 use leptos::prelude::*;
@@ -114,6 +115,21 @@ pub fn MessageList(
             el.set_scroll_top(0);
         }
     };
+    // Scrolled up by more than a screen, or paged back: offer the way down to the newest.
+    let away = RwSignal::new(false);
+    let on_scroll = move |_| {
+        if let Some(el) = list.get_untracked() {
+            let below = el.scroll_height() - el.scroll_top() - el.client_height();
+            away.set(below > el.client_height());
+        }
+    };
+    let latest = move |_| {
+        away.set(false);
+        window.update(|w| w.first = None);
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    };
     let later = move |_| {
         window.update(|w| {
             let next = w.range().start + 1;
@@ -121,7 +137,8 @@ pub fn MessageList(
         });
     };
     view! {
-        <ol class="messages" node_ref=list aria-live="polite" tabindex="0" aria-label="Messages">
+        <ol class="messages" node_ref=list aria-live="polite" tabindex="0" aria-label="Messages"
+            on:scroll=on_scroll>
             {move || (window.get().range().start > 0).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
             })}
@@ -130,6 +147,9 @@ pub fn MessageList(
             </For>
             {move || (window.get().first.is_some()).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=later>"Later messages"</button></li>
+            })}
+            {move || (away.get() || window.get().first.is_some()).then(|| view! {
+                <li class="jump"><button class="primary small" on:click=latest>"Jump to latest"</button></li>
             })}
         </ol>
     }
