@@ -1,7 +1,7 @@
 //! The page and its origin: whether the tab is hidden, local dates and times for display, the
 //! origin's storage persistence, wiping everything the origin stored (logout), history entries
-//! for the app's screens, chat links, the tab title and the theme (those last through
-//! `page.js`).
+//! for the app's screens, chat links, the tab title and the theme. The plain browser calls are
+//! in `page.js`; IndexedDB's part of the wipe is here (it goes through `idb`).
 
 use std::future::Future;
 use std::pin::pin;
