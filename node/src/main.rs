@@ -283,19 +283,27 @@ fn init_logging() {
         .init();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
+/// future is first polled: a signal that comes while the command is still starting (a
+/// supervisor or a test stopping it early) is then a clean stop, not the default action that
+/// kills the process with a failure status.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler installs");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+        let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[tokio::main]
@@ -325,9 +333,10 @@ async fn main() -> anyhow::Result<()> {
             if let Some(v) = operator_key {
                 cfg.network.operator_key = v;
             }
+            let stop = shutdown_signal();
             let node = server::start(cfg, None, None, Arc::new(Clock::default())).await?;
             println!("murmur-node listening on {}", node.addr);
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down");
             node.stop().await;
         }
@@ -395,13 +404,14 @@ async fn main() -> anyhow::Result<()> {
             if let Some(v) = data_dir {
                 cfg.data_dir = v;
             }
+            let stop = shutdown_signal();
             let files = murmur_node::files::start(cfg, None, Arc::new(Clock::default())).await?;
             println!(
                 "murmur-node file server listening on {}; x25519 {}",
                 files.addr,
                 files.server.x25519_hex()
             );
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down");
             files.stop().await;
         }
@@ -426,6 +436,7 @@ async fn main() -> anyhow::Result<()> {
             test_clock,
             account_max_count,
         } => {
+            let stop = shutdown_signal();
             let devnet = Devnet::start(DevnetSpec {
                 nodes,
                 dir: dir.clone(),
@@ -447,7 +458,7 @@ async fn main() -> anyhow::Result<()> {
                 let clock = devnet.clock.clone();
                 std::thread::spawn(move || advance_from_stdin(clock));
             }
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down");
             devnet.stop().await;
         }

@@ -341,3 +341,42 @@ fn the_file_server_config_example_parses() {
         c
     });
 }
+
+/// A SIGTERM that comes while the devnet is still starting (its first node already answers,
+/// the others not yet) is a clean stop too: the handler is in place before any work starts,
+/// not only once the command waits for it (before, the default action killed the process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_during_start_is_a_clean_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = consecutive_free_ports(10);
+    let mut child = Reaper(
+        Command::new(BIN)
+            .args([
+                "devnet",
+                "--nodes",
+                "9",
+                "--base-port",
+                &base.to_string(),
+                "--dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let first = format!("http://127.0.0.1:{base}/network");
+    let start = Instant::now();
+    while get_json(&first).await.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "node 0 did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    signal(&child.0, "TERM");
+    assert!(
+        wait_exit(&mut child.0, Duration::from_secs(15)),
+        "clean exit on SIGTERM during start"
+    );
+}
