@@ -103,6 +103,9 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
   await A.page.getByTestId('peer-id').filter({ hasText: users.c.id }).waitFor();
   await waitForText(A.page, 'a preview of this');
   assert.ok(!(await A.page.evaluate(() => location.href)).includes(users.c.id));
+  // All three were unread: "New messages" sits above the oldest of them.
+  assert.equal(await A.page.locator('.unread-mark + .message .text').textContent(), 'first, unannounced');
+  assert.equal(await A.page.locator('.unread-mark').count(), 1);
 
   // Looking at the conversation in a visible tab: no notification.
   await A.page.getByRole('button', { name: /a preview of this/ }).click();

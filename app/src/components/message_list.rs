@@ -36,11 +36,13 @@ impl PageWindow {
 #[derive(Debug, Clone)]
 struct Row {
     day: Option<String>,
+    /// The first message that was unread when the conversation was opened.
+    first_unread: bool,
     message: MessageRecord,
 }
 
 /// The window's messages as rows.
-fn rows(messages: Vec<MessageRecord>) -> Vec<Row> {
+fn rows(messages: Vec<MessageRecord>, first_unread: Option<String>) -> Vec<Row> {
     let mut last_day = String::new();
     messages
         .into_iter()
@@ -50,6 +52,7 @@ fn rows(messages: Vec<MessageRecord>) -> Vec<Row> {
             last_day = day;
             Row {
                 day: opens,
+                first_unread: first_unread.as_ref() == Some(&message.id),
                 message,
             }
         })
@@ -58,9 +61,15 @@ fn rows(messages: Vec<MessageRecord>) -> Vec<Row> {
 
 impl Row {
     /// What a row shows that can change: anything else is the same message drawn the same.
-    fn key(&self) -> (String, Delivery, Option<u64>, Option<String>) {
+    fn key(&self) -> (String, Delivery, Option<u64>, Option<String>, bool) {
         let m = &self.message;
-        (m.id.clone(), m.delivery, m.expires_ms, self.day.clone())
+        (
+            m.id.clone(),
+            m.delivery,
+            m.expires_ms,
+            self.day.clone(),
+            self.first_unread,
+        )
     }
 
     fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
@@ -74,6 +83,7 @@ impl Row {
         };
         view! {
             {self.day.map(|day| view! { <li class="day">{day}</li> })}
+            {self.first_unread.then(|| view! { <li class="day unread-mark" role="separator">"New messages"</li> })}
             <li class="message" class:out=m.outgoing class:in=!m.outgoing>
                 <p class="text" dir="auto">{m.text}</p>
                 <span class="meta">
@@ -94,6 +104,7 @@ impl Row {
 pub fn MessageList(
     messages: RwSignal<Vec<MessageRecord>>,
     window: RwSignal<PageWindow>,
+    first_unread: RwSignal<Option<String>>,
     on_retry: Callback<(String, String)>,
 ) -> impl IntoView {
     let list = NodeRef::<Ol>::new();
@@ -142,7 +153,7 @@ pub fn MessageList(
             {move || (window.get().range().start > 0).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
             })}
-            <For each=move || rows(messages.get()) key=Row::key let:row>
+            <For each=move || rows(messages.get(), first_unread.get()) key=Row::key let:row>
                 {row.view(on_retry)}
             </For>
             {move || (window.get().first.is_some()).then(|| view! {

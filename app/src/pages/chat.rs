@@ -40,6 +40,10 @@ pub fn ChatPage(
         first: None,
         pages: 0,
     });
+    // The first message that was unread when the conversation was opened ("New messages"),
+    // found by the first read after opening (`fresh`): what arrives while it is open is read.
+    let first_unread = RwSignal::new(None::<String>);
+    let fresh = StoredValue::new(false);
     // Why the last send failed, when it is something the user can act on.
     let send_problem = RwSignal::new(None::<&'static str>);
     let shown = Shown {
@@ -67,6 +71,8 @@ pub fn ChatPage(
     Effect::new(move |_| {
         selected.track();
         window.update(|w| w.first = None);
+        first_unread.set(None);
+        fresh.set_value(true);
     });
 
     // Reload the list and the open conversation whenever something changed.
@@ -99,6 +105,20 @@ pub fn ChatPage(
             }
             if window.get_untracked() != shown_window {
                 window.set(shown_window);
+            }
+            // The separator goes above the oldest unread message, where it stays while the
+            // conversation is open.
+            let current = selected.get_untracked().as_ref() == Some(&peer);
+            if current && fresh.get_value() && conv.unread > 0 {
+                let oldest = shown
+                    .iter()
+                    .rev()
+                    .filter(|m| !m.outgoing)
+                    .nth(conv.unread as usize - 1);
+                first_unread.set(oldest.map(|m| m.id.clone()));
+            }
+            if current {
+                fresh.set_value(false);
             }
             messages.set(shown);
             // Marked read in a task of its own, queued behind the redraw `set` just asked for.
@@ -299,7 +319,7 @@ pub fn ChatPage(
                         None => view! { <p class="muted empty">"Choose a conversation, or start one with a Session ID."</p> }.into_any(),
                         Some(conv) => view! { <ConversationHeader conv on_change=header_change on_back=Callback::new(move |()| nav.back()) /> }.into_any(),
                     }}
-                    <MessageList messages window on_retry=retry />
+                    <MessageList messages window first_unread on_retry=retry />
                     {move || send_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
                     {move || composer_state.get().map(|blocked| if blocked {
                         view! { <p class="banner" role="status">"You blocked this contact. Unblock to send and receive messages."</p> }.into_any()
