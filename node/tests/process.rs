@@ -220,27 +220,32 @@ async fn node_from_config_follows_newer_manifests_and_refuses_bad_ones() {
     );
 }
 
+/// `murmur-node devnet` with `nodes` nodes from port `base` (its file server on the next).
+fn spawn_devnet(nodes: u16, base: u16, dir: &std::path::Path) -> Reaper {
+    Reaper(
+        Command::new(BIN)
+            .args([
+                "devnet",
+                "--nodes",
+                &nodes.to_string(),
+                "--base-port",
+                &base.to_string(),
+                "--dir",
+            ])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_command_serves_writes_devnet_json_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     // Three nodes, and the devnet's file server on the port after theirs.
     let base = consecutive_free_ports(4);
-    let mut child = Reaper(
-        Command::new(BIN)
-            .args([
-                "devnet",
-                "--nodes",
-                "3",
-                "--base-port",
-                &base.to_string(),
-                "--dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = spawn_devnet(3, base, dir.path());
     for i in 0..3 {
         assert!(
             wait_sequence(
@@ -349,22 +354,7 @@ fn the_file_server_config_example_parses() {
 async fn a_sigterm_during_start_is_a_clean_stop() {
     let dir = tempfile::tempdir().unwrap();
     let base = consecutive_free_ports(10);
-    let mut child = Reaper(
-        Command::new(BIN)
-            .args([
-                "devnet",
-                "--nodes",
-                "9",
-                "--base-port",
-                &base.to_string(),
-                "--dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = spawn_devnet(9, base, dir.path());
     let first = format!("http://127.0.0.1:{base}/network");
     let start = Instant::now();
     while get_json(&first).await.is_none() {
