@@ -186,8 +186,8 @@ pub fn ChatPage(
         });
     });
 
-    let header_change = Callback::new(move |change: HeaderChange| {
-        let Some(peer) = selected.get() else { return };
+    // A change to a contact, from the open conversation's header or (unblocking) settings.
+    let change_contact = move |peer: String, change: HeaderChange| {
         spawn_local(async move {
             let s = session.get_value();
             let history = &s.messenger.history;
@@ -198,19 +198,14 @@ pub fn ChatPage(
             };
             bump();
         });
+    };
+    let header_change = Callback::new(move |change: HeaderChange| {
+        if let Some(peer) = selected.get() {
+            change_contact(peer, change);
+        }
     });
-
-    let on_unblock = Callback::new(move |peer: String| {
-        spawn_local(async move {
-            let _ = session
-                .get_value()
-                .messenger
-                .history
-                .set_blocked(&peer, false)
-                .await;
-            bump();
-        });
-    });
+    let on_unblock =
+        Callback::new(move |peer: String| change_contact(peer, HeaderChange::Blocked(false)));
 
     // What the header and composer show, as memos: a new message must not rebuild them (the
     // rename field or the composer would lose what is being typed, and the focus).

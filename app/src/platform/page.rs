@@ -7,12 +7,6 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;
 
-/// Asks the browser not to evict this origin's storage under pressure (a kept history
-/// should not vanish). Best effort: the browser may say no, and the app works either way.
-pub fn request_persistent_storage() {
-    request_persistent_storage_js();
-}
-
 /// Whether the browser has granted persistent storage to this origin.
 pub async fn storage_is_persistent() -> bool {
     wasm_bindgen_futures::JsFuture::from(storage_is_persistent_js())
@@ -95,8 +89,10 @@ extern "C" {
     #[wasm_bindgen(js_name = localTime)]
     pub fn local_hh_mm(ms: f64) -> String;
 
+    /// Asks the browser not to evict this origin's storage under pressure (a kept history
+    /// should not vanish). Best effort: the browser may say no, and the app works either way.
     #[wasm_bindgen(js_name = requestPersistentStorage)]
-    fn request_persistent_storage_js();
+    pub fn request_persistent_storage();
 
     #[wasm_bindgen(js_name = storageIsPersistent)]
     fn storage_is_persistent_js() -> js_sys::Promise;
