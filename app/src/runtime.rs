@@ -257,8 +257,9 @@ fn autolock(
     });
 }
 
-/// Notifies of new incoming messages in `changed` conversations, unless the user is looking
-/// at that conversation in a visible tab. `before` is the list as it was before the poll.
+/// Notifies of new incoming messages in `changed` conversations, unless they are muted or the
+/// user is looking at that conversation in a visible tab. `before` is the list as it was
+/// before the poll.
 async fn notify_new(
     s: &Session,
     changed: &[String],
@@ -279,7 +280,7 @@ async fn notify_new(
             .find(|b| b.peer == conv.peer)
             .map_or(0, |b| b.unread);
         let looking = !hidden && open.as_deref() == Some(conv.peer.as_str());
-        if conv.unread > unread_before && !looking {
+        if conv.unread > unread_before && !looking && !conv.muted {
             notify::new_message(mode, &conv.peer, &label(conv), &conv.last_text);
         }
     }

@@ -60,6 +60,13 @@ pub struct Conversation {
     pub disappear_after_s: Option<u32>,
     #[serde(default)]
     pub blocked: bool,
+    /// No notifications, and not counted in the tab's title (added after the first release:
+    /// an older index has no such field and reads as not muted).
+    #[serde(default)]
+    pub muted: bool,
+    /// Kept out of the main list; a message received moves it back, unless it is muted.
+    #[serde(default)]
+    pub archived: bool,
     /// Pages stored (the last one may be partly full).
     pub pages: u32,
     /// Messages stored in all pages.
@@ -80,6 +87,8 @@ impl Conversation {
             unread: 0,
             disappear_after_s: None,
             blocked: false,
+            muted: false,
+            archived: false,
             pages: 0,
             messages: 0,
             next_expiry_ms: None,
@@ -243,6 +252,9 @@ impl<S: Store> History<S> {
             conv.last_ms = message.sent_ms;
             if !message.outgoing {
                 conv.unread += 1;
+                // As other messengers do: news brings an archived conversation back, unless
+                // the user also muted it.
+                conv.archived &= conv.muted;
             }
             if let Some(due) = message.expires_ms {
                 conv.next_expiry_ms = Some(conv.next_expiry_ms.map_or(due, |d| d.min(due)));
@@ -314,6 +326,43 @@ impl<S: Store> History<S> {
     /// Blocks or unblocks the contact (the app drops messages from a blocked peer).
     pub async fn set_blocked(&self, peer: &str, blocked: bool) -> Result<()> {
         self.update(peer, |c| c.blocked = blocked).await
+    }
+
+    /// Mutes or unmutes the conversation.
+    pub async fn set_muted(&self, peer: &str, muted: bool) -> Result<()> {
+        self.update(peer, |c| c.muted = muted).await
+    }
+
+    /// Archives the conversation or brings it back to the main list.
+    pub async fn set_archived(&self, peer: &str, archived: bool) -> Result<()> {
+        self.update(peer, |c| c.archived = archived).await
+    }
+
+    /// Deletes the conversation's messages on this device ("delete for me"): each page is
+    /// overwritten empty, so no text is left in the store. The conversation leaves the list,
+    /// unless the contact is blocked: the block is kept (and stays in the blocked list).
+    pub async fn delete_conversation(&self, peer: &str) -> Result<()> {
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        let at = list
+            .iter()
+            .position(|c| c.peer == peer)
+            .ok_or(HistoryError::NoConversation)?;
+        for page_no in 0..list[at].pages {
+            self.write(&page_name(peer, page_no), &Vec::<MessageRecord>::new())
+                .await?;
+        }
+        if list[at].blocked {
+            let kept = Conversation {
+                name: list[at].name.take(),
+                disappear_after_s: list[at].disappear_after_s,
+                blocked: true,
+                ..Conversation::empty(peer)
+            };
+            list[at] = kept;
+        } else {
+            list.remove(at);
+        }
+        self.write(INDEX, &list).await
     }
 
     /// Sets the disappearing timer for new messages.
@@ -513,6 +562,84 @@ mod tests {
             block_on(h.mark_read("nobody")).unwrap_err(),
             HistoryError::NoConversation
         );
+    }
+
+    /// Existing users keep their history: an index as the version before mute and archive
+    /// wrote it (these exact bytes) reads, neither muted nor archived, and keeps its fields.
+    #[test]
+    fn an_index_from_the_previous_version_reads_unmuted_and_unarchived() {
+        let store = MemoryStore::new();
+        let old = br#"[{"peer":"p","name":"Alice","last_text":"hi","last_ms":7,"unread":1,"disappear_after_s":300,"blocked":true,"pages":1,"messages":1}]"#;
+        block_on(store.put(INDEX, old.to_vec())).unwrap();
+        let h = History::new(&store);
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert_eq!(
+            (c.name.as_deref(), c.unread, c.disappear_after_s, c.blocked),
+            (Some("Alice"), 1, Some(300), true)
+        );
+        assert!(!c.muted && !c.archived);
+        // Written again, it keeps everything it had.
+        block_on(h.set_muted("p", true)).unwrap();
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert!(c.muted && c.blocked && c.name.as_deref() == Some("Alice"));
+    }
+
+    #[test]
+    fn news_unarchives_unless_muted_and_delete_leaves_no_text() {
+        let store = MemoryStore::new();
+        let h = History::new(&store);
+        block_on(h.append("p", msg("1", false, 1))).unwrap();
+        block_on(h.set_archived("p", true)).unwrap();
+        // Our own message does not bring it back; theirs does.
+        block_on(h.append("p", msg("2", true, 2))).unwrap();
+        assert!(block_on(h.get("p")).unwrap().unwrap().archived);
+        block_on(h.append("p", msg("3", false, 3))).unwrap();
+        assert!(!block_on(h.get("p")).unwrap().unwrap().archived);
+        block_on(h.set_archived("p", true)).unwrap();
+        block_on(h.set_muted("p", true)).unwrap();
+        block_on(h.append("p", msg("4", false, 4))).unwrap();
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert!(c.archived && c.muted && c.unread == 3);
+
+        // Delete: gone from the list, and no record holds its text.
+        for i in 5..(PAGE_SIZE as u64 + 10) {
+            block_on(h.append("p", msg(&i.to_string(), false, i))).unwrap();
+        }
+        block_on(h.append("q", msg("q1", false, 1))).unwrap();
+        block_on(h.delete_conversation("p")).unwrap();
+        let list = block_on(h.conversations()).unwrap();
+        assert_eq!(
+            list.iter().map(|c| c.peer.as_str()).collect::<Vec<_>>(),
+            ["q"]
+        );
+        for key in store.keys() {
+            let bytes = block_on(store.get(&key)).unwrap().unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            // p's messages say "text <number>"; q's says "text q1".
+            let of_p = text
+                .match_indices("\"text ")
+                .any(|(at, m)| text[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()));
+            assert!(!of_p, "{key}: {text}");
+            assert!(!text.contains("\"peer\":\"p\""), "{key}");
+        }
+        assert_eq!(block_on(h.page("q", 0)).unwrap().len(), 1);
+        assert_eq!(
+            block_on(h.delete_conversation("p")).unwrap_err(),
+            HistoryError::NoConversation
+        );
+        // A new message starts the conversation afresh.
+        block_on(h.append("p", msg("new", false, 9))).unwrap();
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert_eq!((c.pages, c.messages, c.unread), (1, 1, 1));
+        assert_eq!(block_on(h.page("p", 0)).unwrap()[0].id, "new");
+
+        // A blocked contact's conversation is emptied, but the block stays.
+        block_on(h.set_blocked("q", true)).unwrap();
+        block_on(h.delete_conversation("q")).unwrap();
+        let q = block_on(h.get("q")).unwrap().unwrap();
+        assert!(q.blocked);
+        assert_eq!((q.messages, q.pages, q.last_text.as_str()), (0, 0, ""));
+        assert!(block_on(h.page("q", 0)).unwrap().is_empty());
     }
 
     #[test]

@@ -12,7 +12,7 @@ let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
   // Each test has its own recipient, so none sees another's messages still on the network.
-  world = await startWorld(['a', 'b', 'c', 'n', 'k', 'l']);
+  world = await startWorld(['a', 'b', 'c', 'n', 'k', 'l', 'm']);
   ({ users, browser, network, devnet, server } = world);
 });
 after(async () => { await world?.stop(); });
@@ -120,7 +120,8 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
 
   // Blocked: C's messages are dropped on arrival and do not come back after unblocking.
   await A.page.getByRole('button', { name: 'Block', exact: true }).click();
-  await A.page.getByRole('group', { name: 'Confirm block' }).getByRole('button', { name: 'Block' }).click();
+  await A.page.getByText('Block? Their messages will be dropped.').waitFor();
+  await A.page.getByRole('button', { name: 'Block', exact: true }).click();
   await A.page.getByText('You blocked this contact.').waitFor();
   fromC('dropped while blocked');
   // Polls run every 2 s; give it several before unblocking.
@@ -140,6 +141,80 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
   assert.deepEqual(texts.slice(-2), ['while you look', 'after unblocking']);
   assert.deepEqual(A.problems, []);
   await A.context.close();
+});
+
+test('a muted conversation neither notifies nor counts; archived ones wait aside; a deleted one is gone', async () => {
+  const M = await openPage(browser, server.url, { permissions: ['notifications'] });
+  await M.page.addInitScript(() => {
+    const Real = window.Notification;
+    window.__notes = [];
+    window.Notification = class extends Real {
+      constructor(title, options) { super(title, options); window.__notes.push(options?.body); }
+    };
+  });
+  await M.page.reload();
+  await startTemporary(M.page, users.m.phrase);
+  const toM = (text) => murmurText(users.c.home, '--network-file', network, 'send', '--to', users.m.id, text);
+  const notes = () => M.page.evaluate(() => window.__notes);
+  const settings = M.page.getByRole('button', { name: 'Settings' });
+  const conv = (text) => M.page.getByRole('button', { name: new RegExp(text) });
+  await settings.click();
+  await M.page.getByLabel('Notify me of new messages').selectOption('preview');
+
+  toM('before muting');
+  await M.page.waitForFunction(() => window.__notes.length === 1, null, { timeout: 30000 });
+  assert.equal(await M.page.title(), '(1) Murmur');
+  await conv('before muting').click();
+  await M.page.getByRole('button', { name: 'Mute', exact: true, pressed: false }).click();
+  await M.page.getByRole('button', { name: 'Mute', exact: true, pressed: true }).waitFor();
+  await M.page.getByRole('button', { name: /\(muted\)/ }).waitFor();
+
+  // Muted, and not looking at it: the message comes in silently and the title leaves it out.
+  await settings.click();
+  toM('while muted');
+  await conv('while muted').waitFor({ timeout: 30000 });
+  assert.match(await conv('while muted').textContent(), /1$/, 'counted as unread in the list');
+  assert.equal(await M.page.title(), 'Murmur');
+  assert.deepEqual(await notes(), ['before muting']);
+
+  // Archived: out of the list, behind "Archived"; news keeps it there while it is muted.
+  await conv('while muted').click();
+  await M.page.getByRole('button', { name: 'Archive', exact: true, pressed: false }).click();
+  await conv('while muted').waitFor({ state: 'hidden' });
+  const archived = M.page.getByRole('button', { name: 'Archived', exact: true });
+  await archived.click();
+  await conv('while muted').waitFor();
+  await archived.click();
+  await conv('while muted').waitFor({ state: 'hidden' });
+  await settings.click();
+  toM('muted and archived');
+  await M.page.waitForTimeout(6000);
+  await archived.click();
+  await conv('muted and archived').waitFor({ timeout: 30000 });
+  // Unmuted, a message brings it back to the chats, and notifies.
+  await conv('muted and archived').click();
+  await M.page.getByRole('button', { name: 'Mute', exact: true, pressed: true }).click();
+  await M.page.getByRole('button', { name: 'Mute', exact: true, pressed: false }).waitFor();
+  await settings.click();
+  toM('back from the archive');
+  await M.page.waitForFunction(() => window.__notes.length === 2, null, { timeout: 30000 });
+  await conv('back from the archive').waitFor();
+  assert.equal(await archived.isVisible(), false, 'nothing archived: no button');
+
+  // Deleted: the chat closes and leaves the list; a new message starts it afresh.
+  await conv('back from the archive').click();
+  await waitForText(M.page, 'before muting');
+  await M.page.getByRole('button', { name: 'Delete chat' }).click();
+  await M.page.getByText('Delete all its messages on this device?').waitFor();
+  await M.page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await M.page.getByText('Choose a conversation').waitFor();
+  await conv('back from the archive').waitFor({ state: 'detached' });
+  toM('after deleting');
+  await conv('after deleting').click({ timeout: 30000 });
+  await waitForText(M.page, 'after deleting');
+  assert.deepEqual(await shownTexts(M.page), ['after deleting']);
+  assert.deepEqual(M.problems, []);
+  await M.context.close();
 });
 
 test('links in messages open in a new tab with no opener or referrer; nothing is fetched for them', async () => {

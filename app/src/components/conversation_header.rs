@@ -1,8 +1,10 @@
 //! The open conversation's header: the contact's name (editable, kept only on this device),
-//! the Session ID, the disappearing-message timer, and block / unblock.
+//! the Session ID, the disappearing-message timer, mute, archive, delete and block.
 
 use leptos::prelude::*;
 use murmur_core::history::Conversation;
+
+use crate::components::confirm::ConfirmAction;
 
 /// Disappearing-message choices: label and seconds.
 pub const TIMERS: [(&str, Option<u32>); 6] = [
@@ -20,6 +22,15 @@ pub enum HeaderChange {
     Rename(Option<String>),
     Timer(Option<u32>),
     Blocked(bool),
+    Muted(bool),
+    Archived(bool),
+    /// Delete the conversation's messages on this device.
+    Delete,
+}
+
+/// `aria-pressed` of a toggle button.
+fn pressed(on: bool) -> &'static str {
+    if on { "true" } else { "false" }
 }
 
 #[component]
@@ -34,8 +45,7 @@ pub fn ConversationHeader(
         .unwrap_or_default();
     let editing = RwSignal::new(false);
     let name = RwSignal::new(conv.name.clone().unwrap_or_default());
-    let confirm_block = RwSignal::new(false);
-    let blocked = conv.blocked;
+    let (blocked, muted, archived) = (conv.blocked, conv.muted, conv.archived);
     let save_name = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get().trim().to_string();
@@ -80,19 +90,21 @@ pub fn ConversationHeader(
                         }).collect_view()}
                     </select>
                 </label>
-                {move || if blocked {
+                <button class="secondary small" aria-pressed=pressed(muted)
+                    on:click=move |_| on_change.run(HeaderChange::Muted(!muted))>"Mute"</button>
+                <button class="secondary small" aria-pressed=pressed(archived)
+                    on:click=move |_| on_change.run(HeaderChange::Archived(!archived))>"Archive"</button>
+                <ConfirmAction ask="Delete chat" ask_class="secondary small"
+                    warning="Delete all its messages on this device?" cancel="Cancel" confirm="Delete"
+                    on_confirm=Callback::new(move |()| on_change.run(HeaderChange::Delete)) />
+                {if blocked {
                     view! { <button class="secondary small" on:click=move |_| on_change.run(HeaderChange::Blocked(false))>"Unblock"</button> }.into_any()
-                } else if confirm_block.get() {
-                    view! {
-                        <span role="group" aria-label="Confirm block">
-                            "Block? Their messages will be dropped. "
-                            <button class="danger small" on:click=move |_| on_change.run(HeaderChange::Blocked(true))>"Block"</button>
-                            " "
-                            <button class="secondary small" on:click=move |_| confirm_block.set(false)>"Cancel"</button>
-                        </span>
-                    }.into_any()
                 } else {
-                    view! { <button class="secondary small" on:click=move |_| confirm_block.set(true)>"Block"</button> }.into_any()
+                    view! {
+                        <ConfirmAction ask="Block" ask_class="secondary small"
+                            warning="Block? Their messages will be dropped." cancel="Cancel" confirm="Block"
+                            on_confirm=Callback::new(move |()| on_change.run(HeaderChange::Blocked(true))) />
+                    }.into_any()
                 }}
             </div>
         </header>

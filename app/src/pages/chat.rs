@@ -55,9 +55,14 @@ pub fn ChatPage(
     let network_problem = rt.network_problem;
     let operator_changed = session.with_value(|s| s.operator_changed.is_some());
     let bump = move || rt.bump();
-    // The tab's title counts what is unread, as other messengers' do (set with each list read).
+    // The tab's title counts what is unread, as other messengers' do (set with each list read),
+    // leaving out muted conversations.
     let show_list = move |list: Vec<Conversation>| {
-        let unread: u32 = list.iter().filter(|c| !c.blocked).map(|c| c.unread).sum();
+        let unread: u32 = list
+            .iter()
+            .filter(|c| !c.blocked && !c.muted)
+            .map(|c| c.unread)
+            .sum();
         page::set_title(&if unread > 0 {
             format!("({unread}) Murmur")
         } else {
@@ -195,6 +200,12 @@ pub fn ChatPage(
                 HeaderChange::Rename(name) => history.rename(&peer, name).await,
                 HeaderChange::Timer(seconds) => history.set_timer(&peer, seconds).await,
                 HeaderChange::Blocked(blocked) => history.set_blocked(&peer, blocked).await,
+                HeaderChange::Muted(muted) => history.set_muted(&peer, muted).await,
+                HeaderChange::Archived(archived) => history.set_archived(&peer, archived).await,
+                HeaderChange::Delete => {
+                    nav.close_chat();
+                    history.delete_conversation(&peer).await
+                }
             };
             bump();
         });

@@ -102,6 +102,12 @@ impl Navigation {
         }
     }
 
+    /// Leaves the chat for good (it was deleted) for the list; no history entry brings it back.
+    pub fn close_chat(self) {
+        self.last_peer.set_value(None);
+        self.show(Showing::List);
+    }
+
     /// Opens `part`, or goes back from it when it shows (the top bar's Settings button).
     pub fn toggle(self, part: Showing) {
         if self.showing.get_untracked() == part {
