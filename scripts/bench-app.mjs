@@ -10,7 +10,8 @@
 //    page; both are temporary sessions following live as the app does (visible tabs);
 //  - opening a conversation of BENCH_CONVERSATION (default 10000) messages in a kept profile,
 //    sent by BENCH_SENDERS CLI processes sharing one identity, after reload and unlock: from the
-//    click to the newest message on screen; then every message is paged through to count them;
+//    click to the newest message painted, timed in the page (and, as before, from the harness,
+//    which adds its round trips); then every message is paged through to count them;
 //  - interaction to next paint (p98 of Event Timing) typing and scrolling in that conversation;
 //  - Lighthouse scores of the welcome screen, desktop and mobile presets (BENCH_LIGHTHOUSE=0: skip).
 import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
@@ -238,10 +239,25 @@ async function bigConversation(browser, url, network) {
   await page.getByRole('button', { name: /history last/ }).waitFor({ timeout: 600_000 });
   console.log(`  received and stored by the browser after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   await unlock(page);
+  // Timed in the page: from the click's dispatch to the frame after the newest message is in
+  // the list (a MutationObserver sees it; one animation frame later it has been painted).
+  // Timed from here as well, the figure would also hold the harness's round trips and polling.
+  const button = page.getByRole('button', { name: /history last/ });
+  await button.waitFor();
   const t1 = Date.now();
-  await page.getByRole('button', { name: /history last/ }).click();
+  const openMs = Math.round(await button.evaluate((b) => new Promise((resolve) => {
+    const shown = () => [...document.querySelectorAll('.messages .message .text')].some((e) => e.textContent === 'history last');
+    const t0 = performance.now();
+    const seen = new MutationObserver(() => {
+      if (!shown()) return;
+      seen.disconnect();
+      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0)));
+    });
+    seen.observe(document.body, { childList: true, subtree: true, characterData: true });
+    b.click();
+  })));
   await page.locator('.messages .message .text', { hasText: 'history last' }).waitFor();
-  const openMs = Date.now() - t1;
+  const harnessMs = Date.now() - t1;
   // Count: page back to the first message, collecting every text shown.
   const all = new Set(await page.locator('.messages .message .text').allTextContents());
   const earlier = page.getByRole('button', { name: 'Earlier messages' });
@@ -253,9 +269,10 @@ async function bigConversation(browser, url, network) {
     await page.waitForFunction((b) => document.querySelector('.messages .message .text')?.textContent !== b, before);
     for (const t of await page.locator('.messages .message .text').allTextContents()) all.add(t);
   }
-  console.log(`open a conversation of ${all.size} messages (after reload + unlock): ${openMs} ms from the click to the newest message on screen`);
+  console.log(`open a conversation of ${all.size} messages (after reload + unlock): ${openMs} ms from the click to the newest message painted (in the page; ${harnessMs} ms timed from the harness)`);
   if (all.size !== CONVERSATION) throw new Error(`the conversation holds ${all.size} messages, not ${CONVERSATION}`);
   bench('app.open_conversation', openMs, 'ms');
+  bench('app.open_conversation.harness', harnessMs, 'ms');
   await interactionLatency(page);
   await page.context().close();
 }
