@@ -19,6 +19,21 @@ after(async () => { await world?.stop(); });
 
 const fromC = (text) => murmurText(users.c.home, '--network-file', network, 'send', '--to', users.n.id, text);
 
+/** A page allowed to notify, recording each notification the app shows (`window.__notes`:
+ * title and body; `window.__last`: the newest) while the real constructor still runs. */
+async function notifyingPage() {
+  const P = await openPage(browser, server.url, { permissions: ['notifications'] });
+  await P.page.addInitScript(() => {
+    const Real = window.Notification;
+    window.__notes = [];
+    window.Notification = class extends Real {
+      constructor(title, options) { super(title, options); window.__notes.push({ title, body: options?.body }); window.__last = this; }
+    };
+  });
+  await P.page.reload();
+  return P;
+}
+
 test('a conversation of 420 messages renders at most two pages and pages back', async () => {
   const A = await openPage(browser, server.url);
   await startTemporary(A.page, users.a.phrase);
@@ -63,16 +78,7 @@ test('a conversation of 420 messages renders at most two pages and pages back', 
 });
 
 test('notifications follow the chosen mode; contacts are renamed and blocked', async () => {
-  const A = await openPage(browser, server.url, { permissions: ['notifications'] });
-  // Record what the app asks the browser to show (the real constructor still runs).
-  await A.page.addInitScript(() => {
-    const Real = window.Notification;
-    window.__notes = [];
-    window.Notification = class extends Real {
-      constructor(title, options) { super(title, options); window.__notes.push({ title, body: options?.body }); window.__last = this; }
-    };
-  });
-  await A.page.reload();
+  const A = await notifyingPage();
   await startTemporary(A.page, users.n.phrase);
   const notes = () => A.page.evaluate(() => window.__notes);
   const waitNotes = (n) => A.page.waitForFunction((k) => window.__notes.length >= k, n, { timeout: 30000 });
@@ -144,18 +150,10 @@ test('notifications follow the chosen mode; contacts are renamed and blocked', a
 });
 
 test('a muted conversation neither notifies nor counts; archived ones wait aside; a deleted one is gone', async () => {
-  const M = await openPage(browser, server.url, { permissions: ['notifications'] });
-  await M.page.addInitScript(() => {
-    const Real = window.Notification;
-    window.__notes = [];
-    window.Notification = class extends Real {
-      constructor(title, options) { super(title, options); window.__notes.push(options?.body); }
-    };
-  });
-  await M.page.reload();
+  const M = await notifyingPage();
   await startTemporary(M.page, users.m.phrase);
   const toM = (text) => murmurText(users.c.home, '--network-file', network, 'send', '--to', users.m.id, text);
-  const notes = () => M.page.evaluate(() => window.__notes);
+  const notes = () => M.page.evaluate(() => window.__notes.map((n) => n.body));
   const settings = M.page.getByRole('button', { name: 'Settings' });
   const conv = (text) => M.page.getByRole('button', { name: new RegExp(text) });
   await settings.click();
