@@ -924,6 +924,9 @@ struct About {
     unsent: Option<String>,
     /// From someone not accepted yet: a message request.
     request: bool,
+    /// Whether it would notify: not a request; in a group, as the group's notifications and
+    /// mute say (`group mute`).
+    notify: bool,
 }
 
 /// A read receipt or typing indicator from `m`'s sender, printed when the user has them on.
@@ -1001,11 +1004,18 @@ impl About {
             reacted_to: hash(extras.reaction.as_ref().map(|r| &r.to)).await,
             unsent: None,
             request: false,
+            notify: true,
         }
     }
 }
 
-fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: bool) {
+fn print_message(
+    m: &Incoming,
+    own: &SessionId,
+    from_name: Option<&str>,
+    about: &About,
+    json: bool,
+) {
     if json {
         let files: Vec<_> = m
             .attachments
@@ -1040,6 +1050,8 @@ fn print_message(m: &Incoming, from_name: Option<&str>, about: &About, json: boo
                     "hash": about.unsent, "sent_ms": r.sent_ms,
                 })),
                 "request": about.request, "request_accepted": m.extras.request_accepted,
+                "mentions_me": murmur_core::client::groups::mentions(&m.text, own),
+                "notify": about.notify,
             })
         );
     } else {
@@ -1234,7 +1246,14 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             let mut about = About::of(&store, &m.extras).await;
             about.unsent = unsent;
             about.request = request;
-            print_message(m, name.as_deref(), &about, json);
+            about.notify = !request
+                && match m.group {
+                    Some(g) => client.group(&g).await.map_or(true, |g| {
+                        g.notifies(&m.text, &own, (client.network_now_ms() / 1000) as i64)
+                    }),
+                    None => true,
+                };
+            print_message(m, &own, name.as_deref(), &about, json);
         }
         if let Err(e) = contacts.save(&store).await {
             eprintln!("murmur: cannot save contacts: {e}");

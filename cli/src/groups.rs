@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use murmur_core::SessionId;
-use murmur_core::client::groups::{GroupStatus, GroupSummary};
+use murmur_core::client::groups::{GroupNotifications, GroupStatus, GroupSummary};
 use murmur_core::client::parse_recipient;
 use murmur_core::groups::info::{Member, Pending};
 use murmur_core::rpc::AccountId;
@@ -104,6 +104,23 @@ pub enum GroupCommand {
         #[arg(long)]
         group: String,
     },
+    /// Silence a group on all of this account's devices: no notifications (`inbox --json`
+    /// says `"notify": false`), or only for messages that mention you; `--for`: for a while.
+    Mute {
+        #[arg(long)]
+        group: String,
+        /// Only messages that mention you (`@` and your Session ID) notify.
+        #[arg(long, conflicts_with = "seconds")]
+        mentions: bool,
+        /// Mute for this many seconds, then notify again.
+        #[arg(long = "for", value_name = "SECONDS")]
+        seconds: Option<u32>,
+    },
+    /// Undo `group mute`: every message notifies again.
+    Unmute {
+        #[arg(long)]
+        group: String,
+    },
     /// The groups this account is in or invited to.
     List {
         #[arg(long)]
@@ -160,6 +177,8 @@ fn summary_json(g: &GroupSummary) -> serde_json::Value {
         "description": g.info.description, "members": g.members.len(),
         "disappear_s": g.info.disappear_s, "invited_by": g.invited_by.map(|s| s.to_string()),
         "generation": g.generation, "picture": g.info.picture.is_some(),
+        "notifications": g.notifications.as_str(),
+        "muted_until_s": (g.muted_until_s > 0).then_some(g.muted_until_s),
     })
 }
 
@@ -285,6 +304,32 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 client.delete_group(&parse_group(&group)?).await?;
                 println!("deleted for everyone");
             }
+            GroupCommand::Mute {
+                group,
+                mentions,
+                seconds,
+            } => {
+                let group = parse_group(&group)?;
+                let (notifications, until) = match (mentions, seconds) {
+                    (true, _) => (GroupNotifications::MentionsOnly, 0),
+                    (false, None) => (GroupNotifications::Off, 0),
+                    (false, Some(s)) => (
+                        GroupNotifications::All,
+                        (client.network_now_ms() / 1000) as i64 + i64::from(s),
+                    ),
+                };
+                client
+                    .set_group_notifications(&group, notifications, until)
+                    .await?;
+                println!("muted {}", group.to_hex());
+            }
+            GroupCommand::Unmute { group } => {
+                let group = parse_group(&group)?;
+                client
+                    .set_group_notifications(&group, GroupNotifications::All, 0)
+                    .await?;
+                println!("unmuted {}", group.to_hex());
+            }
             GroupCommand::List { json } => {
                 // What the account's other devices did too; offline, what this home holds.
                 if let Err(e) = client.sync_groups().await {
@@ -302,8 +347,15 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                             printable(&g.name),
                         );
                     } else {
+                        let now_s = (client.network_now_ms() / 1000) as i64;
+                        let quiet = match g.notifications {
+                            _ if g.muted_until_s > now_s => ", muted for now",
+                            GroupNotifications::Off => ", muted",
+                            GroupNotifications::MentionsOnly => ", mentions only",
+                            GroupNotifications::All => "",
+                        };
                         println!(
-                            "{} {} ({}{}, {} member(s))",
+                            "{} {} ({}{}{quiet}, {} member(s))",
                             g.id.to_hex(),
                             printable(&g.name),
                             g.status.as_str(),

@@ -7,7 +7,9 @@
 
 mod common;
 
-use murmur_core::client::groups::{GroupStatus, NAMESPACE_INFO, NAMESPACE_MESSAGES};
+use murmur_core::client::groups::{
+    GroupNotifications, GroupStatus, NAMESPACE_INFO, NAMESPACE_MESSAGES,
+};
 use murmur_core::client::{ClientError, MemoryStore, Store as _};
 use murmur_core::config::message::{ConfigMessage, hash};
 use murmur_core::config::{Data, seal};
@@ -793,6 +795,60 @@ async fn the_cli_creates_invites_accepts_and_talks_in_a_group() {
         &murmur(&home_b, &["group", "list", "--json"]).await,
     ));
     assert_eq!(listed[0]["status"], "joined");
+    assert_eq!(listed[0]["notifications"], "all");
+    assert!(got[0]["notify"].as_bool().unwrap());
+
+    // Mentions only: a message naming B notifies, another does not; unmuted, all do.
+    let out = murmur(&home_b, &["group", "mute", "--group", &group, "--mentions"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert_eq!(listed[0]["notifications"], "mentions");
+    let mention = format!("over to you @{b}");
+    for text in ["not for B", mention.as_str()] {
+        let out = murmur(&home_a, &["send", "--group", &group, text]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let got = lines(&stdout(&murmur(&home_b, &["inbox", "--json"]).await));
+    let flags: Vec<(&str, bool, bool)> = got
+        .iter()
+        .map(|m| {
+            (
+                m["text"].as_str().unwrap(),
+                m["mentions_me"].as_bool().unwrap(),
+                m["notify"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [("not for B", false, false), (mention.as_str(), true, true)]
+    );
+    // Muted for an hour: nothing notifies, a mention neither.
+    let out = murmur(
+        &home_b,
+        &["group", "mute", "--group", &group, "--for", "3600"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = lines(&stdout(
+        &murmur(&home_b, &["group", "list", "--json"]).await,
+    ));
+    assert!(listed[0]["muted_until_s"].as_i64().unwrap() > 0);
+    murmur(&home_a, &["send", "--group", &group, &mention]).await;
+    let got = lines(&stdout(&murmur(&home_b, &["inbox", "--json"]).await));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(!got[0]["notify"].as_bool().unwrap());
+    let out = murmur(&home_b, &["group", "unmute", "--group", &group]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    murmur(&home_a, &["send", "--group", &group, "for everyone"]).await;
+    let got = lines(&stdout(&murmur(&home_b, &["inbox", "--json"]).await));
+    assert!(got[0]["notify"].as_bool().unwrap(), "{got:?}");
+    // An unknown group: a clear error, nothing changed.
+    let out = murmur(&home_b, &["group", "mute", "--group", &no_group]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no such group"), "{}", stderr(&out));
     net.stop().await;
 }
 
@@ -823,6 +879,26 @@ async fn another_device_of_the_account_finds_its_groups() {
             .collect::<Vec<_>>(),
         [("from the other device", a_sid)]
     );
+
+    // Muted on one device (in UserGroups): the other follows, and back.
+    a1.set_group_notifications(&mine, GroupNotifications::MentionsOnly, 0)
+        .await
+        .unwrap();
+    a2.sync_groups().await.unwrap();
+    assert_eq!(
+        a2.group(&mine).await.unwrap().notifications,
+        GroupNotifications::MentionsOnly
+    );
+    a2.set_group_notifications(&mine, GroupNotifications::Off, 1_900_000_000)
+        .await
+        .unwrap();
+    a1.sync_groups().await.unwrap();
+    let g = a1.group(&mine).await.unwrap();
+    assert_eq!(
+        (g.notifications, g.muted_until_s),
+        (GroupNotifications::Off, 1_900_000_000)
+    );
+    assert!(!g.notifies(&format!("@{a_sid}"), &a_sid, 1_800_000_000));
 
     // An invitation taken on one device is a request on the other too; accepted on one, the
     // other joins.

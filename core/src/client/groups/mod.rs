@@ -86,6 +86,51 @@ impl GroupStatus {
     }
 }
 
+/// How a group's messages notify, as Session's UserGroups config keeps it (`@`), shared by
+/// the account's devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupNotifications {
+    /// Every message (Session: `@` absent, or 1).
+    #[default]
+    All,
+    /// Only messages that mention us (`@05…` in the text; Session: 3).
+    MentionsOnly,
+    /// None (Session: 2).
+    Off,
+}
+
+impl GroupNotifications {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::MentionsOnly => "mentions",
+            Self::Off => "off",
+        }
+    }
+
+    /// Session's `@` value (`None`: the default, written as absent).
+    fn code(self) -> Option<i64> {
+        match self {
+            Self::All => None,
+            Self::MentionsOnly => Some(3),
+            Self::Off => Some(2),
+        }
+    }
+
+    fn from_code(code: Option<i64>) -> Self {
+        match code {
+            Some(2) => Self::Off,
+            Some(3) => Self::MentionsOnly,
+            _ => Self::All,
+        }
+    }
+}
+
+/// Whether `text` mentions `who`: Session's clients write a mention as `@` and the Session ID.
+pub fn mentions(text: &str, who: &SessionId) -> bool {
+    text.contains(&format!("@{who}"))
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 struct StoredKey {
     generation: u64,
@@ -127,6 +172,12 @@ struct Record {
     /// Until when the file server is known to keep the group's picture (ms; 0: not known).
     #[serde(default)]
     picture_until_ms: u64,
+    /// The UserGroups `@` value (notifications) and `!` (muted until, unix seconds; 0: not).
+    /// A home from before these has neither: every message notifies.
+    #[serde(default)]
+    notify: Option<i64>,
+    #[serde(default)]
+    mute_until_s: i64,
 }
 
 /// What a user sees of a group.
@@ -141,6 +192,23 @@ pub struct GroupSummary {
     pub members: BTreeMap<SessionId, Member>,
     /// The newest key generation held (`None`: no key yet).
     pub generation: Option<u64>,
+    pub notifications: GroupNotifications,
+    /// Muted until this time (unix seconds), whatever `notifications` says; 0: not muted.
+    pub muted_until_s: i64,
+}
+
+impl GroupSummary {
+    /// Whether a message with `text` should notify us (`me`) at `now_s` (unix seconds).
+    pub fn notifies(&self, text: &str, me: &SessionId, now_s: i64) -> bool {
+        if self.muted_until_s > now_s {
+            return false;
+        }
+        match self.notifications {
+            GroupNotifications::All => true,
+            GroupNotifications::MentionsOnly => mentions(text, me),
+            GroupNotifications::Off => false,
+        }
+    }
 }
 
 /// Who signs requests: to a group's swarm, an admin (the group key) or a member (its
@@ -185,6 +253,8 @@ impl Record {
             kept: BTreeMap::new(),
             joined_s: 0,
             picture_until_ms: 0,
+            notify: None,
+            mute_until_s: 0,
         }
     }
 
@@ -315,6 +385,8 @@ impl Record {
             info,
             members: self.members(),
             generation: self.generation(),
+            notifications: GroupNotifications::from_code(self.notify),
+            muted_until_s: self.mute_until_s,
         }
     }
 }
@@ -380,11 +452,96 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         Ok(self.record(group).await?.summary())
     }
 
+    /// Sets how the group's messages notify, and mutes it until `muted_until_s` (unix
+    /// seconds; 0: not muted). Kept in the UserGroups config, so the account's other devices
+    /// follow; pushed now (an error leaves the change here, pushed with the next sync).
+    pub async fn set_group_notifications(
+        &self,
+        group: &AccountId,
+        notifications: GroupNotifications,
+        muted_until_s: i64,
+    ) -> ClientResult<()> {
+        let mut record = self.record(group).await?;
+        record.notify = notifications.code();
+        record.mute_until_s = muted_until_s.max(0);
+        self.put_record(record).await?;
+        self.ready().await?;
+        self.push_user_groups(&[]).await
+    }
+
     /// Reads a group's keys, Info and Members from its swarm now.
     pub async fn refresh_group(&self, group_id: &AccountId) -> ClientResult<()> {
         self.ready().await?;
         let mut record = self.record(group_id).await?;
         self.read_group(&mut record).await?;
         self.put_record(record).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Existing users keep their groups: a record as the version before group notifications
+    /// wrote it reads with every message notifying, and a mute set on it is kept.
+    #[test]
+    fn a_record_from_the_previous_version_notifies_and_keeps_a_mute() {
+        let id = format!("03{}", "ab".repeat(32));
+        let old = format!(
+            r#"[{{"id":"{id}","name":"Team","status":"joined","seed":null,"auth":null,"invited_by":null,"keys":[],"info":null,"members":null,"last_hash":{{}},"kept":{{}},"joined_s":1700000000,"picture_until_ms":0}}]"#
+        );
+        let mut records: Vec<Record> = serde_json::from_str(&old).unwrap();
+        let g = records[0].summary();
+        assert_eq!(
+            (g.name.as_str(), g.status, g.notifications, g.muted_until_s),
+            ("Team", GroupStatus::Joined, GroupNotifications::All, 0)
+        );
+        records[0].notify = GroupNotifications::MentionsOnly.code();
+        records[0].mute_until_s = 1_800_000_000;
+        let again: Vec<Record> =
+            serde_json::from_slice(&serde_json::to_vec(&records).unwrap()).unwrap();
+        let g = again[0].summary();
+        assert_eq!(
+            (g.notifications, g.muted_until_s, again[0].joined_s),
+            (
+                GroupNotifications::MentionsOnly,
+                1_800_000_000,
+                1_700_000_000
+            )
+        );
+    }
+
+    #[test]
+    fn notifications_follow_the_mode_the_mute_and_mentions() {
+        let me: SessionId = format!("05{}", "cd".repeat(32)).parse().unwrap();
+        let other: SessionId = format!("05{}", "ef".repeat(32)).parse().unwrap();
+        let mut record = Record::new(
+            &AccountId::parse(&format!("03{}", "ab".repeat(32))).unwrap(),
+            "Team".into(),
+            GroupStatus::Joined,
+        );
+        let mention = format!("hi @{me}");
+        let other_mention = format!("hi @{other}");
+        let check = |r: &Record, text: &str, now: i64| r.summary().notifies(text, &me, now);
+        assert!(check(&record, "hi", 100));
+        record.notify = GroupNotifications::MentionsOnly.code();
+        assert!(check(&record, &mention, 100));
+        assert!(!check(&record, "hi", 100));
+        assert!(!check(&record, &other_mention, 100));
+        record.notify = GroupNotifications::Off.code();
+        assert!(!check(&record, &mention, 100));
+        record.notify = None;
+        record.mute_until_s = 200;
+        assert!(!check(&record, &mention, 199));
+        assert!(check(&record, "hi", 200), "the mute ends on time");
+        // Session's codes: an unknown value reads as the default.
+        assert_eq!(
+            GroupNotifications::from_code(Some(1)),
+            GroupNotifications::All
+        );
+        assert_eq!(
+            GroupNotifications::from_code(Some(9)),
+            GroupNotifications::All
+        );
     }
 }

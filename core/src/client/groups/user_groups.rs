@@ -54,7 +54,7 @@ struct SharedConfigMessage {
 }
 
 /// What a record says of the group in UserGroups, on top of what the entry held (the fields
-/// this device does not set — pinning, notifications, mute — stay).
+/// this device does not set — pinning — stay).
 fn entry_of(record: &Record, held: Option<&GroupEntry>) -> Option<([u8; 33], GroupEntry)> {
     let id = record.account().0;
     let mut entry = held.cloned().unwrap_or_default();
@@ -72,6 +72,8 @@ fn entry_of(record: &Record, held: Option<&GroupEntry>) -> Option<([u8; 33], Gro
         _ => None,
     };
     entry.joined_s = record.joined_s;
+    entry.notify = record.notify;
+    entry.mute_until_s = record.mute_until_s;
     Some((id, entry))
 }
 
@@ -91,6 +93,8 @@ fn record_of(id: &[u8; 33], entry: &GroupEntry) -> Record {
             None
         },
         joined_s: entry.joined_s,
+        notify: entry.notify,
+        mute_until_s: entry.mute_until_s,
         ..Record::new(&AccountId(*id), entry.name.clone(), status)
     }
 }
@@ -188,6 +192,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 match records.iter_mut().find(|r| r.id == hex_id) {
                     None => records.push(record_of(id, entry)),
                     Some(r) => {
+                        // Notifications another device changed in this merge (ours were
+                        // pushed when set, or are still to push: then the held entry has not
+                        // changed).
+                        let held = before.get(id);
+                        if held.is_none_or(|h| {
+                            (h.notify, h.mute_until_s) != (entry.notify, entry.mute_until_s)
+                        }) {
+                            r.notify = entry.notify;
+                            r.mute_until_s = entry.mute_until_s;
+                        }
                         if entry.removed.is_some()
                             || (!entry.invite_pending && r.status == GroupStatus::Invited)
                         {
