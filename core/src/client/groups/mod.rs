@@ -172,12 +172,16 @@ struct Record {
     /// Until when the file server is known to keep the group's picture (ms; 0: not known).
     #[serde(default)]
     picture_until_ms: u64,
-    /// The UserGroups `@` value (notifications) and `!` (muted until, unix seconds; 0: not).
-    /// A home from before these has neither: every message notifies.
+    /// The UserGroups `@` value (notifications) and `!` (muted until, unix seconds; 0: not),
+    /// as the config last said, or as set here. A home from before these has neither: the
+    /// next read of the config fills them in.
     #[serde(default)]
     notify: Option<i64>,
     #[serde(default)]
     mute_until_s: i64,
+    /// Set here and not pushed yet: the config takes these values, not the other way round.
+    #[serde(default)]
+    notify_unpushed: bool,
 }
 
 /// What a user sees of a group.
@@ -255,6 +259,7 @@ impl Record {
             picture_until_ms: 0,
             notify: None,
             mute_until_s: 0,
+            notify_unpushed: false,
         }
     }
 
@@ -464,6 +469,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         let mut record = self.record(group).await?;
         record.notify = notifications.code();
         record.mute_until_s = muted_until_s.max(0);
+        record.notify_unpushed = true;
         self.put_record(record).await?;
         self.ready().await?;
         self.push_user_groups(&[]).await

@@ -72,8 +72,12 @@ fn entry_of(record: &Record, held: Option<&GroupEntry>) -> Option<([u8; 33], Gro
         _ => None,
     };
     entry.joined_s = record.joined_s;
-    entry.notify = record.notify;
-    entry.mute_until_s = record.mute_until_s;
+    // Notifications go in only as set here: otherwise the config's (another device's, or
+    // what a home from before them never read) stay.
+    if record.notify_unpushed {
+        entry.notify = record.notify;
+        entry.mute_until_s = record.mute_until_s;
+    }
     Some((id, entry))
 }
 
@@ -100,6 +104,29 @@ fn record_of(id: &[u8; 33], entry: &GroupEntry) -> Record {
 }
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
+    /// After a push (or when there was nothing to push): the records take the notifications
+    /// the config holds, and those set here, now in it, stop overriding it.
+    async fn take_notifications(&self) -> ClientResult<()> {
+        let (held, _) = self.held_user_groups().await?;
+        let entries = read_groups(&held.data);
+        let mut records = self.load_groups().await?;
+        let mut changed = false;
+        for r in &mut records {
+            let Some(e) = entries.get(&r.account().0) else {
+                continue;
+            };
+            let now = (e.notify, e.mute_until_s, false);
+            if (r.notify, r.mute_until_s, r.notify_unpushed) != now {
+                (r.notify, r.mute_until_s, r.notify_unpushed) = now;
+                changed = true;
+            }
+        }
+        if changed {
+            self.save_groups(&records).await?;
+        }
+        Ok(())
+    }
+
     /// The held UserGroups message and its bytes (the empty object if none).
     async fn held_user_groups(&self) -> ClientResult<(ConfigMessage, Vec<u8>)> {
         if let Some(bytes) = self.store.get(KEY_USER_GROUPS).await?
@@ -192,16 +219,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
                 match records.iter_mut().find(|r| r.id == hex_id) {
                     None => records.push(record_of(id, entry)),
                     Some(r) => {
-                        // Notifications another device changed in this merge (ours were
-                        // pushed when set, or are still to push: then the held entry has not
-                        // changed).
-                        let held = before.get(id);
-                        if held.is_none_or(|h| {
-                            (h.notify, h.mute_until_s) != (entry.notify, entry.mute_until_s)
-                        }) {
-                            r.notify = entry.notify;
-                            r.mute_until_s = entry.mute_until_s;
-                        }
                         if entry.removed.is_some()
                             || (!entry.invite_pending && r.status == GroupStatus::Invited)
                         {
@@ -241,7 +258,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         crate::config::prune(&mut data);
         // Pushed when the groups changed, or to replace several messages by one merge.
         if data == held.data && superseded.len() <= 1 {
-            return Ok(());
+            return self.take_notifications().await;
         }
         let next = held.increment(hash(&held_bytes), data);
         let bytes = next.serialize(None);
@@ -256,6 +273,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .store_message(&own, NAMESPACE_USER_GROUPS, &sealed, now, TTL_MS)
             .await?;
         self.store.put(KEY_USER_GROUPS, bytes).await?;
+        self.take_notifications().await?;
         let old: Vec<String> = superseded
             .iter()
             .filter(|h| **h != pushed)
