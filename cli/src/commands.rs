@@ -1179,6 +1179,13 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             })
             .collect();
         let _ = index::record(&store, seen, client.network_now_ms()).await;
+        // Whether group messages notify: the groups read once for the batch.
+        let groups = if messages.iter().any(|m| m.group.is_some()) {
+            client.groups().await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let now_s = (client.network_now_ms() / 1000) as i64;
         let mut contacts = match Contacts::load(&store).await {
             Ok(c) => c,
             Err(e) => {
@@ -1247,12 +1254,12 @@ pub fn inbox(common: &Common, how: Inbox) -> Result<()> {
             about.unsent = unsent;
             about.request = request;
             about.notify = !request
-                && match m.group {
-                    Some(g) => client.group(&g).await.map_or(true, |g| {
-                        g.notifies(&m.text, &own, (client.network_now_ms() / 1000) as i64)
-                    }),
-                    None => true,
-                };
+                && m.group.is_none_or(|id| {
+                    groups
+                        .iter()
+                        .find(|g| g.id == id)
+                        .is_none_or(|g| g.notifies(&m.text, &own, now_s))
+                });
             print_message(m, &own, name.as_deref(), &about, json);
         }
         if let Err(e) = contacts.save(&store).await {

@@ -335,6 +335,7 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                 if let Err(e) = client.sync_groups().await {
                     eprintln!("murmur: could not read the account's groups from the network ({e}); showing what this home holds");
                 }
+                let now_s = (client.network_now_ms() / 1000) as i64;
                 for g in client.groups().await? {
                     if json {
                         println!("{}", summary_json(&g));
@@ -347,7 +348,6 @@ pub fn run(common: &Common, command: GroupCommand) -> Result<()> {
                             printable(&g.name),
                         );
                     } else {
-                        let now_s = (client.network_now_ms() / 1000) as i64;
                         let quiet = match g.notifications {
                             _ if g.muted_until_s > now_s => ", muted for now",
                             GroupNotifications::Off => ", muted",

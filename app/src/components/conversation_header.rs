@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use murmur_core::history::Conversation;
 
 use crate::components::confirm::ConfirmAction;
+use crate::components::pressed;
 
 /// Disappearing-message choices: label and seconds.
 pub const TIMERS: [(&str, Option<u32>); 6] = [
@@ -26,11 +27,6 @@ pub enum HeaderChange {
     Archived(bool),
     /// Delete the conversation's messages on this device.
     Delete,
-}
-
-/// `aria-pressed` of a toggle button.
-fn pressed(on: bool) -> &'static str {
-    if on { "true" } else { "false" }
 }
 
 #[component]

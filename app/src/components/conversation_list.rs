@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use murmur_core::history::Conversation;
 
-use crate::components::short_id;
+use crate::components::{pressed, short_id};
 
 /// The label of a conversation: the local name, else the short Session ID.
 pub fn label(c: &Conversation) -> String {
@@ -52,7 +52,7 @@ pub fn ConversationList(
                 }
             </For>
         </ul>
-        <button class="link archived-toggle" aria-pressed=move || if archive.get() { "true" } else { "false" }
+        <button class="link archived-toggle" aria-pressed=move || pressed(archive.get())
             on:click=move |_| archive.update(|a| *a = !*a)>"Archived"</button>
     }
 }

@@ -18,3 +18,8 @@ pub fn short_id(id: &str) -> String {
         &id[id.len().saturating_sub(4)..]
     )
 }
+
+/// `aria-pressed` of a toggle button.
+pub fn pressed(on: bool) -> &'static str {
+    if on { "true" } else { "false" }
+}

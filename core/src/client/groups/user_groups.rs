@@ -105,10 +105,9 @@ fn record_of(id: &[u8; 33], entry: &GroupEntry) -> Record {
 
 impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// After a push (or when there was nothing to push): the records take the notifications
-    /// the config holds, and those set here, now in it, stop overriding it.
-    async fn take_notifications(&self) -> ClientResult<()> {
-        let (held, _) = self.held_user_groups().await?;
-        let entries = read_groups(&held.data);
+    /// the config now holds (`data`), and those set here, now in it, stop overriding it.
+    async fn take_notifications(&self, data: &Data) -> ClientResult<()> {
+        let entries = read_groups(data);
         let mut records = self.load_groups().await?;
         let mut changed = false;
         for r in &mut records {
@@ -258,7 +257,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         crate::config::prune(&mut data);
         // Pushed when the groups changed, or to replace several messages by one merge.
         if data == held.data && superseded.len() <= 1 {
-            return self.take_notifications().await;
+            return self.take_notifications(&data).await;
         }
         let next = held.increment(hash(&held_bytes), data);
         let bytes = next.serialize(None);
@@ -273,7 +272,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             .store_message(&own, NAMESPACE_USER_GROUPS, &sealed, now, TTL_MS)
             .await?;
         self.store.put(KEY_USER_GROUPS, bytes).await?;
-        self.take_notifications().await?;
+        self.take_notifications(&next.data).await?;
         let old: Vec<String> = superseded
             .iter()
             .filter(|h| **h != pushed)
