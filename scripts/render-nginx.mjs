@@ -69,7 +69,7 @@ const out = readFileSync(join(ROOT, 'nginx', 'murmur.conf.template'), 'utf8')
   .replaceAll('@HTTP_LISTEN@', opt['http-listen'])
   .replaceAll('@HTTPS_PORT_SUFFIX@', httpsPort === '443' ? '' : `:${httpsPort}`)
   .replaceAll('@BROTLI@', brotli
-    ? '    brotli on;\n    brotli_types application/wasm application/javascript text/css application/json image/svg+xml;\n'
+    ? '    brotli on;\n    brotli_types application/wasm application/javascript text/css application/json image/svg+xml text/plain;\n'
     : '')
   .replaceAll('@SERVER_HEADERS@', indent(headers, 4))
   .replaceAll('@LOCATION_HEADERS@', indent(headers, 8))

@@ -58,6 +58,21 @@ pub fn App() -> impl IntoView {
         }
     });
     let go = move |s: Screen| screen.set(s);
+    // Create and restore need the recovery word list, fetched on the way there.
+    let welcome_error = RwSignal::new(None::<String>);
+    let onboard = move |s: Screen| {
+        spawn_local(async move {
+            match murmur_app::platform::page::load_wordlist().await {
+                Ok(()) => {
+                    welcome_error.set(None);
+                    go(s);
+                }
+                Err(why) => welcome_error.set(Some(format!(
+                    "The recovery word list did not load ({why}). Check the connection and try again."
+                ))),
+            }
+        });
+    };
     let chosen = Callback::new(move |id: Identity| go(Screen::ChooseStorage(Box::new(id))));
     // The lock of the tab using the kept profile; dropped when it stops using it.
     let active_tab = StoredValue::new_local(None::<ActiveTab>);
@@ -125,8 +140,9 @@ pub fn App() -> impl IntoView {
                     }.into_any(),
                     Screen::Welcome => view! {
                         <WelcomePage
-                            on_create=Callback::new(move |_| go(Screen::Create))
-                            on_restore=Callback::new(move |_| go(Screen::Restore))
+                            on_create=Callback::new(move |_| onboard(Screen::Create))
+                            on_restore=Callback::new(move |_| onboard(Screen::Restore))
+                            error=welcome_error.read_only()
                         />
                     }.into_any(),
                     Screen::Create => view! {

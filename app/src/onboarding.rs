@@ -20,13 +20,17 @@ impl NewAccount {
         }
     }
 
-    pub fn phrase(&self) -> String {
+    /// The recovery phrase; fails only if the word list is not installed yet (the welcome
+    /// screen installs it before this page opens).
+    pub fn phrase(&self) -> Result<String, murmur_core::Error> {
         self.identity.seed().to_mnemonic()
     }
 
     /// True when `answers` are the words at [`CONFIRM_POSITIONS`] (prefix match, like restore).
     pub fn confirms(&self, answers: [&str; 2]) -> bool {
-        let phrase = self.phrase();
+        let Ok(phrase) = self.phrase() else {
+            return false;
+        };
         let words: Vec<&str> = phrase.split(' ').collect();
         CONFIRM_POSITIONS.iter().zip(answers).all(|(&pos, answer)| {
             let expected = mnemonic::index_of(words[pos - 1]);
@@ -123,7 +127,7 @@ mod tests {
     #[test]
     fn confirmation_needs_the_right_words() {
         let account = NewAccount::generate();
-        let phrase = account.phrase();
+        let phrase = account.phrase().unwrap();
         let words: Vec<&str> = phrase.split(' ').collect();
         assert!(account.confirms([words[2], words[9]]));
         assert!(!account.confirms([words[9], words[2]]) || words[2][..3] == words[9][..3]);

@@ -201,7 +201,8 @@ impl Session {
     }
 
     /// The recovery phrase of this identity (shown only after the user asked and confirmed).
-    pub fn recovery_phrase(&self) -> String {
+    /// Fails only if the word list is not installed (`platform::page::load_wordlist`).
+    pub fn recovery_phrase(&self) -> Result<String, murmur_core::Error> {
         self.messenger.client.identity().seed().to_mnemonic()
     }
 

@@ -168,10 +168,16 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Failure::Network(format!("cannot start the runtime: {e}")))
 }
 
-fn print_new_identity(identity: &Identity) {
+fn print_new_identity(identity: &Identity) -> Result<()> {
+    // The CLI compiles the word list in, so this cannot fail; the error is still reported.
+    let phrase = identity
+        .seed()
+        .to_mnemonic()
+        .map_err(|e| Failure::Input(e.to_string()))?;
     println!("Session ID: {}", identity.session_id());
     println!("Recovery phrase (the only way to restore this identity; keep it secret):");
-    println!("{}", identity.seed().to_mnemonic());
+    println!("{phrase}");
+    Ok(())
 }
 
 pub fn identity_new(common: &Common) -> Result<()> {
@@ -179,8 +185,7 @@ pub fn identity_new(common: &Common) -> Result<()> {
     let identity = home(common)
         .create_identity(&seed)
         .map_err(Failure::Input)?;
-    print_new_identity(&identity);
-    Ok(())
+    print_new_identity(&identity)
 }
 
 pub fn identity_restore(common: &Common) -> Result<()> {
@@ -200,7 +205,7 @@ pub fn identity_restore(common: &Common) -> Result<()> {
 pub fn identity_show(common: &Common, phrase: bool) -> Result<()> {
     let identity = home(common).identity().map_err(Failure::Input)?;
     if phrase {
-        print_new_identity(&identity);
+        print_new_identity(&identity)?;
     } else {
         println!("{}", identity.session_id());
     }

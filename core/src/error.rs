@@ -84,6 +84,12 @@ pub enum MnemonicError {
     /// Bytes to encode are not a whole number of 4-byte chunks (or empty).
     #[error("only whole 4-byte chunks can be encoded")]
     UnalignedInput,
+    /// The word list has not been loaded yet (the web app fetches it when a screen needs it).
+    #[error("the recovery word list is not loaded")]
+    WordlistNotInstalled,
+    /// A copy of the word list that is not the English list byte for byte.
+    #[error("the recovery word list does not match this version of Murmur; reload the page")]
+    WordlistMismatch,
 }
 
 /// Result alias for murmur-core.

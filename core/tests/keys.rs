@@ -74,13 +74,34 @@ fn ed25519_to_x25519_matches_derivation() {
 
 #[test]
 fn the_word_list_has_1626_words_with_unique_prefixes() {
-    let words: Vec<_> = mnemonic::wordlist().collect();
+    let words: Vec<_> = mnemonic::wordlist().unwrap().collect();
     assert_eq!(words.len(), 1626);
     assert_eq!((words[0], words[1625]), ("abbey", "zoom"));
     let mut prefixes: Vec<_> = words.iter().map(|w| &w[..mnemonic::PREFIX_LEN]).collect();
     prefixes.sort_unstable();
     prefixes.dedup();
     assert_eq!(prefixes.len(), 1626);
+}
+
+#[test]
+fn only_the_english_list_byte_for_byte_installs() {
+    let list = mnemonic::EMBEDDED_WORDLIST;
+    assert_eq!(mnemonic::install(list.to_string()), Ok(()));
+    assert!(mnemonic::is_installed());
+    // A copy with one word changed, one word dropped, or Windows line ends is refused, and the
+    // list in use is untouched.
+    for altered in [
+        list.replacen("abbey", "abbot", 1),
+        list.replacen("zoom\n", "", 1),
+        list.replace('\n', "\r\n"),
+        String::new(),
+    ] {
+        assert_eq!(
+            mnemonic::install(altered),
+            Err(MnemonicError::WordlistMismatch)
+        );
+    }
+    assert_eq!(mnemonic::encode(&[0u8; 16]).unwrap(), vec!["abbey"; 13]);
 }
 
 #[test]
@@ -187,7 +208,7 @@ fn all_abbey_restores_the_zero_seed() {
         Identity::from_seed(seed.clone()).session_id(),
         Identity::from_seed(Seed::from_bytes(&[0u8; 32]).unwrap()).session_id()
     );
-    assert_eq!(seed.to_mnemonic(), phrase);
+    assert_eq!(seed.to_mnemonic().unwrap(), phrase);
 }
 
 #[test]
@@ -196,7 +217,7 @@ fn round_trip_many_random_seeds() {
     let mut rng = ChaCha20Rng::seed_from_u64(0x6d75_726d_7572);
     for _ in 0..300 {
         let id = Identity::generate(&mut rng);
-        let phrase = id.seed().to_mnemonic();
+        let phrase = id.seed().to_mnemonic().unwrap();
         assert_eq!(phrase.split(' ').count(), 13);
         let restored = Identity::from_seed(Seed::from_mnemonic(&phrase).unwrap());
         assert_eq!(restored.session_id(), id.session_id());

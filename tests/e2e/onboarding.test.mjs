@@ -2,6 +2,7 @@
 // confirm its recovery phrase, and restore one, with the results checked against the native core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { serveBundle, launchBrowser, openPage, screenshot, murmur, injectInlineScripts } from './harness.mjs';
 
 const SESSION_ID = /^05[0-9a-f]{64}$/;
@@ -66,6 +67,36 @@ test('restore from "abbey" x13 gives the Session ID of the all-zero seed', async
   await page.getByRole('heading', { name: 'Where should your messages live?' }).waitFor();
   assert.equal((await page.getByTestId('session-id').textContent()).trim(), expected);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the recovery word list is fetched only on the way to create or restore, and a wrong copy is refused', async () => {
+  const { context, page, problems } = await openPage(browser, server.url);
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().endsWith('/wordlist_english.txt')) fetched.push(r.url()); });
+  await page.getByRole('heading', { name: 'Murmur' }).waitFor();
+  assert.equal(fetched.length, 0, 'not part of the start');
+
+  // A copy with one word changed, then a missing file: a clear error, and the welcome screen stays.
+  const list = readFileSync(new URL('../../core/src/keys/wordlist_english.txt', import.meta.url), 'utf8');
+  await page.route('**/wordlist_english.txt', (route) => route.fulfill({ contentType: 'text/plain', body: list.replace('abbey', 'abbot') }));
+  await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
+  await page.getByRole('alert').filter({ hasText: 'does not match this version of Murmur' }).waitFor();
+  await page.unroute('**/wordlist_english.txt');
+  await page.route('**/wordlist_english.txt', (route) => route.fulfill({ status: 404, body: '' }));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('alert').filter({ hasText: 'did not load (HTTP 404)' }).waitFor();
+  assert.equal(await page.getByRole('heading', { name: 'Murmur' }).count(), 1);
+  assert.equal(await page.getByTestId('session-id').count(), 0, 'no account was made');
+
+  // The real file: restore goes on, and the error is gone.
+  await page.unroute('**/wordlist_english.txt');
+  await page.getByRole('button', { name: 'Restore from recovery phrase' }).click();
+  await page.getByLabel('Recovery phrase (13 words)').fill(Array(13).fill('abbey').join(' '));
+  await page.getByText('Phrase is valid.').waitFor();
+  assert.equal(fetched.length, 3);
+  // Only the browser's own report of the 404 reached the console.
+  assert.deepEqual(problems.filter((p) => !/404/.test(p)), []);
   await context.close();
 });
 

@@ -42,7 +42,7 @@ test('a kept profile starts offline, and takes a new version only when asked', a
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000 });
   const first = await cached(page);
   assert.equal(first.names.length, 1);
-  for (const file of ['/index.html', '/config.json', '/sw.js']) {
+  for (const file of ['/index.html', '/config.json', '/wordlist_english.txt', '/sw.js']) {
     assert.equal(first.urls.includes(file), file !== '/sw.js', `${file} precached: ${file !== '/sw.js'}`);
   }
   assert.ok(first.urls.some((u) => /_bg\.wasm$/.test(u)), 'the wasm is precached');
@@ -55,6 +55,12 @@ test('a kept profile starts offline, and takes a new version only when asked', a
   await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  // The recovery word list (fetched only when a screen needs it) comes from the precache too.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await page.getByRole('button', { name: 'Show recovery phrase' }).click();
+  const words = await page.getByTestId('recovery-phrase').locator('li').allTextContents();
+  assert.equal(words.join(' '), PHRASE);
   await context.setOffline(false);
 
   // A new deployment: its sw.js differs. The running page keeps its version and says so.

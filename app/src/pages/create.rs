@@ -49,7 +49,10 @@ pub fn CreatePage(on_done: Callback<Identity>, on_back: Callback<()>) -> impl In
                     </button>
                 }.into_any(),
                 Step::Revealed => view! {
-                    <PhraseGrid phrase=account.with_value(NewAccount::phrase) />
+                    {match account.with_value(NewAccount::phrase) {
+                        Ok(phrase) => view! { <PhraseGrid phrase /> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }}
                     <button class="primary" on:click=move |_| step.set(Step::Confirm)>
                         "I have written it down"
                     </button>

@@ -3,7 +3,12 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn WelcomePage(on_create: Callback<()>, on_restore: Callback<()>) -> impl IntoView {
+pub fn WelcomePage(
+    on_create: Callback<()>,
+    on_restore: Callback<()>,
+    /// Why the last choice could not go on (the word list did not load).
+    error: ReadSignal<Option<String>>,
+) -> impl IntoView {
     view! {
         <section class="card welcome" aria-labelledby="welcome-title">
             <img class="logo" src="favicon.svg" alt="" width="64" height="64" />
@@ -18,6 +23,7 @@ pub fn WelcomePage(on_create: Callback<()>, on_restore: Callback<()>) -> impl In
                     "Restore from recovery phrase"
                 </button>
             </div>
+            <p class="error" role="alert">{move || error.get()}</p>
         </section>
     }
 }

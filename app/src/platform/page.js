@@ -31,6 +31,13 @@ export async function wipeWebState() {
   }
   return first;
 }
+// A file served beside the bundle (the recovery word list): its text, or a rejection with a
+// string saying why.
+export function fetchText(name) {
+  return fetch(name, { credentials: 'omit' })
+    .then((r) => (r.ok ? r.text() : Promise.reject(`HTTP ${r.status}`)))
+    .catch((e) => Promise.reject(String(e)));
+}
 export function pushScreen(kind) { history.pushState(kind, ''); }
 export function replaceScreen(kind) { history.replaceState(kind, ''); }
 export function goBack() { history.back(); }

@@ -1,6 +1,7 @@
 //! The page and its origin: whether the tab is hidden, local dates and times for display, the
 //! origin's storage persistence, wiping everything the origin stored (logout), history entries
-//! for the app's screens, chat links, the tab title and the theme. The plain browser calls are
+//! for the app's screens, chat links, the tab title and the theme, and the recovery word list
+//! (fetched when needed). The plain browser calls are
 //! in `page.js`; IndexedDB's part of the wipe is here (it goes through `idb`).
 
 use std::future::Future;
@@ -70,6 +71,9 @@ pub async fn wipe_origin() -> Result<(), String> {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/platform/page.js")]
 extern "C" {
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text(name: &str) -> js_sys::Promise;
+
     /// Adds a browser history entry for a screen of the app, so the browser's Back (and a
     /// phone's back gesture) returns to the screen before. The entry holds only the screen's
     /// kind, never whom a chat is with, and the address stays as it is: the browser may write
@@ -128,6 +132,20 @@ extern "C" {
     /// the address (so it is not kept in a bookmark or shown again on reload).
     #[wasm_bindgen(js_name = takeChatLink)]
     pub fn take_chat_link() -> Option<String>;
+}
+
+/// Installs the recovery phrase's word list, fetching it from beside the bundle the first time
+/// a screen needs it (create, restore, show phrase): it is not in the wasm, which keeps ~6 KB
+/// gzip out of every start. Core refuses a copy that is not the list byte for byte.
+pub async fn load_wordlist() -> Result<(), String> {
+    use murmur_core::keys::mnemonic;
+    if mnemonic::is_installed() {
+        return Ok(());
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(fetch_text(mnemonic::WORDLIST_FILE))
+        .await
+        .map_err(|e| e.as_string().unwrap_or_default())?;
+    mnemonic::install(text.as_string().unwrap_or_default()).map_err(|e| e.to_string())
 }
 
 /// Calls `f` with the screen kind of the entry the browser moved to (Back or Forward), or

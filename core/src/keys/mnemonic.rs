@@ -6,13 +6,31 @@
 //! Words are matched by their first three letters, case-insensitively, so a typo after the
 //! prefix is forgiven. (SESSION-PROTOCOL.md §1.4.)
 
+use std::sync::OnceLock;
+
+use blake2::digest::{Digest, consts::U32};
+
 use crate::error::MnemonicError;
 
 /// How many letters of a word identify it in the English list.
 pub const PREFIX_LEN: usize = 3;
 
-const WORDLIST_TEXT: &str = include_str!("wordlist_english.txt");
 const N: u64 = 1626;
+
+/// BLAKE2b-256 of `wordlist_english.txt`. The web app fetches the list only when a screen needs
+/// it (~6 KB gzip out of the start-up wasm) and [`install`] checks it against this, so a stale
+/// or altered copy is refused rather than turning a phrase into the wrong account.
+pub const WORDLIST_BLAKE2B_256: [u8; 32] = [
+    0xe6, 0x37, 0x06, 0xd5, 0xc9, 0x5f, 0x08, 0xfd, 0x44, 0xe0, 0x01, 0xf1, 0x2d, 0xd6, 0x0d, 0x24,
+    0xa1, 0x2b, 0xc0, 0xc7, 0x20, 0x06, 0x52, 0x47, 0x2a, 0x63, 0x17, 0x35, 0xec, 0x76, 0xa6, 0xc8,
+];
+
+/// The file name the list is served under beside the web app's bundle.
+pub const WORDLIST_FILE: &str = "wordlist_english.txt";
+
+/// The list compiled in (feature `embedded-wordlist`: the CLI, tests and tools).
+#[cfg(feature = "embedded-wordlist")]
+pub const EMBEDDED_WORDLIST: &str = include_str!("wordlist_english.txt");
 
 /// zlib's CRC-32 (ISO-HDLC), as Session computes the checksum word.
 const CRC_32: crc::Crc<u32, crc::Table<1>> =
@@ -20,18 +38,46 @@ const CRC_32: crc::Crc<u32, crc::Table<1>> =
 
 /// The list as a slice, split once: lookups run on every keystroke of the restore form.
 /// (Every word is lowercase ASCII with at least 4 letters, so `&w[..PREFIX_LEN]` is its prefix.)
-static WORDS: std::sync::LazyLock<Vec<&'static str>> =
-    std::sync::LazyLock::new(|| WORDLIST_TEXT.lines().collect());
+static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// Checks a copy of the word list against [`WORDLIST_BLAKE2B_256`].
+fn check(text: &str) -> Result<(), MnemonicError> {
+    let digest = blake2::Blake2b::<U32>::digest(text.as_bytes());
+    (digest.as_slice() == WORDLIST_BLAKE2B_256)
+        .then_some(())
+        .ok_or(MnemonicError::WordlistMismatch)
+}
+
+/// Makes `text` the word list, once it is checked to be the English list byte for byte.
+/// Installing it again (or with `embedded-wordlist`) checks the copy and changes nothing.
+pub fn install(text: String) -> Result<(), MnemonicError> {
+    check(&text)?;
+    if WORDS.get().is_none() {
+        // Kept for the life of the program, like a compiled-in list (11 KB, installed once).
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let _ = WORDS.set(text.lines().collect());
+    }
+    Ok(())
+}
+
+/// True once the list can be used (always, with `embedded-wordlist`).
+pub fn is_installed() -> bool {
+    words().is_ok()
+}
+
+fn words() -> Result<&'static [&'static str], MnemonicError> {
+    #[cfg(feature = "embedded-wordlist")]
+    let list = Some(WORDS.get_or_init(|| EMBEDDED_WORDLIST.lines().collect()));
+    #[cfg(not(feature = "embedded-wordlist"))]
+    let list = WORDS.get();
+    list.map(Vec::as_slice)
+        .ok_or(MnemonicError::WordlistNotInstalled)
+}
 
 /// The English word list (1626 words, from the Monero project, MIT licence; see
 /// `wordlist_english.LICENSE`).
-pub fn wordlist() -> impl Iterator<Item = &'static str> + Clone {
-    WORDS.iter().copied()
-}
-
-fn word_at(index: usize) -> &'static str {
-    // Indices come from `mod 1626` on a list checked to hold exactly 1626 words.
-    WORDS.get(index).copied().unwrap_or_default()
+pub fn wordlist() -> Result<impl Iterator<Item = &'static str> + Clone, MnemonicError> {
+    Ok(words()?.iter().copied())
 }
 
 fn prefix(word: &str) -> String {
@@ -43,14 +89,15 @@ fn prefix(word: &str) -> String {
         .collect()
 }
 
-/// The index of a word by its first three letters; `None` if the word is shorter than that or
-/// no word of the list starts the same way.
+/// The index of a word by its first three letters; `None` if the word is shorter than that, no
+/// word of the list starts the same way, or the list is not installed.
 pub fn index_of(word: &str) -> Option<usize> {
     if word.chars().count() < PREFIX_LEN {
         return None;
     }
     let wanted = prefix(word);
-    WORDS
+    words()
+        .ok()?
         .iter()
         .position(|w| w.get(..PREFIX_LEN) == Some(wanted.as_str()))
 }
@@ -65,6 +112,9 @@ pub fn encode(bytes: &[u8]) -> Result<Vec<&'static str>, MnemonicError> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return Err(MnemonicError::UnalignedInput);
     }
+    let list = words()?;
+    // Indices come from `mod 1626` on a list whose hash fixes it at exactly 1626 words.
+    let word_at = |i: u64| list.get(i as usize).copied().unwrap_or_default();
     let mut words = Vec::with_capacity(bytes.len() / 4 * 3 + 1);
     for chunk in bytes.chunks_exact(4) {
         let x = u64::from(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
@@ -72,7 +122,7 @@ pub fn encode(bytes: &[u8]) -> Result<Vec<&'static str>, MnemonicError> {
         let b = (x / N + a) % N;
         let c = (x / N / N + b) % N;
         for i in [a, b, c] {
-            words.push(word_at(i as usize));
+            words.push(word_at(i));
         }
     }
     let checksum = words[checksum_index(&words)];
@@ -82,6 +132,7 @@ pub fn encode(bytes: &[u8]) -> Result<Vec<&'static str>, MnemonicError> {
 
 /// Decodes a phrase of 13 (or 25) words back to its 16 (or 32) bytes.
 pub fn decode(phrase: &str) -> Result<Vec<u8>, MnemonicError> {
+    let list = words()?;
     let words: Vec<&str> = phrase.split_whitespace().collect();
     if words.len() != 13 && words.len() != 25 {
         return Err(MnemonicError::WrongLength(words.len()));
@@ -91,7 +142,10 @@ pub fn decode(phrase: &str) -> Result<Vec<u8>, MnemonicError> {
         indices.push(index_of(word).ok_or(MnemonicError::UnknownWord(i + 1))? as u64);
     }
     let (seed_indices, checksum) = indices.split_at(words.len() - 1);
-    let seed_words: Vec<&str> = seed_indices.iter().map(|&i| word_at(i as usize)).collect();
+    let seed_words: Vec<&str> = seed_indices
+        .iter()
+        .map(|&i| list.get(i as usize).copied().unwrap_or_default())
+        .collect();
     if seed_indices[checksum_index(&seed_words)] != checksum[0] {
         return Err(MnemonicError::BadChecksum);
     }

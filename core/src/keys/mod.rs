@@ -52,16 +52,15 @@ impl Seed {
     }
 
     /// The recovery phrase for this seed: 13 words when the seed's second half is zero (every
-    /// account this project creates), otherwise 25.
-    pub fn to_mnemonic(&self) -> String {
+    /// account this project creates), otherwise 25. Fails only if the word list is not
+    /// installed (see [`mnemonic::install`]).
+    pub fn to_mnemonic(&self) -> Result<String> {
         let bytes = if self.0[NEW_SEED_ENTROPY..].iter().all(|b| *b == 0) {
             &self.0[..NEW_SEED_ENTROPY]
         } else {
             &self.0[..]
         };
-        mnemonic::encode(bytes)
-            .expect("16 and 32 bytes are whole 4-byte chunks")
-            .join(" ")
+        Ok(mnemonic::encode(bytes)?.join(" "))
     }
 
     /// The raw 32 seed bytes.

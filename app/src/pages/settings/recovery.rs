@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use super::{SharedSession, unlock_message};
 use crate::components::password_field::PasswordField;
 use crate::components::phrase::PhraseGrid;
+use murmur_app::platform::page::load_wordlist;
 
 #[component]
 pub fn RecoveryPhrase(session: SharedSession) -> impl IntoView {
@@ -24,13 +25,19 @@ pub fn RecoveryPhrase(session: SharedSession) -> impl IntoView {
             } else {
                 Ok(())
             };
-            match allowed {
-                Ok(()) => {
+            let shown = match allowed {
+                Ok(()) => load_wordlist()
+                    .await
+                    .and_then(|()| s.recovery_phrase().map_err(|e| e.to_string())),
+                Err(e) => Err(unlock_message(&e)),
+            };
+            match shown {
+                Ok(words) => {
                     pass.set(String::new());
                     error.set(None);
-                    phrase.set(Some(s.recovery_phrase()));
+                    phrase.set(Some(words));
                 }
-                Err(e) => error.set(Some(unlock_message(&e))),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
