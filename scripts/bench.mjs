@@ -172,6 +172,7 @@ row('Cold load to interactive welcome', 'app.cold_load', 'ms', 'budget 1,000 ms 
 row('Unlock (Argon2id + open + first render)', 'app.unlock', 'ms', 'Argon2id unlock alone, wasm', 1000 / v('crypto.vault_unlock_argon2id.wasm'), 'app');
 row(`Open a conversation of ${QUICK ? '1,000' : '10,000'} messages (timed in the page)`, 'app.open_conversation', 'ms', 'budget 100 ms (not measured)', 100, 'app');
 row('  the same, timed from the harness (adds its round trips)', 'app.open_conversation.harness', 'ms', 'timed in the page', 'app.open_conversation', 'app');
+row(`Search all ${QUICK ? '1,000' : '10,000'} messages on this device (decrypt and scan, match the oldest)`, 'app.search', 'ms', 'opening that conversation', 'app.open_conversation', 'app');
 row(`Interaction to next paint (p98), typing and scrolling in that conversation`, 'app.inp.p98', 'ms', 'budget 200 ms (not measured)', 200, 'app');
 row('  of which input delay + event handlers (main thread), p98', 'app.inp.main_thread.p98', 'ms', 'budget 200 ms (not measured)', 200, 'app');
 for (const preset of ['desktop', 'mobile']) {

@@ -96,6 +96,14 @@ impl Conversation {
     }
 }
 
+/// A conversation's newest message matching a search, and the page it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub peer: String,
+    pub page: u32,
+    pub message: MessageRecord,
+}
+
 /// Why the history could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HistoryError {
@@ -370,6 +378,37 @@ impl<S: Store> History<S> {
         self.update(peer, |c| c.disappear_after_s = seconds).await
     }
 
+    /// Searches the messages on this device: for each conversation (most recent first) its
+    /// newest message whose text contains `query`, ASCII letters matched in either case (other
+    /// letters as typed). There is no index at rest: every page is read (decrypted, in a
+    /// vault) and scanned. A blank query finds nothing.
+    pub async fn search(&self, query: &str) -> Result<Vec<Found>> {
+        let query = query.trim().to_ascii_lowercase();
+        let mut found = Vec::new();
+        if query.is_empty() {
+            return Ok(found);
+        }
+        for conv in self.conversations().await? {
+            'pages: for page in (0..conv.pages).rev() {
+                let messages: Vec<MessageRecord> = self
+                    .read(&page_name(&conv.peer, page))
+                    .await?
+                    .unwrap_or_default();
+                for message in messages.into_iter().rev() {
+                    if message.text.to_ascii_lowercase().contains(&query) {
+                        found.push(Found {
+                            peer: conv.peer.clone(),
+                            page,
+                            message,
+                        });
+                        break 'pages;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Deletes every message whose time is up at `now_ms`; returns how many went. Only the
     /// conversations with a message due are read.
     pub async fn expire(&self, now_ms: u64) -> Result<usize> {
@@ -640,6 +679,28 @@ mod tests {
         assert!(q.blocked);
         assert_eq!((q.messages, q.pages, q.last_text.as_str()), (0, 0, ""));
         assert!(block_on(h.page("q", 0)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn search_finds_each_conversations_newest_match_on_its_page() {
+        let h = History::new(MemoryStore::new());
+        for i in 0..450u64 {
+            block_on(h.append("a", msg(&i.to_string(), false, i))).unwrap();
+        }
+        block_on(h.append("b", msg("b0", false, 1_000))).unwrap();
+        // "text 12" is in 12 and 120..129: the newest, 129, is on page 0.
+        let found = block_on(h.search("TEXT 12")).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].peer.as_str(), found[0].page), ("a", 0));
+        assert_eq!(found[0].message.id, "129");
+        let found = block_on(h.search(" 44")).unwrap();
+        assert_eq!((found[0].message.id.as_str(), found[0].page), ("449", 2));
+        // Most recent conversation first; a conversation without a match is left out.
+        let found = block_on(h.search("text")).unwrap();
+        let peers: Vec<&str> = found.iter().map(|f| f.peer.as_str()).collect();
+        assert_eq!(peers, ["b", "a"]);
+        assert!(block_on(h.search("nowhere")).unwrap().is_empty());
+        assert!(block_on(h.search("  ")).unwrap().is_empty());
     }
 
     #[test]

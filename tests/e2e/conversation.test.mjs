@@ -1,5 +1,5 @@
 // Living in a conversation, against a 9-node devnet: a long conversation renders a bounded
-// window of pages and pages back; notifications say only what the user allowed (a click opens
+// window of pages and pages back, and search finds a message in it; notifications say only what the user allowed (a click opens
 // the conversation) and only when they are not looking; contacts can be renamed and blocked;
 // a kept profile locks after the idle time (Playwright's clock moves the page's time; the
 // network keeps real time).
@@ -34,7 +34,7 @@ async function notifyingPage() {
   return P;
 }
 
-test('a conversation of 420 messages renders at most two pages and pages back', async () => {
+test('a conversation of 420 messages renders at most two pages, pages back, and is searched', async () => {
   const A = await openPage(browser, server.url);
   await startTemporary(A.page, users.a.phrase);
   const lines = Array.from({ length: 420 }, (_, i) => `long ${i}`).join('\n');
@@ -73,6 +73,33 @@ test('a conversation of 420 messages renders at most two pages and pages back', 
   await jump.click();
   await waitForText(A.page, 'long 419');
   assert.equal(await A.page.getByRole('button', { name: 'Later messages' }).count(), 0, 'back at the newest window');
+
+  // Search: each conversation's newest match, listed in place of the conversations; opening it
+  // shows the page of the match, with the match in view and focused.
+  murmurText(users.c.home, '--network-file', network, 'send', '--to', users.a.id, 'a long way from C');
+  await A.page.getByRole('button', { name: /a long way from C/ }).waitFor({ timeout: 60000 });
+  const search = A.page.getByRole('searchbox', { name: 'Search messages' });
+  await search.fill('LONG 12');
+  await search.press('Enter');
+  const hit = A.page.getByRole('button', { name: /long 129/ });
+  await hit.waitFor();
+  assert.equal(await A.page.getByRole('button', { name: /a long way/ }).count(), 0, 'no match there');
+  await hit.click();
+  await A.page.waitForFunction(() => document.activeElement?.matches('.messages .found'));
+  assert.equal(await A.page.locator('.messages .found .text').textContent(), 'long 129');
+  texts = await shownTexts(A.page);
+  assert.deepEqual([texts[0], texts.at(-1)], ['long 0', 'long 399'], 'the page of the match and the next');
+  await search.fill('WAY from');
+  await search.press('Enter');
+  await A.page.getByRole('button', { name: /a long way from C/ }).waitFor();
+  assert.equal(await A.page.getByRole('button', { name: /long \d/ }).count(), 0);
+  await search.fill('nothing like this');
+  await search.press('Enter');
+  await A.page.getByText('No messages found.').waitFor();
+  // Emptying the field brings the conversations back.
+  await search.fill('');
+  await A.page.getByRole('button', { name: /long 419/ }).waitFor();
+  await A.page.getByRole('button', { name: /a long way from C/ }).waitFor();
   assert.deepEqual(A.problems, []);
   await A.context.close();
 });

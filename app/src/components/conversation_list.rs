@@ -14,7 +14,7 @@ pub fn label(c: &Conversation) -> String {
 
 #[component]
 pub fn ConversationList(
-    conversations: RwSignal<Vec<Conversation>>,
+    conversations: Signal<Vec<Conversation>>,
     selected: RwSignal<Option<String>>,
     on_open: Callback<String>,
 ) -> impl IntoView {

@@ -84,7 +84,7 @@ impl Row {
         view! {
             {self.day.map(|day| view! { <li class="day">{day}</li> })}
             {self.first_unread.then(|| view! { <li class="day unread-mark" role="separator">"New messages"</li> })}
-            <li class="message" class:out=m.outgoing class:in=!m.outgoing>
+            <li class="message" class:out=m.outgoing class:in=!m.outgoing data-id=m.id>
                 <p class="text" dir="auto">{m.text}</p>
                 <span class="meta">
                     {local_hh_mm(m.sent_ms as f64)}

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
 use murmur_core::client::ClientError;
-use murmur_core::history::{Conversation, MessageRecord};
+use murmur_core::history::{Conversation, Found, MessageRecord};
 use murmur_core::messenger::MessengerError;
 
 use crate::components::composer::Composer;
@@ -72,10 +72,19 @@ pub fn ChatPage(
     };
     on_cleanup(|| page::set_title("Murmur"));
 
+    // A search's results, shown in place of the list while there are any, and the page of
+    // the match in each result's conversation.
+    let found = RwSignal::new(None::<Vec<Conversation>>);
+    let found_at = StoredValue::new(Vec::<Found>::new());
+    // "No messages found.", or why the search failed.
+    let search_note = RwSignal::new(None::<String>);
+    // The page to open the next conversation at (a search result's); else its newest.
+    let jump = StoredValue::new(None::<u32>);
+
     // Opening another conversation shows its newest messages.
     Effect::new(move |_| {
         selected.track();
-        window.update(|w| w.first = None);
+        window.update(|w| w.first = jump.try_update_value(Option::take).flatten());
         first_unread.set(None);
         fresh.set_value(true);
     });
@@ -148,7 +157,54 @@ pub fn ChatPage(
             bump();
         });
     });
-    let open_chat = Callback::new(move |peer: String| nav.open_chat(peer));
+    let search = move |query: String| {
+        spawn_local(async move {
+            let s = session.get_value();
+            let results = match s.messenger.history.search(&query).await {
+                Ok(results) => results,
+                Err(e) => {
+                    search_note.set(Some(format!("Search failed: {e}")));
+                    return;
+                }
+            };
+            let list = conversations.get_untracked();
+            let shown = results
+                .iter()
+                .filter_map(|f| {
+                    let conv = list.iter().find(|c| c.peer == f.peer)?;
+                    Some(Conversation {
+                        last_text: f.message.text.clone(),
+                        last_ms: f.message.sent_ms,
+                        unread: 0,
+                        archived: false,
+                        ..conv.clone()
+                    })
+                })
+                .collect();
+            let searched = !query.trim().is_empty();
+            search_note.set((searched && results.is_empty()).then(|| "No messages found.".into()));
+            found_at.set_value(results);
+            found.set(searched.then_some(shown));
+        });
+    };
+    // The list shows a search's results while there are some. A result opens its
+    // conversation at the page of the match, which is then shown.
+    let listed = Signal::derive(move || found.get().unwrap_or_else(|| conversations.get()));
+    let open_listed = Callback::new(move |peer: String| {
+        let hit = found_at.with_value(|found| {
+            let f = found.iter().find(|f| f.peer == peer)?;
+            Some((f.page, f.message.id.clone()))
+        });
+        let Some((page, id)) = hit else {
+            return nav.open_chat(peer);
+        };
+        jump.set_value(Some(page));
+        if selected.get_untracked().as_ref() == Some(&peer) {
+            window.update(|w| w.first = Some(page));
+        }
+        nav.open_chat(peer);
+        page::reveal(&id);
+    });
     // A click on a new-message notification.
     let clicks = notify::on_open_chat(move |peer| {
         if peer.parse::<SessionId>().is_ok() {
@@ -302,7 +358,17 @@ pub fn ChatPage(
                         <h2>"Chats"</h2>
                         <button class="primary small" on:click=move |_| nav.go(Showing::NewChat)>"New chat"</button>
                     </header>
-                    <ConversationList conversations selected on_open=open_chat />
+                    // Enter searches; emptying the field brings the list back.
+                    <div class="search" role="search">
+                        <input type="search" aria-label="Search messages" placeholder="Search messages (Enter)"
+                            autocomplete="off"
+                            on:input=move |ev| if event_target_value(&ev).is_empty() { search(String::new()) }
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { search(event_target_value(&ev)) } />
+                    </div>
+                    {move || search_note.get().map(|note| view! {
+                        <p class="muted empty" role="status">{note}</p>
+                    })}
+                    <ConversationList conversations=listed selected on_open=open_listed />
                 </nav>
                 {move || {
                     let (title, body) = match showing.get() {

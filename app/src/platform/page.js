@@ -53,3 +53,19 @@ export function takeChatLink() {
   history.replaceState(null, '', location.pathname + location.search);
   return link[1];
 }
+// Brings a message found by a search into view once its page is drawn (up to 3 s), marked
+// `found` for the stylesheet, and focuses it so a screen reader reads it.
+export function reveal(id) {
+  const until = Date.now() + 3000;
+  const look = () => {
+    const li = [...document.querySelectorAll('.messages .message')].find((m) => m.dataset.id === id);
+    if (li) {
+      document.querySelector('.messages .found')?.classList.remove('found');
+      li.classList.add('found');
+      li.tabIndex = -1;
+      li.scrollIntoView({ block: 'center' });
+      li.focus({ preventScroll: true });
+    } else if (Date.now() < until) setTimeout(look, 50);
+  };
+  look();
+}

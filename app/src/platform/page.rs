@@ -132,6 +132,9 @@ extern "C" {
     /// the address (so it is not kept in a bookmark or shown again on reload).
     #[wasm_bindgen(js_name = takeChatLink)]
     pub fn take_chat_link() -> Option<String>;
+
+    /// Scrolls the message `id` into view once it is on screen, marked and focused.
+    pub fn reveal(id: &str);
 }
 
 /// Installs the recovery phrase's word list, fetching it from beside the bundle the first time
