@@ -131,11 +131,19 @@ fn page_name(peer: &str, page: u32) -> String {
 #[derive(Debug)]
 pub struct History<S> {
     store: S,
+    /// Held by every change, from its first read to its last write: each change reads the
+    /// index (or a page), awaits the store, and writes it back, so two interleaved changes (the
+    /// poll loop filing messages while the user mutes a chat) would otherwise write over each
+    /// other, and the stale index could lose count of a page just written.
+    changing: futures_util::lock::Mutex<()>,
 }
 
 impl<S: Store> History<S> {
     pub fn new(store: S) -> Self {
-        Self { store }
+        Self {
+            store,
+            changing: futures_util::lock::Mutex::new(()),
+        }
     }
 
     async fn read<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Option<T>> {
@@ -161,6 +169,7 @@ impl<S: Store> History<S> {
     }
 
     async fn update<T>(&self, peer: &str, f: impl FnOnce(&mut Conversation) -> T) -> Result<T> {
+        let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         let conv = list
             .iter_mut()
@@ -189,6 +198,7 @@ impl<S: Store> History<S> {
 
     /// The conversation with `peer`, created empty if there is none.
     pub async fn open(&self, peer: &str) -> Result<Conversation> {
+        let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         if let Some(c) = list.iter().find(|c| c.peer == peer) {
             return Ok(c.clone());
@@ -214,6 +224,7 @@ impl<S: Store> History<S> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         // The last page of each conversation touched, as (page number, messages, dirty).
         let mut pages: std::collections::HashMap<String, (u32, Vec<MessageRecord>, bool)> =
@@ -303,6 +314,7 @@ impl<S: Store> History<S> {
         delivery: Delivery,
         new_id: Option<&str>,
     ) -> Result<()> {
+        let _turn = self.changing.lock().await;
         let Some(conv) = self.get(peer).await? else {
             return Ok(());
         };
@@ -350,6 +362,7 @@ impl<S: Store> History<S> {
     /// overwritten empty, so no text is left in the store. The conversation leaves the list,
     /// unless the contact is blocked: the block is kept (and stays in the blocked list).
     pub async fn delete_conversation(&self, peer: &str) -> Result<()> {
+        let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         let at = list
             .iter()
@@ -412,6 +425,7 @@ impl<S: Store> History<S> {
     /// Deletes every message whose time is up at `now_ms`; returns how many went. Only the
     /// conversations with a message due are read.
     pub async fn expire(&self, now_ms: u64) -> Result<usize> {
+        let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
         let mut removed = 0;
         let mut touched = false;
@@ -473,6 +487,69 @@ mod tests {
             },
             expires_ms: None,
         }
+    }
+
+    /// A store whose every read and write waits a turn, as IndexedDB's do, so changes made at
+    /// once interleave at each step.
+    struct TakingTurnsStore(MemoryStore);
+
+    async fn one_turn() {
+        let mut waited = false;
+        std::future::poll_fn(|_| {
+            if std::mem::replace(&mut waited, true) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+
+    impl Store for TakingTurnsStore {
+        async fn get(
+            &self,
+            key: &str,
+        ) -> core::result::Result<Option<Vec<u8>>, crate::client::StoreError> {
+            one_turn().await;
+            self.0.get(key).await
+        }
+        async fn put(
+            &self,
+            key: &str,
+            value: Vec<u8>,
+        ) -> core::result::Result<(), crate::client::StoreError> {
+            one_turn().await;
+            self.0.put(key, value).await
+        }
+    }
+
+    #[test]
+    fn changes_made_at_once_take_turns_and_none_is_lost() {
+        use futures_util::future::join3;
+        let h = History::new(TakingTurnsStore(MemoryStore::new()));
+        block_on(h.append("a", msg("1", true, 1))).unwrap();
+        // The poll loop files a message while the user mutes the chat and a send completes.
+        let (filed, muted, delivered) = block_on(join3(
+            h.append("a", msg("2", false, 2)),
+            h.set_muted("a", true),
+            h.set_delivery("a", "1", Delivery::Sent, Some("hash-1")),
+        ));
+        assert!(filed.unwrap());
+        muted.unwrap();
+        delivered.unwrap();
+        let c = block_on(h.get("a")).unwrap().unwrap();
+        assert!(c.muted, "the mute was not written over");
+        assert_eq!(
+            (c.messages, c.unread, c.last_text.as_str()),
+            (2, 1, "text 2")
+        );
+        let page = block_on(h.page("a", 0)).unwrap();
+        let states: Vec<(&str, Delivery)> =
+            page.iter().map(|m| (m.id.as_str(), m.delivery)).collect();
+        assert_eq!(
+            states,
+            [("hash-1", Delivery::Sent), ("2", Delivery::Received)]
+        );
     }
 
     #[test]
