@@ -217,6 +217,30 @@ function sendLines(home, network, to, lines) {
   });
 }
 
+/**
+ * Milliseconds, timed in the page, from clicking `locator` (`click`) or typing `enter` into it
+ * and pressing Enter, to the frame after an element matching `selector` shows `text` (a
+ * MutationObserver sees it; one animation frame later it has been painted).
+ */
+async function timeUntilShown(locator, { click, enter }, selector, text) {
+  return Math.round(await locator.evaluate((el, { click, enter, selector, text }) => new Promise((resolve) => {
+    const shown = () => [...document.querySelectorAll(selector)].some((e) => e.textContent.includes(text));
+    const t0 = performance.now();
+    const seen = new MutationObserver(() => {
+      if (!shown()) return;
+      seen.disconnect();
+      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0)));
+    });
+    seen.observe(document.body, { childList: true, subtree: true, characterData: true });
+    if (click) {
+      el.click();
+    } else {
+      el.value = enter;
+      el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    }
+  }), { click, enter, selector, text }));
+}
+
 async function bigConversation(browser, url, network) {
   const b = user('reader');
   const sender = user('sender');
@@ -240,22 +264,12 @@ async function bigConversation(browser, url, network) {
   console.log(`  received and stored by the browser after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   await unlock(page);
   // Timed in the page: from the click's dispatch to the frame after the newest message is in
-  // the list (a MutationObserver sees it; one animation frame later it has been painted).
-  // Timed from here as well, the figure would also hold the harness's round trips and polling.
+  // the list. Timed from here as well, the figure would also hold the harness's round trips
+  // and polling.
   const button = page.getByRole('button', { name: /history last/ });
   await button.waitFor();
   const t1 = Date.now();
-  const openMs = Math.round(await button.evaluate((b) => new Promise((resolve) => {
-    const shown = () => [...document.querySelectorAll('.messages .message .text')].some((e) => e.textContent === 'history last');
-    const t0 = performance.now();
-    const seen = new MutationObserver(() => {
-      if (!shown()) return;
-      seen.disconnect();
-      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0)));
-    });
-    seen.observe(document.body, { childList: true, subtree: true, characterData: true });
-    b.click();
-  })));
+  const openMs = await timeUntilShown(button, { click: true }, '.messages .message .text', 'history last');
   await page.locator('.messages .message .text', { hasText: 'history last' }).waitFor();
   const harnessMs = Date.now() - t1;
   // Count: page back to the first message, collecting every text shown.
@@ -275,21 +289,11 @@ async function bigConversation(browser, url, network) {
   bench('app.open_conversation.harness', harnessMs, 'ms');
   // Search, timed in the page from Enter to the result in the list. The one match is the
   // oldest message, so every page is read from IndexedDB, decrypted and scanned.
-  const searchMs = Math.round(await page.getByRole('searchbox', { name: 'Search messages' }).evaluate((input) => new Promise((resolve) => {
-    const shown = () => [...document.querySelectorAll('.conversations li')].some((li) => li.textContent.includes('history 0'));
-    const t0 = performance.now();
-    const seen = new MutationObserver(() => {
-      if (!shown()) return;
-      seen.disconnect();
-      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0)));
-    });
-    seen.observe(document.body, { childList: true, subtree: true, characterData: true });
-    input.value = 'history 0';
-    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-  })));
+  const searchbox = page.getByRole('searchbox', { name: 'Search messages' });
+  const searchMs = await timeUntilShown(searchbox, { enter: 'history 0' }, '.conversations li', 'history 0');
   console.log(`search ${all.size} messages, the match the oldest: ${searchMs} ms from Enter to the result shown`);
   bench('app.search', searchMs, 'ms');
-  await page.getByRole('searchbox', { name: 'Search messages' }).fill('');
+  await searchbox.fill('');
   await interactionLatency(page);
   await page.context().close();
 }
