@@ -67,9 +67,7 @@ pub fn App() -> impl IntoView {
                     welcome_error.set(None);
                     go(s);
                 }
-                Err(why) => welcome_error.set(Some(format!(
-                    "The recovery word list did not load ({why}). Check the connection and try again."
-                ))),
+                Err(why) => welcome_error.set(Some(why)),
             }
         });
     };

@@ -139,7 +139,8 @@ extern "C" {
 
 /// Installs the recovery phrase's word list, fetching it from beside the bundle the first time
 /// a screen needs it (create, restore, show phrase): it is not in the wasm, which keeps ~6 KB
-/// gzip out of every start. Core refuses a copy that is not the list byte for byte.
+/// gzip out of every start. Core refuses a copy that is not the list byte for byte. The error
+/// is a sentence for the user.
 pub async fn load_wordlist() -> Result<(), String> {
     use murmur_core::keys::mnemonic;
     if mnemonic::is_installed() {
@@ -147,8 +148,13 @@ pub async fn load_wordlist() -> Result<(), String> {
     }
     let text = wasm_bindgen_futures::JsFuture::from(fetch_text(mnemonic::WORDLIST_FILE))
         .await
-        .map_err(|e| e.as_string().unwrap_or_default())?;
-    mnemonic::install(text.as_string().unwrap_or_default()).map_err(|e| e.to_string())
+        .map_err(|e| {
+            let why = e.as_string().unwrap_or_default();
+            format!(
+                "The recovery word list did not load ({why}). Check the connection and try again."
+            )
+        })?;
+    mnemonic::install(text.as_string().unwrap_or_default()).map_err(|e| format!("{e}."))
 }
 
 /// Calls `f` with the screen kind of the entry the browser moved to (Back or Forward), or
