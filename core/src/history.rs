@@ -472,7 +472,7 @@ impl<S: Store> History<S> {
 mod tests {
     use super::*;
     use crate::client::MemoryStore;
-    use crate::test_util::block_on;
+    use crate::test_util::{block_on, one_turn};
 
     fn msg(id: &str, outgoing: bool, sent_ms: u64) -> MessageRecord {
         MessageRecord {
@@ -492,18 +492,6 @@ mod tests {
     /// A store whose every read and write waits a turn, as IndexedDB's do, so changes made at
     /// once interleave at each step.
     struct TakingTurnsStore(MemoryStore);
-
-    async fn one_turn() {
-        let mut waited = false;
-        std::future::poll_fn(|_| {
-            if std::mem::replace(&mut waited, true) {
-                std::task::Poll::Ready(())
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-        .await;
-    }
 
     impl Store for TakingTurnsStore {
         async fn get(

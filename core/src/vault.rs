@@ -632,7 +632,7 @@ mod tests {
     use crate::Identity;
     use crate::client::MemoryStore;
     use crate::client::conformance::check_store;
-    use crate::test_util::block_on;
+    use crate::test_util::{block_on, one_turn};
 
     fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
         rand_chacha::ChaCha20Rng::seed_from_u64(seed)
@@ -641,18 +641,6 @@ mod tests {
     /// A backing store that answers a read with what it held when the read was asked, a turn
     /// later, as IndexedDB does (a read asked before a write does not see it).
     struct SnapshotStore(MemoryStore);
-
-    async fn one_turn() {
-        let mut waited = false;
-        std::future::poll_fn(|_| {
-            if std::mem::replace(&mut waited, true) {
-                std::task::Poll::Ready(())
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-        .await;
-    }
 
     impl Store for SnapshotStore {
         async fn get(&self, key: &str) -> core::result::Result<Option<Vec<u8>>, StoreError> {
