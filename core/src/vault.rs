@@ -447,12 +447,8 @@ impl<S: Backing, R: CryptoRng> Store for VaultStore<S, R> {
         let before = self.index.borrow().get(&slot);
         let stored = self.inner.get(&slot).await?;
         let after = self.index.borrow().get(&slot);
-        let vouched = |d: &Option<_>| match (&stored, d) {
-            (None, None) => true,
-            (Some(sealed), Some(d)) => digest(sealed) == *d,
-            _ => false,
-        };
-        match (vouched(&before) || vouched(&after), stored) {
+        let found = stored.as_deref().map(digest);
+        match (found == before || found == after, stored) {
             (true, None) => Ok(None),
             (true, Some(sealed)) => self
                 .key

@@ -74,6 +74,11 @@ fn words() -> Result<&'static [&'static str], MnemonicError> {
         .ok_or(MnemonicError::WordlistNotInstalled)
 }
 
+fn word_at(list: &[&'static str], index: u64) -> &'static str {
+    // Indices come from `mod 1626` on a list whose hash fixes it at exactly 1626 words.
+    list.get(index as usize).copied().unwrap_or_default()
+}
+
 /// The English word list (1626 words, from the Monero project, MIT licence; see
 /// `wordlist_english.LICENSE`).
 pub fn wordlist() -> Result<impl Iterator<Item = &'static str> + Clone, MnemonicError> {
@@ -113,8 +118,6 @@ pub fn encode(bytes: &[u8]) -> Result<Vec<&'static str>, MnemonicError> {
         return Err(MnemonicError::UnalignedInput);
     }
     let list = words()?;
-    // Indices come from `mod 1626` on a list whose hash fixes it at exactly 1626 words.
-    let word_at = |i: u64| list.get(i as usize).copied().unwrap_or_default();
     let mut words = Vec::with_capacity(bytes.len() / 4 * 3 + 1);
     for chunk in bytes.chunks_exact(4) {
         let x = u64::from(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
@@ -122,7 +125,7 @@ pub fn encode(bytes: &[u8]) -> Result<Vec<&'static str>, MnemonicError> {
         let b = (x / N + a) % N;
         let c = (x / N / N + b) % N;
         for i in [a, b, c] {
-            words.push(word_at(i));
+            words.push(word_at(list, i));
         }
     }
     let checksum = words[checksum_index(&words)];
@@ -142,10 +145,7 @@ pub fn decode(phrase: &str) -> Result<Vec<u8>, MnemonicError> {
         indices.push(index_of(word).ok_or(MnemonicError::UnknownWord(i + 1))? as u64);
     }
     let (seed_indices, checksum) = indices.split_at(words.len() - 1);
-    let seed_words: Vec<&str> = seed_indices
-        .iter()
-        .map(|&i| list.get(i as usize).copied().unwrap_or_default())
-        .collect();
+    let seed_words: Vec<&str> = seed_indices.iter().map(|&i| word_at(list, i)).collect();
     if seed_indices[checksum_index(&seed_words)] != checksum[0] {
         return Err(MnemonicError::BadChecksum);
     }
