@@ -287,9 +287,8 @@ fuzz_target!(|steps: Vec<Step>| {
                 after.keys().filter(|k| !before.contains_key(*k)).cloned().collect();
             if let Step::Replay(i) = step {
                 // A replay adds nothing but what the original added: never a second copy, never
-                // another message. (It may bring back the same message if the owner deleted it
-                // since: the signature covers the namespace and a timestamp within the window,
-                // as in Session.)
+                // another message. (Nor the same message after the owner deleted it: the node
+                // remembers the delete, though the signature would let the store through.)
                 let (_, may_add) = &sent[usize::from(*i) % sent.len()];
                 for key in &added {
                     assert!(may_add.contains(key), "a replay added a message its original does not carry");
@@ -297,8 +296,8 @@ fuzz_target!(|steps: Vec<Step>| {
             }
             if path == "/storage_rpc/v1" && !matches!(step, Step::Replay(_)) {
                 // What a store carries is named by its content hash, whether or not it added
-                // it this time: a store of a message already held adds nothing, but its replay
-                // after the owner deleted the message brings that message back (as above).
+                // it this time: a store of a message already held adds nothing, and its replay
+                // may add it if it was refused before (a full mailbox since emptied).
                 let mut may_add = added;
                 if let Step::Rpc { op: Op::Store { ns: n, data, .. }, .. } = step {
                     let account = AccountId::from(w.alice.session_id());

@@ -23,9 +23,11 @@ use crate::storage::{ExpireMode, Storage, StorageError, StoreOutcome, StoredMess
 #[derive(Debug, Clone)]
 pub enum Write {
     Store(StoredMessage),
+    /// `now_ms`: when it is applied, from which its hashes are remembered as deleted.
     Delete {
         account: AccountId,
         hashes: Vec<String>,
+        now_ms: u64,
     },
     DeleteAll {
         account: AccountId,
@@ -96,6 +98,8 @@ pub fn store_result(
     let (expiry, already) = match outcome {
         StoreOutcome::Stored { expiry } => (expiry, false),
         StoreOutcome::Already { expiry } => (expiry, true),
+        // It was here, and its owner deleted it: the store is answered as a duplicate.
+        StoreOutcome::Deleted => (msg.expiry, true),
     };
     Applied::Store(StoreNodeResult {
         hash: msg.hash.clone(),
@@ -118,8 +122,12 @@ pub fn apply(
             msg,
             storage.store(msg, msg.namespace.is_public_outbox())?,
         ),
-        Write::Delete { account, hashes } => {
-            let deleted = storage.delete(account, hashes)?;
+        Write::Delete {
+            account,
+            hashes,
+            now_ms,
+        } => {
+            let deleted = storage.delete(account, hashes, *now_ms)?;
             let signature = sign(&node_sig::delete(&account.to_hex(), hashes, &deleted));
             Applied::Delete(DeleteNodeResult { deleted, signature })
         }

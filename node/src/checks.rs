@@ -153,6 +153,7 @@ pub fn check(
             Checked::Write(Write::Delete {
                 account,
                 hashes: p.messages.clone(),
+                now_ms,
             })
         }
         Request::DeleteAll(p) => {

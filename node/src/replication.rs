@@ -633,7 +633,10 @@ pub fn accept(
     for outcome in storage.store_all(&refs) {
         match outcome {
             Ok(crate::storage::StoreOutcome::Stored { .. }) => stored += 1,
-            Ok(crate::storage::StoreOutcome::Already { .. }) => {}
+            Ok(
+                crate::storage::StoreOutcome::Already { .. }
+                | crate::storage::StoreOutcome::Deleted,
+            ) => {}
             Err(StorageError::Full) => return Err("storage full"),
             // A peer cannot push an account past its quota here; the rest is taken.
             Err(StorageError::AccountFull) => {}

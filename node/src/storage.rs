@@ -22,10 +22,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_account_usage.sql"),
     include_str!("../migrations/0004_revoked_subaccounts.sql"),
     include_str!("../migrations/0005_subaccount_changes.sql"),
+    include_str!("../migrations/0006_deleted_messages.sql"),
 ];
 
 /// Most revoked tokens a node keeps per account (Session's limit); the oldest go first.
 pub const REVOKED_MAX: usize = 50;
+
+/// Most deleted hashes a node remembers per account (as many as it may hold messages); the
+/// soonest forgotten go first.
+pub const DELETED_MAX: u64 = murmur_core::limits::ACCOUNT_QUOTA_MESSAGES;
 
 /// Most messages one account may hold on a node (all namespaces).
 pub const DEFAULT_ACCOUNT_MAX_COUNT: u64 = murmur_core::limits::ACCOUNT_QUOTA_MESSAGES;
@@ -114,6 +119,8 @@ pub enum StoreOutcome {
     Stored { expiry: u64 },
     /// It was already here (its expiry is raised to the later of the two).
     Already { expiry: u64 },
+    /// Its account's owner deleted it here: it is not kept again.
+    Deleted,
 }
 
 /// How `expire` may move an expiry.
@@ -197,6 +204,32 @@ fn delete_returning(
         freed += to_u64(row.get(1)?);
     }
     Ok((hashes, freed))
+}
+
+/// Remembers `hashes` of `account` as deleted by its owner, each until the time given (a
+/// later time wins), keeping the [`DELETED_MAX`] remembered longest.
+fn remember_deleted(
+    tx: &rusqlite::Transaction<'_>,
+    account: &AccountId,
+    hashes: &[(String, u64)],
+) -> Result<()> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO deleted_messages (account, hash, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until)",
+    )?;
+    for (hash, until) in hashes {
+        insert.execute(params![&account.0[..], hash, to_i64(*until)])?;
+    }
+    tx.prepare_cached(
+        "DELETE FROM deleted_messages WHERE account = ?1 AND hash IN
+           (SELECT hash FROM deleted_messages WHERE account = ?1
+            ORDER BY until DESC, hash LIMIT -1 OFFSET ?2)",
+    )?
+    .execute(params![&account.0[..], to_i64(DELETED_MAX)])?;
+    Ok(())
 }
 
 impl Inner {
@@ -316,6 +349,15 @@ impl Storage {
         msg: &StoredMessage,
         replace_namespace: bool,
     ) -> Result<StoreOutcome> {
+        // A store that crossed its own delete (a forward or catch-up page still on its way
+        // when the owner deleted it) must not bring the message back.
+        if inner
+            .conn
+            .prepare_cached("SELECT 1 FROM deleted_messages WHERE account = ?1 AND hash = ?2")?
+            .exists(params![&msg.account.0[..], msg.hash])?
+        {
+            return Ok(StoreOutcome::Deleted);
+        }
         // Cached statements: a store runs these on every member, and parsing them each time
         // was a visible share of the write path.
         let existing: Option<i64> = inner
@@ -551,21 +593,37 @@ impl Storage {
             .is_some())
     }
 
-    pub fn delete(&self, account: &AccountId, hashes: &[String]) -> Result<Vec<String>> {
+    /// Deletes the listed messages of `account` at `now_ms`; returns the hashes deleted,
+    /// sorted. Every hash listed is remembered ([`DELETED_MAX`]) until no copy of it can be
+    /// alive, so a store of it that arrives afterwards is not kept: the longest TTL from now.
+    pub fn delete(
+        &self,
+        account: &AccountId,
+        hashes: &[String],
+        now_ms: u64,
+    ) -> Result<Vec<String>> {
+        let until = now_ms.saturating_add(murmur_core::rpc::TTL_MAXIMUM_PRIVATE_MS);
+        let remembered = hashes
+            .iter()
+            .map(|h| (h.clone(), until))
+            .collect::<Vec<_>>();
         let mut deleted = self.delete_each(
             "DELETE FROM messages WHERE account = ?1 AND hash = ?2 RETURNING hash, length(data)",
             hashes.iter().map(|h| (&account.0[..], h)),
+            Some((account, &remembered[..])),
         )?;
         deleted.sort();
         Ok(deleted)
     }
 
     /// Runs `sql` (a `DELETE … RETURNING hash, length(data)`) once per parameter set, in one
-    /// transaction; returns every hash deleted.
+    /// transaction, remembering the `deleted` hashes (and until when) of an account with
+    /// them; returns every hash deleted.
     fn delete_each<P: rusqlite::Params>(
         &self,
         sql: &str,
         each: impl Iterator<Item = P>,
+        deleted_by_owner: Option<(&AccountId, &[(String, u64)])>,
     ) -> Result<Vec<String>> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
@@ -576,24 +634,51 @@ impl Storage {
             deleted.extend(hashes);
             freed += bytes;
         }
+        if let Some((account, hashes)) = deleted_by_owner {
+            remember_deleted(&tx, account, hashes)?;
+        }
         tx.commit()?;
         inner.forget(deleted.len(), freed);
         Ok(deleted)
     }
 
-    fn delete_where(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>> {
+    /// Runs `sql` (a `DELETE … RETURNING hash, length(data), expiry`) once; with `account`,
+    /// the hashes deleted are remembered as its owner's deletes until their expiry.
+    fn delete_where(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+        account: Option<&AccountId>,
+    ) -> Result<Vec<String>> {
         let mut inner = self.lock();
-        let (mut deleted, freed) = delete_returning(&inner.conn, sql, args)?;
+        let tx = inner.conn.transaction()?;
+        let mut deleted = Vec::new();
+        let mut freed = 0;
+        {
+            let mut stmt = tx.prepare_cached(sql)?;
+            let mut rows = stmt.query(args)?;
+            while let Some(row) = rows.next()? {
+                deleted.push((row.get::<_, String>(0)?, to_u64(row.get(2)?)));
+                freed += to_u64(row.get(1)?);
+            }
+        }
+        if let Some(account) = account {
+            remember_deleted(&tx, account, &deleted)?;
+        }
+        tx.commit()?;
         inner.forget(deleted.len(), freed);
-        deleted.sort();
-        Ok(deleted)
+        let mut hashes: Vec<String> = deleted.into_iter().map(|(h, _)| h).collect();
+        hashes.sort();
+        Ok(hashes)
     }
 
     /// Deletes every message of `account` in `namespace`; returns their hashes, sorted.
     pub fn delete_all(&self, account: &AccountId, namespace: Namespace) -> Result<Vec<String>> {
         self.delete_where(
-            "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 RETURNING hash, length(data)",
+            "DELETE FROM messages WHERE account = ?1 AND namespace = ?2
+             RETURNING hash, length(data), expiry",
             &[&&account.0[..], &namespace.0],
+            Some(account),
         )
     }
 
@@ -606,8 +691,9 @@ impl Storage {
     ) -> Result<Vec<String>> {
         self.delete_where(
             "DELETE FROM messages WHERE account = ?1 AND namespace = ?2 AND timestamp < ?3
-             RETURNING hash, length(data)",
+             RETURNING hash, length(data), expiry",
             &[&&account.0[..], &namespace.0, &to_i64(before_ms)],
+            Some(account),
         )
     }
 
@@ -707,11 +793,17 @@ impl Storage {
         Ok(out)
     }
 
-    /// Removes every message expired at `now_ms`; returns how many.
+    /// Removes every message expired at `now_ms`, and forgets the deletes whose time is
+    /// up; returns how many messages.
     pub fn sweep(&self, now_ms: u64) -> Result<u64> {
         let removed = self.delete_where(
-            "DELETE FROM messages WHERE expiry <= ?1 RETURNING hash, length(data)",
+            "DELETE FROM messages WHERE expiry <= ?1 RETURNING hash, length(data), expiry",
             &[&to_i64(now_ms)],
+            None,
+        )?;
+        self.lock().conn.execute(
+            "DELETE FROM deleted_messages WHERE until <= ?1",
+            [to_i64(now_ms)],
         )?;
         Ok(removed.len() as u64)
     }
@@ -788,16 +880,19 @@ impl Storage {
         Ok(out)
     }
 
-    /// For each (account, namespace, hash), the expiry of the message held here, if any.
+    /// For each (account, namespace, hash), the expiry of the message held here, if any; one
+    /// its owner deleted here counts as held for ever (a peer's copy is not worth fetching).
     pub fn held_expiries(&self, keys: &[(AccountId, Namespace, &str)]) -> Result<Vec<Option<u64>>> {
         let inner = self.lock();
         let mut stmt = inner.conn.prepare_cached(
-            "SELECT expiry FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+            "SELECT expiry FROM messages WHERE account = ?1 AND namespace = ?2 AND hash = ?3
+             UNION ALL
+             SELECT ?4 FROM deleted_messages WHERE account = ?1 AND hash = ?3",
         )?;
         keys.iter()
             .map(|(account, namespace, hash)| {
                 Ok(stmt
-                    .query_row(params![&account.0[..], namespace.0, hash], |r| {
+                    .query_row(params![&account.0[..], namespace.0, hash, i64::MAX], |r| {
                         r.get::<_, i64>(0)
                     })
                     .optional()?
@@ -814,6 +909,7 @@ impl Storage {
             messages
                 .iter()
                 .map(|m| (&m.account.0[..], m.namespace.0, &m.hash)),
+            None,
         )?;
         Ok(())
     }
@@ -931,6 +1027,113 @@ mod tests {
     }
 
     #[test]
+    fn a_store_that_crossed_its_delete_does_not_bring_the_message_back() {
+        let s =
+            Storage::with_connection(Connection::open_in_memory().unwrap(), Caps::total(1 << 20))
+                .unwrap();
+        let (now, account) = (1_000, AccountId([5; 33]));
+        let held = |s: &Storage| {
+            let (msgs, _) = s
+                .retrieve(&account, Namespace(0), "", now, 100, 1 << 20)
+                .unwrap();
+            msgs.into_iter().map(|m| m.hash).collect::<Vec<_>>()
+        };
+        // The delete arrives first (the forward of the store was still on its way) ...
+        assert!(
+            s.delete(&account, &["early".into()], now)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            s.store(&msg("early", b"x", now + 500), false).unwrap(),
+            StoreOutcome::Deleted
+        );
+        // ... or a catch-up page hands back a message already deleted here.
+        s.store(&msg("late", b"y", now + 500), false).unwrap();
+        assert_eq!(s.delete(&account, &["late".into()], now).unwrap(), ["late"]);
+        assert_eq!(
+            s.store_all(&[
+                &msg("late", b"y", now + 500),
+                &msg("other", b"z", now + 500)
+            ]),
+            [
+                Ok(StoreOutcome::Deleted),
+                Ok(StoreOutcome::Stored { expiry: now + 500 })
+            ]
+        );
+        assert_eq!(held(&s), ["other"]);
+        // Catch-up does not fetch a peer's copy of it.
+        let keys = [
+            (account, Namespace(0), "late"),
+            (account, Namespace(0), "gone"),
+        ];
+        assert_eq!(s.held_expiries(&keys).unwrap(), [Some(u64::MAX >> 1), None]);
+        // So are hashes a delete_all or delete_before took.
+        s.delete_all(&account, Namespace(0)).unwrap();
+        assert_eq!(
+            s.store(&msg("other", b"z", now + 500), false).unwrap(),
+            StoreOutcome::Deleted
+        );
+        s.store(&msg("old", b"o", now + 500), false).unwrap();
+        assert_eq!(s.delete_before(&account, Namespace(0), 2).unwrap(), ["old"]);
+        assert_eq!(
+            s.store(&msg("old", b"o", now + 500), false).unwrap(),
+            StoreOutcome::Deleted
+        );
+        assert!(held(&s).is_empty());
+        assert_eq!(s.stats(), (0, 0));
+        // Another account's message of the same hash is its own.
+        let mut theirs = msg("early", b"x", now + 500);
+        theirs.account = AccountId([6; 33]);
+        assert!(matches!(
+            s.store(&theirs, false),
+            Ok(StoreOutcome::Stored { .. })
+        ));
+        // A delete is remembered until no copy can be alive: the longest TTL after it was
+        // made, or the expiry of the message it took; then the sweep forgets it.
+        let forgotten_at = now + murmur_core::rpc::TTL_MAXIMUM_PRIVATE_MS;
+        s.sweep(forgotten_at - 1).unwrap();
+        assert_eq!(
+            s.store(&msg("early", b"x", u64::MAX), false).unwrap(),
+            StoreOutcome::Deleted
+        );
+        s.sweep(forgotten_at).unwrap();
+        assert!(matches!(
+            s.store(&msg("early", b"x", u64::MAX), false),
+            Ok(StoreOutcome::Stored { .. })
+        ));
+        assert!(matches!(
+            s.store(&msg("late", b"y", u64::MAX), false),
+            Ok(StoreOutcome::Stored { .. })
+        ));
+    }
+
+    #[test]
+    fn an_account_has_at_most_deleted_max_deletes_remembered() {
+        let s = open();
+        let account = AccountId([5; 33]);
+        let hashes = |from: u64, n: u64| {
+            (from..from + n)
+                .map(|i| format!("h{i}"))
+                .collect::<Vec<_>>()
+        };
+        // The first batch is remembered the longest; the second pushes the oldest of the
+        // rest out.
+        s.delete(&account, &hashes(0, 10), 5_000).unwrap();
+        s.delete(&account, &hashes(10, DELETED_MAX), 1_000).unwrap();
+        let remembered: i64 = s
+            .lock()
+            .conn
+            .query_row("SELECT COUNT(*) FROM deleted_messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(remembered, DELETED_MAX as i64);
+        assert_eq!(
+            s.store(&msg("h0", b"x", 1), false).unwrap(),
+            StoreOutcome::Deleted
+        );
+    }
+
+    #[test]
     fn cap_refuses_and_keeps_what_is_stored() {
         let s = open();
         s.store(&msg("a", &[0; 600], 100), false).unwrap();
@@ -1013,7 +1216,7 @@ mod tests {
         s.store(&for_account(3, "a", b"xx"), false).unwrap();
         assert_eq!(s.stats(), (5, 3 * 2 + 900 + 2));
         // Deleting frees the quota (the triggers keep it exact) ...
-        s.delete(&AccountId([1; 33]), &["a".into()]).unwrap();
+        s.delete(&AccountId([1; 33]), &["a".into()], 0).unwrap();
         s.store(&for_account(1, "d", b"xx"), false).unwrap();
         // ... so does expiry, and a replaced public-outbox message does not count twice.
         assert_eq!(s.sweep(1_000).unwrap(), 5);
@@ -1128,6 +1331,40 @@ mod tests {
             )
             .unwrap();
         assert_eq!(kept as usize, 2 * REVOKED_MAX);
+    }
+
+    #[test]
+    fn a_database_from_before_deletes_were_remembered_keeps_its_messages() {
+        // Written as the previous version did (schema 5), then opened by this one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..5].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute(
+                "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
+                 VALUES (?1, 0, 'kept', 1, 100, x'0102', 0)",
+                params![&[5u8; 33][..]],
+            )
+            .unwrap();
+        }
+        let s = Storage::open(&path, Caps::total(1 << 30)).unwrap();
+        let account = AccountId([5; 33]);
+        assert_eq!(s.stats(), (1, 2));
+        let (msgs, _) = s
+            .retrieve(&account, Namespace(0), "", 10, 10, 1 << 20)
+            .unwrap();
+        assert_eq!(msgs[0].hash, "kept");
+        assert_eq!(s.delete(&account, &["kept".into()], 10).unwrap(), ["kept"]);
+        assert_eq!(
+            s.store(&msg("kept", &[1, 2], 100), false).unwrap(),
+            StoreOutcome::Deleted
+        );
     }
 
     #[test]

@@ -182,11 +182,11 @@ async fn replayed_requests_are_refused_or_change_nothing() {
 }
 
 /// What the node_http fuzz target's replay rule rests on: a message's hash covers its account,
-/// namespace and data only, so a second store of the same data adds nothing, and replaying
-/// that second store after the owner deleted the message brings back that one message (its
-/// signature, where one is needed, covers no more — as in Session) and nothing else.
+/// namespace and data only, so a second store of the same data adds nothing; and a store
+/// replayed after the owner deleted the message (its signature, where one is needed, covers
+/// no more — as in Session) brings nothing back: the node remembers the delete.
 #[tokio::test]
-async fn a_store_replayed_after_a_delete_brings_back_only_its_own_message() {
+async fn a_store_replayed_after_a_delete_brings_nothing_back() {
     let n = one_node(1 << 30).await;
     let alice = n.member(42);
     let now = n.now();
@@ -208,10 +208,12 @@ async fn a_store_replayed_after_a_delete_brings_back_only_its_own_message() {
 
     let body = n.ok(&again).await;
     assert_eq!(body["hash"], same.as_str(), "{body}");
-    let held: Vec<String> = holdings(&n, &alice).into_keys().collect();
-    assert_eq!(
-        held,
-        vec![same],
-        "the replay brought back its own message only"
+    assert_eq!(body["swarm"][&n.me()]["already"], true, "{body}");
+    assert!(
+        holdings(&n, &alice).is_empty(),
+        "the replay brought a deleted message back"
     );
+    // A new message of hers is stored as ever.
+    n.ok(&store(&alice, 0, b"new words", DAY_MS, now + 2)).await;
+    assert_eq!(holdings(&n, &alice).len(), 1);
 }

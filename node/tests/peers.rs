@@ -569,3 +569,57 @@ async fn revocations_missed_while_away_are_read_from_a_peer_and_checked() {
     }
     served.node.stop().await;
 }
+
+/// A delete that overtakes the store it names (the owner deletes at one member while the
+/// forward of the store is still on its way there) holds on every member: each store that
+/// arrives afterwards — a client's, a forward — is answered as a duplicate and not kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_that_overtakes_its_store_holds_on_every_member() {
+    let (net, _dir) = murmur_testkit::devnet::start(6, 60_000).await;
+    let nodes = net.manifest.manifest.nodes.clone();
+    let members: Vec<_> = nodes
+        .iter()
+        .filter(|n| n.swarm_id == nodes[0].swarm_id)
+        .map(|n| n.url.clone())
+        .collect();
+    assert!(members.len() >= 2, "a swarm of several members");
+    let owner = common::account_for(&net.manifest.manifest, &nodes[0].ed25519, true, 7);
+    let now = murmur_testkit::now_ms();
+    let data = b"deleted before it arrived";
+    let hash = common::hash_of(&owner, 0, data);
+
+    let (status, body) = murmur_testkit::net::rpc(
+        &members[1],
+        &common::delete(&owner, std::slice::from_ref(&hash)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Each member takes the store as a client's (and forwards it to the others) only after
+    // the delete reached it.
+    for url in &members {
+        let store = common::store(&owner, 0, data, murmur_testkit::DAY_MS, now);
+        let (status, body) = murmur_testkit::net::rpc(url, &store).await;
+        assert_eq!(status, 200, "{body}");
+        let entries = body["swarm"].as_object().unwrap();
+        assert!(
+            entries.values().all(|e| e["already"] == true),
+            "every member answers it as a duplicate: {body}"
+        );
+    }
+    for url in &members {
+        assert!(
+            murmur_testkit::requests::held_hashes(url, &owner)
+                .await
+                .is_empty(),
+            "{url} holds a deleted message"
+        );
+    }
+    // Another message of the account is kept as ever.
+    let kept = common::store(&owner, 0, b"kept", murmur_testkit::DAY_MS, now);
+    assert_eq!(murmur_testkit::net::rpc(&members[0], &kept).await.0, 200);
+    assert_eq!(
+        murmur_testkit::requests::held_hashes(&members[0], &owner).await,
+        [common::hash_of(&owner, 0, b"kept")]
+    );
+    net.stop().await;
+}
