@@ -132,3 +132,75 @@ async fn indexeddb_vault_rekeys_and_refuses_a_record_from_an_older_copy() {
         .await
         .unwrap();
 }
+
+/// A profile as the previous version wrote it (through the `indexed_db_futures` crate, as
+/// its `IdbStore` did: database version 1, object store `records`, `Uint8Array` values under
+/// string keys) opens with its passphrase, every record intact.
+#[wasm_bindgen_test]
+async fn a_profile_written_by_the_previous_version_opens() {
+    use indexed_db_futures::prelude::*;
+    use indexed_db_futures::transaction::TransactionMode;
+    use murmur_core::client::MemoryStore;
+    use murmur_core::vault::Backing as _;
+
+    let name = "murmur-test-previous";
+    // The records a kept profile holds, sealed as ever (the vault's format is its own).
+    let sealed = VaultStore::create(MemoryStore::default(), "old pass", rng())
+        .await
+        .unwrap();
+    sealed
+        .put("history.page", b"from before".to_vec())
+        .await
+        .unwrap();
+    let records = sealed.inner();
+    let keys = murmur_core::vault::Backing::keys(records).await.unwrap();
+    // Written as the previous IdbStore::open and put_all did.
+    let db = indexed_db_futures::database::Database::open(name)
+        .with_version(1u8)
+        .with_on_upgrade_needed(|event, db| {
+            if event.old_version() < 1.0 {
+                db.create_object_store("records").build()?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let tx = db
+        .transaction("records")
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    let store = tx.object_store("records").unwrap();
+    for key in &keys {
+        let value = records.get(key).await.unwrap().unwrap();
+        store
+            .put(indexed_db_futures::typed_array::Uint8Array::from(value))
+            .with_key(key.clone())
+            .primitive()
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    db.close();
+
+    let vault = VaultStore::unlock(IdbStore::open(name).await.unwrap(), "old pass", rng())
+        .await
+        .unwrap();
+    assert_eq!(
+        vault.get("history.page").await.unwrap().as_deref(),
+        Some(b"from before".as_slice())
+    );
+    let mut listed = vault.inner().keys().await.unwrap();
+    listed.sort();
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    drop(vault);
+    IdbStore::open(name)
+        .await
+        .unwrap()
+        .delete(name)
+        .await
+        .unwrap();
+}

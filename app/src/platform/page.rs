@@ -39,10 +39,8 @@ pub async fn wipe_origin() -> Result<(), String> {
         .await
         .ok()
         .and_then(|e| e.as_string());
-    let mut note = |what: &str, e: &str| {
-        if first_error.is_none() {
-            first_error = Some(format!("{what}: {e}"));
-        }
+    let mut note = |e: String| {
+        first_error.get_or_insert(e);
     };
     // The database last: deleting it makes this tab's own connection, if a task still holds
     // the session, close and reload the page, which would cut the steps above short.
@@ -52,19 +50,19 @@ pub async fn wipe_origin() -> Result<(), String> {
             for name in names {
                 // Other tabs close their connections when asked (`idb`); one that does not
                 // would block the delete for ever, so it is given 10 s.
-                let deleted = match indexed_db_futures::database::Database::delete_by_name(&name) {
-                    Ok(request) => match within(10_000, request).await {
-                        Some(done) => done.map_err(crate::platform::idb::describe),
-                        None => Err("another Murmur tab keeps the database open; close it".into()),
-                    },
-                    Err(e) => Err(crate::platform::idb::describe(e)),
-                };
+                let deleted =
+                    match within(10_000, crate::platform::idb::delete_database(&name)).await {
+                        Some(done) => done.map_err(|e| e.0),
+                        None => Err("IndexedDB delete failed: another Murmur tab keeps the \
+                                     database open; close it"
+                            .into()),
+                    };
                 if let Err(e) = deleted {
-                    note("IndexedDB", &e);
+                    note(e);
                 }
             }
         }
-        Err(e) => note("IndexedDB", &e.0),
+        Err(e) => note(e.0),
     }
     first_error.map_or(Ok(()), Err)
 }
