@@ -529,56 +529,6 @@ async fn replies_and_reactions_name_the_message_they_answer() {
     net.stop().await;
 }
 
-/// Every node of `id`'s swarm on `net`, by URL.
-fn swarm_urls(net: &murmur_node::devnet::Devnet, id: &murmur_core::Identity) -> Vec<String> {
-    use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
-    let info = net.info();
-    let swarms: Vec<SwarmId> = info.nodes.iter().map(|n| SwarmId(n.swarm_id)).collect();
-    let key = id.session_id().x25519_pubkey();
-    let swarm = swarm_for(swarm_space(&key), &swarms).unwrap().0;
-    info.nodes
-        .iter()
-        .filter(|n| n.swarm_id == swarm)
-        .map(|n| n.url.clone())
-        .collect()
-}
-
-/// Whether every member of `id`'s swarm holds `hash` (`held`) or none does (`!held`), within
-/// a few seconds (a delete reaches the other members as a forwarded write).
-async fn swarm_holds(
-    net: &murmur_node::devnet::Devnet,
-    id: &murmur_core::Identity,
-    hash: &str,
-) -> bool {
-    let mut answers = Vec::new();
-    for url in swarm_urls(net, id) {
-        answers.push(
-            murmur_testkit::requests::held_hashes(&url, id)
-                .await
-                .iter()
-                .any(|h| h == hash),
-        );
-    }
-    answers.iter().all(|&h| h)
-}
-
-async fn swarm_lets_go(net: &murmur_node::devnet::Devnet, id: &murmur_core::Identity, hash: &str) {
-    for _ in 0..100 {
-        let mut any = false;
-        for url in swarm_urls(net, id) {
-            any |= murmur_testkit::requests::held_hashes(&url, id)
-                .await
-                .iter()
-                .any(|h| h == hash);
-        }
-        if !any {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{hash} is still in the swarm");
-}
-
 /// Delete for everyone (Session's unsend request) through `murmur` processes: A deletes its
 /// message; B's inbox says so, and the message is gone from B's swarm and A's sync copy from
 /// A's swarm. An unsend request from someone else naming A's message changes nothing. Delete
@@ -603,8 +553,8 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
         json_lines(&murmur(&home_b, &["inbox", "--json"]).await).len(),
         1
     );
-    assert!(swarm_holds(&net, &b_id, &hash).await);
-    assert!(swarm_holds(&net, &a_id, &sync_hash).await);
+    assert!(murmur_testkit::requests::swarm_holds(&net, &b_id, &hash).await);
+    assert!(murmur_testkit::requests::swarm_holds(&net, &a_id, &sync_hash).await);
 
     // A stranger's unsend request naming A's message: shown as nothing, deletes nothing.
     let stranger = murmur_testkit::identity(77);
@@ -629,7 +579,10 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0]["unsend"].is_null(), "{got:?}");
-    assert!(swarm_holds(&net, &b_id, &hash).await, "still there");
+    assert!(
+        murmur_testkit::requests::swarm_holds(&net, &b_id, &hash).await,
+        "still there"
+    );
 
     // Bad input: exit 2, nothing deleted.
     for (home, args, why) in [
@@ -648,18 +601,18 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
     }
-    assert!(swarm_holds(&net, &b_id, &hash).await);
+    assert!(murmur_testkit::requests::swarm_holds(&net, &b_id, &hash).await);
 
     let out = murmur(&home_a, &["delete", "--hash", &hash, "--everyone"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "deleted for everyone");
-    swarm_lets_go(&net, &a_id, &sync_hash).await;
+    murmur_testkit::requests::swarm_lets_go(&net, &a_id, &sync_hash).await;
     let got = json_lines(&murmur(&home_b, &["inbox", "--json"]).await);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["from"], a.as_str());
     assert_eq!(got[0]["unsend"]["hash"], hash.as_str());
     assert_eq!(got[0]["unsend"]["sent_ms"], sent_ms);
-    swarm_lets_go(&net, &b_id, &hash).await;
+    murmur_testkit::requests::swarm_lets_go(&net, &b_id, &hash).await;
     // B no longer knows it: it cannot be reacted to.
     let out = murmur(&home_b, &["react", "--to", &a, "--hash", &hash, "👍"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -671,7 +624,7 @@ async fn delete_for_everyone_takes_the_message_off_both_sides() {
     let out = murmur(&home_b, &["delete", "--hash", &second]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "deleted here");
-    swarm_lets_go(&net, &b_id, &second).await;
+    murmur_testkit::requests::swarm_lets_go(&net, &b_id, &second).await;
     net.stop().await;
 }
 
@@ -737,13 +690,13 @@ async fn first_messages_from_strangers_are_requests_until_accepted() {
         json_lines(&murmur(&home_b, &["inbox", "--json"]).await)[0]["request"],
         true
     );
-    assert!(swarm_holds(&net, &b_id, &spam).await);
+    assert!(murmur_testkit::requests::swarm_holds(&net, &b_id, &spam).await);
     let out = murmur(&home_b, &["requests", "--decline", &c, "--block"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    swarm_lets_go(&net, &b_id, &spam).await;
+    murmur_testkit::requests::swarm_lets_go(&net, &b_id, &spam).await;
     let more = send_hash(&home_c, &b, "last chance").await;
     assert!(json_lines(&murmur(&home_b, &["inbox", "--json"]).await).is_empty());
-    swarm_lets_go(&net, &b_id, &more).await;
+    murmur_testkit::requests::swarm_lets_go(&net, &b_id, &more).await;
 
     // A home from before requests: whoever it knew a name for is no request.
     let old = home("old");

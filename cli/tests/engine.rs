@@ -464,3 +464,98 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
     );
     net.stop().await;
 }
+
+/// "Delete for everyone" through the messenger the web app runs: A's message leaves A's
+/// history, B's (on B's next poll) and A's other device's, and both swarms (B's copy, A's sync
+/// copy); the list shows the message before it. An unsend request naming a message its sender
+/// did not write changes nothing, and deleting a message that is not ours, or not there, is a
+/// clear error that changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
+    use murmur_core::history::{History, HistoryError};
+    use murmur_core::message::Body;
+    use murmur_core::message::extras::{Extras, MessageRef};
+    use murmur_core::messenger::{Messenger, MessengerError};
+    use murmur_testkit::requests::{swarm_holds, swarm_lets_go};
+
+    let (net, _dir) = devnet::start(9, 500).await;
+    let (a_id, b_id) = (identity(51), identity(52));
+    let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
+    let (a_hex, b_hex) = (a_session.to_string(), b_session.to_string());
+    let messenger = |seed: u64, rng: u64| {
+        Messenger::new(
+            client(&net, identity(seed), http(), MemoryStore::new(), 0, rng),
+            History::new(MemoryStore::new()),
+        )
+    };
+    let (a, a_laptop, b) = (messenger(51, 61), messenger(51, 62), messenger(52, 63));
+
+    a.send(&b_session, "see you at noon").await.unwrap();
+    let oops = a.send(&b_session, "oops, wrong chat").await.unwrap();
+    let sent = a.history.page(&b_hex, 0).await.unwrap();
+    let sync_hash = sent[1]
+        .sync_hash
+        .clone()
+        .expect("the sync copy's hash is kept");
+    b.poll().await.unwrap();
+    a_laptop.poll().await.unwrap();
+    assert_eq!(b.history.conversations().await.unwrap()[0].messages, 2);
+    assert!(swarm_holds(&net, &b_id, &oops).await);
+    assert!(swarm_holds(&net, &a_id, &sync_hash).await);
+
+    // B, lying, asks everyone to delete A's message: readers drop it, nothing changes.
+    let forged = Extras {
+        unsend: Some(MessageRef {
+            sent_ms: sent[0].sent_ms,
+            author: a_session,
+        }),
+        ..Default::default()
+    };
+    b.client
+        .send_with_extras(&a_session, &Body::text(""), &forged, None)
+        .await
+        .unwrap();
+    a.poll().await.unwrap();
+    assert_eq!(a.history.page(&b_hex, 0).await.unwrap().len(), 2);
+    // Only our own sent messages can be deleted for everyone.
+    let theirs = b.history.page(&a_hex, 0).await.unwrap()[0].id.clone();
+    for (who, peer, id) in [
+        (&b, &a_session, theirs.as_str()),
+        (&a, &b_session, "no-such-id"),
+    ] {
+        assert!(matches!(
+            who.delete_for_everyone(peer, id).await,
+            Err(MessengerError::History(HistoryError::NoMessage))
+        ));
+    }
+    assert_eq!(b.history.page(&a_hex, 0).await.unwrap().len(), 2);
+
+    a.delete_for_everyone(&b_session, &oops).await.unwrap();
+    let texts = |page: Vec<murmur_core::history::MessageRecord>| {
+        page.into_iter().map(|m| m.text).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(a.history.page(&b_hex, 0).await.unwrap()),
+        ["see you at noon"]
+    );
+    swarm_lets_go(&net, &a_id, &sync_hash).await;
+    // B's next poll takes it out of B's history and B's swarm; so does A's other device.
+    assert_eq!(b.poll().await.unwrap(), std::slice::from_ref(&a_hex));
+    assert_eq!(
+        texts(b.history.page(&a_hex, 0).await.unwrap()),
+        ["see you at noon"]
+    );
+    let at_b = &b.history.conversations().await.unwrap()[0];
+    assert_eq!(
+        (at_b.messages, at_b.last_text.as_str()),
+        (1, "see you at noon")
+    );
+    assert!(at_b.unread <= 1);
+    swarm_lets_go(&net, &b_id, &oops).await;
+    a_laptop.poll().await.unwrap();
+    assert_eq!(
+        texts(a_laptop.history.page(&b_hex, 0).await.unwrap()),
+        ["see you at noon"]
+    );
+    net.stop().await;
+}

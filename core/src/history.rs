@@ -42,6 +42,20 @@ pub struct MessageRecord {
     /// When a disappearing message is deleted here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<u64>,
+    /// A message sent from this device: its sync copy's hash in our own swarm, which "delete
+    /// for everyone" deletes there (added after the first release: older records have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_hash: Option<String>,
+}
+
+/// What the network said of a message that went out: its hash (which becomes its id), the
+/// signed time written in it (Session's key for a message, named by "delete for everyone"),
+/// and its sync copy's hash in our own swarm.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered<'a> {
+    pub hash: &'a str,
+    pub sent_ms: u64,
+    pub sync_hash: Option<&'a str>,
 }
 
 /// A conversation as the list shows it.
@@ -113,6 +127,8 @@ pub enum HistoryError {
     Damaged,
     #[error("no such conversation")]
     NoConversation,
+    #[error("no such message")]
+    NoMessage,
 }
 
 impl From<StoreError> for HistoryError {
@@ -306,13 +322,14 @@ impl<S: Store> History<S> {
         Ok(self.read(&page_name(peer, page)).await?.unwrap_or_default())
     }
 
-    /// Sets the delivery state (and, once known, the hash) of message `id`, in the last pages.
+    /// Sets the delivery state (and, once sent, the hash, signed time and sync copy) of
+    /// message `id`, in the last pages.
     pub async fn set_delivery(
         &self,
         peer: &str,
         id: &str,
         delivery: Delivery,
-        new_id: Option<&str>,
+        delivered: Option<Delivered<'_>>,
     ) -> Result<()> {
         let _turn = self.changing.lock().await;
         let Some(conv) = self.get(peer).await? else {
@@ -324,8 +341,10 @@ impl<S: Store> History<S> {
             let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
             if let Some(m) = page.iter_mut().find(|m| m.id == id) {
                 m.delivery = delivery;
-                if let Some(new_id) = new_id {
-                    m.id = new_id.to_string();
+                if let Some(d) = delivered {
+                    m.id = d.hash.to_string();
+                    m.sent_ms = d.sent_ms;
+                    m.sync_hash = d.sync_hash.map(str::to_string);
                 }
                 return self.write(&name, &page).await;
             }
@@ -384,6 +403,50 @@ impl<S: Store> History<S> {
             list.remove(at);
         }
         self.write(INDEX, &list).await
+    }
+
+    /// Deletes the newest message of the conversation that `matches` ("delete for everyone":
+    /// ours when we asked, theirs when they did) and returns it. Its page is written without
+    /// it, so no record keeps its text; the list's preview and counts follow. `None`: no
+    /// message matched (it was never here, or is gone already).
+    pub async fn remove_message(
+        &self,
+        peer: &str,
+        matches: impl Fn(&MessageRecord) -> bool,
+    ) -> Result<Option<MessageRecord>> {
+        let _turn = self.changing.lock().await;
+        let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
+        let Some(conv) = list.iter_mut().find(|c| c.peer == peer) else {
+            return Ok(None);
+        };
+        for page_no in (0..conv.pages).rev() {
+            let name = page_name(peer, page_no);
+            let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
+            let Some(at) = page.iter().rposition(&matches) else {
+                continue;
+            };
+            let removed = page.remove(at);
+            self.write(&name, &page).await?;
+            conv.messages = conv.messages.saturating_sub(1);
+            conv.unread = conv
+                .unread
+                .min(u32::try_from(conv.messages).unwrap_or(u32::MAX));
+            if page_no + 1 == conv.pages && at == page.len() {
+                // It was the newest: the list shows the one before it (or nothing).
+                conv.last_text = match page.last() {
+                    Some(m) => m.text.clone(),
+                    None if page_no > 0 => self
+                        .read::<Vec<MessageRecord>>(&page_name(peer, page_no - 1))
+                        .await?
+                        .and_then(|p| p.last().map(|m| m.text.clone()))
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+            }
+            self.write(INDEX, &list).await?;
+            return Ok(Some(removed));
+        }
+        Ok(None)
     }
 
     /// Sets the disappearing timer for new messages.
@@ -486,6 +549,15 @@ mod tests {
                 Delivery::Received
             },
             expires_ms: None,
+            sync_hash: None,
+        }
+    }
+
+    fn sent(hash: &str, sent_ms: u64) -> Delivered<'_> {
+        Delivered {
+            hash,
+            sent_ms,
+            sync_hash: None,
         }
     }
 
@@ -520,7 +592,7 @@ mod tests {
         let (filed, muted, delivered) = block_on(join3(
             h.append("a", msg("2", false, 2)),
             h.set_muted("a", true),
-            h.set_delivery("a", "1", Delivery::Sent, Some("hash-1")),
+            h.set_delivery("a", "1", Delivery::Sent, Some(sent("hash-1", 1))),
         ));
         assert!(filed.unwrap());
         muted.unwrap();
@@ -613,9 +685,15 @@ mod tests {
             block_on(h.page("p", 0)).unwrap()[0].delivery,
             Delivery::Failed
         );
-        block_on(h.set_delivery("p", "local-1", Delivery::Sent, Some("HASH"))).unwrap();
+        let delivered = Delivered {
+            sync_hash: Some("SYNC"),
+            ..sent("HASH", 7)
+        };
+        block_on(h.set_delivery("p", "local-1", Delivery::Sent, Some(delivered))).unwrap();
         let m = &block_on(h.page("p", 0)).unwrap()[0];
         assert_eq!((m.id.as_str(), m.delivery), ("HASH", Delivery::Sent));
+        // The signed time and the sync copy, which "delete for everyone" names.
+        assert_eq!((m.sent_ms, m.sync_hash.as_deref()), (7, Some("SYNC")));
         // Once the hash is the id, the swarm's copy of the same message is not added again.
         assert!(!block_on(h.append("p", msg("HASH", true, 5))).unwrap());
         // A late state change for a conversation that is gone creates nothing.
@@ -686,6 +764,83 @@ mod tests {
         block_on(h.set_muted("p", true)).unwrap();
         let c = block_on(h.get("p")).unwrap().unwrap();
         assert!(c.muted && c.blocked && c.name.as_deref() == Some("Alice"));
+    }
+
+    /// A page as the version before "delete for everyone" wrote it (these exact bytes) reads
+    /// with no sync copy, and a message of it can still be deleted.
+    #[test]
+    fn a_page_from_the_previous_version_reads_and_its_messages_delete() {
+        let store = MemoryStore::new();
+        let index =
+            br#"[{"peer":"p","last_text":"two","last_ms":2,"unread":0,"pages":1,"messages":2}]"#;
+        let page = br#"[{"id":"H1","outgoing":true,"text":"one","sent_ms":1,"delivery":"Sent"},{"id":"H2","outgoing":false,"text":"two","sent_ms":2,"delivery":"Received"}]"#;
+        block_on(store.put(INDEX, index.to_vec())).unwrap();
+        block_on(store.put(&page_name("p", 0), page.to_vec())).unwrap();
+        let h = History::new(&store);
+        let read = block_on(h.page("p", 0)).unwrap();
+        assert_eq!(read.len(), 2);
+        assert!(read.iter().all(|m| m.sync_hash.is_none()));
+        let gone = block_on(h.remove_message("p", |m| m.id == "H2")).unwrap();
+        assert_eq!(gone.map(|m| m.text).as_deref(), Some("two"));
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert_eq!((c.messages, c.last_text.as_str()), (1, "one"));
+    }
+
+    /// "Delete for everyone" takes out one message: its page is written without it (no record
+    /// keeps its text), the counts follow, and the list shows the message before it, also when
+    /// that is on the page before. Asking again, or for a conversation that is not here,
+    /// finds nothing and changes nothing.
+    #[test]
+    fn removing_a_message_leaves_no_text_and_the_list_follows() {
+        let store = MemoryStore::new();
+        let h = History::new(&store);
+        for i in 0..=(PAGE_SIZE as u64) {
+            block_on(h.append("p", msg(&i.to_string(), false, i))).unwrap();
+        }
+        let newest = PAGE_SIZE.to_string();
+        // The newest is alone on page 1: after it goes, the preview is page 0's last.
+        let gone = block_on(h.remove_message("p", |m| m.id == newest)).unwrap();
+        assert_eq!(gone.map(|m| m.sent_ms), Some(PAGE_SIZE as u64));
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert_eq!(c.messages, PAGE_SIZE as u64);
+        assert_eq!(c.last_text, format!("text {}", PAGE_SIZE - 1));
+        assert_eq!(c.unread, PAGE_SIZE as u32);
+        // One in the middle: the preview stays.
+        assert!(
+            block_on(h.remove_message("p", |m| m.sent_ms == 5))
+                .unwrap()
+                .is_some()
+        );
+        let c = block_on(h.get("p")).unwrap().unwrap();
+        assert_eq!(c.last_text, format!("text {}", PAGE_SIZE - 1));
+        assert_eq!(block_on(h.page("p", 0)).unwrap().len(), PAGE_SIZE - 1);
+        for key in store.keys() {
+            let bytes = block_on(store.get(&key)).unwrap().unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("\"text 5\""), "{key} keeps the deleted text");
+            assert!(!text.contains(&format!("\"text {newest}\"")));
+        }
+        let before: Vec<_> = store
+            .keys()
+            .into_iter()
+            .map(|k| block_on(store.get(&k)).unwrap())
+            .collect();
+        assert!(
+            block_on(h.remove_message("p", |m| m.sent_ms == 5))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            block_on(h.remove_message("nobody", |_| true))
+                .unwrap()
+                .is_none()
+        );
+        let after: Vec<_> = store
+            .keys()
+            .into_iter()
+            .map(|k| block_on(store.get(&k)).unwrap())
+            .collect();
+        assert_eq!(before, after, "nothing written");
     }
 
     #[test]

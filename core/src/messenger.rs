@@ -8,7 +8,7 @@ use rand_core::CryptoRng;
 use crate::SessionId;
 use crate::client::platform::{Clock, Store, Transport};
 use crate::client::{Client, ClientError, Incoming, Step};
-use crate::history::{Delivery, History, HistoryError, MessageRecord};
+use crate::history::{Delivered, Delivery, History, HistoryError, MessageRecord};
 use crate::rpc::TTL_MAXIMUM_MS;
 
 /// How often a successful poll is recorded (one sealed write per minute, not per poll).
@@ -89,6 +89,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                     sent_ms: now,
                     delivery: Delivery::Sending,
                     expires_ms: conv.disappear_after_s.map(|s| now + u64::from(s) * 1000),
+                    sync_hash: None,
                 },
             )
             .await?;
@@ -132,8 +133,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
     ) -> Result<String> {
         match self.client.send_text(peer, text, timer).await {
             Ok(sent) => {
+                let delivered = Delivered {
+                    hash: &sent.hash,
+                    sent_ms: sent.sent_ms,
+                    sync_hash: sent.sync_hash.as_deref(),
+                };
                 self.history
-                    .set_delivery(peer_hex, id, Delivery::Sent, Some(&sent.hash))
+                    .set_delivery(peer_hex, id, Delivery::Sent, Some(delivered))
                     .await?;
                 Ok(sent.hash)
             }
@@ -194,12 +200,122 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             .filter(|c| c.blocked)
             .map(|c| c.peer)
             .collect();
+        #[cfg(feature = "message-extras")]
+        let (incoming, unsent) = self.take_extras(&own, &blocked, incoming).await?;
         let filed = incoming
             .into_iter()
             .filter_map(|m| Self::file(&own, &blocked, m))
             .collect();
         // One batch: a catch-up of thousands costs one index write, not one per message.
-        Ok(self.history.append_all(filed).await?)
+        #[cfg_attr(not(feature = "message-extras"), allow(unused_mut))]
+        let mut changed = self.history.append_all(filed).await?;
+        #[cfg(feature = "message-extras")]
+        for peer in unsent {
+            if !changed.contains(&peer) {
+                changed.push(peer);
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Of `incoming`, acts on what is not a message to show: an unsend request ("delete for
+    /// everyone") deletes the message it names from its conversation here and from our swarm
+    /// (the reader already dropped one naming someone else's message); other controls
+    /// (a request's acceptance, receipts, typing) and reactions are not shown here, so they
+    /// are not filed as empty messages. Returns the messages left and the conversations an
+    /// unsend changed.
+    #[cfg(feature = "message-extras")]
+    async fn take_extras(
+        &self,
+        own: &SessionId,
+        blocked: &[String],
+        incoming: Vec<Incoming>,
+    ) -> Result<(Vec<Incoming>, Vec<String>)> {
+        let mut messages = Vec::with_capacity(incoming.len());
+        let mut changed = Vec::new();
+        for m in incoming {
+            if let Some(target) = m.extras.unsend {
+                // Theirs names a message of their conversation. Ours (from another device of
+                // the account) carries no recipient, as in Session: any conversation's.
+                let peers = if m.from == *own {
+                    self.history
+                        .conversations()
+                        .await?
+                        .into_iter()
+                        .map(|c| c.peer)
+                        .collect()
+                } else if blocked.contains(&m.from.to_string()) {
+                    Vec::new()
+                } else {
+                    vec![m.from.to_string()]
+                };
+                let ours = target.author == *own;
+                for peer in peers {
+                    let gone = self
+                        .history
+                        .remove_message(&peer, |r| {
+                            r.outgoing == ours && r.sent_ms == target.sent_ms
+                        })
+                        .await?;
+                    if let Some(gone) = gone {
+                        // Received, or filed from a sync copy: its id is its hash in our
+                        // swarm; sent from here: its sync copy is.
+                        let hashes = std::iter::once(gone.id).chain(gone.sync_hash).collect();
+                        self.client.delete_from_own_swarm(hashes).await;
+                        changed.push(peer);
+                        break;
+                    }
+                }
+                continue;
+            }
+            if m.extras.is_control() || (m.extras.reaction.is_some() && m.text.is_empty()) {
+                continue;
+            }
+            messages.push(m);
+        }
+        Ok((messages, changed))
+    }
+
+    /// "Delete for everyone" of our sent message `id` in `peer`'s conversation: Session's
+    /// unsend request goes to them (and our other devices), our sync copy leaves our swarm,
+    /// and the message leaves the history here. If the request cannot be sent, nothing is
+    /// deleted and the error says why.
+    #[cfg(feature = "message-extras")]
+    pub async fn delete_for_everyone(&self, peer: &SessionId, id: &str) -> Result<()> {
+        let peer_hex = peer.to_string();
+        let own = self.client.identity().session_id();
+        let Some(message) = self.find_sent(&peer_hex, id).await? else {
+            return Err(HistoryError::NoMessage.into());
+        };
+        let target = crate::message::extras::MessageRef {
+            sent_ms: message.sent_ms,
+            author: own,
+        };
+        self.client
+            .unsend(peer, target, message.sync_hash.into_iter().collect())
+            .await?;
+        self.history
+            .remove_message(&peer_hex, |m| m.outgoing && m.id == id)
+            .await?;
+        Ok(())
+    }
+
+    /// Our sent message `id` in `peer`'s conversation, newest pages first.
+    #[cfg(feature = "message-extras")]
+    async fn find_sent(&self, peer: &str, id: &str) -> Result<Option<MessageRecord>> {
+        let pages = self.history.get(peer).await?.map_or(0, |c| c.pages);
+        for page_no in (0..pages).rev() {
+            if let Some(m) = self
+                .history
+                .page(peer, page_no)
+                .await?
+                .into_iter()
+                .find(|m| m.outgoing && m.id == id && m.delivery == Delivery::Sent)
+            {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
     }
 
     /// The conversation and record an incoming message belongs to, or `None` to drop it.
@@ -210,7 +326,8 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             // A sync copy without a target, or a message from ourselves to ourselves.
             _ => return None,
         };
-        if !outgoing && blocked.contains(&peer) {
+        // Blocked, or nothing to show (e.g. what is left of a forged control message).
+        if !outgoing && blocked.contains(&peer) || m.text.is_empty() && m.attachments.is_empty() {
             return None;
         }
         let expires_ms = m.disappear_after_s.map(|_| m.expires_ms);
@@ -225,6 +342,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                 Delivery::Received
             },
             expires_ms,
+            sync_hash: None,
         };
         Some((peer, record))
     }

@@ -53,3 +53,42 @@ pub async fn held(url: &str, id: &Identity) -> Vec<(String, u64)> {
         last = held.last().unwrap().0.clone();
     }
 }
+
+/// Every node of `id`'s swarm on `net`, by URL.
+pub fn swarm_urls(net: &murmur_node::devnet::Devnet, id: &Identity) -> Vec<String> {
+    use murmur_core::swarm::{SwarmId, swarm_for, swarm_space};
+    let info = net.info();
+    let swarms: Vec<SwarmId> = info.nodes.iter().map(|n| SwarmId(n.swarm_id)).collect();
+    let key = id.session_id().x25519_pubkey();
+    let swarm = swarm_for(swarm_space(&key), &swarms).expect("a swarm").0;
+    info.nodes
+        .iter()
+        .filter(|n| n.swarm_id == swarm)
+        .map(|n| n.url.clone())
+        .collect()
+}
+
+/// Whether every member of `id`'s swarm holds `hash` in `id`'s public inbox.
+pub async fn swarm_holds(net: &murmur_node::devnet::Devnet, id: &Identity, hash: &str) -> bool {
+    for url in swarm_urls(net, id) {
+        if !held_hashes(&url, id).await.iter().any(|h| h == hash) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Waits (up to 10 s) until no member of `id`'s swarm holds `hash`; panics if one still does.
+pub async fn swarm_lets_go(net: &murmur_node::devnet::Devnet, id: &Identity, hash: &str) {
+    for _ in 0..100 {
+        let mut any = false;
+        for url in swarm_urls(net, id) {
+            any |= held_hashes(&url, id).await.iter().any(|h| h == hash);
+        }
+        if !any {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{hash} is still in the swarm");
+}
