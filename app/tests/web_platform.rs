@@ -17,6 +17,15 @@ fn rng() -> UnwrapErr<getrandom::SysRng> {
     UnwrapErr(getrandom::SysRng)
 }
 
+async fn delete_database(name: &str) {
+    IdbStore::open(name)
+        .await
+        .unwrap()
+        .delete(name)
+        .await
+        .unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn indexeddb_keeps_the_store_contract_and_deletes_cleanly() {
     let name = "murmur-test-contract";
@@ -125,12 +134,7 @@ async fn indexeddb_vault_rekeys_and_refuses_a_record_from_an_older_copy() {
         "an older copy was read"
     );
     drop(vault);
-    IdbStore::open(name)
-        .await
-        .unwrap()
-        .delete(name)
-        .await
-        .unwrap();
+    delete_database(name).await;
 }
 
 /// A profile as the previous version wrote it (through the `indexed_db_futures` crate, as
@@ -197,10 +201,5 @@ async fn a_profile_written_by_the_previous_version_opens() {
     expected.sort();
     assert_eq!(listed, expected);
     drop(vault);
-    IdbStore::open(name)
-        .await
-        .unwrap()
-        .delete(name)
-        .await
-        .unwrap();
+    delete_database(name).await;
 }

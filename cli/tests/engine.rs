@@ -468,8 +468,8 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
 /// "Delete for everyone" through the messenger the web app runs: A's message leaves A's
 /// history, B's (on B's next poll) and A's other device's, and both swarms (B's copy, A's sync
 /// copy); the list shows the message before it. An unsend request naming a message its sender
-/// did not write changes nothing, and deleting a message that is not ours, or not there, is a
-/// clear error that changes nothing.
+/// did not write changes nothing; deleting a message that is not ours, or not there, is a
+/// clear error that changes nothing; so is trying with the network down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
     use murmur_core::history::{History, HistoryError};
@@ -478,7 +478,7 @@ async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
     use murmur_core::messenger::{Messenger, MessengerError};
     use murmur_testkit::requests::{swarm_holds, swarm_lets_go};
 
-    let (net, _dir) = devnet::start(9, 500).await;
+    let (mut net, _dir) = devnet::start(9, 500).await;
     let (a_id, b_id) = (identity(51), identity(52));
     let (a_session, b_session) = (a_id.session_id(), b_id.session_id());
     let (a_hex, b_hex) = (a_session.to_string(), b_session.to_string());
@@ -556,6 +556,20 @@ async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
     assert_eq!(
         texts(a_laptop.history.page(&b_hex, 0).await.unwrap()),
         ["see you at noon"]
+    );
+
+    // With the network down the request cannot go: an error, and the message stays.
+    let kept = a.send(&b_session, "still here").await.unwrap();
+    for i in 0..net.len() {
+        net.stop_node(i).await;
+    }
+    assert!(matches!(
+        a.delete_for_everyone(&b_session, &kept).await,
+        Err(MessengerError::Client(_))
+    ));
+    assert_eq!(
+        texts(a.history.page(&b_hex, 0).await.unwrap()),
+        ["see you at noon", "still here"]
     );
     net.stop().await;
 }

@@ -412,7 +412,7 @@ impl<S: Store> History<S> {
     pub async fn remove_message(
         &self,
         peer: &str,
-        matches: impl Fn(&MessageRecord) -> bool,
+        matches: &dyn Fn(&MessageRecord) -> bool,
     ) -> Result<Option<MessageRecord>> {
         let _turn = self.changing.lock().await;
         let mut list: Vec<Conversation> = self.read(INDEX).await?.unwrap_or_default();
@@ -422,7 +422,7 @@ impl<S: Store> History<S> {
         for page_no in (0..conv.pages).rev() {
             let name = page_name(peer, page_no);
             let mut page: Vec<MessageRecord> = self.read(&name).await?.unwrap_or_default();
-            let Some(at) = page.iter().rposition(&matches) else {
+            let Some(at) = page.iter().rposition(matches) else {
                 continue;
             };
             let removed = page.remove(at);
@@ -780,7 +780,7 @@ mod tests {
         let read = block_on(h.page("p", 0)).unwrap();
         assert_eq!(read.len(), 2);
         assert!(read.iter().all(|m| m.sync_hash.is_none()));
-        let gone = block_on(h.remove_message("p", |m| m.id == "H2")).unwrap();
+        let gone = block_on(h.remove_message("p", &|m| m.id == "H2")).unwrap();
         assert_eq!(gone.map(|m| m.text).as_deref(), Some("two"));
         let c = block_on(h.get("p")).unwrap().unwrap();
         assert_eq!((c.messages, c.last_text.as_str()), (1, "one"));
@@ -799,7 +799,7 @@ mod tests {
         }
         let newest = PAGE_SIZE.to_string();
         // The newest is alone on page 1: after it goes, the preview is page 0's last.
-        let gone = block_on(h.remove_message("p", |m| m.id == newest)).unwrap();
+        let gone = block_on(h.remove_message("p", &|m| m.id == newest)).unwrap();
         assert_eq!(gone.map(|m| m.sent_ms), Some(PAGE_SIZE as u64));
         let c = block_on(h.get("p")).unwrap().unwrap();
         assert_eq!(c.messages, PAGE_SIZE as u64);
@@ -807,7 +807,7 @@ mod tests {
         assert_eq!(c.unread, PAGE_SIZE as u32);
         // One in the middle: the preview stays.
         assert!(
-            block_on(h.remove_message("p", |m| m.sent_ms == 5))
+            block_on(h.remove_message("p", &|m| m.sent_ms == 5))
                 .unwrap()
                 .is_some()
         );
@@ -826,12 +826,12 @@ mod tests {
             .map(|k| block_on(store.get(&k)).unwrap())
             .collect();
         assert!(
-            block_on(h.remove_message("p", |m| m.sent_ms == 5))
+            block_on(h.remove_message("p", &|m| m.sent_ms == 5))
                 .unwrap()
                 .is_none()
         );
         assert!(
-            block_on(h.remove_message("nobody", |_| true))
+            block_on(h.remove_message("nobody", &|_| true))
                 .unwrap()
                 .is_none()
         );

@@ -253,7 +253,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
                 for peer in peers {
                     let gone = self
                         .history
-                        .remove_message(&peer, |r| {
+                        .remove_message(&peer, &|r| {
                             r.outgoing == ours && r.sent_ms == target.sent_ms
                         })
                         .await?;
@@ -295,7 +295,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
             .unsend(peer, target, message.sync_hash.into_iter().collect())
             .await?;
         self.history
-            .remove_message(&peer_hex, |m| m.outgoing && m.id == id)
+            .remove_message(&peer_hex, &|m| m.outgoing && m.id == id)
             .await?;
         Ok(())
     }

@@ -991,6 +991,18 @@ impl Storage {
 mod tests {
     use super::*;
 
+    /// A database at `path` as the version with the first `version` migrations made it.
+    fn at_schema(path: &Path, version: usize) -> Connection {
+        let mut conn = Connection::open(path).unwrap();
+        for (i, sql) in MIGRATIONS[..version].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", i + 1).unwrap();
+            tx.commit().unwrap();
+        }
+        conn
+    }
+
     fn open() -> Storage {
         let conn = Connection::open_in_memory().expect("sqlite opens");
         Storage::with_connection(conn, Caps::total(1000)).expect("schema applies")
@@ -1232,13 +1244,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("messages.sqlite");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in MIGRATIONS[..2].iter().enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i + 1).unwrap();
-                tx.commit().unwrap();
-            }
+            let conn = at_schema(&path, 2);
             for (i, account) in [7u8, 7, 8].iter().enumerate() {
                 conn.execute(
                     "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
@@ -1339,13 +1345,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("messages.sqlite");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in MIGRATIONS[..5].iter().enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i + 1).unwrap();
-                tx.commit().unwrap();
-            }
+            let conn = at_schema(&path, 5);
             conn.execute(
                 "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
                  VALUES (?1, 0, 'kept', 1, 100, x'0102', 0)",
@@ -1373,13 +1373,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("messages.sqlite");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i + 1).unwrap();
-                tx.commit().unwrap();
-            }
+            let conn = at_schema(&path, 4);
             conn.execute(
                 "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, 50)",
                 params![&[3u8; 33][..], &[1u8; 36][..]],
@@ -1412,13 +1406,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("messages.sqlite");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i + 1).unwrap();
-                tx.commit().unwrap();
-            }
+            let conn = at_schema(&path, 3);
             conn.execute(
                 "INSERT INTO messages (account, namespace, hash, timestamp, expiry, data, swarm_space)
                  VALUES (?1, 0, 'old', 1, ?2, ?3, 0)",

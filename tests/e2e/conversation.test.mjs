@@ -5,14 +5,17 @@
 // network keeps real time).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openPage, murmurText, murmurWithInput, startWorld } from './harness.mjs';
-import { startTemporary, startKept, shownTexts, waitForText } from './ui.mjs';
+import { startTemporary, startKept, startChat, send, shownTexts, waitForText } from './ui.mjs';
 
 let world; let users; let browser; let network; let devnet; let server;
 
 before(async () => {
   // Each test has its own recipient, so none sees another's messages still on the network.
-  world = await startWorld(['a', 'b', 'c', 'n', 'k', 'l', 'm']);
+  world = await startWorld(['a', 'b', 'c', 'n', 'k', 'l', 'm', 'd', 'e']);
   ({ users, browser, network, devnet, server } = world);
 });
 after(async () => { await world?.stop(); });
@@ -240,6 +243,56 @@ test('a muted conversation neither notifies nor counts; archived ones wait aside
   assert.deepEqual(await shownTexts(M.page), ['after deleting']);
   assert.deepEqual(M.problems, []);
   await M.context.close();
+});
+
+test('delete for everyone: gone from both sides and from the swarm, both ways', async () => {
+  const D = await openPage(browser, server.url);
+  await startTemporary(D.page, users.d.phrase);
+  const e = (...args) => murmurText(users.e.home, '--network-file', network, ...args);
+  const inbox = () => e('inbox', '--json').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  await startChat(D.page, users.e.id);
+  await send(D.page, 'see you at noon');
+  await send(D.page, 'oops, wrong chat');
+  const oops = D.page.locator('.message.out', { hasText: 'oops, wrong chat' });
+  await oops.locator('.meta', { hasText: 'Sent' }).waitFor({ timeout: 30000 });
+  const got = inbox();
+  assert.deepEqual(got.map((m) => m.text), ['see you at noon', 'oops, wrong chat']);
+
+  // Only our sent messages offer it; asking shows what goes, and Cancel keeps it.
+  await oops.getByRole('button', { name: 'Delete for everyone' }).click();
+  const confirm = D.page.getByRole('group', { name: 'Delete for everyone' });
+  await confirm.getByText('oops, wrong chat').waitFor();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  await oops.getByRole('button', { name: 'Delete for everyone' }).click();
+  await confirm.getByRole('button', { name: 'Delete for everyone' }).click();
+  await oops.waitFor({ state: 'detached', timeout: 30000 });
+  assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
+  await D.page.getByRole('button', { name: /see you at noon/ }).waitFor();
+
+  // E's next read deletes its copy, here and in E's swarm: a fresh home of E finds only the first.
+  const deleted = inbox();
+  assert.deepEqual(deleted.map((m) => m.unsend?.hash), [got[1].hash]);
+  const empty = mkdtempSync(join(tmpdir(), 'murmur-e2e-e-restored-'));
+  try {
+    murmurWithInput(empty, `${users.e.phrase}\n`, 'identity', 'restore');
+    const again = murmurText(empty, '--network-file', network, 'inbox', '--json').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // (The unsend request itself stays in the swarm for its TTL, as in Session.)
+    assert.deepEqual(again.filter((m) => !m.unsend).map((m) => m.text), ['see you at noon']);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+
+  // The other way: E takes back a message D's browser shows; it leaves D's list.
+  const [mine] = e('send', '--to', users.d.id, '--json', 'mine to take back').trim().split('\n').map((l) => JSON.parse(l));
+  await waitForText(D.page, 'mine to take back', 30000);
+  assert.equal(await D.page.locator('.message.in').getByRole('button', { name: 'Delete for everyone' }).count(), 0,
+    'not offered for their messages');
+  assert.equal(e('delete', '--hash', mine.hash, '--everyone').trim(), 'deleted for everyone');
+  await D.page.locator('.message', { hasText: 'mine to take back' }).waitFor({ state: 'detached', timeout: 30000 });
+  assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
+  assert.deepEqual(D.problems, []);
+  await D.context.close();
 });
 
 test('links in messages open in a new tab with no opener or referrer; nothing is fetched for them', async () => {

@@ -72,9 +72,14 @@ impl Row {
         )
     }
 
-    fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
+    fn view(
+        self,
+        on_retry: Callback<(String, String)>,
+        on_delete: Callback<(String, String)>,
+    ) -> impl IntoView {
         let m = self.message;
         let (id, text) = (m.id.clone(), m.text.clone());
+        let sent = (m.delivery == Delivery::Sent).then(|| (id.clone(), text.clone()));
         let state = match m.delivery {
             Delivery::Sending => Some("Sending…"),
             Delivery::Sent => Some("Sent"),
@@ -94,6 +99,11 @@ impl Row {
                         " "
                         <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
                     })}
+                    {sent.map(|m| view! {
+                        " "
+                        <button class="link" aria-label="Delete for everyone"
+                            on:click=move |_| on_delete.run(m.clone())>"Delete"</button>
+                    })}
                 </span>
             </li>
         }
@@ -106,6 +116,8 @@ pub fn MessageList(
     window: RwSignal<PageWindow>,
     first_unread: RwSignal<Option<String>>,
     on_retry: Callback<(String, String)>,
+    /// Asks to delete our sent message (id, text) for everyone.
+    on_delete: Callback<(String, String)>,
 ) -> impl IntoView {
     let list = NodeRef::<Ol>::new();
     // Following the newest: keep the view at the bottom as messages arrive.
@@ -154,7 +166,7 @@ pub fn MessageList(
                 <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
             })}
             <For each=move || rows(messages.get(), first_unread.get()) key=Row::key let:row>
-                {row.view(on_retry)}
+                {row.view(on_retry, on_delete)}
             </For>
             {move || (window.get().first.is_some()).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=later>"Later messages"</button></li>

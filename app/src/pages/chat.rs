@@ -247,6 +247,37 @@ pub fn ChatPage(
         });
     });
 
+    // "Delete for everyone": the message asked about (peer, id, text) until confirmed or
+    // cancelled, and whether the last attempt failed.
+    let deleting = RwSignal::new(None::<(String, String, String)>);
+    let delete_failed = RwSignal::new(false);
+    let ask_delete = Callback::new(move |(id, text): (String, String)| {
+        delete_failed.set(false);
+        deleting.set(selected.get_untracked().map(|peer| (peer, id, text)));
+    });
+    let confirm_delete = move |_| {
+        let Some((peer, id, _)) = deleting.get_untracked() else {
+            return;
+        };
+        let Ok(to) = peer.parse::<SessionId>() else {
+            return;
+        };
+        spawn_local(async move {
+            // Only the network can fail here (the message is ours and shown): a fixed
+            // sentence, as the error's own text would link every client error's wording.
+            match session
+                .get_value()
+                .messenger
+                .delete_for_everyone(&to, &id)
+                .await
+            {
+                Ok(()) => deleting.set(None),
+                Err(_) => delete_failed.set(true),
+            }
+            bump();
+        });
+    };
+
     // A change to a contact, from the open conversation's header or (unblocking) settings.
     let change_contact = move |peer: String, change: HeaderChange| {
         spawn_local(async move {
@@ -391,7 +422,17 @@ pub fn ChatPage(
                         None => view! { <p class="muted empty">"Choose a conversation, or start one with a Session ID."</p> }.into_any(),
                         Some(conv) => view! { <ConversationHeader conv on_change=header_change on_back=Callback::new(move |()| nav.back()) /> }.into_any(),
                     }}
-                    <MessageList messages window first_unread on_retry=retry />
+                    <MessageList messages window first_unread on_retry=retry on_delete=ask_delete />
+                    {move || deleting.get().filter(|d| selected.get().as_ref() == Some(&d.0)).map(|(_, _, text)| view! {
+                        <div class="banner confirm" role="group" aria-label="Delete for everyone">
+                            <p>"Delete “" <span dir="auto">{text}</span> "” for everyone? It is deleted on their devices too."</p>
+                            {move || delete_failed.get().then(|| view! { <p role="alert">"Could not delete it for everyone: the network did not take the request. It is still on both sides; try again."</p> })}
+                            <div class="actions">
+                                <button class="secondary" on:click=move |_| deleting.set(None)>"Cancel"</button>
+                                <button class="danger" on:click=confirm_delete>"Delete for everyone"</button>
+                            </div>
+                        </div>
+                    })}
                     {move || send_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
                     {move || composer_state.get().map(|blocked| if blocked {
                         view! { <p class="banner" role="status">"You blocked this contact. Unblock to send and receive messages."</p> }.into_any()

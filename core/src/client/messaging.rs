@@ -163,7 +163,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
         check_text(body)?;
-        self.send_content(to, self.message_for(body, disappear_after_s), |_| {})
+        self.send_content(to, &self.message_for(body, disappear_after_s), &|_| {})
             .await
     }
 
@@ -178,7 +178,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         disappear_after_s: Option<u32>,
     ) -> ClientResult<Sent> {
         check_text(body)?;
-        self.send_content(to, self.message_for(body, disappear_after_s), |c| {
+        self.send_content(to, &self.message_for(body, disappear_after_s), &|c| {
             extras.append_to(c);
         })
         .await
@@ -269,7 +269,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
             };
             (content, ttl_ms, sync)
         };
-        self.send_content(to, control, |c| extras.append_to(c))
+        self.send_content(to, &control, &|c| extras.append_to(c))
             .await
     }
 
@@ -286,7 +286,7 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
         &self,
         body: &Body,
         disappear_after_s: Option<u32>,
-    ) -> impl FnOnce(u64) -> (Content, u64, bool) {
+    ) -> impl Fn(u64) -> (Content, u64, bool) {
         let ttl_ms = disappear_after_s
             .map_or(self.config.message_ttl_ms, |s| u64::from(s) * 1000)
             .clamp(TTL_MINIMUM_MS, TTL_MAXIMUM_MS);
@@ -299,12 +299,13 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
     /// Builds the content (`build`, given the send time: the `Content`, its TTL, and whether
     /// our other devices get a copy), seals it (with `extend` adding to its bytes) to `to` and,
     /// if so, to ourselves (the sync copy, its `DataMessage` marked with its real recipient),
-    /// and stores them.
+    /// and stores them. Both are `dyn`: one copy of this whole send path in the wasm,
+    /// however many kinds of message call it.
     async fn send_content(
         &self,
         to: &SessionId,
-        build: impl FnOnce(u64) -> (Content, u64, bool),
-        extend: impl Fn(&mut Vec<u8>),
+        build: &dyn Fn(u64) -> (Content, u64, bool),
+        extend: &dyn Fn(&mut Vec<u8>),
     ) -> ClientResult<Sent> {
         self.ready().await?;
         let sent_ms = self.network_now_ms();

@@ -5,8 +5,8 @@
 //! message they are about by Session's key for a message, its sender's signed time and its
 //! author (`id`/`timestamp` and `author`).
 //!
-//! `Content` as the rest of the code knows it does not declare these fields (the web app does
-//! not read them yet, and every declared field is decoder code in its bundle): they are written
+//! `Content` as the rest of the code knows it does not declare these fields (every declared
+//! field is decoder code in the web app's bundle, read for every message): they are written
 //! as a second serialised `Content` after the plain one — protobuf merges concatenated
 //! messages, so Session's clients read one message — and read by decoding the signed content
 //! bytes a second time, as group control messages are (`groups::control`). What a stranger
