@@ -469,7 +469,8 @@ async fn the_messenger_files_states_sync_copies_blocks_and_retries() {
 /// history, B's (on B's next poll) and A's other device's, and both swarms (B's copy, A's sync
 /// copy); the list shows the message before it. An unsend request naming a message its sender
 /// did not write changes nothing; deleting a message that is not ours, or not there, is a
-/// clear error that changes nothing; so is trying with the network down.
+/// clear error that changes nothing; so is trying with the network down. "Delete for me"
+/// takes one side's copy only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
     use murmur_core::history::{History, HistoryError};
@@ -557,6 +558,20 @@ async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
         texts(a_laptop.history.page(&b_hex, 0).await.unwrap()),
         ["see you at noon"]
     );
+
+    // For me: B's copy goes from B's history and swarm; A keeps its own.
+    let noon = b.history.page(&a_hex, 0).await.unwrap()[0].id.clone();
+    b.delete_for_me(&a_hex, &noon).await.unwrap();
+    assert!(b.history.page(&a_hex, 0).await.unwrap().is_empty());
+    swarm_lets_go(&net, &b_id, &noon).await;
+    assert_eq!(
+        texts(a.history.page(&b_hex, 0).await.unwrap()),
+        ["see you at noon"]
+    );
+    assert!(matches!(
+        b.delete_for_me(&a_hex, &noon).await,
+        Err(MessengerError::History(HistoryError::NoMessage))
+    ));
 
     // With the network down the request cannot go: an error, and the message stays.
     let kept = a.send(&b_session, "still here").await.unwrap();

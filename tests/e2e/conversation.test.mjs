@@ -245,52 +245,61 @@ test('a muted conversation neither notifies nor counts; archived ones wait aside
   await M.context.close();
 });
 
-test('delete for everyone: gone from both sides and from the swarm, both ways', async () => {
+test('delete for everyone and for me: gone from both sides or one, and from the swarm', async () => {
   const D = await openPage(browser, server.url);
   await startTemporary(D.page, users.d.phrase);
   const e = (...args) => murmurText(users.e.home, '--network-file', network, ...args);
-  const inbox = () => e('inbox', '--json').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = (text) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const inbox = () => lines(e('inbox', '--json'));
+  // What a home restored from `phrase` finds in that account's swarm now.
+  const inSwarm = (phrase) => {
+    const home = mkdtempSync(join(tmpdir(), 'murmur-e2e-restored-'));
+    try {
+      murmurWithInput(home, `${phrase}\n`, 'identity', 'restore');
+      // (An unsend request itself stays in the swarm for its TTL, as in Session.)
+      return lines(murmurText(home, '--network-file', network, 'inbox', '--json')).filter((m) => !m.unsend).map((m) => m.text);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
+  const row = (text) => D.page.locator('.message', { hasText: text });
+  const bar = D.page.getByRole('group', { name: 'Delete message' });
   await startChat(D.page, users.e.id);
   await send(D.page, 'see you at noon');
   await send(D.page, 'oops, wrong chat');
-  const oops = D.page.locator('.message.out', { hasText: 'oops, wrong chat' });
-  await oops.locator('.meta', { hasText: 'Sent' }).waitFor({ timeout: 30000 });
+  await row('oops, wrong chat').locator('.meta', { hasText: 'Sent' }).waitFor({ timeout: 30000 });
   const got = inbox();
   assert.deepEqual(got.map((m) => m.text), ['see you at noon', 'oops, wrong chat']);
 
-  // Only our sent messages offer it; asking shows what goes, and Cancel keeps it.
-  await oops.getByRole('button', { name: 'Delete for everyone' }).click();
-  const confirm = D.page.getByRole('group', { name: 'Delete for everyone' });
-  await confirm.getByText('oops, wrong chat').waitFor();
-  await confirm.getByRole('button', { name: 'Cancel' }).click();
-  await confirm.waitFor({ state: 'detached' });
-  await oops.getByRole('button', { name: 'Delete for everyone' }).click();
-  await confirm.getByRole('button', { name: 'Delete for everyone' }).click();
-  await oops.waitFor({ state: 'detached', timeout: 30000 });
+  // Asking shows what goes; Cancel keeps it.
+  await row('oops, wrong chat').getByRole('button', { name: 'Delete', exact: true }).click();
+  await bar.getByText('oops, wrong chat').waitFor();
+  await bar.getByRole('button', { name: 'Cancel' }).click();
+  await bar.waitFor({ state: 'detached' });
+  await row('oops, wrong chat').getByRole('button', { name: 'Delete', exact: true }).click();
+  await bar.getByRole('button', { name: 'Delete for everyone' }).click();
+  await row('oops, wrong chat').waitFor({ state: 'detached', timeout: 30000 });
   assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
   await D.page.getByRole('button', { name: /see you at noon/ }).waitFor();
-
-  // E's next read deletes its copy, here and in E's swarm: a fresh home of E finds only the first.
-  const deleted = inbox();
-  assert.deepEqual(deleted.map((m) => m.unsend?.hash), [got[1].hash]);
-  const empty = mkdtempSync(join(tmpdir(), 'murmur-e2e-e-restored-'));
-  try {
-    murmurWithInput(empty, `${users.e.phrase}\n`, 'identity', 'restore');
-    const again = murmurText(empty, '--network-file', network, 'inbox', '--json').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    // (The unsend request itself stays in the swarm for its TTL, as in Session.)
-    assert.deepEqual(again.filter((m) => !m.unsend).map((m) => m.text), ['see you at noon']);
-  } finally {
-    rmSync(empty, { recursive: true, force: true });
-  }
+  // E's next read deletes its copy, in E's swarm too.
+  assert.deepEqual(inbox().map((m) => m.unsend?.hash), [got[1].hash]);
+  assert.deepEqual(inSwarm(users.e.phrase), ['see you at noon']);
 
   // The other way: E takes back a message D's browser shows; it leaves D's list.
-  const [mine] = e('send', '--to', users.d.id, '--json', 'mine to take back').trim().split('\n').map((l) => JSON.parse(l));
+  const [mine] = lines(e('send', '--to', users.d.id, '--json', 'mine to take back'));
   await waitForText(D.page, 'mine to take back', 30000);
-  assert.equal(await D.page.locator('.message.in').getByRole('button', { name: 'Delete for everyone' }).count(), 0,
-    'not offered for their messages');
   assert.equal(e('delete', '--hash', mine.hash, '--everyone').trim(), 'deleted for everyone');
-  await D.page.locator('.message', { hasText: 'mine to take back' }).waitFor({ state: 'detached', timeout: 30000 });
+  await row('mine to take back').waitFor({ state: 'detached', timeout: 30000 });
+
+  // For me: their message leaves D's list and D's swarm; only ours can go for everyone.
+  e('send', '--to', users.d.id, 'just between us');
+  await waitForText(D.page, 'just between us', 30000);
+  await row('just between us').getByRole('button', { name: 'Delete', exact: true }).click();
+  assert.equal(await bar.getByRole('button', { name: 'Delete for everyone' }).count(), 0, 'not for their messages');
+  await bar.getByRole('button', { name: 'Delete for me' }).click();
+  await row('just between us').waitFor({ state: 'detached' });
   assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
+  assert.deepEqual(inSwarm(users.d.phrase), []);
   assert.deepEqual(D.problems, []);
   await D.context.close();
 });

@@ -72,14 +72,12 @@ impl Row {
         )
     }
 
-    fn view(
-        self,
-        on_retry: Callback<(String, String)>,
-        on_delete: Callback<(String, String)>,
-    ) -> impl IntoView {
+    fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
         let m = self.message;
         let (id, text) = (m.id.clone(), m.text.clone());
-        let sent = (m.delivery == Delivery::Sent).then(|| (id.clone(), text.clone()));
+        // Settled messages can be deleted (ours sent: for everyone too). The button is plain
+        // markup: one listener on the list serves every row's (see `MessageList`).
+        let settled = matches!(m.delivery, Delivery::Sent | Delivery::Received);
         let state = match m.delivery {
             Delivery::Sending => Some("Sending…"),
             Delivery::Sent => Some("Sent"),
@@ -99,11 +97,7 @@ impl Row {
                         " "
                         <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
                     })}
-                    {sent.map(|m| view! {
-                        " "
-                        <button class="link" aria-label="Delete for everyone"
-                            on:click=move |_| on_delete.run(m.clone())>"Delete"</button>
-                    })}
+                    {settled.then(|| view! { " " <button class="link" data-delete="">"Delete"</button> })}
                 </span>
             </li>
         }
@@ -116,8 +110,8 @@ pub fn MessageList(
     window: RwSignal<PageWindow>,
     first_unread: RwSignal<Option<String>>,
     on_retry: Callback<(String, String)>,
-    /// Asks to delete our sent message (id, text) for everyone.
-    on_delete: Callback<(String, String)>,
+    /// Asks to delete a message (id, text, whether it is ours).
+    on_delete: Callback<(String, String, bool)>,
 ) -> impl IntoView {
     let list = NodeRef::<Ol>::new();
     // Following the newest: keep the view at the bottom as messages arrive.
@@ -159,14 +153,36 @@ pub fn MessageList(
             w.first = (next + WINDOW_PAGES < w.pages).then_some(next);
         });
     };
+    // A row's Delete: the message is found by the row's `data-id`.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast as _;
+        let Some(button) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|e| e.has_attribute("data-delete"))
+        else {
+            return;
+        };
+        let Some(id) = button
+            .closest("li[data-id]")
+            .ok()
+            .flatten()
+            .and_then(|li| li.get_attribute("data-id"))
+        else {
+            return;
+        };
+        if let Some(m) = messages.with_untracked(|all| all.iter().find(|m| m.id == id).cloned()) {
+            on_delete.run((m.id, m.text, m.outgoing && m.delivery == Delivery::Sent));
+        }
+    };
     view! {
         <ol class="messages" node_ref=list aria-live="polite" tabindex="0" aria-label="Messages"
-            on:scroll=on_scroll>
+            on:scroll=on_scroll on:click=on_click>
             {move || (window.get().range().start > 0).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=earlier>"Earlier messages"</button></li>
             })}
             <For each=move || rows(messages.get(), first_unread.get()) key=Row::key let:row>
-                {row.view(on_retry, on_delete)}
+                {row.view(on_retry)}
             </For>
             {move || (window.get().first.is_some()).then(|| view! {
                 <li class="paging"><button class="secondary small" on:click=later>"Later messages"</button></li>

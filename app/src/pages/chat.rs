@@ -247,33 +247,31 @@ pub fn ChatPage(
         });
     });
 
-    // "Delete for everyone": the message asked about (peer, id, text) until confirmed or
-    // cancelled, and whether the last attempt failed.
-    let deleting = RwSignal::new(None::<(String, String, String)>);
+    // Deleting a message: the one asked about (peer, id, text, ours) until done or cancelled,
+    // and whether the last attempt failed.
+    let deleting = RwSignal::new(None::<(String, String, String, bool)>);
     let delete_failed = RwSignal::new(false);
-    let ask_delete = Callback::new(move |(id, text): (String, String)| {
+    let ask_delete = Callback::new(move |(id, text, ours): (String, String, bool)| {
         delete_failed.set(false);
-        deleting.set(selected.get_untracked().map(|peer| (peer, id, text)));
+        deleting.set(selected.get_untracked().map(|peer| (peer, id, text, ours)));
     });
-    let confirm_delete = move |_| {
-        let Some((peer, id, _)) = deleting.get_untracked() else {
-            return;
-        };
-        let Ok(to) = peer.parse::<SessionId>() else {
+    // `everyone`: Session's unsend request too (ours only); else this device and our swarm.
+    let delete = move |everyone: bool| {
+        let Some((peer, id, _, _)) = deleting.get_untracked() else {
             return;
         };
         spawn_local(async move {
-            // Only the network can fail here (the message is ours and shown): a fixed
-            // sentence, as the error's own text would link every client error's wording.
-            match session
-                .get_value()
-                .messenger
-                .delete_for_everyone(&to, &id)
-                .await
-            {
-                Ok(()) => deleting.set(None),
-                Err(_) => delete_failed.set(true),
+            let messenger = &session.get_value().messenger;
+            // Only the network can fail here (the message is shown): a fixed sentence, as the
+            // error's own text would link every client error's wording.
+            let done = match peer.parse::<SessionId>() {
+                Ok(to) if everyone => messenger.delete_for_everyone(&to, &id).await.is_ok(),
+                _ => messenger.delete_for_me(&peer, &id).await.is_ok(),
+            };
+            if done {
+                deleting.set(None);
             }
+            delete_failed.set(!done);
             bump();
         });
     };
@@ -423,13 +421,15 @@ pub fn ChatPage(
                         Some(conv) => view! { <ConversationHeader conv on_change=header_change on_back=Callback::new(move |()| nav.back()) /> }.into_any(),
                     }}
                     <MessageList messages window first_unread on_retry=retry on_delete=ask_delete />
-                    {move || deleting.get().filter(|d| selected.get().as_ref() == Some(&d.0)).map(|(_, _, text)| view! {
-                        <div class="banner confirm" role="group" aria-label="Delete for everyone">
-                            <p>"Delete “" <span dir="auto">{text}</span> "” for everyone? It is deleted on their devices too."</p>
-                            {move || delete_failed.get().then(|| view! { <p role="alert">"Could not delete it for everyone: the network did not take the request. It is still on both sides; try again."</p> })}
+                    {move || deleting.get().filter(|d| selected.get().as_ref() == Some(&d.0)).map(|(_, _, text, ours)| view! {
+                        <div class="banner confirm" role="group" aria-label="Delete message">
+                            <p>"Delete “" <span dir="auto">{text}</span> "”? "
+                                {if ours { "“Delete for everyone” takes it from their devices too." } else { "It goes from your devices; they keep theirs." }}</p>
+                            {move || delete_failed.get().then(|| view! { <p role="alert">"Could not delete it: the network did not take the request. Nothing was deleted; try again."</p> })}
                             <div class="actions">
                                 <button class="secondary" on:click=move |_| deleting.set(None)>"Cancel"</button>
-                                <button class="danger" on:click=confirm_delete>"Delete for everyone"</button>
+                                <button class="danger" on:click=move |_| delete(false)>"Delete for me"</button>
+                                {ours.then(|| view! { <button class="danger" on:click=move |_| delete(true)>"Delete for everyone"</button> })}
                             </div>
                         </div>
                     })}

@@ -275,7 +275,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Deletes `hashes` (messages received, or sync copies of ours) from our own swarm, best
     /// effort: what is not deleted now expires.
-    #[cfg(feature = "message-extras")]
     pub async fn delete_from_own_swarm(&self, hashes: Vec<String>) {
         self.delete_own(hashes).await;
     }
@@ -445,11 +444,6 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng> Client<T, C, S, R> {
 
     /// Deletes `hashes` from our own swarm (superseded config or device-group messages), best
     /// effort: what is not deleted now expires.
-    #[cfg(any(
-        feature = "v2-client",
-        feature = "groups-client",
-        feature = "message-extras"
-    ))]
     pub(super) async fn delete_own(&self, hashes: Vec<String>) {
         if hashes.is_empty() {
             return;
