@@ -586,5 +586,13 @@ async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
         texts(a.history.page(&b_hex, 0).await.unwrap()),
         ["see you at noon", "still here"]
     );
+    // A message that failed to send is in no swarm: it is deleted for me without the network.
+    assert!(a.send(&b_session, "never sent").await.is_err());
+    let failed = a.history.page(&b_hex, 0).await.unwrap()[2].id.clone();
+    a.delete_for_me(&b_hex, &failed).await.unwrap();
+    assert_eq!(
+        texts(a.history.page(&b_hex, 0).await.unwrap()),
+        ["see you at noon", "still here"]
+    );
     net.stop().await;
 }

@@ -300,16 +300,19 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         Ok(())
     }
 
-    /// "Delete for me": message `id` (sent or received) leaves `peer`'s conversation here and
+    /// "Delete for me": message `id` (sent, received or failed) leaves `peer`'s conversation here and
     /// our swarm (a received one, or our sync copy of a sent one), so no device of ours
     /// restored later reads it again; the other side keeps theirs.
     pub async fn delete_for_me(&self, peer: &str, id: &str) -> Result<()> {
         let Some(gone) = self.history.remove_message(peer, &|m| m.id == id).await? else {
             return Err(HistoryError::NoMessage.into());
         };
-        self.client
-            .delete_from_own_swarm(std::iter::once(gone.id).chain(gone.sync_hash).collect())
-            .await;
+        // A message that failed to send is in no swarm.
+        if gone.delivery != Delivery::Failed {
+            self.client
+                .delete_from_own_swarm(std::iter::once(gone.id).chain(gone.sync_hash).collect())
+                .await;
+        }
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 // Accessibility (issue 22): axe-core checks every screen a user can reach without the network —
-// welcome, create, restore, storage choice, unlock, the messenger with a chat open, the new-chat
-// form, settings and the log-out confirmation — in the light and the dark theme, and finds no
+// welcome, create, restore, storage choice, unlock, the messenger with a chat open, a message's
+// details and actions, the new-chat form, settings and the log-out confirmation — in the light and the dark theme, and finds no
 // serious or critical violation of WCAG 2.1 A/AA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +56,15 @@ test('every screen passes axe in both themes', { timeout: 4 * 60_000 }, async ()
   found.push(...await violations(page, 'new chat (with an error)'));
   await startChat(page, peer.id);
   found.push(...await violations(page, 'chat'));
+  // A message (offline here, so it fails) and its details and actions.
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.fill('hello from an unreachable network');
+  await composer.press('Enter');
+  await page.locator('.message.out .meta', { hasText: 'Failed' }).waitFor({ timeout: 60000 });
+  await page.getByRole('button', { name: 'More', exact: true }).click();
+  await page.getByRole('group', { name: 'Message', exact: true }).getByText('Not sent').waitFor();
+  found.push(...await violations(page, 'message details'));
+  await page.getByRole('button', { name: 'Close' }).click();
 
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();

@@ -245,8 +245,8 @@ test('a muted conversation neither notifies nor counts; archived ones wait aside
   await M.context.close();
 });
 
-test('delete for everyone and for me: gone from both sides or one, and from the swarm', async () => {
-  const D = await openPage(browser, server.url);
+test("a message's details, copy, and delete for everyone or for me: gone from both sides or one, and from the swarm", async () => {
+  const D = await openPage(browser, server.url, { permissions: ['clipboard-read', 'clipboard-write'] });
   await startTemporary(D.page, users.d.phrase);
   const e = (...args) => murmurText(users.e.home, '--network-file', network, ...args);
   const lines = (text) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -263,7 +263,8 @@ test('delete for everyone and for me: gone from both sides or one, and from the 
     }
   };
   const row = (text) => D.page.locator('.message', { hasText: text });
-  const bar = D.page.getByRole('group', { name: 'Delete message' });
+  const panel = D.page.getByRole('group', { name: 'Message', exact: true });
+  const more = (text) => row(text).getByRole('button', { name: 'More', exact: true }).click();
   await startChat(D.page, users.e.id);
   await send(D.page, 'see you at noon');
   await send(D.page, 'oops, wrong chat');
@@ -271,14 +272,20 @@ test('delete for everyone and for me: gone from both sides or one, and from the 
   const got = inbox();
   assert.deepEqual(got.map((m) => m.text), ['see you at noon', 'oops, wrong chat']);
 
-  // Asking shows what goes; Cancel keeps it.
-  await row('oops, wrong chat').getByRole('button', { name: 'Delete', exact: true }).click();
-  await bar.getByText('oops, wrong chat').waitFor();
-  await bar.getByRole('button', { name: 'Cancel' }).click();
-  await bar.waitFor({ state: 'detached' });
-  await row('oops, wrong chat').getByRole('button', { name: 'Delete', exact: true }).click();
-  await bar.getByRole('button', { name: 'Delete for everyone' }).click();
+  // Details: the text, its hash as E received it, its protection; Copy puts the text on the
+  // clipboard; Close keeps the message.
+  await more('oops, wrong chat');
+  await panel.getByText(got[1].hash).waitFor();
+  await panel.getByText('Classic (Session v1)', { exact: false }).waitFor();
+  await panel.getByRole('button', { name: 'Copy text' }).click();
+  await panel.getByText('Copied.').waitFor();
+  assert.equal(await D.page.evaluate(() => navigator.clipboard.readText()), 'oops, wrong chat');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  await panel.waitFor({ state: 'detached' });
+  await more('oops, wrong chat');
+  await panel.getByRole('button', { name: 'Delete for everyone' }).click();
   await row('oops, wrong chat').waitFor({ state: 'detached', timeout: 30000 });
+  await panel.waitFor({ state: 'detached' });
   assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
   await D.page.getByRole('button', { name: /see you at noon/ }).waitFor();
   // E's next read deletes its copy, in E's swarm too.
@@ -288,15 +295,18 @@ test('delete for everyone and for me: gone from both sides or one, and from the 
   // The other way: E takes back a message D's browser shows; it leaves D's list.
   const [mine] = lines(e('send', '--to', users.d.id, '--json', 'mine to take back'));
   await waitForText(D.page, 'mine to take back', 30000);
+  await more('mine to take back');
+  await panel.getByText(mine.hash).waitFor();
+  await panel.getByRole('button', { name: 'Close' }).click();
   assert.equal(e('delete', '--hash', mine.hash, '--everyone').trim(), 'deleted for everyone');
   await row('mine to take back').waitFor({ state: 'detached', timeout: 30000 });
 
   // For me: their message leaves D's list and D's swarm; only ours can go for everyone.
   e('send', '--to', users.d.id, 'just between us');
   await waitForText(D.page, 'just between us', 30000);
-  await row('just between us').getByRole('button', { name: 'Delete', exact: true }).click();
-  assert.equal(await bar.getByRole('button', { name: 'Delete for everyone' }).count(), 0, 'not for their messages');
-  await bar.getByRole('button', { name: 'Delete for me' }).click();
+  await more('just between us');
+  assert.equal(await panel.getByRole('button', { name: 'Delete for everyone' }).count(), 0, 'not for their messages');
+  await panel.getByRole('button', { name: 'Delete for me' }).click();
   await row('just between us').waitFor({ state: 'detached' });
   assert.deepEqual(await shownTexts(D.page), ['see you at noon']);
   assert.deepEqual(inSwarm(users.d.phrase), []);

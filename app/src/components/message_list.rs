@@ -75,9 +75,9 @@ impl Row {
     fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
         let m = self.message;
         let (id, text) = (m.id.clone(), m.text.clone());
-        // Settled messages can be deleted (ours sent: for everyone too). The button is plain
+        // Settled messages have details and actions (copy, delete). The button is plain
         // markup: one listener on the list serves every row's (see `MessageList`).
-        let settled = matches!(m.delivery, Delivery::Sent | Delivery::Received);
+        let settled = m.delivery != Delivery::Sending;
         let state = match m.delivery {
             Delivery::Sending => Some("Sending…"),
             Delivery::Sent => Some("Sent"),
@@ -97,7 +97,7 @@ impl Row {
                         " "
                         <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
                     })}
-                    {settled.then(|| view! { " " <button class="link" data-delete="">"Delete"</button> })}
+                    {settled.then(|| view! { " " <button class="link" data-more="">"More"</button> })}
                 </span>
             </li>
         }
@@ -110,8 +110,8 @@ pub fn MessageList(
     window: RwSignal<PageWindow>,
     first_unread: RwSignal<Option<String>>,
     on_retry: Callback<(String, String)>,
-    /// Asks to delete a message (id, text, whether it is ours).
-    on_delete: Callback<(String, String, bool)>,
+    /// Shows a message's details and actions.
+    on_more: Callback<MessageRecord>,
 ) -> impl IntoView {
     let list = NodeRef::<Ol>::new();
     // Following the newest: keep the view at the bottom as messages arrive.
@@ -153,13 +153,13 @@ pub fn MessageList(
             w.first = (next + WINDOW_PAGES < w.pages).then_some(next);
         });
     };
-    // A row's Delete: the message is found by the row's `data-id`.
+    // A row's More: the message is found by the row's `data-id`.
     let on_click = move |ev: leptos::ev::MouseEvent| {
         use wasm_bindgen::JsCast as _;
         let Some(button) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .filter(|e| e.has_attribute("data-delete"))
+            .filter(|e| e.has_attribute("data-more"))
         else {
             return;
         };
@@ -172,7 +172,7 @@ pub fn MessageList(
             return;
         };
         if let Some(m) = messages.with_untracked(|all| all.iter().find(|m| m.id == id).cloned()) {
-            on_delete.run((m.id, m.text, m.outgoing && m.delivery == Delivery::Sent));
+            on_more.run(m);
         }
     };
     view! {

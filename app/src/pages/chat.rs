@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use murmur_app::session::Session;
 use murmur_core::SessionId;
 use murmur_core::client::ClientError;
-use murmur_core::history::{Conversation, Found, MessageRecord};
+use murmur_core::history::{Conversation, Delivery, Found, MessageRecord};
 use murmur_core::messenger::MessengerError;
 
 use crate::components::composer::Composer;
@@ -21,7 +21,8 @@ use crate::components::new_chat::NewChatForm;
 use crate::pages::navigation::{Navigation, Showing};
 use crate::pages::settings::SettingsPanel;
 use crate::runtime::{self, Link, Shown};
-use murmur_app::platform::{notify, page};
+use murmur_app::platform::page::{local_day, local_hh_mm};
+use murmur_app::platform::{copy_to_clipboard, notify, page};
 
 #[component]
 pub fn ChatPage(
@@ -247,17 +248,19 @@ pub fn ChatPage(
         });
     });
 
-    // Deleting a message: the one asked about (peer, id, text, ours) until done or cancelled,
-    // and whether the last attempt failed.
-    let deleting = RwSignal::new(None::<(String, String, String, bool)>);
+    // The message whose details and actions are shown (peer, message), until closed, and
+    // whether the last delete failed.
+    let acting = RwSignal::new(None::<(String, MessageRecord)>);
     let delete_failed = RwSignal::new(false);
-    let ask_delete = Callback::new(move |(id, text, ours): (String, String, bool)| {
+    let copied = RwSignal::new(false);
+    let show_actions = Callback::new(move |message: MessageRecord| {
         delete_failed.set(false);
-        deleting.set(selected.get_untracked().map(|peer| (peer, id, text, ours)));
+        copied.set(false);
+        acting.set(selected.get_untracked().map(|peer| (peer, message)));
     });
     // `everyone`: Session's unsend request too (ours only); else this device and our swarm.
     let delete = move |everyone: bool| {
-        let Some((peer, id, _, _)) = deleting.get_untracked() else {
+        let Some((peer, message)) = acting.get_untracked() else {
             return;
         };
         spawn_local(async move {
@@ -265,11 +268,14 @@ pub fn ChatPage(
             // Only the network can fail here (the message is shown): a fixed sentence, as the
             // error's own text would link every client error's wording.
             let done = match peer.parse::<SessionId>() {
-                Ok(to) if everyone => messenger.delete_for_everyone(&to, &id).await.is_ok(),
-                _ => messenger.delete_for_me(&peer, &id).await.is_ok(),
+                Ok(to) if everyone => messenger
+                    .delete_for_everyone(&to, &message.id)
+                    .await
+                    .is_ok(),
+                _ => messenger.delete_for_me(&peer, &message.id).await.is_ok(),
             };
             if done {
-                deleting.set(None);
+                acting.set(None);
             }
             delete_failed.set(!done);
             bump();
@@ -420,18 +426,29 @@ pub fn ChatPage(
                         None => view! { <p class="muted empty">"Choose a conversation, or start one with a Session ID."</p> }.into_any(),
                         Some(conv) => view! { <ConversationHeader conv on_change=header_change on_back=Callback::new(move |()| nav.back()) /> }.into_any(),
                     }}
-                    <MessageList messages window first_unread on_retry=retry on_delete=ask_delete />
-                    {move || deleting.get().filter(|d| selected.get().as_ref() == Some(&d.0)).map(|(_, _, text, ours)| view! {
-                        <div class="banner confirm" role="group" aria-label="Delete message">
-                            <p>"Delete “" <span dir="auto">{text}</span> "”? "
-                                {if ours { "“Delete for everyone” takes it from their devices too." } else { "It goes from your devices; they keep theirs." }}</p>
-                            {move || delete_failed.get().then(|| view! { <p role="alert">"Could not delete it: the network did not take the request. Nothing was deleted; try again."</p> })}
-                            <div class="actions">
-                                <button class="secondary" on:click=move |_| deleting.set(None)>"Cancel"</button>
-                                <button class="danger" on:click=move |_| delete(false)>"Delete for me"</button>
-                                {ours.then(|| view! { <button class="danger" on:click=move |_| delete(true)>"Delete for everyone"</button> })}
+                    <MessageList messages window first_unread on_retry=retry on_more=show_actions />
+                    {move || acting.get().filter(|a| selected.get().as_ref() == Some(&a.0)).map(|(_, m)| {
+                        let ours = m.outgoing && m.delivery == Delivery::Sent;
+                        let when = format!("{} {}", local_day(m.sent_ms as f64), local_hh_mm(m.sent_ms as f64));
+                        let text = m.text.clone();
+                        view! {
+                            <div class="banner message-actions" role="group" aria-label="Message">
+                                <p dir="auto">{m.text}</p>
+                                <dl>
+                                    <dt>{match m.delivery { Delivery::Failed => "Not sent", Delivery::Received => "Received, sent", _ => "Sent" }}</dt><dd>{when}</dd>
+                                    <dt>"ID"</dt><dd><code>{m.id}</code></dd>
+                                    <dt>"Protection"</dt><dd>"Classic (Session v1): end-to-end encrypted, not forward secret"</dd>
+                                </dl>
+                                {move || delete_failed.get().then(|| view! { <p role="alert">"Could not delete it: the network did not take the request. Nothing was deleted; try again."</p> })}
+                                <p role="status">{move || copied.get().then_some("Copied.")}</p>
+                                <div class="actions">
+                                    <button class="secondary" on:click=move |_| acting.set(None)>"Close"</button>
+                                    <button class="secondary" on:click=move |_| copied.set(copy_to_clipboard(&text))>"Copy text"</button>
+                                    <button class="danger" on:click=move |_| delete(false)>"Delete for me"</button>
+                                    {ours.then(|| view! { <button class="danger" on:click=move |_| delete(true)>"Delete for everyone"</button> })}
+                                </div>
                             </div>
-                        </div>
+                        }
                     })}
                     {move || send_problem.get().map(|p| view! { <p class="banner warn" role="alert">{p}</p> })}
                     {move || composer_state.get().map(|blocked| if blocked {
