@@ -75,9 +75,6 @@ impl Row {
     fn view(self, on_retry: Callback<(String, String)>) -> impl IntoView {
         let m = self.message;
         let (id, text) = (m.id.clone(), m.text.clone());
-        // Settled messages have details and actions (copy, delete). The button is plain
-        // markup: one listener on the list serves every row's (see `MessageList`).
-        let settled = m.delivery != Delivery::Sending;
         let state = match m.delivery {
             Delivery::Sending => Some("Sending…"),
             Delivery::Sent => Some("Sent"),
@@ -97,7 +94,9 @@ impl Row {
                         " "
                         <button class="link" on:click=move |_| on_retry.run((id.clone(), text.clone()))>"Retry"</button>
                     })}
-                    {settled.then(|| view! { " " <button class="link" data-more="">"More"</button> })}
+                    // Details and actions: static markup (a row builds no more for it), one
+                    // listener on the list serves every row's (see `MessageList`).
+                    " " <button class="link" data-more="">"More"</button>
                 </span>
             </li>
         }

@@ -429,13 +429,15 @@ pub fn ChatPage(
                     <MessageList messages window first_unread on_retry=retry on_more=show_actions />
                     {move || acting.get().filter(|a| selected.get().as_ref() == Some(&a.0)).map(|(_, m)| {
                         let ours = m.outgoing && m.delivery == Delivery::Sent;
+                        // Still sending: it cannot be deleted until it is sent or has failed.
+                        let settled = m.delivery != Delivery::Sending;
                         let when = format!("{} {}", local_day(m.sent_ms as f64), local_hh_mm(m.sent_ms as f64));
                         let text = m.text.clone();
                         view! {
                             <div class="banner message-actions" role="group" aria-label="Message">
                                 <p dir="auto">{m.text}</p>
                                 <dl>
-                                    <dt>{match m.delivery { Delivery::Failed => "Not sent", Delivery::Received => "Received, sent", _ => "Sent" }}</dt><dd>{when}</dd>
+                                    <dt>{match m.delivery { Delivery::Failed => "Not sent", Delivery::Sending => "Sending", Delivery::Received => "Received, sent", Delivery::Sent => "Sent" }}</dt><dd>{when}</dd>
                                     <dt>"ID"</dt><dd><code>{m.id}</code></dd>
                                     <dt>"Protection"</dt><dd>"Classic (Session v1): end-to-end encrypted, not forward secret"</dd>
                                 </dl>
@@ -444,7 +446,7 @@ pub fn ChatPage(
                                 <div class="actions">
                                     <button class="secondary" on:click=move |_| acting.set(None)>"Close"</button>
                                     <button class="secondary" on:click=move |_| copied.set(copy_to_clipboard(&text))>"Copy text"</button>
-                                    <button class="danger" on:click=move |_| delete(false)>"Delete for me"</button>
+                                    {settled.then(|| view! { <button class="danger" on:click=move |_| delete(false)>"Delete for me"</button> })}
                                     {ours.then(|| view! { <button class="danger" on:click=move |_| delete(true)>"Delete for everyone"</button> })}
                                 </div>
                             </div>
