@@ -559,6 +559,16 @@ async fn the_messenger_deletes_for_everyone_on_both_sides_and_in_the_swarms() {
         ["see you at noon"]
     );
 
+    // Sent and taken back while B was away: B's next poll brings both, and files neither.
+    let blink = a.send(&b_session, "gone in a blink").await.unwrap();
+    a.delete_for_everyone(&b_session, &blink).await.unwrap();
+    b.poll().await.unwrap();
+    assert_eq!(
+        texts(b.history.page(&a_hex, 0).await.unwrap()),
+        ["see you at noon"]
+    );
+    swarm_lets_go(&net, &b_id, &blink).await;
+
     // For me: B's copy goes from B's history and swarm; A keeps its own.
     let noon = b.history.page(&a_hex, 0).await.unwrap()[0].id.clone();
     b.delete_for_me(&a_hex, &noon).await.unwrap();

@@ -235,6 +235,16 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         let mut changed = Vec::new();
         for m in incoming {
             if let Some(target) = m.extras.unsend {
+                // The message may have come in this same batch (sent and taken back while we
+                // were away): it is never filed. Its author is the request's sender (checked).
+                if let Some(at) = messages
+                    .iter()
+                    .position(|n: &Incoming| n.from == target.author && n.sent_ms == target.sent_ms)
+                {
+                    let gone = messages.remove(at);
+                    self.client.delete_from_own_swarm(vec![gone.hash]).await;
+                    continue;
+                }
                 // Theirs names a message of their conversation. Ours (from another device of
                 // the account) carries no recipient, as in Session: any conversation's.
                 let peers = if m.from == *own {
@@ -300,9 +310,9 @@ impl<T: Transport, C: Clock, S: Store, R: CryptoRng, H: Store> Messenger<T, C, S
         Ok(())
     }
 
-    /// "Delete for me": message `id` (sent, received or failed) leaves `peer`'s conversation here and
-    /// our swarm (a received one, or our sync copy of a sent one), so no device of ours
-    /// restored later reads it again; the other side keeps theirs.
+    /// "Delete for me": message `id` (sent, received or failed) leaves `peer`'s conversation
+    /// here and our swarm (a received one, or our sync copy of a sent one), so no device of
+    /// ours restored later reads it again; the other side keeps theirs.
     pub async fn delete_for_me(&self, peer: &str, id: &str) -> Result<()> {
         let Some(gone) = self.history.remove_message(peer, &|m| m.id == id).await? else {
             return Err(HistoryError::NoMessage.into());
