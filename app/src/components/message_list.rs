@@ -5,7 +5,7 @@
 
 use leptos::html::Ol;
 use leptos::prelude::*;
-use murmur_app::platform::page::{local_day, local_hh_mm};
+use murmur_app::platform::page::{clicked_row, local_day, local_hh_mm};
 use murmur_core::history::{Delivery, MessageRecord};
 
 /// Pages rendered at once.
@@ -154,20 +154,7 @@ pub fn MessageList(
     };
     // A row's More: the message is found by the row's `data-id`.
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        use wasm_bindgen::JsCast as _;
-        let Some(button) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .filter(|e| e.has_attribute("data-more"))
-        else {
-            return;
-        };
-        let Some(id) = button
-            .closest("li[data-id]")
-            .ok()
-            .flatten()
-            .and_then(|li| li.get_attribute("data-id"))
-        else {
+        let Some(id) = clicked_row(&ev, "data-more") else {
             return;
         };
         if let Some(m) = messages.with_untracked(|all| all.iter().find(|m| m.id == id).cloned()) {

@@ -12,22 +12,29 @@ const done = (request) => new Promise((resolve, reject) => {
   request.onerror = () => reject(why(request.error));
 });
 
-// Opens (creating on first use) the database `name`. When another tab deletes it (logout
-// there), this connection closes, so the delete is not blocked, and `onVersionChange` runs.
-export function openDb(name, onVersionChange) {
-  let request;
+// The result of the request `start` makes, or why it could not be made or failed.
+const attempt = (start) => {
   try {
-    request = indexedDB.open(name, 1);
+    return done(start());
   } catch (e) {
     return Promise.reject(why(e));
   }
-  request.onupgradeneeded = (event) => {
-    if (event.oldVersion < 1) request.result.createObjectStore(RECORDS);
-  };
-  return done(request).then((db) => {
+};
+
+// Opens (creating on first use) the database `name`. When another tab deletes it (logout
+// there), this connection closes, so the delete is not blocked, and the page reloads: it has
+// no profile any more.
+export function openDb(name) {
+  return attempt(() => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = (event) => {
+      if (event.oldVersion < 1) request.result.createObjectStore(RECORDS);
+    };
+    return request;
+  }).then((db) => {
     db.onversionchange = () => {
       db.close();
-      onVersionChange();
+      location.reload();
     };
     return db;
   });
@@ -37,19 +44,11 @@ export function closeDb(db) { db.close(); }
 
 // The value under `key`, or undefined.
 export function getRecord(db, key) {
-  try {
-    return done(db.transaction(RECORDS).objectStore(RECORDS).get(key));
-  } catch (e) {
-    return Promise.reject(why(e));
-  }
+  return attempt(() => db.transaction(RECORDS).objectStore(RECORDS).get(key));
 }
 
 export function allKeys(db) {
-  try {
-    return done(db.transaction(RECORDS).objectStore(RECORDS).getAllKeys());
-  } catch (e) {
-    return Promise.reject(why(e));
-  }
+  return attempt(() => db.transaction(RECORDS).objectStore(RECORDS).getAllKeys());
 }
 
 // Puts `values[i]` under `keys[i]` in one readwrite transaction: all are committed, or none
@@ -74,11 +73,7 @@ export function putRecords(db, keys, values) {
 
 // Deletes the database `name` with everything in it (waiting while a connection blocks it).
 export function deleteDb(name) {
-  try {
-    return done(indexedDB.deleteDatabase(name)).then(() => {});
-  } catch (e) {
-    return Promise.reject(why(e));
-  }
+  return attempt(() => indexedDB.deleteDatabase(name)).then(() => {});
 }
 
 // The names of this origin's databases, without opening (so without creating) any.

@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/src/platform/idb.js")]
 extern "C" {
     #[wasm_bindgen(js_name = openDb)]
-    fn open_db(name: &str, on_version_change: &JsValue) -> Promise;
+    fn open_db(name: &str) -> Promise;
     #[wasm_bindgen(js_name = closeDb)]
     fn close_db(db: &JsValue);
     #[wasm_bindgen(js_name = getRecord)]
@@ -41,21 +41,16 @@ async fn settle(what: &str, promise: Promise) -> Result<JsValue, StoreError> {
 /// An open IndexedDB database used as a [`Store`].
 #[derive(Debug)]
 pub struct IdbStore {
+    /// The connection. When another tab deletes the database (logout there), `idb.js` closes
+    /// it, so the delete is not blocked, and reloads the page, which has no profile any more.
     db: JsValue,
-    /// Runs when another tab deletes the database (logout there): `idb.js` has closed this
-    /// connection, so the delete is not blocked, and the page reloads, having no profile.
-    _on_versionchange: Closure<dyn FnMut()>,
 }
 
 impl IdbStore {
     /// Opens (creating on first use) the database `name`.
     pub async fn open(name: &str) -> Result<Self, StoreError> {
-        let on_versionchange = Closure::<dyn FnMut()>::new(crate::platform::tabs::reload);
-        let db = settle("open", open_db(name, on_versionchange.as_ref())).await?;
-        Ok(Self {
-            db,
-            _on_versionchange: on_versionchange,
-        })
+        let db = settle("open", open_db(name)).await?;
+        Ok(Self { db })
     }
 
     /// Closes the connection and deletes the database `name` with everything in it.

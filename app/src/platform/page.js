@@ -55,6 +55,12 @@ export function takeChatLink() {
 }
 // Brings a message found by a search into view once its page is drawn (up to 3 s), marked
 // `found` for the stylesheet, and focuses it so a screen reader reads it.
+// The `data-id` of the list row whose button marked with attribute `marker` the click `event`
+// landed on, or undefined.
+export function clickedRow(event, marker) {
+  const button = event.target instanceof Element && event.target.hasAttribute(marker) ? event.target : null;
+  return button?.closest('li[data-id]')?.dataset.id;
+}
 export function reveal(id) {
   const until = Date.now() + 3000;
   const look = () => {

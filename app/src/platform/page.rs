@@ -133,6 +133,11 @@ extern "C" {
 
     /// Scrolls the message `id` into view once it is on screen, marked and focused.
     pub fn reveal(id: &str);
+
+    /// The `data-id` of the list row whose button marked with attribute `marker` the click
+    /// `event` landed on (one listener on a list serves every row's button), if any.
+    #[wasm_bindgen(js_name = clickedRow)]
+    pub fn clicked_row(event: &web_sys::Event, marker: &str) -> Option<String>;
 }
 
 /// Installs the recovery phrase's word list, fetching it from beside the bundle the first time

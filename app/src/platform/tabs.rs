@@ -47,10 +47,3 @@ pub async fn claim(
         _lost: lost,
     }))
 }
-
-/// Reloads the page (another tab erased the profile this one had open).
-pub fn reload() {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
-}
